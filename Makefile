@@ -1,0 +1,91 @@
+# podhealth: `make` builds build/podhealth (musl, static, stripped); `make test` runs every
+# test; `make demo` shows it working. Missing Debian packages are installed first (as root).
+
+VERSION    := $(shell cat VERSION)
+LLHTTP_SRC ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+PYTHON     ?= /usr/bin/python3
+PREFIX     ?= /usr/local
+
+MODULES := $(filter-out main,$(basename $(notdir $(wildcard src/*.c))))
+LLHTTP  := api http llhttp
+UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	    -Wmissing-prototypes -Wformat=2
+CPPFLAGS := -D_GNU_SOURCE -Isrc -Ibuild/gen -I$(LLHTTP_INC)
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+
+# Three builds of one library: the shipped musl binary, a glibc one for the cmocka tests,
+# and a glibc one under AddressSanitizer and UndefinedBehaviorSanitizer.
+musl_CC      := musl-gcc
+musl_CFLAGS  := -Os -ffunction-sections -fdata-sections $(HARDEN)
+musl_LDFLAGS := -static -s -Wl,--gc-sections
+gcc_CC       := gcc
+gcc_CFLAGS   := -O2 -g $(HARDEN)
+gcc_LDFLAGS  :=
+asan_CC      := gcc
+asan_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all
+asan_LDFLAGS := -fsanitize=address,undefined
+
+.PHONY: all deps demo test unit e2e format-check measure install clean
+all: build/podhealth
+
+build/.deps-build: tools/deps.sh
+	@mkdir -p build && tools/deps.sh build && touch $@
+build/.deps-test: tools/deps.sh
+	@mkdir -p build && tools/deps.sh test && touch $@
+deps: build/.deps-build
+
+build/gen/version.h: VERSION
+	@mkdir -p $(@D)
+	printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)" > $@
+
+define build_flavor
+build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $(CPPFLAGS) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
+build/$(1)/llhttp/%.o: | build/.deps-build
+	@mkdir -p $$(@D)
+	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) -w -c $(LLHTTP_SRC)/$$*.c -o $$@
+build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
+	rm -f $$@ && ar rcs $$@ $$^
+build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a
+	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$^ -lpthread
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
+		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka -lpthread
+-include $$(wildcard build/$(1)/*.d)
+endef
+$(foreach f,musl gcc asan,$(eval $(call build_flavor,$(f))))
+
+build/podhealth: build/musl/podhealth
+	cp $< $@
+	@echo "build/podhealth: $$(stat -c %s $@) bytes, $$(file -b $@ 2>/dev/null | cut -d, -f1-2)"
+
+unit: $(UNIT:%=build/gcc/tests/%) $(UNIT:%=build/asan/tests/%)
+	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+e2e: build/podhealth build/asan/podhealth build/.deps-test
+	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q tests/e2e
+	PODHEALTH_BIN=$(CURDIR)/build/asan/podhealth PODHEALTH_SANITIZED=1 \
+		$(PYTHON) -m pytest -q tests/e2e
+
+format-check: build/.deps-test
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c
+
+test: format-check unit e2e
+
+demo: build/podhealth
+	$(PYTHON) demo/demo.py build/podhealth
+
+measure: build/podhealth
+	$(PYTHON) bench/measure.py build/podhealth
+
+install: build/podhealth
+	install -D -m 0755 build/podhealth $(DESTDIR)$(PREFIX)/bin/podhealth
+
+clean:
+	rm -rf build

@@ -1,0 +1,251 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 64
+
+struct loop {
+	int epfd;
+	int stopping;
+	struct timer **heap; /* min-heap on deadline */
+	size_t nheap, capheap;
+	void **later; /* frees deferred to the end of the batch */
+	size_t nlater, caplater;
+};
+
+int64_t
+loop_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct loop *
+loop_new(void)
+{
+	struct loop *loop = calloc(1, sizeof *loop);
+	if (!loop)
+		return NULL;
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0) {
+		free(loop);
+		return NULL;
+	}
+	return loop;
+}
+
+static void
+run_later(struct loop *loop)
+{
+	for (size_t i = 0; i < loop->nlater; i++)
+		free(loop->later[i]);
+	loop->nlater = 0;
+}
+
+void
+loop_free(struct loop *loop)
+{
+	if (!loop)
+		return;
+	run_later(loop);
+	close(loop->epfd);
+	free(loop->heap);
+	free(loop->later);
+	free(loop);
+}
+
+int
+loop_io_add(struct loop *loop, struct io *io, int fd, uint32_t events, io_cb cb, void *arg)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+	io->fd = fd;
+	io->cb = cb;
+	io->arg = arg;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		io->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+loop_io_mod(struct loop *loop, struct io *io, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+}
+
+void
+loop_io_del(struct loop *loop, struct io *io)
+{
+	if (io->fd < 0)
+		return;
+	int saved = errno;
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	errno = saved;
+	io->fd = -1;
+}
+
+static void
+heap_put(struct loop *loop, size_t i, struct timer *t)
+{
+	loop->heap[i] = t;
+	t->slot = i + 1;
+}
+
+static void
+heap_up(struct loop *loop, size_t i)
+{
+	struct timer *t = loop->heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (loop->heap[parent]->deadline <= t->deadline)
+			break;
+		heap_put(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_put(loop, i, t);
+}
+
+static void
+heap_down(struct loop *loop, size_t i)
+{
+	struct timer *t = loop->heap[i];
+	for (;;) {
+		size_t child = 2 * i + 1;
+		if (child >= loop->nheap)
+			break;
+		if (child + 1 < loop->nheap &&
+		    loop->heap[child + 1]->deadline < loop->heap[child]->deadline)
+			child++;
+		if (t->deadline <= loop->heap[child]->deadline)
+			break;
+		heap_put(loop, i, loop->heap[child]);
+		i = child;
+	}
+	heap_put(loop, i, t);
+}
+
+void
+loop_timer_cancel(struct loop *loop, struct timer *t)
+{
+	if (t->slot == 0)
+		return;
+	size_t i = t->slot - 1;
+	t->slot = 0;
+	struct timer *last = loop->heap[--loop->nheap];
+	if (i == loop->nheap)
+		return;
+	heap_put(loop, i, last);
+	heap_up(loop, i);
+	heap_down(loop, last->slot - 1);
+}
+
+int
+loop_timer_set(struct loop *loop, struct timer *t, int64_t deadline, timer_cb cb, void *arg)
+{
+	loop_timer_cancel(loop, t);
+	if (loop->nheap == loop->capheap) {
+		size_t cap = loop->capheap ? loop->capheap * 2 : 64;
+		struct timer **heap = realloc(loop->heap, cap * sizeof *heap);
+		if (!heap)
+			return -1;
+		loop->heap = heap;
+		loop->capheap = cap;
+	}
+	t->deadline = deadline;
+	t->cb = cb;
+	t->arg = arg;
+	heap_put(loop, loop->nheap++, t);
+	heap_up(loop, loop->nheap - 1);
+	return 0;
+}
+
+void
+loop_free_later(struct loop *loop, void *p)
+{
+	if (!p)
+		return;
+	if (loop->nlater == loop->caplater) {
+		size_t cap = loop->caplater ? loop->caplater * 2 : 16;
+		void **later = realloc(loop->later, cap * sizeof *later);
+		if (!later) {
+			/* Out of memory: leaking is safer than a use-after-free. */
+			return;
+		}
+		loop->later = later;
+		loop->caplater = cap;
+	}
+	loop->later[loop->nlater++] = p;
+}
+
+void
+loop_stop(struct loop *loop)
+{
+	loop->stopping = 1;
+}
+
+static int
+next_timeout(struct loop *loop)
+{
+	if (loop->nheap == 0)
+		return -1; /* idle: sleep until an fd is ready */
+	int64_t wait = loop->heap[0]->deadline - loop_now();
+	if (wait <= 0)
+		return 0;
+	return wait > 60000 ? 60000 : (int)wait;
+}
+
+static void
+run_timers(struct loop *loop)
+{
+	int64_t now = loop_now();
+	while (loop->nheap > 0 && loop->heap[0]->deadline <= now) {
+		struct timer *t = loop->heap[0];
+		loop_timer_cancel(loop, t);
+		t->cb(loop, t, t->arg);
+	}
+}
+
+int
+loop_run(struct loop *loop)
+{
+	struct epoll_event events[MAX_EVENTS];
+	loop->stopping = 0;
+	while (!loop->stopping) {
+		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout(loop));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			struct io *io = events[i].data.ptr;
+			if (io->fd >= 0)
+				io->cb(loop, io->fd, events[i].events, io->arg);
+		}
+		run_later(loop);
+		run_timers(loop);
+		run_later(loop);
+	}
+	return 0;
+}
+
+int
+loop_signalfd(const int *sigs, size_t n)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}

@@ -1,0 +1,68 @@
+/* Sockets: non-blocking listen and connect, and name resolution off the event loop. */
+#ifndef PODHEALTH_NET_H
+#define PODHEALTH_NET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+
+union net_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+#define NET_MAX_ADDRS 8
+
+struct net_addrs {
+	size_t n;
+	union net_addr a[NET_MAX_ADDRS];
+};
+
+/* Returns a listening, non-blocking, close-on-exec socket on addr (an IP literal, or NULL
+ * for every interface, dual-stack where the kernel allows it), or -1 with errno set. */
+int net_listen(const char *addr, uint16_t port, int backlog);
+
+/* Starts a non-blocking connect to a. Returns 1 (in progress: wait for EPOLLOUT, then
+ * net_socket_error), 0 (connected) or -1 (errno set); *fd is the socket unless -1. */
+int net_connect(const union net_addr *a, int *fd);
+
+/* Returns the pending SO_ERROR of fd (0 when none). */
+int net_socket_error(int fd);
+
+/* Returns a short lower-case reason for errno value err ("connection refused"), the same
+ * whatever the C library. Static storage. */
+const char *net_strerror(int err);
+
+/* Fills out without DNS when host is an IP literal or "localhost" (RFC 6761 section 6.3:
+ * resolved locally, so it works in an image without /etc/hosts). Returns 1 when done,
+ * 0 when host needs a DNS lookup. */
+int net_addrs_static(const char *host, uint16_t port, struct net_addrs *out);
+
+/* Formats a as "1.2.3.4:80" or "[::1]:80" into out. */
+void net_addr_format(const union net_addr *a, char *out, size_t len);
+
+/* Called on the loop thread with the lookup's outcome: err is 0 or a reason string. */
+typedef void (*resolve_cb)(void *arg, const char *err, const struct net_addrs *addrs);
+
+struct resolver;
+struct resolve_req;
+
+/* Returns a resolver that runs getaddrinfo() in short-lived threads and hands results
+ * back through a pipe watched by loop; NULL on failure (errno set). Free with
+ * resolver_free. */
+struct resolver *resolver_new(struct loop *loop);
+void resolver_free(struct resolver *r);
+
+/* Starts resolving host; cb runs later on the loop thread unless the request is
+ * cancelled first. Returns the request (owned by the resolver), or NULL with errno set
+ * (EAGAIN when too many lookups are already in flight). */
+struct resolve_req *resolver_lookup(struct resolver *r, const char *host, uint16_t port,
+				    resolve_cb cb, void *arg);
+
+/* Makes sure cb is never called for req. */
+void resolver_cancel(struct resolve_req *req);
+
+#endif

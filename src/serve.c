@@ -1,0 +1,110 @@
+#include "serve.h"
+
+#include "check.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "routes.h"
+#include "server.h"
+#include "target.h"
+#include "version.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/* How long in-flight requests may take to finish after SIGTERM. */
+#define SHUTDOWN_GRACE_MS 1000
+
+struct serve {
+	struct loop *loop;
+	struct server *server;
+	struct io sig_io;
+};
+
+static void
+on_drained(void *arg)
+{
+	loop_stop(arg);
+}
+
+static void
+on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)events;
+	struct serve *sv = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (sv->server == NULL)
+			continue;
+		log_info("received %s, shutting down",
+			 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		/* Stop accepting, answer what is in flight, then exit 0. */
+		server_drain(sv->server, SHUTDOWN_GRACE_MS, on_drained, loop);
+		loop_io_del(loop, &sv->sig_io);
+		return;
+	}
+}
+
+static void
+raise_fd_limit(void)
+{
+	/* Each client and each check holds a descriptor; use what the hard limit allows. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+serve_run(const struct config *cfg)
+{
+	static const int sigs[] = {SIGTERM, SIGINT};
+	struct serve sv = {0};
+	int status = 1;
+	raise_fd_limit();
+	int sfd = loop_signalfd(sigs, sizeof sigs / sizeof sigs[0]);
+	sv.loop = loop_new();
+	if (sfd < 0 || !sv.loop)
+		fatal("cannot set up the event loop: %s", strerror(errno));
+	int lfd = net_listen(cfg->listen, cfg->port, 511);
+	if (lfd < 0) {
+		log_error("cannot listen on %s port %u: %s", cfg->listen ? cfg->listen : "*",
+			  cfg->port, strerror(errno));
+		goto out;
+	}
+	struct resolver *res = resolver_new(sv.loop);
+	struct checker *ck = res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets,
+					       cfg->timeout_ms)
+				 : NULL;
+	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, ck) : NULL;
+	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
+		fatal("out of memory");
+
+	char timeout[32];
+	duration_format(cfg->timeout_ms, timeout, sizeof timeout);
+	log_info("podhealth %s listening on %s port %u, timeout %s, %zu endpoint%s",
+		 PODHEALTH_VERSION, cfg->listen ? cfg->listen : "*", cfg->port, timeout,
+		 cfg->ntargets, cfg->ntargets == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		log_info("endpoint %s", cfg->targets[i].text);
+
+	if (loop_run(sv.loop) < 0)
+		log_error("event loop failed: %s", strerror(errno));
+	else
+		status = 0;
+	log_info("stopped");
+	server_free(sv.server);
+	checker_free(ck);
+	resolver_free(res);
+out:
+	loop_free(sv.loop);
+	close(sfd);
+	return status;
+}

@@ -1,0 +1,713 @@
+#include "server.h"
+
+#include "check.h"
+#include "log.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <llhttp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Request targets up to this long live inside the connection; longer ones (up to
+ * SERVER_URL_MAX) get a heap buffer for the duration of the request. */
+#define URL_INLINE 96
+
+enum conn_state {
+	CONN_IDLE,    /* between requests: no byte of the next one yet */
+	CONN_READING, /* inside a request */
+	CONN_BUSY,    /* request handed to the handler, no response yet */
+	CONN_CLOSING, /* last response queued; then shut down and drain */
+};
+
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next; /* all connections, oldest first */
+	struct io io;
+	struct timer timer;
+	struct waiter waiter;
+	llhttp_t parser;
+	enum conn_state state;
+	uint32_t events;
+	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
+		peer_closed : 1, close_after : 1;
+	int error_status; /* a limit the current request broke: 414, 431 */
+	size_t head_bytes;
+	size_t url_len;
+	char *url_heap;
+	char url[URL_INLINE];
+	char *in; /* unparsed pipelined bytes while busy; owned */
+	size_t in_len;
+	char *out; /* unsent response bytes; owned */
+	size_t out_len, out_off;
+};
+
+struct server {
+	struct loop *loop;
+	struct io listen_io;
+	struct timer accept_timer;
+	struct timer drain_timer;
+	unsigned max_conns, nconns;
+	int accepting;
+	server_handler handler;
+	void *ctx;
+	struct conn *head, *tail;
+	int draining;
+	void (*drained)(void *);
+	void *drained_arg;
+	char scratch[16 * 1024]; /* every read lands here first; parsed at once */
+	char *resp; /* response assembly buffer, reused */
+	size_t resp_cap;
+};
+
+static void conn_close(struct conn *c);
+static void conn_feed(struct conn *c, const char *data, size_t len);
+static void server_update_accept(struct server *s);
+static void drain_check(struct server *s);
+
+static struct conn *
+parser_conn(llhttp_t *p)
+{
+	return p->data;
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/* --- llhttp callbacks: collect the request target, enforce the limits --- */
+
+static int
+count_head(struct conn *c, size_t len)
+{
+	c->head_bytes += len;
+	if (c->head_bytes > SERVER_HEAD_MAX) {
+		c->error_status = 431;
+		return -1;
+	}
+	return 0;
+}
+
+static void on_request_timeout(struct loop *loop, struct timer *t, void *arg);
+
+static int
+on_message_begin(llhttp_t *p)
+{
+	struct conn *c = parser_conn(p);
+	if (c->state == CONN_IDLE) {
+		c->state = CONN_READING;
+		loop_timer_set(c->srv->loop, &c->timer, loop_now() + SERVER_REQUEST_TIMEOUT,
+			       on_request_timeout, c);
+	}
+	c->head_bytes = 0;
+	c->url_len = 0;
+	c->error_status = 0;
+	return 0;
+}
+
+static int
+on_url(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = parser_conn(p);
+	if (c->url_len + len > SERVER_URL_MAX) {
+		c->error_status = 414;
+		return -1;
+	}
+	if (c->url_len + len > URL_INLINE && !c->url_heap) {
+		c->url_heap = malloc(SERVER_URL_MAX);
+		if (!c->url_heap) {
+			c->error_status = 500;
+			return -1;
+		}
+		memcpy(c->url_heap, c->url, c->url_len);
+	}
+	memcpy((c->url_heap ? c->url_heap : c->url) + c->url_len, at, len);
+	c->url_len += len;
+	return count_head(c, len);
+}
+
+static int
+on_header_data(llhttp_t *p, const char *at, size_t len)
+{
+	(void)at;
+	return count_head(parser_conn(p), len);
+}
+
+static int
+on_header_value_complete(llhttp_t *p)
+{
+	return count_head(parser_conn(p), 4); /* ": " and CRLF */
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	(void)p;
+	/* Pause so the request is handled outside the parser, and so pipelined requests
+	 * after it wait until it has been answered (RFC 9112 section 9.3.2). */
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t request_settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_header_field = on_header_data,
+	.on_header_value = on_header_data,
+	.on_header_value_complete = on_header_value_complete,
+	.on_message_complete = on_message_complete,
+};
+
+/* --- writing --- */
+
+static void
+conn_update_events(struct conn *c)
+{
+	uint32_t ev = 0;
+	if (c->out_len > c->out_off)
+		ev |= EPOLLOUT;
+	else if (c->state == CONN_IDLE || c->state == CONN_READING || c->state == CONN_CLOSING)
+		ev |= EPOLLIN;
+	if (ev != c->events && loop_io_mod(c->srv->loop, &c->io, ev) == 0)
+		c->events = ev;
+}
+
+static void on_linger_timeout(struct loop *loop, struct timer *t, void *arg);
+
+static void
+conn_after_flush(struct conn *c)
+{
+	if (c->state == CONN_CLOSING) {
+		/* Half-close and read until the client closes, so that a request it already
+		 * sent does not turn our response into a reset (RFC 9112 section 9.6). */
+		shutdown(c->io.fd, SHUT_WR);
+		loop_timer_set(c->srv->loop, &c->timer, loop_now() + SERVER_LINGER,
+			       on_linger_timeout, c);
+	}
+	conn_update_events(c);
+}
+
+static void
+conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (c->out_len == c->out_off) {
+		while (len > 0) {
+			ssize_t n = send(c->io.fd, data, len, MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				break;
+			if (n < 0) {
+				conn_close(c);
+				return;
+			}
+			data += n;
+			len -= (size_t)n;
+		}
+		c->out_len = c->out_off = 0;
+		if (len == 0)
+			return;
+	}
+	char *out = realloc(c->out, c->out_len + len);
+	if (!out) {
+		conn_close(c);
+		return;
+	}
+	memcpy(out + c->out_len, data, len);
+	c->out = out;
+	c->out_len += len;
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			conn_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
+static void
+conn_resume(struct conn *c)
+{
+	/* Parse what was pipelined behind the answered request. */
+	while (!c->dead && c->in && c->state != CONN_BUSY && c->state != CONN_CLOSING &&
+	       c->out_len == c->out_off) {
+		char *in = c->in;
+		size_t len = c->in_len;
+		c->in = NULL;
+		c->in_len = 0;
+		conn_feed(c, in, len);
+		free(in);
+	}
+	if (!c->dead && c->peer_closed && c->state == CONN_IDLE && !c->in)
+		conn_close(c);
+	else if (!c->dead)
+		conn_after_flush(c);
+}
+
+void
+server_respond(struct conn *c, int status, const char *extra_headers, const char *body,
+	       size_t len)
+{
+	struct server *s = c->srv;
+	if (c->dead)
+		return;
+	if (!c->keep_alive || s->draining || c->close_after)
+		c->state = CONN_CLOSING;
+	else
+		c->state = CONN_IDLE;
+	const char *conn_hdr = c->state == CONN_CLOSING ? "Connection: close\r\n"
+			       : c->http10		? "Connection: keep-alive\r\n"
+							: "";
+	size_t body_len = c->head_only ? 0 : len;
+	size_t need = 256 + strlen(extra_headers) + body_len;
+	if (need > s->resp_cap) {
+		char *p = realloc(s->resp, need);
+		if (!p) {
+			conn_close(c);
+			return;
+		}
+		s->resp = p;
+		s->resp_cap = need;
+	}
+	int n = snprintf(s->resp, s->resp_cap,
+			 "HTTP/1.1 %d %s\r\n"
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "%s%s\r\n",
+			 status, reason_phrase(status), len, conn_hdr, extra_headers);
+	memcpy(s->resp + n, body, body_len);
+	conn_send(c, s->resp, (size_t)n + body_len);
+	if (c->dead)
+		return;
+	if (c->state == CONN_IDLE)
+		loop_timer_set(s->loop, &c->timer, loop_now() + SERVER_IDLE_TIMEOUT,
+			       on_request_timeout, c);
+	else
+		loop_timer_cancel(s->loop, &c->timer);
+	if (c->out_len == c->out_off && c->state == CONN_CLOSING)
+		conn_after_flush(c);
+	if (!c->in_dispatch)
+		conn_resume(c);
+	if (s->draining)
+		drain_check(s);
+}
+
+/* --- reading and dispatching --- */
+
+static void
+conn_error(struct conn *c, int status)
+{
+	static const char *const bodies[] = {"bad request\n", "request timeout\n",
+					     "URI too long\n", "request header too large\n",
+					     "internal server error\n"};
+	const char *body = status == 408   ? bodies[1]
+			   : status == 414 ? bodies[2]
+			   : status == 431 ? bodies[3]
+			   : status == 500 ? bodies[4]
+					   : bodies[0];
+	c->close_after = 1;
+	c->head_only = 0;
+	server_respond(c, status, "", body, strlen(body));
+}
+
+static void
+split_target(const char *url, size_t len, struct request *req)
+{
+	/* Absolute-form targets (RFC 9112 section 3.2.2) are accepted: skip to the path. */
+	if (len > 7 && strncasecmp(url, "http://", 7) == 0) {
+		const char *slash = memchr(url + 7, '/', len - 7);
+		size_t skip = slash ? (size_t)(slash - url) : len;
+		url += skip;
+		len -= skip;
+	}
+	const char *q = memchr(url, '?', len);
+	req->path = url;
+	req->path_len = q ? (size_t)(q - url) : len;
+	req->query = q ? q + 1 : NULL;
+	req->query_len = q ? len - req->path_len - 1 : 0;
+}
+
+static void
+conn_dispatch(struct conn *c)
+{
+	struct server *s = c->srv;
+	llhttp_t *p = &c->parser;
+	loop_timer_cancel(s->loop, &c->timer);
+	c->state = CONN_BUSY;
+	c->keep_alive = llhttp_should_keep_alive(p) != 0;
+	c->http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
+	c->head_only = llhttp_get_method(p) == HTTP_HEAD;
+	struct request req = {.method = llhttp_get_method(p)};
+	split_target(c->url_heap ? c->url_heap : c->url, c->url_len, &req);
+	c->in_dispatch = 1;
+	s->handler(s->ctx, c, &req);
+	c->in_dispatch = 0;
+	free(c->url_heap);
+	c->url_heap = NULL;
+	c->url_len = 0;
+}
+
+static void
+conn_feed(struct conn *c, const char *data, size_t len)
+{
+	while (len > 0 && !c->dead) {
+		if (c->state == CONN_BUSY || c->out_len != c->out_off) {
+			/* Hold the rest until the current response is out. */
+			char *in = realloc(c->in, c->in_len + len);
+			if (!in) {
+				conn_close(c);
+				return;
+			}
+			memcpy(in + c->in_len, data, len);
+			c->in = in;
+			c->in_len += len;
+			return;
+		}
+		if (c->state == CONN_CLOSING)
+			return; /* lingering: discard */
+		llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+		if (err == HPE_OK)
+			return;
+		if (err != HPE_PAUSED) {
+			conn_error(c, c->error_status ? c->error_status : 400);
+			return;
+		}
+		size_t used = (size_t)(llhttp_get_error_pos(&c->parser) - data);
+		data += used;
+		len -= used;
+		llhttp_resume(&c->parser);
+		conn_dispatch(c);
+	}
+}
+
+static void
+conn_readable(struct conn *c)
+{
+	struct server *s = c->srv;
+	for (;;) {
+		ssize_t n = recv(c->io.fd, s->scratch, sizeof s->scratch, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			/* The client is gone, or half-closed after its last request: answer
+			 * what is in flight, then close. */
+			if (n == 0 && (c->state == CONN_BUSY || c->in)) {
+				c->peer_closed = 1;
+				c->close_after = 1;
+				conn_update_events(c);
+				return;
+			}
+			conn_close(c);
+			return;
+		}
+		if (c->state == CONN_CLOSING)
+			continue; /* lingering: discard until EOF */
+		conn_feed(c, s->scratch, (size_t)n);
+		if (c->dead || c->state == CONN_BUSY || c->out_len != c->out_off ||
+		    c->state == CONN_CLOSING)
+			return;
+	}
+}
+
+static void
+conn_io(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	struct conn *c = arg;
+	if (events & EPOLLOUT) {
+		conn_flush(c);
+		if (c->dead)
+			return;
+		if (c->out_len == 0)
+			conn_resume(c);
+		if (c->dead)
+			return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		conn_readable(c);
+	if (!c->dead)
+		conn_update_events(c);
+}
+
+static void
+on_request_timeout(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	struct conn *c = arg;
+	if (c->state == CONN_READING)
+		conn_error(c, 408); /* a client too slow to send its request */
+	else
+		conn_close(c); /* an idle keep-alive connection */
+}
+
+static void
+on_linger_timeout(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	conn_close(arg);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->dead)
+		return;
+	struct server *s = c->srv;
+	c->dead = 1;
+	waiter_cancel(&c->waiter);
+	loop_timer_cancel(s->loop, &c->timer);
+	int fd = c->io.fd;
+	loop_io_del(s->loop, &c->io);
+	close(fd);
+	free(c->in);
+	free(c->out);
+	free(c->url_heap);
+	c->in = c->out = c->url_heap = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	s->nconns--;
+	loop_free_later(s->loop, c);
+	server_update_accept(s);
+	if (s->draining)
+		drain_check(s);
+}
+
+/* --- accepting --- */
+
+static struct conn *
+oldest_idle(struct server *s)
+{
+	for (struct conn *c = s->head; c; c = c->next)
+		if (c->state == CONN_IDLE && !c->in && c->out_len == 0)
+			return c;
+	return NULL;
+}
+
+static void
+evict_idle(struct server *s)
+{
+	/* At the cap, the oldest idle keep-alive client yields its slot to a new one, so a
+	 * flood of idle connections cannot lock probes out (nginx does the same). */
+	struct conn *c = oldest_idle(s);
+	if (c)
+		conn_close(c);
+}
+
+static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg);
+
+static void
+server_set_accepting(struct server *s, int on)
+{
+	if (s->accepting == on || s->listen_io.fd < 0)
+		return;
+	if (loop_io_mod(s->loop, &s->listen_io, on ? EPOLLIN : 0) == 0)
+		s->accepting = on;
+}
+
+static void
+server_update_accept(struct server *s)
+{
+	if (!s->draining && s->nconns < s->max_conns && s->accept_timer.slot == 0)
+		server_set_accepting(s, 1);
+}
+
+static void
+on_accept_retry(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	server_update_accept(arg);
+}
+
+static void
+on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
+{
+	(void)events;
+	struct server *s = arg;
+	for (;;) {
+		if (s->nconns >= s->max_conns && !oldest_idle(s)) {
+			server_set_accepting(s, 0); /* queue in the backlog until a slot frees */
+			return;
+		}
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: stop polling the listener for a moment
+				 * instead of spinning on it. */
+				log_debug("accept: %s", net_strerror(errno));
+				server_set_accepting(s, 0);
+				loop_timer_set(loop, &s->accept_timer, loop_now() + 100,
+					       on_accept_retry, s);
+			}
+			return;
+		}
+		struct conn *c = calloc(1, sizeof *c);
+		if (!c || loop_io_add(loop, &c->io, fd, EPOLLIN, conn_io, c) < 0) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->srv = s;
+		c->events = EPOLLIN;
+		c->state = CONN_IDLE;
+		llhttp_init(&c->parser, HTTP_REQUEST, &request_settings);
+		c->parser.data = c;
+		c->prev = s->tail;
+		if (s->tail)
+			s->tail->next = c;
+		else
+			s->head = c;
+		s->tail = c;
+		s->nconns++;
+		/* A client that connects must start its request as promptly as it must
+		 * finish it; one that never does is closed silently. */
+		loop_timer_set(loop, &c->timer, loop_now() + SERVER_REQUEST_TIMEOUT,
+			       on_request_timeout, c);
+		if (s->nconns > s->max_conns)
+			evict_idle(s);
+	}
+}
+
+struct conn *
+server_waiter_conn(struct waiter *w)
+{
+	return (struct conn *)((char *)w - offsetof(struct conn, waiter));
+}
+
+struct waiter *
+server_conn_waiter(struct conn *c)
+{
+	return &c->waiter;
+}
+
+int
+server_conn_is_head(const struct conn *c)
+{
+	return c->head_only;
+}
+
+struct server *
+server_new(struct loop *loop, int listen_fd, unsigned max_conns, server_handler handler, void *ctx)
+{
+	struct server *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->max_conns = max_conns;
+	s->handler = handler;
+	s->ctx = ctx;
+	if (loop_io_add(loop, &s->listen_io, listen_fd, EPOLLIN, on_accept, s) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->accepting = 1;
+	return s;
+}
+
+static void
+drain_done(struct server *s)
+{
+	void (*done)(void *) = s->drained;
+	s->drained = NULL;
+	loop_timer_cancel(s->loop, &s->drain_timer);
+	if (done)
+		done(s->drained_arg);
+}
+
+static void
+drain_check(struct server *s)
+{
+	if (s->nconns == 0)
+		drain_done(s);
+}
+
+static void
+on_drain_timeout(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	drain_done(arg);
+}
+
+void
+server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg)
+{
+	s->draining = 1;
+	s->drained = done;
+	s->drained_arg = arg;
+	if (s->listen_io.fd >= 0) {
+		int fd = s->listen_io.fd;
+		loop_io_del(s->loop, &s->listen_io);
+		close(fd);
+	}
+	loop_timer_cancel(s->loop, &s->accept_timer);
+	loop_timer_set(s->loop, &s->drain_timer, loop_now() + grace_ms, on_drain_timeout, s);
+	for (struct conn *c = s->head, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_IDLE || c->state == CONN_READING)
+			conn_close(c);
+	}
+	drain_check(s);
+}
+
+void
+server_free(struct server *s)
+{
+	if (!s)
+		return;
+	while (s->head)
+		conn_close(s->head);
+	if (s->listen_io.fd >= 0) {
+		int fd = s->listen_io.fd;
+		loop_io_del(s->loop, &s->listen_io);
+		close(fd);
+	}
+	loop_timer_cancel(s->loop, &s->accept_timer);
+	loop_timer_cancel(s->loop, &s->drain_timer);
+	free(s->resp);
+	free(s);
+}

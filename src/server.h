@@ -1,0 +1,61 @@
+/* The HTTP/1.1 server side: accepts clients, parses requests with llhttp under fixed
+ * limits, keeps connections alive, and writes responses in order. What to answer is the
+ * handler's business (routes.c). */
+#ifndef PODHEALTH_SERVER_H
+#define PODHEALTH_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct loop;
+struct conn;
+struct waiter;
+
+/* Limits (RFC 9112 leaves them to the server). */
+#define SERVER_HEAD_MAX        (8 * 1024) /* request head; past it 431 */
+#define SERVER_URL_MAX         1024       /* request target; past it 414 */
+#define SERVER_REQUEST_TIMEOUT 5000       /* ms from a request's first byte to its end */
+#define SERVER_IDLE_TIMEOUT    60000      /* ms a keep-alive connection may sit idle */
+#define SERVER_LINGER          1000       /* ms to drain a client after our last response */
+
+struct request {
+	int method;       /* llhttp_method_t */
+	const char *path; /* without the query; not NUL-terminated */
+	size_t path_len;
+	const char *query; /* after '?', or NULL */
+	size_t query_len;
+};
+
+/* Called once per request. It answers with server_respond, now or later; until then the
+ * connection reads no further requests. The request's strings live until it returns. */
+typedef void (*server_handler)(void *ctx, struct conn *c, const struct request *req);
+
+struct server;
+
+/* Returns a server accepting on listen_fd (taken over), or NULL when out of memory. */
+struct server *server_new(struct loop *loop, int listen_fd, unsigned max_conns,
+			  server_handler handler, void *ctx);
+
+/* Closes every connection and the listener, and frees s. */
+void server_free(struct server *s);
+
+/* Stops accepting and closes idle clients; done(arg) runs once the requests in flight
+ * are answered, or after grace_ms at the latest. */
+void server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg);
+
+/* Answers c's current request. extra_headers is "" or complete "Name: value\r\n" lines.
+ * The body is omitted for HEAD. */
+void server_respond(struct conn *c, int status, const char *extra_headers, const char *body,
+		    size_t len);
+
+/* The waiter embedded in c, for handlers that answer later; the server cancels it when
+ * the connection closes. */
+struct waiter *server_conn_waiter(struct conn *c);
+
+/* Returns the connection that embeds w. */
+struct conn *server_waiter_conn(struct waiter *w);
+
+/* Returns 1 when c's current request is HEAD. */
+int server_conn_is_head(const struct conn *c);
+
+#endif
