@@ -82,6 +82,8 @@ duration_format(int64_t ms, char *out, size_t len)
 		snprintf(out, len, "%llds", (long long)(ms / 1000));
 	else if (ms < 60000)
 		snprintf(out, len, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+	else if (ms % 3600000 == 0)
+		snprintf(out, len, "%lldh", (long long)(ms / 3600000));
 	else if (ms % 60000 == 0)
 		snprintf(out, len, "%lldm", (long long)(ms / 60000));
 	else

@@ -28,7 +28,7 @@ struct config {
  * [1, max_ms]. Returns 0, or -1 with a reason in err. */
 int duration_parse(const char *s, int64_t max_ms, int64_t *ms, char *err, size_t errlen);
 
-/* Writes ms as "3s", "2.5s", "500ms" or "1m30s" into out. */
+/* Writes ms as "3s", "2.5s", "500ms", "1m30s" or "1h" into out. */
 void duration_format(int64_t ms, char *out, size_t len);
 
 /* Parses the arguments after "serve" (legacy = 0) or the original form "PORT TIMEOUT

@@ -137,6 +137,8 @@ target_parse(const char *s, struct target *t, char *err, size_t errlen)
 		if (*p == ':')
 			colon = p;
 	size_t hlen = colon ? (size_t)(colon - auth) : alen;
+	if (!close && memchr(auth, ':', hlen))
+		return fail(err, errlen, "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
 	if (parse_host(auth, hlen, t, err, errlen) < 0)
 		return -1;
 	t->port = 80;

@@ -1,0 +1,214 @@
+/* Durations and command-line parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "config.h"
+#include "target.h"
+
+static void
+test_duration_valid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		int64_t ms;
+	} cases[] = {
+		{"3", 3000},	 {"1", 1000},	      {"2.5", 2500},	{"0.5", 500},
+		{"500ms", 500},	 {"3s", 3000},	      {"1m", 60000},	{"1.5m", 90000},
+		{"1h", 3600000}, {"0.001", 1},	      {"1ms", 1},	{"2.5005s", 2500},
+		{".5", 500},	 {"10.000000", 10000}, {"3600", 3600000},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t ms = -1;
+		char err[128] = "";
+		int rc = duration_parse(cases[i].in, MAX_TIMEOUT_MS, &ms, err, sizeof err);
+		if (rc != 0)
+			fail_msg("'%s' refused: %s", cases[i].in, err);
+		assert_int_equal(ms, cases[i].ms);
+	}
+}
+
+static void
+test_duration_invalid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *why;
+	} cases[] = {
+		{"0", "must be greater than zero"},
+		{"0s", "must be greater than zero"},
+		{"0.0", "must be greater than zero"},
+		{"-1", "must be positive"},
+		{"-0.5s", "must be positive"},
+		{"", "is not a duration"},
+		{"abc", "is not a duration"},
+		{"s", "is not a duration"},
+		{"1.", "is not a duration"},
+		{".", "is not a duration"},
+		{"3 s", "has an unknown unit"},
+		{"3sec", "has an unknown unit"},
+		{"1e3", "has an unknown unit"},
+		{"3d", "has an unknown unit"},
+		{"0.0001s", "is shorter than 1ms"},
+		{"3601", "is longer than the maximum, 1h"},
+		{"61m", "is longer than the maximum, 1h"},
+		{"9999999999", "is too large"},
+		{"1.1234567", "has too many decimals"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t ms = -1;
+		char err[128] = "";
+		int rc = duration_parse(cases[i].in, MAX_TIMEOUT_MS, &ms, err, sizeof err);
+		if (rc != -1)
+			fail_msg("'%s' accepted as %lld", cases[i].in, (long long)ms);
+		if (strncmp(err, cases[i].why, strlen(cases[i].why)) != 0)
+			fail_msg("'%s': got '%s', want '%s'", cases[i].in, err, cases[i].why);
+		assert_int_equal(ms, -1);
+	}
+}
+
+static void
+test_duration_format(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t ms;
+		const char *out;
+	} cases[] = {
+		{1, "1ms"},	  {500, "500ms"},    {1000, "1s"},	{2500, "2.5s"},
+		{1250, "1.25s"},  {1001, "1.001s"},  {3000, "3s"},	{60000, "1m"},
+		{90000, "1m30s"}, {3600000, "1h"}, {5400000, "90m"}, {59999, "59.999s"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[32];
+		duration_format(cases[i].ms, out, sizeof out);
+		assert_string_equal(out, cases[i].out);
+	}
+}
+
+static int
+parse(const char *line, int legacy, struct config *c, char *err, size_t errlen)
+{
+	/* Splits line on spaces into an argv. */
+	static char copy[512];
+	static char *argv[32];
+	int argc = 0;
+	strcpy(copy, line);
+	for (char *tok = strtok(copy, " "); tok && argc < 31; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return config_parse_serve(c, argc, argv, legacy, err, errlen);
+}
+
+static void
+test_config_valid(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+
+	assert_int_equal(parse("8081 3 http://localhost:15020/healthz/ready http://localhost:8080/healthz",
+			       1, &c, err, sizeof err),
+			 0);
+	assert_int_equal(c.port, 8081);
+	assert_int_equal(c.timeout_ms, 3000);
+	assert_int_equal(c.ntargets, 2);
+	assert_string_equal(c.targets[0].host, "localhost");
+	assert_int_equal(c.targets[0].port, 15020);
+	assert_string_equal(c.targets[1].path, "/healthz");
+	config_free(&c);
+
+	assert_int_equal(parse("--port 9000 --timeout=500ms --listen 127.0.0.1 http://a/ http://b/",
+			       0, &c, err, sizeof err),
+			 0);
+	assert_int_equal(c.port, 9000);
+	assert_int_equal(c.timeout_ms, 500);
+	assert_string_equal(c.listen, "127.0.0.1");
+	assert_int_equal(c.ntargets, 2);
+	config_free(&c);
+
+	assert_int_equal(parse("http://a/", 0, &c, err, sizeof err), 0);
+	assert_int_equal(c.port, DEFAULT_PORT);
+	assert_int_equal(c.timeout_ms, DEFAULT_TIMEOUT_MS);
+	assert_int_equal(c.max_conns, DEFAULT_MAX_CONNS);
+	assert_null(c.listen);
+	config_free(&c);
+
+	assert_int_equal(parse("-p 1 -t 2.5 --max-connections=10 -- http://a/", 0, &c, err, sizeof err), 0);
+	assert_int_equal(c.port, 1);
+	assert_int_equal(c.timeout_ms, 2500);
+	assert_int_equal(c.max_conns, 10);
+	config_free(&c);
+
+	assert_int_equal(parse("--help", 0, &c, err, sizeof err), 0);
+	assert_int_equal(c.action, CONFIG_HELP);
+	config_free(&c);
+	assert_int_equal(parse("--version", 0, &c, err, sizeof err), 0);
+	assert_int_equal(c.action, CONFIG_VERSION);
+	config_free(&c);
+}
+
+static void
+test_config_invalid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		int legacy;
+		const char *err;
+	} cases[] = {
+		{"0 3 http://a/", 1, "invalid PORT '0': want a port number 1-65535"},
+		{"65536 3 http://a/", 1, "invalid PORT '65536': want a port number 1-65535"},
+		{"8081 0 http://a/", 1, "invalid TIMEOUT '0': must be greater than zero"},
+		{"8081 -3 http://a/", 1, "invalid TIMEOUT '-3': must be positive"},
+		{"8081 3x http://a/", 1, "invalid TIMEOUT '3x': has an unknown unit (want ms, s, m or h)"},
+		{"8081", 1, "missing TIMEOUT after PORT"},
+		{"8081 3", 1, "no ENDPOINT given"},
+		{"8081 3 ftp://a/", 1, "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http://)"},
+		{"", 0, "no ENDPOINT given"},
+		{"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
+		{"--port", 0, "invalid --port '': want a port number 1-65535"},
+		{"--timeout 2h http://a/", 0, "invalid --timeout '2h': is longer than the maximum, 1h"},
+		{"--listen localhost http://a/", 0,
+		 "invalid --listen 'localhost': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1"},
+		{"--max-connections 0 http://a/", 0, "invalid --max-connections '0': want 1-65536"},
+		{"--bogus http://a/", 0, "unknown option '--bogus'"},
+		{"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
+		{"http://a/ localhost:8080", 0, "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config c;
+		char err[256] = "";
+		int rc = parse(cases[i].line, cases[i].legacy, &c, err, sizeof err);
+		config_free(&c);
+		if (rc != -1)
+			fail_msg("'%s' accepted", cases[i].line);
+		assert_string_equal(err, cases[i].err);
+	}
+}
+
+static void
+test_is_legacy(void **state)
+{
+	(void)state;
+	assert_true(config_is_legacy("8081"));
+	assert_false(config_is_legacy("serve"));
+	assert_false(config_is_legacy("80a"));
+	assert_false(config_is_legacy(""));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration_valid),	cmocka_unit_test(test_duration_invalid),
+		cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
+		cmocka_unit_test(test_config_invalid),	cmocka_unit_test(test_is_legacy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
