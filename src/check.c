@@ -50,11 +50,34 @@ checker_new(struct loop *loop, struct resolver *res, const struct target *target
 	return ck;
 }
 
+static void
+check_release(struct check *c)
+{
+	struct loop *loop = check_loop(c);
+	if (c->io.fd >= 0) {
+		int fd = c->io.fd;
+		loop_io_del(loop, &c->io);
+		close(fd);
+	}
+	loop_timer_cancel(loop, &c->timer);
+	resolver_cancel(c->dns);
+	c->dns = NULL;
+}
+
 void
 checker_free(struct checker *ck)
 {
 	if (!ck)
 		return;
+	struct round *r = ck->current;
+	if (r) {
+		/* Shutting down mid-round: release every socket and timer, tell no one. */
+		for (size_t i = 0; i < r->n; i++)
+			check_release(&r->checks[i]);
+		while (r->waiters.next != &r->waiters)
+			waiter_cancel(r->waiters.next);
+		free(r);
+	}
 	free(ck->healthy);
 	free(ck);
 }
@@ -129,15 +152,7 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 {
 	if (c->st.result != CHECK_PENDING)
 		return;
-	struct loop *loop = check_loop(c);
-	if (c->io.fd >= 0) {
-		int fd = c->io.fd;
-		loop_io_del(loop, &c->io);
-		close(fd);
-	}
-	loop_timer_cancel(loop, &c->timer);
-	resolver_cancel(c->dns);
-	c->dns = NULL;
+	check_release(c);
 	c->st.result = result;
 	c->st.latency_ms = loop_now() - c->started;
 	va_list ap;

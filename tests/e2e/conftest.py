@@ -1,0 +1,294 @@
+"""Fixtures for end-to-end tests: the real podhealth binary against real upstream processes."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+BIN = os.environ.get("PODHEALTH_BIN", os.path.join(os.path.dirname(__file__), "../../build/podhealth"))
+SANITIZED = os.environ.get("PODHEALTH_SANITIZED") == "1"
+# Sanitized builds run slower; timing bounds widen accordingly.
+SLACK = 0.25 if SANITIZED else 0.1
+
+
+def free_port(family=socket.AF_INET):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout=5.0, interval=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, version):
+        self.status, self.reason, self.headers, self.body, self.version = status, reason, headers, body, version
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+def read_response(client, head=False, timeout=5.0):
+    """Reads exactly one response (bytes after it stay in client.rest)."""
+    sock = client.sock
+    sock.settimeout(timeout)
+    data = client.rest
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before a full response head: %r" % data)
+        data += chunk
+    head_bytes, rest = data.split(b"\r\n\r\n", 1)
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+    headers = {}
+    for line in lines[1:]:
+        k, v = line.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    length = 0 if head else int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed mid-body")
+        rest += chunk
+    client.rest = rest[length:]
+    return Response(int(status), reason, headers, rest[:length].decode("utf-8", "replace"), version)
+
+
+class Client:
+    """A raw HTTP/1.x client, so tests control every byte."""
+
+    def __init__(self, port, host="127.0.0.1", family=socket.AF_INET):
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect((host, port))
+        self.rest = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def request(self, method="GET", path="/self", version="HTTP/1.1", headers=None):
+        lines = ["%s %s %s" % (method, path, version), "Host: test"]
+        lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+        self.send("\r\n".join(lines) + "\r\n\r\n")
+        return read_response(self, head=(method == "HEAD"))
+
+    def read(self, head=False, timeout=5.0):
+        return read_response(self, head=head, timeout=timeout)
+
+    def closed(self, timeout=3.0):
+        """True when the server closes the connection (EOF or reset) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def get(port, path="/self", method="GET", host="127.0.0.1", family=socket.AF_INET):
+    c = Client(port, host, family)
+    try:
+        return c.request(method, path, headers={"Connection": "close"})
+    finally:
+        c.close()
+
+
+class Podhealth:
+    def __init__(self, args, env=None, wrap=None, ready_port=None):
+        self.stderr_path = "/tmp/podhealth-e2e-%d-%d.log" % (os.getpid(), id(self))
+        self.stderr = open(self.stderr_path, "w+")
+        full_env = dict(os.environ)
+        full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        full_env.update(env or {})
+        self.proc = subprocess.Popen((wrap or []) + [BIN] + args, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=full_env)
+        self.port = ready_port
+        if ready_port is not None:
+            ok = wait_until(lambda: self.proc.poll() is not None or self._up(), timeout=10)
+            assert ok and self.proc.poll() is None, "podhealth did not start: " + self.log()
+
+    def _up(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def log(self):
+        self.stderr.flush()
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=5):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+        os.unlink(self.stderr_path)
+
+
+@pytest.fixture
+def podhealth():
+    """Starts podhealth; on teardown checks it shut down cleanly (exit 0, no sanitizer report)."""
+    started = []
+
+    def start(*args, port=None, legacy=False, expect_clean_exit=True, **kw):
+        port = port or free_port()
+        argv = [str(port)] + [str(a) for a in args] if legacy else ["serve", "--port", str(port)] + [str(a) for a in args]
+        p = Podhealth(argv, ready_port=port, **kw)
+        p.expect_clean_exit = expect_clean_exit
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        try:
+            if p.proc.poll() is None:
+                rc = p.stop()
+                if p.expect_clean_exit:
+                    log = p.log()
+                    assert rc == 0, "exit %d: %s" % (rc, log)
+                    assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log
+        finally:
+            p.cleanup()
+
+
+class Upstream:
+    """A fake upstream on loopback. mode: status (int), 'hang', 'reset', 'garbage', 'slow'
+    (response one byte at a time), 'close' (read the request, close without answering),
+    'slowclose' (half a status line, then close).
+    Records each request head and counts connections."""
+
+    def __init__(self, mode=200, host="127.0.0.1", family=socket.AF_INET, delay=0.0, body=b""):
+        self.mode, self.delay, self.body = mode, delay, body
+        self.requests, self.hits, self.lock = [], 0, threading.Lock()
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.host = host
+        self.stopping = False
+        self.conns = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/healthz"):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "http://%s:%d%s" % (h, self.port, path)
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.hits += 1
+                self.conns.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _read_head(self, conn):
+        data = b""
+        conn.settimeout(10)
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        with self.lock:
+            self.requests.append(data.decode("latin-1"))
+        return data
+
+    def _handle(self, conn):
+        mode = self.mode
+        try:
+            self._read_head(conn)
+            if mode == "close":
+                conn.close()
+                return
+            if self.delay:
+                time.sleep(self.delay)
+            if mode == "hang":
+                while not self.stopping:
+                    time.sleep(0.05)
+            elif mode == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                conn.close()
+                return
+            elif mode == "garbage":
+                conn.sendall(b"this is not HTTP at all\r\n\r\n")
+            elif mode == "slow":
+                for b in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok":
+                    conn.sendall(bytes([b]))
+                    time.sleep(0.005)
+            elif mode == "slowclose":
+                conn.sendall(b"HTTP/1.1 20")
+            else:
+                reason = {200: "OK", 503: "Service Unavailable"}.get(mode, "Status")
+                conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s"
+                             % (mode, reason.encode(), len(self.body), self.body))
+            time.sleep(0.05)
+            conn.close()
+        except OSError:
+            pass
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def upstream():
+    made = []
+
+    def make(*args, **kw):
+        u = Upstream(*args, **kw)
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.stop()
+
+
+def refused_url(path="/healthz"):
+    return "http://127.0.0.1:%d%s" % (free_port(), path)
+
+
+def run(args, timeout=10, **kw):
+    """Runs podhealth to completion; returns (exit code, stdout, stderr)."""
+    p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout, **kw)
+    return p.returncode, p.stdout, p.stderr

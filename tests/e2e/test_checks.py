@@ -1,0 +1,163 @@
+"""/all semantics against real fault upstreams: what kubelet's HTTP prober would decide."""
+import socket
+import time
+
+import pytest
+
+from conftest import SLACK, Client, get, refused_url, run
+
+
+def test_self_is_ok(podhealth, upstream):
+    p = podhealth(upstream("hang").url(), "--timeout", "5s")
+    r = get(p.port, "/self")
+    assert (r.status, r.body, r.header("content-type")) == (200, "ok\n", "text/plain; charset=utf-8")
+
+
+@pytest.mark.parametrize("status", [200, 204, 301, 302, 304, 399])
+def test_success_statuses(podhealth, upstream, status):
+    # kubelet: 200 <= status < 400 is success; redirects are not followed.
+    p = podhealth(upstream(status).url(), upstream(200).url())
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (200, "ok\n")
+
+
+@pytest.mark.parametrize("status", [101, 400, 404, 429, 500, 503])
+def test_failure_statuses(podhealth, upstream, status):
+    bad, good = upstream(status), upstream(200)
+    p = podhealth(good.url(), bad.url("/ready"))
+    r = get(p.port, "/all")
+    assert r.status == 503
+    assert r.body == "%s: HTTP %d\n" % (bad.url("/ready"), status)
+
+
+FAULTS = [
+    ("refuses", None, "connection refused"),
+    ("hang", "hang", "timeout after 1s"),
+    ("reset", "reset", "connection reset"),
+    ("garbage", "garbage", "invalid HTTP response"),
+    ("close", "close", "connection closed without a response"),
+    ("truncated", "slowclose", "invalid HTTP response (truncated)"),
+]
+
+
+@pytest.mark.parametrize("name,mode,reason", FAULTS, ids=[f[0] for f in FAULTS])
+def test_fault_reasons(podhealth, upstream, name, mode, reason):
+    url = refused_url() if mode is None else upstream(mode).url()
+    p = podhealth("--timeout", "1s", upstream(200).url(), url)
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (503, "%s: %s\n" % (url, reason))
+
+
+def test_one_byte_at_a_time_succeeds(podhealth, upstream):
+    p = podhealth(upstream("slow").url())
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (200, "ok\n")
+
+
+def test_every_failure_is_listed(podhealth, upstream):
+    a, b, ok = upstream(500), upstream("garbage"), upstream(200)
+    dead = refused_url("/x")
+    p = podhealth(a.url(), ok.url(), dead, b.url())
+    r = get(p.port, "/all")
+    assert r.status == 503
+    assert r.body.splitlines() == [
+        "%s: HTTP 500" % a.url(),
+        "%s: connection refused" % dead,
+        "%s: invalid HTTP response" % b.url(),
+    ]
+
+
+def test_checks_run_concurrently_and_finish_on_time(podhealth, upstream):
+    # Ten endpoints that never answer plus two that do: one timeout, not ten.
+    hangs = [upstream("hang") for _ in range(10)]
+    p = podhealth("--timeout", "500ms", upstream(200).url(), *[h.url() for h in hangs], upstream(204).url())
+    t0 = time.monotonic()
+    r = get(p.port, "/all")
+    elapsed = time.monotonic() - t0
+    assert r.status == 503
+    assert r.body.count("timeout after 500ms") == 10
+    assert 0.5 <= elapsed < 0.5 + SLACK, elapsed
+
+
+def test_slow_upstreams_overlap(podhealth, upstream):
+    # Ten endpoints answering after 200 ms each: the round takes ~200 ms, not 2 s.
+    slow = [upstream(200, delay=0.2) for _ in range(10)]
+    p = podhealth("--timeout", "2s", *[s.url() for s in slow])
+    t0 = time.monotonic()
+    r = get(p.port, "/all")
+    elapsed = time.monotonic() - t0
+    assert (r.status, r.body) == (200, "ok\n")
+    assert 0.2 <= elapsed < 0.2 + SLACK + 0.1, elapsed
+
+
+def test_self_never_waits_on_checks(podhealth, upstream):
+    p = podhealth("--timeout", "3s", upstream("hang").url())
+    pending = Client(p.port)
+    pending.send("GET /all HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    r = get(p.port, "/self")
+    assert r.status == 200
+    assert time.monotonic() - t0 < SLACK
+    assert pending.read(timeout=5).status == 503
+    pending.close()
+
+
+def test_request_is_what_kubelet_sends(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth(u.url("/healthz/ready?full=1"))
+    assert get(p.port, "/all").status == 200
+    head = u.requests[0]
+    version = run(["--version"])[1].split()[1]
+    assert head == (
+        "GET /healthz/ready?full=1 HTTP/1.1\r\n"
+        "Host: 127.0.0.1:%d\r\n"
+        "User-Agent: podhealth/%s\r\n"
+        "Accept: */*\r\n"
+        "Connection: close\r\n\r\n" % (u.port, version)
+    )
+
+
+def test_ipv6_upstream(podhealth, upstream):
+    u = upstream(200, host="::1", family=socket.AF_INET6)
+    p = podhealth(u.url())
+    assert get(p.port, "/all").status == 200
+    assert u.requests[0].split("\r\n")[1] == "Host: [::1]:%d" % u.port
+
+
+def test_localhost_tries_ipv6_after_ipv4(podhealth, upstream):
+    # Only ::1 listens on this port: localhost must still reach it, as kubelet's dialer would.
+    u = upstream(200, host="::1", family=socket.AF_INET6)
+    p = podhealth("http://localhost:%d/" % u.port)
+    assert get(p.port, "/all").status == 200
+
+
+def test_each_probe_checks_afresh(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth(u.url())
+    for _ in range(3):
+        assert get(p.port, "/all").status == 200
+    assert u.hits == 3
+
+
+def test_upstream_going_down_and_up(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth(u.url())
+    assert get(p.port, "/all").status == 200
+    u.mode = 503
+    assert get(p.port, "/all").status == 503
+    u.mode = 200
+    assert get(p.port, "/all").status == 200
+    log = p.log()
+    assert "%s is healthy" % u.url() in log
+    assert "%s is unhealthy: HTTP 503" % u.url() in log
+
+
+def test_head_all(podhealth, upstream):
+    p = podhealth(refused_url())
+    c = Client(p.port)
+    r = c.request("HEAD", "/all")
+    assert r.status == 503 and int(r.header("content-length")) > 0
+    # No body was sent: the next response on the same connection parses cleanly.
+    assert c.request("GET", "/self").status == 200
+    c.close()

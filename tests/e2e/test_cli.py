@@ -1,0 +1,101 @@
+"""Command lines: both forms, help, version, and one clear line for every bad argument."""
+import socket
+
+import pytest
+
+from conftest import free_port, get, run
+
+USAGE = ("usage: podhealth serve [OPTIONS] ENDPOINT...\n"
+         "       podhealth PORT TIMEOUT ENDPOINT...\n"
+         "Try 'podhealth serve --help'.\n")
+
+BAD = [
+    ([], "missing command"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
+    (["0", "3", "http://localhost/"], "invalid PORT '0': want a port number 1-65535"),
+    (["70000", "3", "http://localhost/"], "invalid PORT '70000': want a port number 1-65535"),
+    (["8081"], "missing TIMEOUT after PORT"),
+    (["8081", "3"], "no ENDPOINT given"),
+    (["8081", "0", "http://localhost/"], "invalid TIMEOUT '0': must be greater than zero"),
+    (["8081", "-1", "http://localhost/"], "invalid TIMEOUT '-1': must be positive"),
+    (["8081", "abc", "http://localhost/"],
+     "invalid TIMEOUT 'abc': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),
+    (["8081", "99999", "http://localhost/"], "invalid TIMEOUT '99999': is longer than the maximum, 1h"),
+    (["8081", "3", "ftp://localhost/"],
+     "invalid endpoint 'ftp://localhost/': unsupported scheme 'ftp' (want http://)"),
+    (["8081", "3", "http://"], "invalid endpoint 'http://': missing host"),
+    (["8081", "3", "http://localhost:0/"], "invalid endpoint 'http://localhost:0/': invalid port (want 1-65535)"),
+    (["8081", "3", "http://localhost:65536/"],
+     "invalid endpoint 'http://localhost:65536/': invalid port (want 1-65535)"),
+    (["8081", "3", "http://local host/"],
+     "invalid endpoint 'http://local host/': contains a space or control character"),
+    (["serve"], "no ENDPOINT given"),
+    (["serve", "--port", "x", "http://a/"], "invalid --port 'x': want a port number 1-65535"),
+    (["serve", "--timeout", "500us", "http://a/"],
+     "invalid --timeout '500us': has an unknown unit (want ms, s, m or h)"),
+    (["serve", "--timeout", "0ms", "http://a/"], "invalid --timeout '0ms': must be greater than zero"),
+    (["serve", "--listen", "example.com", "http://a/"],
+     "invalid --listen 'example.com': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1"),
+    (["serve", "--max-connections", "0", "http://a/"], "invalid --max-connections '0': want 1-65536"),
+    (["serve", "--nope", "http://a/"], "unknown option '--nope'"),
+    (["serve", "localhost:8080"],
+     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[" ".join(a) or "(none)" for a, _ in BAD])
+def test_bad_arguments_exit_2_with_one_line(args, message):
+    rc, out, err = run(args)
+    assert rc == 2
+    assert out == ""
+    assert err == "podhealth: %s\n%s" % (message, USAGE)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"], ["serve", "--help"]])
+def test_help(args):
+    rc, out, err = run(args)
+    assert rc == 0 and err == ""
+    assert out.startswith("usage: podhealth serve [OPTIONS] ENDPOINT...\n       podhealth PORT TIMEOUT ENDPOINT...\n")
+    for opt in ["--port", "--listen", "--timeout", "--max-connections", "--help", "--version"]:
+        assert opt in out
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["serve", "--version"]])
+def test_version(args):
+    with open("VERSION" if __import__("os").path.exists("VERSION") else "../../VERSION") as f:
+        version = f.read().strip()
+    assert run(args) == (0, "podhealth %s\n" % version, "")
+
+
+def test_port_in_use_exits_1():
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.bind(("::", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        rc, out, err = run([str(port), "3", "http://localhost/"])
+    assert rc == 1
+    assert err == "podhealth: error: cannot listen on * port %d: Address in use\n" % port or \
+        err == "podhealth: error: cannot listen on * port %d: Address already in use\n" % port
+
+
+def test_listen_address_not_on_this_host_exits_1():
+    port = free_port()
+    rc, out, err = run(["serve", "--listen", "192.0.2.1", "--port", str(port), "http://localhost/"])
+    assert rc == 1
+    assert err.startswith("podhealth: error: cannot listen on 192.0.2.1 port %d: " % port)
+    assert err.count("\n") == 1
+
+
+def test_original_form_works(podhealth, upstream):
+    a, b = upstream(200), upstream(200)
+    p = podhealth("3", a.url("/healthz/ready"), b.url("/healthz"), legacy=True)
+    assert get(p.port, "/self").status == 200
+    assert get(p.port, "/all").status == 200
+    log = p.log()
+    assert "listening on * port %d, timeout 3s, 2 endpoints" % p.port in log
+
+
+def test_original_form_decimal_timeout(podhealth, upstream):
+    p = podhealth("0.5", upstream("hang").url(), legacy=True)
+    r = get(p.port, "/all")
+    assert (r.status, r.body.split(": ")[1]) == (503, "timeout after 500ms\n")

@@ -1,0 +1,136 @@
+"""Name resolution: off the event loop, /etc/hosts honoured, localhost without /etc/hosts.
+Each test runs podhealth in a private mount namespace with its own /etc/hosts and
+/etc/resolv.conf pointing at a fake DNS server on loopback."""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import SLACK, free_port, get
+
+DNS_ADDR = "127.0.0.77"
+
+
+def can_unshare():
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not can_unshare(), reason="needs root and unshare -m")
+
+
+class FakeDNS:
+    """Answers NXDOMAIN for names starting with 'missing', never answers the rest."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((DNS_ADDR, 53))
+        self.queries = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(512)
+            except OSError:
+                return
+            qname, i = [], 12
+            while i < len(data) and data[i]:
+                qname.append(data[i + 1:i + 1 + data[i]].decode())
+                i += 1 + data[i]
+            name = ".".join(qname)
+            self.queries.append(name)
+            if name.startswith("missing"):
+                qid = data[:2]
+                header = qid + struct.pack(">HHHHH", 0x8183, 1, 0, 0, 0)
+                self.sock.sendto(header + data[12:i + 5], addr)
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def dns_server():
+    d = FakeDNS()
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def dns(dns_server):
+    dns_server.queries.clear()
+    return dns_server
+
+
+@pytest.fixture
+def netfiles():
+    """Writes hosts and resolv.conf files and returns the wrapper that mounts them."""
+    tmp = tempfile.mkdtemp()
+
+    def wrap(hosts):
+        with open(os.path.join(tmp, "hosts"), "w") as f:
+            f.write(hosts)
+        with open(os.path.join(tmp, "resolv.conf"), "w") as f:
+            f.write("nameserver %s\noptions timeout:2 attempts:1\n" % DNS_ADDR)
+        script = ("mount --bind {0}/hosts /etc/hosts && "
+                  "mount --bind {0}/resolv.conf /etc/resolv.conf && exec \"$@\"").format(tmp)
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"]
+
+    yield wrap
+    shutil.rmtree(tmp)
+
+
+def test_name_from_etc_hosts(podhealth, upstream, netfiles, dns):
+    u = upstream(200)
+    p = podhealth("http://upstream.test:%d/healthz" % u.port, wrap=netfiles("127.0.0.1 upstream.test\n"))
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (200, "ok\n")
+    assert u.requests[0].split("\r\n")[1] == "Host: upstream.test:%d" % u.port
+
+
+def test_localhost_without_etc_hosts(podhealth, upstream, netfiles, dns):
+    # An empty /etc/hosts, as in a scratch image: localhost still means loopback, and no
+    # DNS query is sent for it.
+    u = upstream(200)
+    p = podhealth("http://localhost:%d/" % u.port, wrap=netfiles(""))
+    assert get(p.port, "/all").status == 200
+    assert dns.queries == []
+
+
+def test_unknown_host(podhealth, netfiles, dns):
+    p = podhealth("http://missing.test:80/", "--timeout", "3s", wrap=netfiles(""))
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (503, "http://missing.test:80/: no such host\n")
+
+
+def test_slow_dns_never_delays_self(podhealth, upstream, netfiles, dns):
+    # The resolver never answers: the check times out on schedule, /self stays instant,
+    # and a check against an IP literal in the same round is unaffected.
+    u = upstream(200)
+    p = podhealth("--timeout", "500ms", "http://blackhole.test:%d/" % u.port, u.url(),
+                  wrap=netfiles(""))
+    done = {}
+
+    def probe_all():
+        t0 = time.monotonic()
+        done["r"] = get(p.port, "/all")
+        done["t"] = time.monotonic() - t0
+
+    t = threading.Thread(target=probe_all)
+    t.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    assert get(p.port, "/self").status == 200
+    assert time.monotonic() - t0 < SLACK
+    t.join()
+    assert done["r"].status == 503
+    assert done["r"].body == "http://blackhole.test:%d/: timeout after 500ms\n" % u.port
+    assert 0.5 <= done["t"] < 0.5 + SLACK
+    assert "blackhole.test" in dns.queries

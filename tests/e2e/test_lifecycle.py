@@ -1,0 +1,77 @@
+"""Startup logging, shutdown on SIGTERM/SIGINT with requests in flight."""
+import signal
+import time
+
+import pytest
+
+from conftest import Client, get
+
+
+@pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")])
+def test_signal_stops_cleanly(podhealth, upstream, sig, name):
+    p = podhealth(upstream(200).url(), expect_clean_exit=False)
+    assert get(p.port, "/self").status == 200
+    t0 = time.monotonic()
+    assert p.stop(sig) == 0
+    assert time.monotonic() - t0 < 0.5
+    log = p.log()
+    assert "received %s, shutting down" % name in log
+    assert log.rstrip().endswith("podhealth: info: stopped")
+
+
+def test_in_flight_request_finishes_on_sigterm(podhealth, upstream):
+    p = podhealth(upstream(200, delay=0.3).url(), expect_clean_exit=False)
+    c = Client(p.port)
+    c.send("GET /all HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.05)
+    p.proc.send_signal(signal.SIGTERM)
+    r = c.read()
+    assert (r.status, r.header("connection")) == (200, "close")
+    assert p.proc.wait(timeout=3) == 0
+    # The listener is gone.
+    try:
+        get(p.port, "/self")
+        assert False, "still accepting after SIGTERM"
+    except OSError:
+        pass
+
+
+def test_shutdown_is_bounded(podhealth, upstream):
+    # A check that would take 10 s cannot hold shutdown beyond the ~1 s grace period.
+    p = podhealth(upstream("hang").url(), "--timeout", "10s", expect_clean_exit=False)
+    c = Client(p.port)
+    c.send("GET /all HTTP/1.1\r\nHost: t\r\n\r\n")
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.proc.wait(timeout=5) == 0
+    assert 0.9 < time.monotonic() - t0 < 1.6
+
+
+def test_idle_keep_alive_clients_do_not_delay_shutdown(podhealth, upstream):
+    p = podhealth(upstream(200).url(), expect_clean_exit=False)
+    idle = [Client(p.port) for _ in range(5)]
+    for c in idle:
+        assert c.request("GET", "/self").status == 200
+    t0 = time.monotonic()
+    assert p.stop() == 0
+    assert time.monotonic() - t0 < 0.5
+    assert all(c.closed(timeout=1) for c in idle)
+
+
+def test_startup_log(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth(u.url(), "--timeout", "2.5s")
+    log = p.log().splitlines()
+    assert log[0].startswith("podhealth: info: podhealth ")
+    assert log[0].endswith("listening on * port %d, timeout 2.5s, 1 endpoint" % p.port)
+    assert log[1] == "podhealth: info: endpoint %s" % u.url()
+
+
+def test_no_log_line_per_probe(podhealth, upstream):
+    p = podhealth(upstream(200).url())
+    for _ in range(20):
+        get(p.port, "/all")
+        get(p.port, "/self")
+    # Startup (2 lines) and one state change; nothing per request.
+    assert len(p.log().splitlines()) == 3
