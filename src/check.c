@@ -248,7 +248,8 @@ check_start(struct check *c, int64_t deadline)
 	c->dns = resolver_lookup(ck->res, t->host, t->port, on_resolved, c);
 	if (!c->dns)
 		check_finish(c, CHECK_FAIL, "%s",
-			     errno == EAGAIN ? "too many DNS lookups in flight" : net_strerror(errno));
+			     errno == EAGAIN ? "too many DNS lookups in flight"
+					     : net_strerror(errno));
 }
 
 static struct round *
@@ -281,7 +282,8 @@ round_run(struct round *r)
 }
 
 int
-checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *, const struct round *))
+checker_wait(struct checker *ck, struct waiter *w,
+	     void (*done)(struct waiter *, const struct round *))
 {
 	struct round *r = ck->current;
 	int fresh = !r;

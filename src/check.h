@@ -55,7 +55,8 @@ void checker_free(struct checker *ck);
  * in flight if there is one (so simultaneous probes cost one request per target), else a
  * new one. done may run before this returns, when every check ends at once. Returns 0, or
  * -1 when out of memory. */
-int checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *, const struct round *));
+int checker_wait(struct checker *ck, struct waiter *w,
+		 void (*done)(struct waiter *, const struct round *));
 
 /* Stops waiting; done will not run. Harmless when w is not waiting. */
 void waiter_cancel(struct waiter *w);
@@ -71,7 +72,7 @@ int round_ok(const struct round *r);
 
 /* Ends check c with a result and a reason; the one cleanup path of every check kind. */
 void check_finish(struct check *c, enum check_result result, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The loop a check runs on. */
 struct loop *check_loop(const struct check *c);

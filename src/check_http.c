@@ -23,7 +23,7 @@ on_headers_complete(llhttp_t *p)
 }
 
 static const llhttp_settings_t resp_settings = {
-	.on_headers_complete = on_headers_complete,
+    .on_headers_complete = on_headers_complete,
 };
 
 void

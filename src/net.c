@@ -187,7 +187,7 @@ struct resolver {
 };
 
 struct resolve_req {
-	int wfd; /* the pipe the thread hands req back through */
+	int wfd;       /* the pipe the thread hands req back through */
 	resolve_cb cb; /* loop thread only; NULL once cancelled */
 	void *arg;
 	uint16_t port;

@@ -80,9 +80,8 @@ serve_run(const struct config *cfg)
 		goto out;
 	}
 	struct resolver *res = resolver_new(sv.loop);
-	struct checker *ck = res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets,
-					       cfg->timeout_ms)
-				 : NULL;
+	struct checker *ck =
+	    res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets, cfg->timeout_ms) : NULL;
 	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, ck) : NULL;
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
 		fatal("out of memory");

@@ -35,7 +35,7 @@ struct conn {
 	enum conn_state state;
 	uint32_t events;
 	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
-		peer_closed : 1, close_after : 1;
+	    peer_closed : 1, close_after : 1;
 	int error_status; /* a limit the current request broke: 414, 431 */
 	size_t head_bytes;
 	size_t url_len;
@@ -61,7 +61,7 @@ struct server {
 	void (*drained)(void *);
 	void *drained_arg;
 	char scratch[16 * 1024]; /* every read lands here first; parsed at once */
-	char *resp; /* response assembly buffer, reused */
+	char *resp;              /* response assembly buffer, reused */
 	size_t resp_cap;
 };
 
@@ -80,16 +80,26 @@ static const char *
 reason_phrase(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -167,12 +177,12 @@ on_message_complete(llhttp_t *p)
 }
 
 static const llhttp_settings_t request_settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_data,
-	.on_header_value = on_header_data,
-	.on_header_value_complete = on_header_value_complete,
-	.on_message_complete = on_message_complete,
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_data,
+    .on_header_value = on_header_data,
+    .on_header_value_complete = on_header_value_complete,
+    .on_message_complete = on_message_complete,
 };
 
 /* --- writing --- */
@@ -239,7 +249,8 @@ static void
 conn_flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -275,8 +286,7 @@ conn_resume(struct conn *c)
 }
 
 void
-server_respond(struct conn *c, int status, const char *extra_headers, const char *body,
-	       size_t len)
+server_respond(struct conn *c, int status, const char *extra_headers, const char *body, size_t len)
 {
 	struct server *s = c->srv;
 	if (c->dead)
@@ -286,7 +296,7 @@ server_respond(struct conn *c, int status, const char *extra_headers, const char
 	else
 		c->state = CONN_IDLE;
 	const char *conn_hdr = c->state == CONN_CLOSING ? "Connection: close\r\n"
-			       : c->http10		? "Connection: keep-alive\r\n"
+			       : c->http10              ? "Connection: keep-alive\r\n"
 							: "";
 	size_t body_len = c->head_only ? 0 : len;
 	size_t need = 256 + strlen(extra_headers) + body_len;
@@ -328,8 +338,8 @@ server_respond(struct conn *c, int status, const char *extra_headers, const char
 static void
 conn_error(struct conn *c, int status)
 {
-	static const char *const bodies[] = {"bad request\n", "request timeout\n",
-					     "URI too long\n", "request header too large\n",
+	static const char *const bodies[] = {"bad request\n", "request timeout\n", "URI too long\n",
+					     "request header too large\n",
 					     "internal server error\n"};
 	const char *body = status == 408   ? bodies[1]
 			   : status == 414 ? bodies[2]
@@ -575,7 +585,8 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
 				/* Out of descriptors: stop polling the listener for a moment
 				 * instead of spinning on it. */
 				log_debug("accept: %s", net_strerror(errno));

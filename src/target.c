@@ -119,7 +119,8 @@ target_parse(const char *s, struct target *t, char *err, size_t errlen)
 	if (!sep)
 		return fail(err, errlen, "not a URL (want http://host[:port][/path])");
 	if (sep - s != 4 || strncasecmp(s, "http", 4) != 0) {
-		snprintf(err, errlen, "unsupported scheme '%.*s' (want http://)", (int)(sep - s), s);
+		snprintf(err, errlen, "unsupported scheme '%.*s' (want http://)", (int)(sep - s),
+			 s);
 		return -1;
 	}
 	const char *auth = sep + 3;
@@ -138,7 +139,8 @@ target_parse(const char *s, struct target *t, char *err, size_t errlen)
 			colon = p;
 	size_t hlen = colon ? (size_t)(colon - auth) : alen;
 	if (!close && memchr(auth, ':', hlen))
-		return fail(err, errlen, "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
+		return fail(err, errlen,
+			    "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
 	if (parse_host(auth, hlen, t, err, errlen) < 0)
 		return -1;
 	t->port = 80;

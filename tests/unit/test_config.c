@@ -18,10 +18,10 @@ test_duration_valid(void **state)
 		const char *in;
 		int64_t ms;
 	} cases[] = {
-		{"3", 3000},	 {"1", 1000},	      {"2.5", 2500},	{"0.5", 500},
-		{"500ms", 500},	 {"3s", 3000},	      {"1m", 60000},	{"1.5m", 90000},
-		{"1h", 3600000}, {"0.001", 1},	      {"1ms", 1},	{"2.5005s", 2500},
-		{".5", 500},	 {"10.000000", 10000}, {"3600", 3600000},
+	    {"3", 3000},     {"1", 1000},          {"2.5", 2500},     {"0.5", 500},
+	    {"500ms", 500},  {"3s", 3000},         {"1m", 60000},     {"1.5m", 90000},
+	    {"1h", 3600000}, {"0.001", 1},         {"1ms", 1},        {"2.5005s", 2500},
+	    {".5", 500},     {"10.000000", 10000}, {"3600", 3600000},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t ms = -1;
@@ -40,25 +40,25 @@ test_duration_invalid(void **state)
 	static const struct {
 		const char *in, *why;
 	} cases[] = {
-		{"0", "must be greater than zero"},
-		{"0s", "must be greater than zero"},
-		{"0.0", "must be greater than zero"},
-		{"-1", "must be positive"},
-		{"-0.5s", "must be positive"},
-		{"", "is not a duration"},
-		{"abc", "is not a duration"},
-		{"s", "is not a duration"},
-		{"1.", "is not a duration"},
-		{".", "is not a duration"},
-		{"3 s", "has an unknown unit"},
-		{"3sec", "has an unknown unit"},
-		{"1e3", "has an unknown unit"},
-		{"3d", "has an unknown unit"},
-		{"0.0001s", "is shorter than 1ms"},
-		{"3601", "is longer than the maximum, 1h"},
-		{"61m", "is longer than the maximum, 1h"},
-		{"9999999999", "is too large"},
-		{"1.1234567", "has too many decimals"},
+	    {"0", "must be greater than zero"},
+	    {"0s", "must be greater than zero"},
+	    {"0.0", "must be greater than zero"},
+	    {"-1", "must be positive"},
+	    {"-0.5s", "must be positive"},
+	    {"", "is not a duration"},
+	    {"abc", "is not a duration"},
+	    {"s", "is not a duration"},
+	    {"1.", "is not a duration"},
+	    {".", "is not a duration"},
+	    {"3 s", "has an unknown unit"},
+	    {"3sec", "has an unknown unit"},
+	    {"1e3", "has an unknown unit"},
+	    {"3d", "has an unknown unit"},
+	    {"0.0001s", "is shorter than 1ms"},
+	    {"3601", "is longer than the maximum, 1h"},
+	    {"61m", "is longer than the maximum, 1h"},
+	    {"9999999999", "is too large"},
+	    {"1.1234567", "has too many decimals"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t ms = -1;
@@ -80,9 +80,9 @@ test_duration_format(void **state)
 		int64_t ms;
 		const char *out;
 	} cases[] = {
-		{1, "1ms"},	  {500, "500ms"},    {1000, "1s"},	{2500, "2.5s"},
-		{1250, "1.25s"},  {1001, "1.001s"},  {3000, "3s"},	{60000, "1m"},
-		{90000, "1m30s"}, {3600000, "1h"}, {5400000, "90m"}, {59999, "59.999s"},
+	    {1, "1ms"},       {500, "500ms"},   {1000, "1s"},     {2500, "2.5s"},
+	    {1250, "1.25s"},  {1001, "1.001s"}, {3000, "3s"},     {60000, "1m"},
+	    {90000, "1m30s"}, {3600000, "1h"},  {5400000, "90m"}, {59999, "59.999s"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char out[32];
@@ -112,9 +112,10 @@ test_config_valid(void **state)
 	struct config c;
 	char err[256];
 
-	assert_int_equal(parse("8081 3 http://localhost:15020/healthz/ready http://localhost:8080/healthz",
-			       1, &c, err, sizeof err),
-			 0);
+	assert_int_equal(
+	    parse("8081 3 http://localhost:15020/healthz/ready http://localhost:8080/healthz", 1,
+		  &c, err, sizeof err),
+	    0);
 	assert_int_equal(c.port, 8081);
 	assert_int_equal(c.timeout_ms, 3000);
 	assert_int_equal(c.ntargets, 2);
@@ -139,7 +140,8 @@ test_config_valid(void **state)
 	assert_null(c.listen);
 	config_free(&c);
 
-	assert_int_equal(parse("-p 1 -t 2.5 --max-connections=10 -- http://a/", 0, &c, err, sizeof err), 0);
+	assert_int_equal(
+	    parse("-p 1 -t 2.5 --max-connections=10 -- http://a/", 0, &c, err, sizeof err), 0);
 	assert_int_equal(c.port, 1);
 	assert_int_equal(c.timeout_ms, 2500);
 	assert_int_equal(c.max_conns, 10);
@@ -162,24 +164,27 @@ test_config_invalid(void **state)
 		int legacy;
 		const char *err;
 	} cases[] = {
-		{"0 3 http://a/", 1, "invalid PORT '0': want a port number 1-65535"},
-		{"65536 3 http://a/", 1, "invalid PORT '65536': want a port number 1-65535"},
-		{"8081 0 http://a/", 1, "invalid TIMEOUT '0': must be greater than zero"},
-		{"8081 -3 http://a/", 1, "invalid TIMEOUT '-3': must be positive"},
-		{"8081 3x http://a/", 1, "invalid TIMEOUT '3x': has an unknown unit (want ms, s, m or h)"},
-		{"8081", 1, "missing TIMEOUT after PORT"},
-		{"8081 3", 1, "no ENDPOINT given"},
-		{"8081 3 ftp://a/", 1, "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http://)"},
-		{"", 0, "no ENDPOINT given"},
-		{"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
-		{"--port", 0, "invalid --port '': want a port number 1-65535"},
-		{"--timeout 2h http://a/", 0, "invalid --timeout '2h': is longer than the maximum, 1h"},
-		{"--listen localhost http://a/", 0,
-		 "invalid --listen 'localhost': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1"},
-		{"--max-connections 0 http://a/", 0, "invalid --max-connections '0': want 1-65536"},
-		{"--bogus http://a/", 0, "unknown option '--bogus'"},
-		{"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
-		{"http://a/ localhost:8080", 0, "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"},
+	    {"0 3 http://a/", 1, "invalid PORT '0': want a port number 1-65535"},
+	    {"65536 3 http://a/", 1, "invalid PORT '65536': want a port number 1-65535"},
+	    {"8081 0 http://a/", 1, "invalid TIMEOUT '0': must be greater than zero"},
+	    {"8081 -3 http://a/", 1, "invalid TIMEOUT '-3': must be positive"},
+	    {"8081 3x http://a/", 1,
+	     "invalid TIMEOUT '3x': has an unknown unit (want ms, s, m or h)"},
+	    {"8081", 1, "missing TIMEOUT after PORT"},
+	    {"8081 3", 1, "no ENDPOINT given"},
+	    {"8081 3 ftp://a/", 1,
+	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http://)"},
+	    {"", 0, "no ENDPOINT given"},
+	    {"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
+	    {"--port", 0, "invalid --port '': want a port number 1-65535"},
+	    {"--timeout 2h http://a/", 0, "invalid --timeout '2h': is longer than the maximum, 1h"},
+	    {"--listen localhost http://a/", 0,
+	     "invalid --listen 'localhost': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1"},
+	    {"--max-connections 0 http://a/", 0, "invalid --max-connections '0': want 1-65536"},
+	    {"--bogus http://a/", 0, "unknown option '--bogus'"},
+	    {"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
+	    {"http://a/ localhost:8080", 0,
+	     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config c;
@@ -206,9 +211,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration_valid),	cmocka_unit_test(test_duration_invalid),
-		cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
-		cmocka_unit_test(test_config_invalid),	cmocka_unit_test(test_is_legacy),
+	    cmocka_unit_test(test_duration_valid),  cmocka_unit_test(test_duration_invalid),
+	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
+	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,29 +16,29 @@ static const struct {
 	const char *in;
 	int want; /* status, -1 malformed, -2 incomplete */
 } responses[] = {
-	{"HTTP/1.1 200 OK\r\n\r\n", 200},
-	{"HTTP/1.0 204 No Content\r\nServer: x\r\n\r\n", 204},
-	{"HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", 301},
-	{"HTTP/1.1 399 Whatever\r\n\r\n", 399},
-	{"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", 404},
-	{"HTTP/1.1 500 Internal Server Error\r\n\r\n", 500},
-	{"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial", 503},
-	{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello", 200},
-	{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 200},
-	{"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 503 Nope\r\n\r\n", 503},
-	{"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", 101},
-	{"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 200},
-	{"HTTP/1.1 200 OK\r\n", -2},
-	{"HTTP/1.1 200", -2},
-	{"", -2},
-	{"HTTP/1.1 200 OK\r\nContent-", -2},
-	{"garbage\r\n\r\n", -1},
-	{"SSH-2.0-OpenSSH_9.2\r\n", -1},
-	{"HTTP/2 200\r\n\r\n", -1},
-	{"HTTP/2.0 200 OK\r\n\r\n", -1},
-	{"HTTP/1.1 abc OK\r\n\r\n", -1},
-	{"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", -1},
-	{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", -1},
+    {"HTTP/1.1 200 OK\r\n\r\n", 200},
+    {"HTTP/1.0 204 No Content\r\nServer: x\r\n\r\n", 204},
+    {"HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", 301},
+    {"HTTP/1.1 399 Whatever\r\n\r\n", 399},
+    {"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", 404},
+    {"HTTP/1.1 500 Internal Server Error\r\n\r\n", 500},
+    {"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial", 503},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello", 200},
+    {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 200},
+    {"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 503 Nope\r\n\r\n", 503},
+    {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n", 101},
+    {"HTTP/1.1 200 OK\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 200},
+    {"HTTP/1.1 200 OK\r\n", -2},
+    {"HTTP/1.1 200", -2},
+    {"", -2},
+    {"HTTP/1.1 200 OK\r\nContent-", -2},
+    {"garbage\r\n\r\n", -1},
+    {"SSH-2.0-OpenSSH_9.2\r\n", -1},
+    {"HTTP/2 200\r\n\r\n", -1},
+    {"HTTP/2.0 200 OK\r\n\r\n", -1},
+    {"HTTP/1.1 abc OK\r\n\r\n", -1},
+    {"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", -1},
+    {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", -1},
 };
 
 static void
@@ -112,9 +112,9 @@ test_routes(void **state)
 		const char *path;
 		enum route want;
 	} cases[] = {
-		{"/self", ROUTE_SELF},	      {"/all", ROUTE_ALL},	   {"/", ROUTE_NOT_FOUND},
-		{"/self/", ROUTE_NOT_FOUND},  {"/alll", ROUTE_NOT_FOUND}, {"/SELF", ROUTE_NOT_FOUND},
-		{"", ROUTE_NOT_FOUND},	      {"/al", ROUTE_NOT_FOUND},	  {"//all", ROUTE_NOT_FOUND},
+	    {"/self", ROUTE_SELF},       {"/all", ROUTE_ALL},        {"/", ROUTE_NOT_FOUND},
+	    {"/self/", ROUTE_NOT_FOUND}, {"/alll", ROUTE_NOT_FOUND}, {"/SELF", ROUTE_NOT_FOUND},
+	    {"", ROUTE_NOT_FOUND},       {"/al", ROUTE_NOT_FOUND},   {"//all", ROUTE_NOT_FOUND},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_int_equal(routes_match(cases[i].path, strlen(cases[i].path)), cases[i].want);
@@ -128,10 +128,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_response_whole),
-		cmocka_unit_test(test_response_byte_at_a_time),
-		cmocka_unit_test(test_response_head_limit),
-		cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_response_whole),
+	    cmocka_unit_test(test_response_byte_at_a_time),
+	    cmocka_unit_test(test_response_head_limit),
+	    cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
