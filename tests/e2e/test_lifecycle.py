@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Client, get
+from conftest import Client, get, refused_url
 
 
 @pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")])
@@ -75,3 +75,26 @@ def test_no_log_line_per_probe(podhealth, upstream):
         get(p.port, "/self")
     # Startup (2 lines) and one state change; nothing per request.
     assert len(p.log().splitlines()) == 3
+
+
+def context_switches(pid):
+    # Every return from epoll_wait after sleeping is a voluntary context switch of the
+    # main thread, so an idle loop with no timer armed shows none at all.
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+
+
+def test_idle_daemon_never_wakes_up(podhealth, upstream):
+    p = podhealth(upstream(200).url(), refused_url())
+    # Traffic first, so that any timer it left behind would show.
+    for path in ["/self", "/all", "/nope", "/all"]:
+        get(p.port, path)
+    c = Client(p.port)
+    c.request("GET", "/all")
+    c.close()
+    time.sleep(0.3)
+    before = context_switches(p.proc.pid)
+    time.sleep(2)
+    assert context_switches(p.proc.pid) == before
