@@ -1,5 +1,6 @@
 """Fixtures for end-to-end tests: the real podhealth binary against real upstream processes."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -14,10 +15,29 @@ SANITIZED = os.environ.get("PODHEALTH_SANITIZED") == "1"
 SLACK = 0.25 if SANITIZED else 0.1
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = map(int, f.read().split())
+            return lo, hi
+    except OSError:
+        return 32768, 60999
+
+
 def free_port(family=socket.AF_INET):
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that is free now and outside the kernel's ephemeral range, so that no
+    outgoing connection can take it before the test binds it."""
+    lo, hi = _ephemeral_range()
+    candidates = list(range(20000, lo)) if lo > 21000 else list(range(hi + 1, 65535))
+    for _ in range(100):
+        port = random.choice(candidates)
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("::", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
 
 
 def wait_until(pred, timeout=5.0, interval=0.01):
@@ -158,8 +178,8 @@ def podhealth():
     """Starts podhealth; on teardown checks it shut down cleanly (exit 0, no sanitizer report)."""
     started = []
 
-    def start(*args, port=None, legacy=False, expect_clean_exit=True, **kw):
-        port = port or free_port()
+    def start(*args, legacy=False, expect_clean_exit=True, **kw):
+        port = free_port()
         argv = [str(port)] + [str(a) for a in args] if legacy else ["serve", "--port", str(port)] + [str(a) for a in args]
         p = Podhealth(argv, ready_port=port, **kw)
         p.expect_clean_exit = expect_clean_exit
