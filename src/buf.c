@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int
 buf_reserve(struct buf *b, size_t extra)
@@ -55,4 +56,86 @@ buf_free(struct buf *b)
 {
 	free(b->data);
 	*b = (struct buf){0};
+}
+
+/* Returns the length of the valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+	unsigned cp;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, min = 0x80, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0; /* overlong, out of range, or a surrogate */
+	return len;
+}
+
+void
+buf_json_string(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_append(b, "\"", 1);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = {'\\', (char)c};
+			buf_append(b, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(b, "\\u%04x", c);
+			i++;
+		} else {
+			size_t len = utf8_len(p + i, n - i);
+			if (len == 0) {
+				buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+				i++;
+			} else {
+				buf_append(b, p + i, len);
+				i += len;
+			}
+		}
+	}
+	buf_append(b, "\"", 1);
+}
+
+void
+buf_prom_label(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			buf_append(b, "\\\\", 2);
+		else if (*s == '"')
+			buf_append(b, "\\\"", 2);
+		else if (*s == '\n')
+			buf_append(b, "\\n", 2);
+		else
+			buf_append(b, s, 1);
+	}
+}
+
+void
+buf_rfc3339(struct buf *b, int64_t wall_ms)
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
 }

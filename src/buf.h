@@ -3,6 +3,7 @@
 #define PODHEALTH_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data; /* owned; NUL-terminated when len > 0 */
@@ -19,4 +20,14 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 /* Frees the storage and empties the buffer. */
 void buf_free(struct buf *b);
 
+/* Appends s (n bytes) as a JSON string with its quotes: control characters, quotes and
+ * backslashes escaped, and bytes that are not valid UTF-8 replaced by U+FFFD, so that the
+ * output is valid JSON whatever the input. */
+void buf_json_string(struct buf *b, const char *s, size_t n);
+
+/* Appends s as a Prometheus label value (text format 0.0.4): \, " and newline escaped. */
+void buf_prom_label(struct buf *b, const char *s);
+
+/* Appends a CLOCK_REALTIME time in milliseconds as RFC 3339 UTC with milliseconds. */
+void buf_rfc3339(struct buf *b, int64_t wall_ms);
 #endif

@@ -1,6 +1,6 @@
 #include "check.h"
 
-#include "config.h"
+#include "duration.h"
 #include "log.h"
 #include "target.h"
 
@@ -10,50 +10,50 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
-
-struct round {
-	struct checker *ck;
-	struct waiter waiters; /* list head */
-	size_t n, pending;
-	struct check checks[];
-};
 
 struct checker {
 	struct loop *loop;
 	struct resolver *res;
-	const struct target *targets;
-	size_t ntargets;
 	int64_t timeout_ms;
-	struct round *current;
-	signed char *healthy; /* per target: -1 unknown, 0, 1; for logging changes only */
+	uint64_t seq;          /* runs started so far */
+	struct waiter waiters; /* list head */
+	size_t n;
+	struct check checks[];
 };
 
 struct checker *
 checker_new(struct loop *loop, struct resolver *res, const struct target *targets, size_t ntargets,
 	    int64_t timeout_ms)
 {
-	struct checker *ck = calloc(1, sizeof *ck);
+	struct checker *ck = calloc(1, sizeof *ck + ntargets * sizeof ck->checks[0]);
 	if (!ck)
 		return NULL;
-	ck->healthy = malloc(ntargets ? ntargets : 1);
-	if (!ck->healthy) {
-		free(ck);
-		return NULL;
-	}
-	memset(ck->healthy, -1, ntargets);
 	ck->loop = loop;
 	ck->res = res;
-	ck->targets = targets;
-	ck->ntargets = ntargets;
 	ck->timeout_ms = timeout_ms;
+	ck->waiters.next = ck->waiters.prev = &ck->waiters;
+	ck->n = ntargets;
+	for (size_t i = 0; i < ntargets; i++) {
+		struct check *c = &ck->checks[i];
+		c->ck = ck;
+		c->target = &targets[i];
+		c->index = i;
+		c->io.fd = -1;
+		c->healthy = -1;
+		if (targets[i].body && http_resp_want_body(&c->resp, TARGET_BODY_MAX) < 0) {
+			checker_free(ck);
+			return NULL;
+		}
+	}
 	return ck;
 }
 
 static void
 check_release(struct check *c)
 {
-	struct loop *loop = check_loop(c);
+	struct loop *loop = c->ck->loop;
 	if (c->io.fd >= 0) {
 		int fd = c->io.fd;
 		loop_io_del(loop, &c->io);
@@ -69,98 +69,138 @@ checker_free(struct checker *ck)
 {
 	if (!ck)
 		return;
-	struct round *r = ck->current;
-	if (r) {
-		/* Shutting down mid-round: release every socket and timer, tell no one. */
-		for (size_t i = 0; i < r->n; i++)
-			check_release(&r->checks[i]);
-		while (r->waiters.next != &r->waiters)
-			waiter_cancel(r->waiters.next);
-		free(r);
+	for (size_t i = 0; i < ck->n; i++) {
+		check_release(&ck->checks[i]);
+		http_resp_free(&ck->checks[i].resp);
 	}
-	free(ck->healthy);
+	while (ck->waiters.next != &ck->waiters)
+		waiter_cancel(ck->waiters.next);
 	free(ck);
 }
 
 struct loop *
 check_loop(const struct check *c)
 {
-	return c->round->ck->loop;
+	return c->ck->loop;
 }
 
 size_t
-round_count(const struct round *r)
+checker_count(const struct checker *ck)
 {
-	return r->n;
-}
-
-const struct check_status *
-round_status(const struct round *r, size_t i)
-{
-	return &r->checks[i].st;
+	return ck->n;
 }
 
 const struct target *
-round_target(const struct round *r, size_t i)
+checker_target(const struct checker *ck, size_t i)
 {
-	return r->checks[i].target;
+	return ck->checks[i].target;
+}
+
+const struct check *
+checker_check(const struct checker *ck, size_t i)
+{
+	return &ck->checks[i];
+}
+
+long
+checker_find(const struct checker *ck, const char *name, size_t len)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		const char *n = ck->checks[i].target->name;
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return (long)i;
+	}
+	return -1;
 }
 
 int
-round_ok(const struct round *r)
+waiter_wants(const struct waiter *w, size_t i)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->checks[i].st.result != CHECK_OK)
+	if (w->one >= 0)
+		return (size_t)w->one == i;
+	for (size_t j = 0; j < w->nexclude; j++)
+		if (w->exclude[j] == i)
 			return 0;
 	return 1;
 }
 
 static void
-log_changes(struct checker *ck, const struct round *r)
+list_add(struct waiter *head, struct waiter *w)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const struct check_status *st = &r->checks[i].st;
-		signed char now = st->result == CHECK_OK;
-		if (ck->healthy[i] == now)
-			continue;
-		if (now)
-			log_info("%s is healthy", ck->targets[i].text);
-		else
-			log_warn("%s is unhealthy: %s", ck->targets[i].text, st->reason);
-		ck->healthy[i] = now;
-	}
+	w->prev = head->prev;
+	w->next = head;
+	head->prev->next = w;
+	head->prev = w;
+}
+
+void
+waiter_cancel(struct waiter *w)
+{
+	if (!w->ck)
+		return;
+	w->prev->next = w->next;
+	w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	w->ck = NULL;
 }
 
 static void
-round_done(struct round *r)
+log_change(struct check *c)
 {
-	struct checker *ck = r->ck;
-	if (ck->current == r)
-		ck->current = NULL;
-	log_changes(ck, r);
-	while (r->waiters.next != &r->waiters) {
-		struct waiter *w = r->waiters.next;
-		waiter_cancel(w);
-		w->done(w, r);
+	signed char now = c->last.result == CHECK_OK;
+	if (c->healthy == now)
+		return;
+	c->healthy = now;
+	if (now)
+		log_event(LOG_INFO, "check healthy", "check", c->target->name, NULL);
+	else
+		log_event(LOG_WARN, "check unhealthy", "check", c->target->name, "reason",
+			  c->last.reason, NULL);
+}
+
+static void
+notify(struct checker *ck, struct check *c)
+{
+	/* Collect first, call after: a callback may add or cancel waiters. */
+	struct waiter ready = {.prev = &ready, .next = &ready};
+	for (struct waiter *w = ck->waiters.next, *next; w != &ck->waiters; w = next) {
+		next = w->next;
+		if (c->seq > w->seq || !waiter_wants(w, c->index) || --w->pending > 0)
+			continue;
+		w->prev->next = w->next;
+		w->next->prev = w->prev;
+		list_add(&ready, w);
 	}
-	/* Deferred: an event for one of this round's sockets may be in the current batch. */
-	loop_free_later(ck->loop, r);
+	while (ready.next != &ready) {
+		struct waiter *w = ready.next;
+		waiter_cancel(w);
+		w->done(w);
+	}
 }
 
 void
 check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 {
-	if (c->st.result != CHECK_PENDING)
+	if (!c->running)
 		return;
 	check_release(c);
-	c->st.result = result;
-	c->st.latency_ms = loop_now() - c->started;
+	c->running = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->last.result = result;
+	c->last.finished = loop_now();
+	c->last.latency_ms = c->last.finished - c->started;
+	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->st.reason, sizeof c->st.reason, fmt, ap);
+	vsnprintf(c->last.reason, sizeof c->last.reason, fmt, ap);
 	va_end(ap);
-	if (--c->round->pending == 0)
-		round_done(c->round);
+	if (result == CHECK_OK)
+		c->ok_total++;
+	else
+		c->fail_total++;
+	log_change(c);
+	notify(c->ck, c);
 }
 
 static void check_connect_next(struct check *c, int last_err);
@@ -177,7 +217,10 @@ on_connected(struct loop *loop, int fd, uint32_t events, void *arg)
 		check_connect_next(c, err);
 		return;
 	}
-	check_http_connected(c);
+	if (c->target->kind == TARGET_TCP)
+		check_tcp_connected(c);
+	else
+		check_http_connected(c);
 }
 
 /* Tries the addresses in order, as Go's dialer does for kubelet, until one accepts. */
@@ -216,7 +259,14 @@ on_resolved(void *arg, const char *err, const struct net_addrs *addrs)
 		return;
 	}
 	c->addrs = *addrs;
+	c->next_addr = 0;
 	check_connect_next(c, ECONNREFUSED);
+}
+
+static int64_t
+check_timeout(const struct check *c)
+{
+	return c->target->timeout_ms ? c->target->timeout_ms : c->ck->timeout_ms;
 }
 
 static void
@@ -226,18 +276,22 @@ on_timeout(struct loop *loop, struct timer *t, void *arg)
 	(void)t;
 	struct check *c = arg;
 	char d[32];
-	duration_format(c->round->ck->timeout_ms, d, sizeof d);
+	duration_format(check_timeout(c), d, sizeof d);
 	check_finish(c, CHECK_FAIL, "timeout after %s", d);
 }
 
+/* Starts a run of c; it may finish before this returns. */
 static void
-check_start(struct check *c, int64_t deadline)
+check_start(struct check *c)
 {
-	struct checker *ck = c->round->ck;
+	struct checker *ck = c->ck;
 	const struct target *t = c->target;
-	c->io.fd = -1;
+	c->running = 1;
+	c->seq = ++ck->seq;
 	c->started = loop_now();
-	if (loop_timer_set(ck->loop, &c->timer, deadline, on_timeout, c) < 0) {
+	c->next_addr = 0;
+	c->sent = 0;
+	if (loop_timer_set(ck->loop, &c->timer, c->started + check_timeout(c), on_timeout, c) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
@@ -252,61 +306,27 @@ check_start(struct check *c, int64_t deadline)
 					     : net_strerror(errno));
 }
 
-static struct round *
-round_start(struct checker *ck)
-{
-	struct round *r = calloc(1, sizeof *r + ck->ntargets * sizeof r->checks[0]);
-	if (!r)
-		return NULL;
-	r->ck = ck;
-	r->n = ck->ntargets;
-	r->pending = r->n + 1; /* held until every check has started */
-	r->waiters.next = r->waiters.prev = &r->waiters;
-	ck->current = r;
-	for (size_t i = 0; i < r->n; i++) {
-		r->checks[i].round = r;
-		r->checks[i].target = &ck->targets[i];
-		r->checks[i].io.fd = -1;
-	}
-	return r;
-}
-
-static void
-round_run(struct round *r)
-{
-	int64_t deadline = loop_now() + r->ck->timeout_ms;
-	for (size_t i = 0; i < r->n; i++)
-		check_start(&r->checks[i], deadline);
-	if (--r->pending == 0)
-		round_done(r);
-}
-
 int
-checker_wait(struct checker *ck, struct waiter *w,
-	     void (*done)(struct waiter *, const struct round *))
+checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *))
 {
-	struct round *r = ck->current;
-	int fresh = !r;
-	if (fresh && !(r = round_start(ck)))
-		return -1;
 	w->done = done;
-	w->round = r;
-	w->prev = r->waiters.prev;
-	w->next = &r->waiters;
-	r->waiters.prev->next = w;
-	r->waiters.prev = w;
-	if (fresh)
-		round_run(r);
+	w->ck = ck;
+	w->seq = UINT64_MAX; /* while starting, every completion counts */
+	w->pending = 1;      /* held until every wanted check is running */
+	list_add(&ck->waiters, w);
+	for (size_t i = 0; i < ck->n; i++) {
+		if (!waiter_wants(w, i))
+			continue;
+		w->pending++;
+		if (!ck->checks[i].running)
+			check_start(&ck->checks[i]);
+	}
+	if (w->ck) {
+		w->seq = ck->seq;
+		if (--w->pending == 0) {
+			waiter_cancel(w);
+			done(w);
+		}
+	}
 	return 0;
-}
-
-void
-waiter_cancel(struct waiter *w)
-{
-	if (!w->round)
-		return;
-	w->prev->next = w->next;
-	w->next->prev = w->prev;
-	w->prev = w->next = NULL;
-	w->round = NULL;
 }

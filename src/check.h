@@ -1,31 +1,38 @@
-/* The check engine: rounds of concurrent checks, one per target, sharing one deadline
- * each. A failed check is data (enum check_result plus a short reason), not an error. */
+/* The check engine. Each target has at most one check in flight; a request (a waiter)
+ * starts the checks it needs that are not already running and joins those that are, so
+ * simultaneous probes cost one upstream request per target. A failed check is data
+ * (enum check_result plus a short reason), not an error. */
 #ifndef PODHEALTH_CHECK_H
 #define PODHEALTH_CHECK_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check_http.h"
 #include "loop.h"
 #include "net.h"
-#include "check_http.h"
 
 struct resolver;
 struct target;
-struct round;
+struct checker;
 
-enum check_result { CHECK_PENDING, CHECK_OK, CHECK_FAIL };
+enum check_result { CHECK_UNKNOWN, CHECK_OK, CHECK_FAIL };
 
 struct check_status {
 	enum check_result result;
 	int64_t latency_ms;
-	char reason[96]; /* "connection refused", "timeout after 3s", "HTTP 503" */
+	int64_t finished;      /* loop_now() at completion */
+	int64_t finished_wall; /* CLOCK_REALTIME milliseconds at completion */
+	char reason[96];       /* "connection refused", "timeout after 3s", "HTTP 503" */
 };
 
-/* One target being checked within a round. The fields belong to the engine. */
+/* One target's check, for the life of the checker. The fields belong to the engine. */
 struct check {
-	struct round *round;
+	struct checker *ck;
 	const struct target *target;
+	size_t index;
+	int running;
+	uint64_t seq; /* start number of the run in flight */
 	struct io io;
 	struct timer timer;
 	struct resolve_req *dns;
@@ -34,47 +41,61 @@ struct check {
 	size_t sent;
 	int64_t started;
 	struct http_resp resp;
-	struct check_status st;
+	struct check_status last; /* the last completed run */
+	uint64_t ok_total, fail_total;
+	signed char healthy; /* -1 before the first run; for logging changes */
 };
 
-/* Someone waiting for a round's outcome; embedded in its owner (a client connection). */
+#define WAITER_MAX_EXCLUDE 16
+
+/* A request waiting for checks; embedded in its owner (a client connection). Before
+ * checker_wait the owner sets one (a target index, or -1 for all) and exclude. */
 struct waiter {
 	struct waiter *prev, *next;
-	struct round *round; /* non-NULL while waiting */
-	void (*done)(struct waiter *w, const struct round *r);
+	struct checker *ck; /* non-NULL while waiting */
+	size_t pending;
+	uint64_t seq;
+	long one;
+	uint16_t exclude[WAITER_MAX_EXCLUDE];
+	size_t nexclude;
+	void (*done)(struct waiter *w);
+	void *arg; /* the owner's, untouched by the engine */
 };
 
-struct checker;
-
-/* Returns a checker for targets (borrowed; must outlive it), or NULL when out of memory. */
+/* Returns a checker for targets (borrowed; they must outlive it) with a default
+ * timeout for targets that set none, or NULL when out of memory. */
 struct checker *checker_new(struct loop *loop, struct resolver *res, const struct target *targets,
 			    size_t ntargets, int64_t timeout_ms);
 void checker_free(struct checker *ck);
 
-/* Arranges for done(w, round) to run once with the outcome of a round: the round already
- * in flight if there is one (so simultaneous probes cost one request per target), else a
- * new one. done may run before this returns, when every check ends at once. Returns 0, or
- * -1 when out of memory. */
-int checker_wait(struct checker *ck, struct waiter *w,
-		 void (*done)(struct waiter *, const struct round *));
+/* Arranges for done(w) to run once every check w wants has completed a run that was in
+ * flight or started now. done may run before this returns, when the checks end at once.
+ * Afterwards checker_last() holds the results. Returns 0, or -1 when a check could not
+ * start for lack of memory. */
+int checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *));
 
 /* Stops waiting; done will not run. Harmless when w is not waiting. */
 void waiter_cancel(struct waiter *w);
 
-/* Returns the number of checks in r, and the status of check i (borrowed from r, valid
- * during the done callback). */
-size_t round_count(const struct round *r);
-const struct check_status *round_status(const struct round *r, size_t i);
-const struct target *round_target(const struct round *r, size_t i);
+/* Returns 1 when w wants target i. */
+int waiter_wants(const struct waiter *w, size_t i);
 
-/* Returns 1 when every check in r succeeded. */
-int round_ok(const struct round *r);
+/* Accessors. The pointers are borrowed from ck. */
+size_t checker_count(const struct checker *ck);
+const struct target *checker_target(const struct checker *ck, size_t i);
+const struct check *checker_check(const struct checker *ck, size_t i);
 
-/* Ends check c with a result and a reason; the one cleanup path of every check kind. */
+/* Returns the index of the check named name (len bytes), or -1. */
+long checker_find(const struct checker *ck, const char *name, size_t len);
+
+/* Ends check c's run with a result and a reason: the one cleanup path of every kind. */
 void check_finish(struct check *c, enum check_result result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The loop a check runs on. */
 struct loop *check_loop(const struct check *c);
+
+/* Called when a check's connection is established (check_tcp.c). */
+void check_tcp_connected(struct check *c);
 
 #endif

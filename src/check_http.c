@@ -4,6 +4,8 @@
 #include "target.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,12 +21,50 @@ on_headers_complete(llhttp_t *p)
 	if (status < 200 && status != 101)
 		return 0;
 	r->status = status;
-	return HPE_PAUSED; /* the status is all a check needs: stop reading */
+	if (r->body_cap)
+		return 0; /* read on into the body */
+	r->done = 1;
+	return HPE_PAUSED; /* the status is all we need: stop reading */
+}
+
+static int
+on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_resp *r = p->data;
+	size_t room = r->body_cap - r->body_len;
+	memcpy(r->body + r->body_len, at, len < room ? len : room);
+	r->body_len += len < room ? len : room;
+	if (r->body_len < r->body_cap)
+		return 0;
+	r->done = 1; /* read no more than kubelet would */
+	return HPE_PAUSED;
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	struct http_resp *r = p->data;
+	if (!r->status)
+		return 0; /* an interim response ended */
+	r->done = 1;
+	return HPE_PAUSED;
 }
 
 static const llhttp_settings_t resp_settings = {
     .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
 };
+
+int
+http_resp_want_body(struct http_resp *r, size_t cap)
+{
+	r->body = malloc(cap);
+	if (!r->body)
+		return -1;
+	r->body_cap = cap;
+	return 0;
+}
 
 void
 http_resp_init(struct http_resp *r)
@@ -33,22 +73,71 @@ http_resp_init(struct http_resp *r)
 	r->parser.data = r;
 	r->head = 0;
 	r->status = 0;
+	r->done = 0;
+	r->body_len = 0;
+}
+
+void
+http_resp_free(struct http_resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->body_cap = 0;
 }
 
 int
 http_resp_feed(struct http_resp *r, const char *data, size_t len)
 {
-	if (r->status)
+	if (r->done)
 		return r->status;
-	if (len > HTTP_RESP_HEAD_MAX - r->head)
+	if (!r->status && len > HTTP_RESP_HEAD_MAX - r->head)
 		len = HTTP_RESP_HEAD_MAX - r->head + 1; /* one byte over: fails below unless done */
 	llhttp_errno_t err = llhttp_execute(&r->parser, data, len);
-	if (err == HPE_PAUSED && r->status)
+	if (err == HPE_PAUSED && r->done)
 		return r->status;
 	if (err != HPE_OK)
 		return -1;
-	r->head += len;
-	return r->head > HTTP_RESP_HEAD_MAX ? -1 : -2;
+	if (!r->status) {
+		r->head += len;
+		if (r->head > HTTP_RESP_HEAD_MAX)
+			return -1;
+	}
+	return -2;
+}
+
+int
+http_resp_eof(struct http_resp *r)
+{
+	/* For a body delimited by the close, llhttp_finish completes the message (and our
+	 * on_message_complete sets done); for anything cut short it reports an error. */
+	if (!r->done && r->status)
+		llhttp_finish(&r->parser);
+	return r->done ? r->status : -1;
+}
+
+static int
+body_contains(const struct http_resp *r, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (n > r->body_len)
+		return 0;
+	for (size_t i = 0; i + n <= r->body_len; i++)
+		if (memcmp(r->body + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+decide(struct check *c, int status)
+{
+	const struct target *t = c->target;
+	if (!target_expect_match(t, status))
+		check_finish(c, CHECK_FAIL, "HTTP %d", status);
+	else if (t->body && !body_contains(&c->resp, t->body))
+		check_finish(c, CHECK_FAIL, "HTTP %d, body does not contain \"%.40s\"", status,
+			     t->body);
+	else
+		check_finish(c, CHECK_OK, "HTTP %d", status);
 }
 
 static void
@@ -68,9 +157,14 @@ on_readable(struct loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		}
 		if (n == 0) {
-			check_finish(c, CHECK_FAIL, "%s",
-				     c->resp.head ? "invalid HTTP response (truncated)"
-						  : "connection closed without a response");
+			int status = http_resp_eof(&c->resp);
+			if (status > 0)
+				decide(c, status);
+			else
+				check_finish(c, CHECK_FAIL, "%s",
+					     c->resp.head || c->resp.status
+						 ? "invalid HTTP response (truncated)"
+						 : "connection closed without a response");
 			return;
 		}
 		int status = http_resp_feed(&c->resp, buf, (size_t)n);
@@ -79,11 +173,7 @@ on_readable(struct loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		}
 		if (status > 0) {
-			/* kubelet: success is 200 <= status < 400, redirects not followed. */
-			if (status >= 200 && status < 400)
-				check_finish(c, CHECK_OK, "HTTP %d", status);
-			else
-				check_finish(c, CHECK_FAIL, "HTTP %d", status);
+			decide(c, status);
 			return;
 		}
 	}
@@ -115,7 +205,7 @@ on_writable(struct loop *loop, int fd, uint32_t events, void *arg)
 void
 check_http_connected(struct check *c)
 {
-	http_resp_init(&c->resp);
+	http_resp_init(&c->resp); /* method=HEAD never reads a body: it stops at the head */
 	c->io.cb = on_writable;
 	on_writable(check_loop(c), c->io.fd, EPOLLOUT, c);
 }

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "duration.h"
 
 #include "target.h"
 
@@ -19,83 +20,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-int
-duration_parse(const char *s, int64_t max_ms, int64_t *ms, char *err, size_t errlen)
-{
-	const char *p = s;
-	int64_t whole = 0, frac = 0, scale = 1;
-	int digits = 0;
-	if (*p == '-')
-		return fail(err, errlen, "must be positive");
-	while (isdigit((unsigned char)*p)) {
-		if (++digits > 9)
-			return fail(err, errlen, "is too large");
-		whole = whole * 10 + (*p++ - '0');
-	}
-	if (*p == '.') {
-		p++;
-		int fdigits = 0;
-		while (isdigit((unsigned char)*p)) {
-			if (++fdigits > 6)
-				return fail(err, errlen, "has too many decimals");
-			frac = frac * 10 + (*p++ - '0');
-			scale *= 10;
-		}
-		if (fdigits == 0)
-			return fail(err, errlen, "is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)");
-	}
-	if (digits == 0 && scale == 1)
-		return fail(err, errlen, "is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)");
-	int64_t unit_us;
-	if (*p == '\0' || strcmp(p, "s") == 0)
-		unit_us = 1000000;
-	else if (strcmp(p, "ms") == 0)
-		unit_us = 1000;
-	else if (strcmp(p, "m") == 0)
-		unit_us = 60 * 1000000LL;
-	else if (strcmp(p, "h") == 0)
-		unit_us = 3600 * 1000000LL;
-	else
-		return fail(err, errlen, "has an unknown unit (want ms, s, m or h)");
-	int64_t us = whole * unit_us + frac * unit_us / scale;
-	if (us == 0)
-		return fail(err, errlen, "must be greater than zero");
-	if (us < 1000)
-		return fail(err, errlen, "is shorter than 1ms");
-	if (us / 1000 > max_ms) {
-		char max[32];
-		duration_format(max_ms, max, sizeof max);
-		return fail(err, errlen, "is longer than the maximum, %s", max);
-	}
-	*ms = us / 1000;
-	return 0;
-}
-
-void
-duration_format(int64_t ms, char *out, size_t len)
-{
-	if (ms < 1000)
-		snprintf(out, len, "%lldms", (long long)ms);
-	else if (ms % 1000 == 0 && ms < 60000)
-		snprintf(out, len, "%llds", (long long)(ms / 1000));
-	else if (ms < 60000)
-		snprintf(out, len, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
-	else if (ms % 3600000 == 0)
-		snprintf(out, len, "%lldh", (long long)(ms / 3600000));
-	else if (ms % 60000 == 0)
-		snprintf(out, len, "%lldm", (long long)(ms / 60000));
-	else
-		snprintf(out, len, "%lldm%llds", (long long)(ms / 60000),
-			 (long long)(ms % 60000 / 1000));
-	/* "2.500s" reads better as "2.5s". */
-	char *dot = strchr(out, '.');
-	if (dot) {
-		char *end = dot + strlen(dot) - 1; /* the 's' */
-		while (end[-1] == '0')
-			memmove(end - 1, end, 2), end--;
-	}
 }
 
 static int
@@ -126,6 +50,17 @@ config_is_legacy(const char *s)
 	return 1;
 }
 
+/* Returns the value of variable name in envp, or NULL. */
+static const char *
+env_get(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
 static int
 set_port(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
@@ -140,23 +75,106 @@ static int
 set_timeout(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	char why[96];
-	if (duration_parse(v, MAX_TIMEOUT_MS, &c->timeout_ms, why, sizeof why) < 0) {
-		snprintf(err, errlen, "invalid %s '%s': %s", name, v, why);
-		return -1;
-	}
+	if (duration_parse(v, MAX_TIMEOUT_MS, &c->timeout_ms, why, sizeof why) < 0)
+		return fail(err, errlen, "invalid %s '%s': %s", name, v, why);
 	return 0;
 }
 
 static int
-add_target(struct config *c, const char *v, char *err, size_t errlen)
+set_listen(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	char why[128];
-	struct target *t = &c->targets[c->ntargets];
-	if (target_parse(v, t, why, sizeof why) < 0) {
-		snprintf(err, errlen, "invalid endpoint '%s': %s", v, why);
-		return -1;
+	if (target_ip_literal(v) < 0)
+		return fail(err, errlen,
+			    "invalid %s '%s': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1",
+			    name, v);
+	c->listen = v;
+	return 0;
+}
+
+static int
+set_max_conns(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+	if (parse_uint(v, 1, 65536, &n) < 0)
+		return fail(err, errlen, "invalid %s '%s': want 1-65536", name, v);
+	c->max_conns = (unsigned)n;
+	return 0;
+}
+
+static int
+set_log_format(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+		return fail(err, errlen, "invalid %s '%s': want text or json", name, v);
+	c->log_json = strcmp(v, "json") == 0;
+	return 0;
+}
+
+static int
+set_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+		*out = 1;
+	else if (!*v || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+		*out = 0;
+	else
+		return fail(err, errlen, "invalid %s '%s': want true or false", name, v);
+	return 0;
+}
+
+static struct target *
+new_target(struct config *c, char *err, size_t errlen)
+{
+	if (c->ntargets == MAX_CHECKS) {
+		fail(err, errlen, "too many checks (at most %d)", MAX_CHECKS);
+		return NULL;
 	}
+	struct target *t = realloc(c->targets, (c->ntargets + 1) * sizeof *t);
+	if (!t) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->targets = t;
+	return &t[c->ntargets];
+}
+
+/* Adds a positional check ("[NAME=]URL") or, with spec = 1, a --check specification. */
+static int
+add_check(struct config *c, const char *from, const char *v, int spec, char *err, size_t errlen)
+{
+	char why[256];
+	struct target *t = new_target(c, err, errlen);
+	if (!t)
+		return -1;
+	int rc =
+	    spec ? target_parse_spec(v, t, why, sizeof why) : target_parse(v, t, why, sizeof why);
+	if (rc < 0)
+		return fail(err, errlen, "invalid %s '%s': %s", from, v, why);
 	c->ntargets++;
+	return 0;
+}
+
+/* Adds each check in a variable: separated by whitespace, or for specs by newlines. */
+static int
+add_env_checks(struct config *c, const char *name, const char *v, int spec, char *err,
+	       size_t errlen)
+{
+	const char *seps = spec ? "\n" : " \t\r\n";
+	char item[4096];
+	while (*v) {
+		v += strspn(v, seps);
+		size_t n = strcspn(v, seps);
+		if (n == 0)
+			break;
+		if (n >= sizeof item)
+			return fail(err, errlen, "invalid %s: a check longer than %zu bytes", name,
+				    sizeof item - 1);
+		memcpy(item, v, n);
+		item[n] = '\0';
+		if (add_check(c, name, item, spec, err, errlen) < 0)
+			return -1;
+		v += n;
+	}
 	return 0;
 }
 
@@ -174,16 +192,62 @@ option_value(const char *arg, const char *name, int argc, char **argv, int *i)
 	return *i + 1 < argc ? argv[++*i] : "";
 }
 
+/* Settings with an environment twin, applied from the environment first. */
+static const struct setting {
+	const char *flag, *shortflag, *env;
+	int (*set)(struct config *, const char *, const char *, char *, size_t);
+} settings[] = {
+    {"--port", "-p", "PODHEALTH_PORT", set_port},
+    {"--listen", NULL, "PODHEALTH_LISTEN", set_listen},
+    {"--timeout", "-t", "PODHEALTH_TIMEOUT", set_timeout},
+    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", set_max_conns},
+    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", set_log_format},
+};
+
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static int
+apply_env(struct config *c, char **envp, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *v = env_get(envp, settings[i].env);
+		if (v && settings[i].set(c, settings[i].env, v, err, errlen) < 0)
+			return -1;
+	}
+	const char *v;
+	if ((v = env_get(envp, "PODHEALTH_HIDE_REASONS")) &&
+	    set_bool(&c->hide_reasons, "PODHEALTH_HIDE_REASONS", v, err, errlen) < 0)
+		return -1;
+	if ((v = env_get(envp, "PODHEALTH_QUIET")) &&
+	    set_bool(&c->quiet, "PODHEALTH_QUIET", v, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+check_names_unique(const struct config *c, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < c->ntargets; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->targets[i].name, c->targets[j].name) == 0)
+				return fail(err, errlen,
+					    "duplicate check name '%s' (%s and %s); name them with "
+					    "NAME=URL or --check name=...",
+					    c->targets[i].name, c->targets[j].text,
+					    c->targets[i].text);
+	return 0;
+}
+
 int
-config_parse_serve(struct config *c, int argc, char **argv, int legacy, char *err, size_t errlen)
+config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **envp, char *err,
+		   size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	c->port = DEFAULT_PORT;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_conns = DEFAULT_MAX_CONNS;
-	c->targets = calloc((size_t)argc + 1, sizeof *c->targets);
-	if (!c->targets)
-		return fail(err, errlen, "out of memory");
+	if (apply_env(c, envp, err, errlen) < 0)
+		return -1;
 
 	int i = 0;
 	if (legacy) {
@@ -197,44 +261,60 @@ config_parse_serve(struct config *c, int argc, char **argv, int legacy, char *er
 	}
 	int options_done = legacy;
 	for (; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i], *v = NULL;
 		if (options_done || a[0] != '-' || a[1] == '\0') {
-			if (add_target(c, a, err, errlen) < 0)
+			if (add_check(c, "endpoint", a, 0, err, errlen) < 0)
 				return -1;
-		} else if (strcmp(a, "--") == 0) {
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
 			options_done = 1;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			c->action = CONFIG_HELP;
 			return 0;
-		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			c->action = CONFIG_VERSION;
 			return 0;
-		} else if ((v = option_value(a, "--port", argc, argv, &i)) ||
-			   (v = option_value(a, "-p", argc, argv, &i))) {
-			if (set_port(c, "--port", v, err, errlen) < 0)
-				return -1;
-		} else if ((v = option_value(a, "--timeout", argc, argv, &i)) ||
-			   (v = option_value(a, "-t", argc, argv, &i))) {
-			if (set_timeout(c, "--timeout", v, err, errlen) < 0)
-				return -1;
-		} else if ((v = option_value(a, "--listen", argc, argv, &i))) {
-			if (target_ip_literal(v) < 0)
-				return fail(err, errlen, "invalid --listen '%s': %s", v,
-					    "want an IP address such as 0.0.0.0, ::1 or 127.0.0.1");
-			c->listen = v;
-		} else if ((v = option_value(a, "--max-connections", argc, argv, &i))) {
-			unsigned long n;
-			if (parse_uint(v, 1, 65536, &n) < 0)
-				return fail(err, errlen, "invalid --max-connections '%s': %s", v,
-					    "want 1-65536");
-			c->max_conns = (unsigned)n;
-		} else {
-			return fail(err, errlen, "unknown option '%s'", a);
 		}
+		if (strcmp(a, "--hide-reasons") == 0) {
+			c->hide_reasons = 1;
+			continue;
+		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			c->quiet = 1;
+			continue;
+		}
+		if ((v = option_value(a, "--check", argc, argv, &i))) {
+			if (add_check(c, "--check", v, 1, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		size_t s;
+		for (s = 0; s < NSETTINGS; s++)
+			if ((v = option_value(a, settings[s].flag, argc, argv, &i)) ||
+			    (settings[s].shortflag &&
+			     (v = option_value(a, settings[s].shortflag, argc, argv, &i))))
+				break;
+		if (s == NSETTINGS)
+			return fail(err, errlen, "unknown option '%s'", a);
+		if (settings[s].set(c, settings[s].flag, v, err, errlen) < 0)
+			return -1;
 	}
+	/* Checks on the command line replace those in the environment. */
+	const char *v;
+	int from_env = c->ntargets == 0;
+	if (from_env && (v = env_get(envp, "PODHEALTH_CHECKS")) &&
+	    add_env_checks(c, "PODHEALTH_CHECKS", v, 0, err, errlen) < 0)
+		return -1;
+	if (from_env && (v = env_get(envp, "PODHEALTH_CHECK")) &&
+	    add_env_checks(c, "PODHEALTH_CHECK", v, 1, err, errlen) < 0)
+		return -1;
 	if (c->ntargets == 0)
 		return fail(err, errlen, "no ENDPOINT given");
-	return 0;
+	return check_names_unique(c, err, errlen);
 }
 
 void
@@ -250,21 +330,36 @@ config_free(struct config *c)
 const char *
 config_serve_help(void)
 {
-	return "usage: podhealth serve [OPTIONS] ENDPOINT...\n"
+	return "usage: podhealth serve [OPTIONS] CHECK...\n"
 	       "       podhealth PORT TIMEOUT ENDPOINT...\n"
 	       "\n"
-	       "Serves /self (200 once up) and /all (200 when every ENDPOINT answers a status\n"
-	       "in [200,400) within the timeout, else 503 naming each failure).\n"
+	       "Serves /self (200 once up) and /all (200 when every check passes within its\n"
+	       "timeout, else 503 listing each check).\n"
 	       "\n"
-	       "ENDPOINT:  http://host[:port][/path][?query]   host: name, IPv4 or [IPv6]\n"
+	       "CHECK:  [NAME=]URL   URL: http://host[:port][/path][?query] or tcp://host:port\n"
+	       "        host: a name, an IPv4 address or an [IPv6] address\n"
 	       "\n"
-	       "Options:\n"
-	       "  -p, --port N             port to listen on (default 8081)\n"
-	       "      --listen ADDR        IP address to listen on (default: every interface,\n"
-	       "                           IPv6 and IPv4)\n"
-	       "  -t, --timeout DUR        per-endpoint timeout: 3, 2.5, 500ms, 3s, 1m\n"
-	       "                           (default 1s)\n"
-	       "      --max-connections N  simultaneous client connections (default 1024)\n"
-	       "  -h, --help               show this help\n"
-	       "  -V, --version            show the version\n";
+	       "Options (environment variable in brackets; flags win):\n"
+	       "  -p, --port N              port to listen on, default 8081 [PODHEALTH_PORT]\n"
+	       "      --listen ADDR         IP address to listen on, default every interface,\n"
+	       "                            IPv6 and IPv4 [PODHEALTH_LISTEN]\n"
+	       "  -t, --timeout DUR         default per-check timeout: 3, 2.5, 500ms, 3s, 1m;\n"
+	       "                            default 1s [PODHEALTH_TIMEOUT]\n"
+	       "      --check SPEC          a check as key=value pairs, repeatable:\n"
+	       "                            "
+	       "name=,url=,timeout=,expect=,header=,host=,method=,body=\n"
+	       "                            [PODHEALTH_CHECK, one SPEC per line]\n"
+	       "      --hide-reasons        withhold failure reasons from responses (logs keep\n"
+	       "                            them) [PODHEALTH_HIDE_REASONS=true]\n"
+	       "      --max-connections N   simultaneous clients, default 1024\n"
+	       "                            [PODHEALTH_MAX_CONNECTIONS]\n"
+	       "      --log-format FORMAT   text or json, default text [PODHEALTH_LOG_FORMAT]\n"
+	       "  -q, --quiet               log warnings and errors only [PODHEALTH_QUIET=true]\n"
+	       "  -h, --help                show this help\n"
+	       "  -V, --version             show the version\n"
+	       "Checks may also come from PODHEALTH_CHECKS (whitespace-separated [NAME=]URL);\n"
+	       "checks on the command line replace those in the environment.\n"
+	       "\n"
+	       "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
+	       "/all?verbose, ?exclude=NAME, ?format=json or Accept: application/health+json.\n";
 }

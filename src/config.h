@@ -11,6 +11,7 @@ struct target;
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_MAX_CONNS  1024
 #define MAX_TIMEOUT_MS     (3600 * 1000)
+#define MAX_CHECKS         4096
 
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
 
@@ -20,21 +21,18 @@ struct config {
 	uint16_t port;
 	int64_t timeout_ms;
 	unsigned max_conns;
+	int hide_reasons; /* withhold failure reasons from HTTP responses */
+	int log_json;
+	int quiet;              /* log warnings and errors only */
 	struct target *targets; /* owned */
 	size_t ntargets;
 };
 
-/* Parses "3" (seconds), "2.5", "500ms", "3s", "1m" or "1h" into milliseconds in
- * [1, max_ms]. Returns 0, or -1 with a reason in err. */
-int duration_parse(const char *s, int64_t max_ms, int64_t *ms, char *err, size_t errlen);
-
-/* Writes ms as "3s", "2.5s", "500ms", "1m30s" or "1h" into out. */
-void duration_format(int64_t ms, char *out, size_t len);
-
 /* Parses the arguments after "serve" (legacy = 0) or the original form "PORT TIMEOUT
- * ENDPOINT..." (legacy = 1). Returns 0, or -1 with one line naming the bad argument in
- * err. On success c owns memory: config_free. */
-int config_parse_serve(struct config *c, int argc, char **argv, int legacy, char *err,
+ * ENDPOINT..." (legacy = 1), with PODHEALTH_* variables from envp (NULL-terminated
+ * "NAME=value" strings) as defaults that flags override. Returns 0, or -1 with one line
+ * naming the bad argument or variable in err. c owns memory either way: config_free. */
+int config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **envp, char *err,
 		       size_t errlen);
 
 /* Frees what config_parse_serve allocated. */

@@ -1,26 +1,80 @@
 #include "log.h"
 
+#include "buf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 enum log_level log_verbosity = LOG_INFO;
+int log_json;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 static void
-log_vmsg(enum log_level level, const char *fmt, va_list ap)
+text_value(struct buf *b, const char *v)
 {
-	/* One buffer and one write per line, so lines from the supervised child and from
-	 * us never interleave mid-line. */
-	char line[1024];
-	int n = snprintf(line, sizeof line, "podhealth: %s: ", level_names[level]);
-	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
-	line[len++] = '\n';
-	fwrite(line, 1, len, stderr);
+	/* logfmt: quote values with spaces, quotes or '='. */
+	if (*v && !strpbrk(v, " \"=\t\n\\")) {
+		buf_append(b, v, strlen(v));
+		return;
+	}
+	buf_json_string(b, v, strlen(v));
+}
+
+static void
+emit(enum log_level level, const char *msg, va_list *fields)
+{
+	struct buf b = {0};
+	if (log_json) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		buf_append(&b, "{\"time\":\"", 9);
+		buf_rfc3339(&b, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		buf_printf(&b, "\",\"level\":\"%s\",\"msg\":", level_names[level]);
+		buf_json_string(&b, msg, strlen(msg));
+	} else {
+		buf_printf(&b, "podhealth: %s: %s", level_names[level], msg);
+	}
+	const char *k;
+	while (fields && (k = va_arg(*fields, const char *))) {
+		const char *v = va_arg(*fields, const char *);
+		if (log_json) {
+			buf_append(&b, ",", 1);
+			buf_json_string(&b, k, strlen(k));
+			buf_append(&b, ":", 1);
+			buf_json_string(&b, v, strlen(v));
+		} else {
+			buf_printf(&b, " %s=", k);
+			text_value(&b, v);
+		}
+	}
+	buf_append(&b, log_json ? "}\n" : "\n", log_json ? 2 : 1);
+	/* One write per line, so lines from a supervised child never interleave with ours. */
+	if (!b.failed)
+		fwrite(b.data, 1, b.len, stderr);
+	buf_free(&b);
+}
+
+void
+log_event(enum log_level level, const char *msg, ...)
+{
+	if (level > log_verbosity)
+		return;
+	va_list ap;
+	va_start(ap, msg);
+	emit(level, msg, &ap);
+	va_end(ap);
+}
+
+static void
+vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	emit(level, msg, NULL);
 }
 
 void
@@ -30,7 +84,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
+	vlog(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -39,7 +93,7 @@ fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vmsg(LOG_ERROR, fmt, ap);
+	vlog(LOG_ERROR, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

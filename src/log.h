@@ -1,13 +1,19 @@
-/* Logging to stderr, one line per event. */
+/* Logging to stderr, one line per event, as text or JSON lines. */
 #ifndef PODHEALTH_LOG_H
 #define PODHEALTH_LOG_H
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-/* The one mutable global: how much to log (default LOG_INFO). */
+/* The only mutable globals: how much to log (default LOG_INFO) and whether as JSON. */
 extern enum log_level log_verbosity;
+extern int log_json;
 
-/* Writes "podhealth: LEVEL: message" to stderr when level <= log_verbosity. */
+/* Logs an event: msg, then key/value string pairs ending with NULL. Text:
+ * "podhealth: warn: check unhealthy check=envoy reason="connection refused"";
+ * JSON: {"time":"...","level":"warn","msg":"check unhealthy","check":"envoy",...}. */
+void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+
+/* Logs a formatted message with no fields. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Startup only: logs the message as an error and exits with status 1. */

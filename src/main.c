@@ -5,8 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char usage[] = "usage: podhealth serve [OPTIONS] ENDPOINT...\n"
+static const char usage[] = "usage: podhealth serve [OPTIONS] CHECK...\n"
 			    "       podhealth PORT TIMEOUT ENDPOINT...\n"
 			    "Try 'podhealth serve --help'.\n";
 
@@ -22,7 +23,7 @@ cmd_serve(int argc, char **argv, int legacy)
 {
 	struct config cfg;
 	char err[512];
-	if (config_parse_serve(&cfg, argc, argv, legacy, err, sizeof err) < 0) {
+	if (config_parse_serve(&cfg, argc, argv, legacy, environ, err, sizeof err) < 0) {
 		config_free(&cfg);
 		return misuse(err);
 	}

@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "duration.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -42,8 +44,8 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (sv->server == NULL)
 			continue;
-		log_info("received %s, shutting down",
-			 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		log_event(LOG_INFO, "shutting down", "signal",
+			  si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
 		/* Stop accepting, answer what is in flight, then exit 0. */
 		server_drain(sv->server, SHUTDOWN_GRACE_MS, on_drained, loop);
 		loop_io_del(loop, &sv->sig_io);
@@ -65,6 +67,9 @@ raise_fd_limit(void)
 int
 serve_run(const struct config *cfg)
 {
+	log_json = cfg->log_json;
+	if (cfg->quiet)
+		log_verbosity = LOG_WARN;
 	static const int sigs[] = {SIGTERM, SIGINT};
 	struct serve sv = {0};
 	int status = 1;
@@ -82,23 +87,30 @@ serve_run(const struct config *cfg)
 	struct resolver *res = resolver_new(sv.loop);
 	struct checker *ck =
 	    res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets, cfg->timeout_ms) : NULL;
-	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, ck) : NULL;
+	struct routes routes = {.ck = ck, .hide_reasons = cfg->hide_reasons};
+	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes) : NULL;
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
 		fatal("out of memory");
 
-	char timeout[32];
+	char timeout[32], port[8];
 	duration_format(cfg->timeout_ms, timeout, sizeof timeout);
-	log_info("podhealth %s listening on %s port %u, timeout %s, %zu endpoint%s",
-		 PODHEALTH_VERSION, cfg->listen ? cfg->listen : "*", cfg->port, timeout,
-		 cfg->ntargets, cfg->ntargets == 1 ? "" : "s");
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		log_info("endpoint %s", cfg->targets[i].text);
+	snprintf(port, sizeof port, "%u", cfg->port);
+	log_event(LOG_INFO, "listening", "version", PODHEALTH_VERSION, "address",
+		  cfg->listen ? cfg->listen : "*", "port", port, "timeout", timeout, NULL);
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		const struct target *t = &cfg->targets[i];
+		char tmo[32] = "";
+		if (t->timeout_ms)
+			duration_format(t->timeout_ms, tmo, sizeof tmo);
+		log_event(LOG_INFO, "check", "name", t->name, "url", t->text,
+			  t->timeout_ms ? "timeout" : NULL, tmo, NULL);
+	}
 
 	if (loop_run(sv.loop) < 0)
 		log_error("event loop failed: %s", strerror(errno));
 	else
 		status = 0;
-	log_info("stopped");
+	log_event(LOG_INFO, "stopped", NULL);
 	server_free(sv.server);
 	checker_free(ck);
 	resolver_free(res);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ struct conn {
 	struct conn *prev, *next; /* all connections, oldest first */
 	struct io io;
 	struct timer timer;
-	struct waiter waiter;
+	struct request_state req;
 	llhttp_t parser;
 	enum conn_state state;
 	uint32_t events;
@@ -38,6 +39,11 @@ struct conn {
 	    peer_closed : 1, close_after : 1;
 	int error_status; /* a limit the current request broke: 414, 431 */
 	size_t head_bytes;
+	char field[8]; /* the start of the header name being parsed */
+	size_t field_len;
+	unsigned in_accept : 1;
+	size_t accept_len;
+	char accept[SERVER_ACCEPT_MAX];
 	size_t url_len;
 	char *url_heap;
 	char url[URL_INLINE];
@@ -130,6 +136,9 @@ on_message_begin(llhttp_t *p)
 	c->head_bytes = 0;
 	c->url_len = 0;
 	c->error_status = 0;
+	c->accept_len = 0;
+	c->field_len = 0;
+	c->in_accept = 0;
 	return 0;
 }
 
@@ -155,16 +164,45 @@ on_url(llhttp_t *p, const char *at, size_t len)
 }
 
 static int
-on_header_data(llhttp_t *p, const char *at, size_t len)
+on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-	(void)at;
-	return count_head(parser_conn(p), len);
+	struct conn *c = parser_conn(p);
+	/* Keep enough of the name to recognise Accept, however the bytes arrive. */
+	size_t room = sizeof c->field - c->field_len;
+	memcpy(c->field + c->field_len, at, len < room ? len : room);
+	c->field_len += len < room ? len : room;
+	return count_head(c, len);
+}
+
+static int
+on_header_field_complete(llhttp_t *p)
+{
+	struct conn *c = parser_conn(p);
+	c->in_accept = c->field_len == 6 && strncasecmp(c->field, "accept", 6) == 0;
+	c->field_len = 0;
+	if (c->in_accept && c->accept_len > 0 && c->accept_len < sizeof c->accept)
+		c->accept[c->accept_len++] = ','; /* repeated Accept lines form one list */
+	return 0;
+}
+
+static int
+on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn *c = parser_conn(p);
+	if (c->in_accept) {
+		size_t room = sizeof c->accept - 1 - c->accept_len;
+		memcpy(c->accept + c->accept_len, at, len < room ? len : room);
+		c->accept_len += len < room ? len : room;
+	}
+	return count_head(c, len);
 }
 
 static int
 on_header_value_complete(llhttp_t *p)
 {
-	return count_head(parser_conn(p), 4); /* ": " and CRLF */
+	struct conn *c = parser_conn(p);
+	c->in_accept = 0;
+	return count_head(c, 4); /* ": " and CRLF */
 }
 
 static int
@@ -179,8 +217,9 @@ on_message_complete(llhttp_t *p)
 static const llhttp_settings_t request_settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
-    .on_header_field = on_header_data,
-    .on_header_value = on_header_data,
+    .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value = on_header_value,
     .on_header_value_complete = on_header_value_complete,
     .on_message_complete = on_message_complete,
 };
@@ -285,12 +324,23 @@ conn_resume(struct conn *c)
 		conn_after_flush(c);
 }
 
+static void
+request_state_reset(struct conn *c)
+{
+	waiter_cancel(&c->req.waiter);
+	free(c->req.note);
+	c->req.note = NULL;
+	c->req.flags = 0;
+}
+
 void
-server_respond(struct conn *c, int status, const char *extra_headers, const char *body, size_t len)
+server_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+	       const char *body, size_t len)
 {
 	struct server *s = c->srv;
 	if (c->dead)
 		return;
+	request_state_reset(c);
 	if (!c->keep_alive || s->draining || c->close_after)
 		c->state = CONN_CLOSING;
 	else
@@ -299,7 +349,7 @@ server_respond(struct conn *c, int status, const char *extra_headers, const char
 			       : c->http10              ? "Connection: keep-alive\r\n"
 							: "";
 	size_t body_len = c->head_only ? 0 : len;
-	size_t need = 256 + strlen(extra_headers) + body_len;
+	size_t need = 256 + strlen(content_type) + strlen(extra_headers) + body_len;
 	if (need > s->resp_cap) {
 		char *p = realloc(s->resp, need);
 		if (!p) {
@@ -311,11 +361,11 @@ server_respond(struct conn *c, int status, const char *extra_headers, const char
 	}
 	int n = snprintf(s->resp, s->resp_cap,
 			 "HTTP/1.1 %d %s\r\n"
-			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n"
 			 "Cache-Control: no-store\r\n"
 			 "%s%s\r\n",
-			 status, reason_phrase(status), len, conn_hdr, extra_headers);
+			 status, reason_phrase(status), content_type, len, conn_hdr, extra_headers);
 	memcpy(s->resp + n, body, body_len);
 	conn_send(c, s->resp, (size_t)n + body_len);
 	if (c->dead)
@@ -348,7 +398,7 @@ conn_error(struct conn *c, int status)
 					   : bodies[0];
 	c->close_after = 1;
 	c->head_only = 0;
-	server_respond(c, status, "", body, strlen(body));
+	server_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
 }
 
 static void
@@ -378,7 +428,8 @@ conn_dispatch(struct conn *c)
 	c->keep_alive = llhttp_should_keep_alive(p) != 0;
 	c->http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
 	c->head_only = llhttp_get_method(p) == HTTP_HEAD;
-	struct request req = {.method = llhttp_get_method(p)};
+	c->accept[c->accept_len] = '\0';
+	struct request req = {.method = llhttp_get_method(p), .accept = c->accept};
 	split_target(c->url_heap ? c->url_heap : c->url, c->url_len, &req);
 	c->in_dispatch = 1;
 	s->handler(s->ctx, c, &req);
@@ -500,7 +551,7 @@ conn_close(struct conn *c)
 		return;
 	struct server *s = c->srv;
 	c->dead = 1;
-	waiter_cancel(&c->waiter);
+	request_state_reset(c);
 	loop_timer_cancel(s->loop, &c->timer);
 	int fd = c->io.fd;
 	loop_io_del(s->loop, &c->io);
@@ -626,13 +677,13 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 struct conn *
 server_waiter_conn(struct waiter *w)
 {
-	return (struct conn *)((char *)w - offsetof(struct conn, waiter));
+	return (struct conn *)((char *)w - offsetof(struct conn, req.waiter));
 }
 
-struct waiter *
-server_conn_waiter(struct conn *c)
+struct request_state *
+server_conn_state(struct conn *c)
 {
-	return &c->waiter;
+	return &c->req;
 }
 
 int

@@ -7,9 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check.h"
+
 struct loop;
 struct conn;
-struct waiter;
 
 /* Limits (RFC 9112 leaves them to the server). */
 #define SERVER_HEAD_MAX        (8 * 1024) /* request head; past it 431 */
@@ -18,12 +19,22 @@ struct waiter;
 #define SERVER_IDLE_TIMEOUT    60000      /* ms a keep-alive connection may sit idle */
 #define SERVER_LINGER          1000       /* ms to drain a client after our last response */
 
+#define SERVER_ACCEPT_MAX 128 /* bytes of the Accept header kept */
+
 struct request {
 	int method;       /* llhttp_method_t */
 	const char *path; /* without the query; not NUL-terminated */
 	size_t path_len;
 	const char *query; /* after '?', or NULL */
 	size_t query_len;
+	const char *accept; /* the Accept header (truncated), "" when absent */
+};
+
+/* What a handler keeps while a request waits (server_conn_state); reset per request. */
+struct request_state {
+	struct waiter waiter;
+	unsigned flags;
+	char *note; /* handler's heap string, freed by the server when the request ends */
 };
 
 /* Called once per request. It answers with server_respond, now or later; until then the
@@ -43,16 +54,16 @@ void server_free(struct server *s);
  * are answered, or after grace_ms at the latest. */
 void server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg);
 
-/* Answers c's current request. extra_headers is "" or complete "Name: value\r\n" lines.
- * The body is omitted for HEAD. */
-void server_respond(struct conn *c, int status, const char *extra_headers, const char *body,
-		    size_t len);
+/* Answers c's current request with a body of content_type. extra_headers is "" or
+ * complete "Name: value\r\n" lines. The body is omitted for HEAD. */
+void server_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		    const char *body, size_t len);
 
-/* The waiter embedded in c, for handlers that answer later; the server cancels it when
- * the connection closes. */
-struct waiter *server_conn_waiter(struct conn *c);
+/* The state kept for c's current request, for handlers that answer later; the server
+ * cancels its waiter and frees its note when the request ends or the client goes. */
+struct request_state *server_conn_state(struct conn *c);
 
-/* Returns the connection that embeds w. */
+/* Returns the connection whose request state embeds w. */
 struct conn *server_waiter_conn(struct waiter *w);
 
 /* Returns 1 when c's current request is HEAD. */

@@ -312,3 +312,21 @@ def run(args, timeout=10, **kw):
     """Runs podhealth to completion; returns (exit code, stdout, stderr)."""
     p = subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout, **kw)
     return p.returncode, p.stdout, p.stderr
+
+
+def name_of(url):
+    """The name podhealth derives for an unnamed check: authority and path, no query."""
+    rest = url.split("://", 1)[1].split("#")[0]
+    authority, _, path = rest.partition("/")
+    authority = authority.split("?")[0]
+    path = "/" + path.split("?")[0] if path else ""
+    if ":" not in authority.rsplit("]", 1)[-1]:
+        authority += ":80"
+    return authority + (path if path != "/" else "")
+
+
+def listing(*checks, ok=False):
+    """The verbose listing: checks in configuration order, each a name (passed) or a
+    (name, reason) pair (failed)."""
+    lines = ["[+]%s ok" % c if isinstance(c, str) else "[-]%s failed: %s" % c for c in checks]
+    return "\n".join(lines + ["check %s" % ("passed" if ok else "failed")]) + "\n"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import SLACK, Client, get, refused_url, run
+from conftest import SLACK, Client, get, listing, name_of, refused_url, run
 
 
 def test_self_is_ok(podhealth, upstream):
@@ -27,7 +27,7 @@ def test_failure_statuses(podhealth, upstream, status):
     p = podhealth(good.url(), bad.url("/ready"))
     r = get(p.port, "/all")
     assert r.status == 503
-    assert r.body == "%s: HTTP %d\n" % (bad.url("/ready"), status)
+    assert r.body == listing(name_of(good.url()), (name_of(bad.url("/ready")), "HTTP %d" % status))
 
 
 FAULTS = [
@@ -43,9 +43,10 @@ FAULTS = [
 @pytest.mark.parametrize("name,mode,reason", FAULTS, ids=[f[0] for f in FAULTS])
 def test_fault_reasons(podhealth, upstream, name, mode, reason):
     url = refused_url() if mode is None else upstream(mode).url()
-    p = podhealth("--timeout", "1s", upstream(200).url(), url)
+    good = upstream(200).url()
+    p = podhealth("--timeout", "1s", good, url)
     r = get(p.port, "/all")
-    assert (r.status, r.body) == (503, "%s: %s\n" % (url, reason))
+    assert (r.status, r.body) == (503, listing(name_of(good), (name_of(url), reason)))
 
 
 def test_one_byte_at_a_time_succeeds(podhealth, upstream):
@@ -60,11 +61,9 @@ def test_every_failure_is_listed(podhealth, upstream):
     p = podhealth(a.url(), ok.url(), dead, b.url())
     r = get(p.port, "/all")
     assert r.status == 503
-    assert r.body.splitlines() == [
-        "%s: HTTP 500" % a.url(),
-        "%s: connection refused" % dead,
-        "%s: invalid HTTP response" % b.url(),
-    ]
+    assert r.body == listing((name_of(a.url()), "HTTP 500"), name_of(ok.url()),
+                             (name_of(dead), "connection refused"),
+                             (name_of(b.url()), "invalid HTTP response"))
 
 
 def test_checks_run_concurrently_and_finish_on_time(podhealth, upstream):
@@ -148,9 +147,11 @@ def test_upstream_going_down_and_up(podhealth, upstream):
     assert get(p.port, "/all").status == 503
     u.mode = 200
     assert get(p.port, "/all").status == 200
-    log = p.log()
-    assert "%s is healthy" % u.url() in log
-    assert "%s is unhealthy: HTTP 503" % u.url() in log
+    assert p.log().splitlines()[2:] == [
+        "podhealth: info: check healthy check=%s" % name_of(u.url()),
+        'podhealth: warn: check unhealthy check=%s reason="HTTP 503"' % name_of(u.url()),
+        "podhealth: info: check healthy check=%s" % name_of(u.url()),
+    ]
 
 
 def test_head_all(podhealth, upstream):

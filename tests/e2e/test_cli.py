@@ -5,7 +5,7 @@ import pytest
 
 from conftest import free_port, get, run
 
-USAGE = ("usage: podhealth serve [OPTIONS] ENDPOINT...\n"
+USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
          "Try 'podhealth serve --help'.\n")
 
@@ -22,7 +22,7 @@ BAD = [
      "invalid TIMEOUT 'abc': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),
     (["8081", "99999", "http://localhost/"], "invalid TIMEOUT '99999': is longer than the maximum, 1h"),
     (["8081", "3", "ftp://localhost/"],
-     "invalid endpoint 'ftp://localhost/': unsupported scheme 'ftp' (want http://)"),
+     "invalid endpoint 'ftp://localhost/': unsupported scheme 'ftp' (want http:// or tcp://)"),
     (["8081", "3", "http://"], "invalid endpoint 'http://': missing host"),
     (["8081", "3", "http://localhost:0/"], "invalid endpoint 'http://localhost:0/': invalid port (want 1-65535)"),
     (["8081", "3", "http://localhost:65536/"],
@@ -39,7 +39,7 @@ BAD = [
     (["serve", "--max-connections", "0", "http://a/"], "invalid --max-connections '0': want 1-65536"),
     (["serve", "--nope", "http://a/"], "unknown option '--nope'"),
     (["serve", "localhost:8080"],
-     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"),
+     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path] or tcp://host:port)"),
 ]
 
 
@@ -55,9 +55,16 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
 def test_help(args):
     rc, out, err = run(args)
     assert rc == 0 and err == ""
-    assert out.startswith("usage: podhealth serve [OPTIONS] ENDPOINT...\n       podhealth PORT TIMEOUT ENDPOINT...\n")
-    for opt in ["--port", "--listen", "--timeout", "--max-connections", "--help", "--version"]:
+    assert out.startswith("usage: podhealth serve [OPTIONS] CHECK...\n       podhealth PORT TIMEOUT ENDPOINT...\n")
+    for opt, env in [("--port", "PODHEALTH_PORT"), ("--listen", "PODHEALTH_LISTEN"),
+                     ("--timeout", "PODHEALTH_TIMEOUT"), ("--check", "PODHEALTH_CHECK"),
+                     ("--hide-reasons", "PODHEALTH_HIDE_REASONS"),
+                     ("--max-connections", "PODHEALTH_MAX_CONNECTIONS"),
+                     ("--log-format", "PODHEALTH_LOG_FORMAT"), ("--quiet", "PODHEALTH_QUIET"),
+                     ("--help", None), ("--version", None)]:
         assert opt in out
+        assert env is None or "[%s" % env in out
+    assert "PODHEALTH_CHECKS" in out
 
 
 @pytest.mark.parametrize("args", [["--version"], ["-V"], ["serve", "--version"]])
@@ -91,11 +98,10 @@ def test_original_form_works(podhealth, upstream):
     p = podhealth("3", a.url("/healthz/ready"), b.url("/healthz"), legacy=True)
     assert get(p.port, "/self").status == 200
     assert get(p.port, "/all").status == 200
-    log = p.log()
-    assert "listening on * port %d, timeout 3s, 2 endpoints" % p.port in log
+    assert "address=* port=%d timeout=3s" % p.port in p.log()
 
 
 def test_original_form_decimal_timeout(podhealth, upstream):
     p = podhealth("0.5", upstream("hang").url(), legacy=True)
     r = get(p.port, "/all")
-    assert (r.status, r.body.split(": ")[1]) == (503, "timeout after 500ms\n")
+    assert (r.status, r.body.splitlines()[0].split(": ")[1]) == (503, "timeout after 500ms")

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Client, get, refused_url
+from conftest import Client, get, name_of, refused_url, run
 
 
 @pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")])
@@ -14,9 +14,8 @@ def test_signal_stops_cleanly(podhealth, upstream, sig, name):
     t0 = time.monotonic()
     assert p.stop(sig) == 0
     assert time.monotonic() - t0 < 0.5
-    log = p.log()
-    assert "received %s, shutting down" % name in log
-    assert log.rstrip().endswith("podhealth: info: stopped")
+    log = p.log().splitlines()
+    assert log[-2:] == ["podhealth: info: shutting down signal=%s" % name, "podhealth: info: stopped"]
 
 
 def test_in_flight_request_finishes_on_sigterm(podhealth, upstream):
@@ -61,11 +60,13 @@ def test_idle_keep_alive_clients_do_not_delay_shutdown(podhealth, upstream):
 
 def test_startup_log(podhealth, upstream):
     u = upstream(200)
-    p = podhealth(u.url(), "--timeout", "2.5s")
-    log = p.log().splitlines()
-    assert log[0].startswith("podhealth: info: podhealth ")
-    assert log[0].endswith("listening on * port %d, timeout 2.5s, 1 endpoint" % p.port)
-    assert log[1] == "podhealth: info: endpoint %s" % u.url()
+    p = podhealth(u.url(), "--timeout", "2.5s", "--check", "name=x,url=tcp://127.0.0.1:1,timeout=3s")
+    version = run(["--version"])[1].split()[1]
+    assert p.log().splitlines() == [
+        "podhealth: info: listening version=%s address=* port=%d timeout=2.5s" % (version, p.port),
+        "podhealth: info: check name=%s url=%s" % (name_of(u.url()), u.url()),
+        "podhealth: info: check name=x url=tcp://127.0.0.1:1 timeout=3s",
+    ]
 
 
 def test_no_log_line_per_probe(podhealth, upstream):

@@ -12,7 +12,7 @@ def daemon(podhealth, upstream):
     return podhealth(upstream(200).url())
 
 
-@pytest.mark.parametrize("path", ["/", "/selff", "/self/", "/all/x", "/healthz", "/SELF", "/%73elf"])
+@pytest.mark.parametrize("path", ["/", "/selff", "/self/", "/all/", "/healthz", "/SELF", "/%73elf", "/metricsx"])
 def test_unknown_paths_are_404(daemon, path):
     r = get(daemon.port, path)
     assert (r.status, r.body) == (404, "not found\n")

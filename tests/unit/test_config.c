@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "duration.h"
 #include "target.h"
 
 static void
@@ -91,8 +92,10 @@ test_duration_format(void **state)
 	}
 }
 
+static char *no_env[] = {NULL};
+
 static int
-parse(const char *line, int legacy, struct config *c, char *err, size_t errlen)
+parse_env(const char *line, int legacy, char **env, struct config *c, char *err, size_t errlen)
 {
 	/* Splits line on spaces into an argv. */
 	static char copy[512];
@@ -102,7 +105,13 @@ parse(const char *line, int legacy, struct config *c, char *err, size_t errlen)
 	for (char *tok = strtok(copy, " "); tok && argc < 31; tok = strtok(NULL, " "))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
-	return config_parse_serve(c, argc, argv, legacy, err, errlen);
+	return config_parse_serve(c, argc, argv, legacy, env, err, errlen);
+}
+
+static int
+parse(const char *line, int legacy, struct config *c, char *err, size_t errlen)
+{
+	return parse_env(line, legacy, no_env, c, err, errlen);
 }
 
 static void
@@ -173,7 +182,7 @@ test_config_invalid(void **state)
 	    {"8081", 1, "missing TIMEOUT after PORT"},
 	    {"8081 3", 1, "no ENDPOINT given"},
 	    {"8081 3 ftp://a/", 1,
-	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http://)"},
+	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http:// or tcp://)"},
 	    {"", 0, "no ENDPOINT given"},
 	    {"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
 	    {"--port", 0, "invalid --port '': want a port number 1-65535"},
@@ -184,7 +193,8 @@ test_config_invalid(void **state)
 	    {"--bogus http://a/", 0, "unknown option '--bogus'"},
 	    {"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
 	    {"http://a/ localhost:8080", 0,
-	     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path])"},
+	     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path] or "
+	     "tcp://host:port)"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config c;

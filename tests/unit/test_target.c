@@ -65,11 +65,11 @@ test_target_invalid(void **state)
 	static const struct {
 		const char *in, *err;
 	} cases[] = {
-	    {"", "not a URL (want http://host[:port][/path])"},
-	    {"localhost:8080", "not a URL (want http://host[:port][/path])"},
-	    {"ftp://a/", "unsupported scheme 'ftp' (want http://)"},
-	    {"https://a/", "unsupported scheme 'https' (want http://)"},
-	    {"httpx://a/", "unsupported scheme 'httpx' (want http://)"},
+	    {"", "not a URL (want http://host[:port][/path] or tcp://host:port)"},
+	    {"localhost:8080", "not a URL (want http://host[:port][/path] or tcp://host:port)"},
+	    {"ftp://a/", "unsupported scheme 'ftp' (want http:// or tcp://)"},
+	    {"https://a/", "unsupported scheme 'https' (want http:// or tcp://)"},
+	    {"httpx://a/", "unsupported scheme 'httpx' (want http:// or tcp://)"},
 	    {"http:///path", "missing host"},
 	    {"http://:80/", "missing host"},
 	    {"http://a:0/", "invalid port (want 1-65535)"},
