@@ -208,6 +208,90 @@ test_config_invalid(void **state)
 }
 
 static void
+test_config_env(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	char *env[] = {
+	    "PATH=/bin",
+	    "PODHEALTH_PORT=9090",
+	    "PODHEALTH_TIMEOUT=250ms",
+	    "PODHEALTH_LISTEN=::1",
+	    "PODHEALTH_HIDE_REASONS=true",
+	    "PODHEALTH_LOG_FORMAT=json",
+	    "PODHEALTH_QUIET=1",
+	    "PODHEALTH_MAX_CONNECTIONS=7",
+	    "PODHEALTH_CHECKS= envoy=http://localhost:15020/healthz/ready\t http://h:1/ ",
+	    "PODHEALTH_CHECK=name=db,url=tcp://db:5432\nname=x,url=http://x/,header=A: b c",
+	    NULL};
+	assert_int_equal(parse_env("", 0, env, &c, err, sizeof err), 0);
+	assert_int_equal(c.port, 9090);
+	assert_int_equal(c.timeout_ms, 250);
+	assert_string_equal(c.listen, "::1");
+	assert_true(c.hide_reasons);
+	assert_true(c.log_json);
+	assert_true(c.quiet);
+	assert_int_equal(c.max_conns, 7);
+	assert_int_equal(c.ntargets, 4);
+	assert_string_equal(c.targets[0].name, "envoy");
+	assert_string_equal(c.targets[1].name, "h:1");
+	assert_string_equal(c.targets[2].name, "db");
+	assert_string_equal(c.targets[3].name, "x");
+	config_free(&c);
+
+	/* Flags win; checks on the command line replace the environment's. */
+	assert_int_equal(parse_env("--port 1 -t 2s http://other/", 0, env, &c, err, sizeof err), 0);
+	assert_int_equal(c.port, 1);
+	assert_int_equal(c.timeout_ms, 2000);
+	assert_int_equal(c.ntargets, 1);
+	assert_string_equal(c.targets[0].name, "other:80");
+	config_free(&c);
+
+	static const struct {
+		const char *var, *err;
+	} bad[] = {
+	    {"PODHEALTH_PORT=x", "invalid PODHEALTH_PORT 'x': want a port number 1-65535"},
+	    {"PODHEALTH_TIMEOUT=0", "invalid PODHEALTH_TIMEOUT '0': must be greater than zero"},
+	    {"PODHEALTH_HIDE_REASONS=maybe",
+	     "invalid PODHEALTH_HIDE_REASONS 'maybe': want true or false"},
+	    {"PODHEALTH_LOG_FORMAT=xml", "invalid PODHEALTH_LOG_FORMAT 'xml': want text or json"},
+	    {"PODHEALTH_CHECKS=ftp://x/", "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme "
+					  "'ftp' (want http:// or tcp://)"},
+	    {"PODHEALTH_CHECK=name=x", "invalid PODHEALTH_CHECK 'name=x': missing url="},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *one[] = {(char *)bad[i].var, "PODHEALTH_CHECKS=http://a/", NULL};
+		if (strncmp(bad[i].var, "PODHEALTH_CHECKS=", 17) == 0)
+			one[1] = NULL;
+		assert_int_equal(parse_env("", 0, one, &c, err, sizeof err), -1);
+		assert_string_equal(err, bad[i].err);
+		config_free(&c);
+	}
+}
+
+static void
+test_config_duplicates(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(parse("http://h/a http://h/a?x=1", 0, &c, err, sizeof err), -1);
+	assert_string_equal(err,
+			    "duplicate check name 'h:80/a' (http://h/a and http://h/a?x=1); name "
+			    "them with NAME=URL or --check name=...");
+	config_free(&c);
+	assert_int_equal(parse("a=http://h/ --check name=a,url=tcp://h:1", 0, &c, err, sizeof err),
+			 -1);
+	assert_string_equal(err,
+			    "duplicate check name 'a' (http://h/ and tcp://h:1); name them with "
+			    "NAME=URL or --check name=...");
+	config_free(&c);
+	assert_int_equal(parse("a=http://h/a b=http://h/a", 0, &c, err, sizeof err), 0);
+	config_free(&c);
+}
+
+static void
 test_is_legacy(void **state)
 {
 	(void)state;
@@ -224,6 +308,7 @@ main(void)
 	    cmocka_unit_test(test_duration_valid),  cmocka_unit_test(test_duration_invalid),
 	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
 	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
+	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,13 +112,192 @@ test_ip_literal(void **state)
 	assert_int_equal(target_ip_literal("localhost"), -1);
 }
 
+static void
+test_names(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *name;
+		int kind;
+	} cases[] = {
+	    {"http://localhost:15020/healthz/ready", "localhost:15020/healthz/ready", TARGET_HTTP},
+	    {"http://localhost/", "localhost:80", TARGET_HTTP},
+	    {"http://localhost", "localhost:80", TARGET_HTTP},
+	    {"http://h:1/a?x=1", "h:1/a", TARGET_HTTP},
+	    {"http://[::1]:8080/healthz", "[::1]:8080/healthz", TARGET_HTTP},
+	    {"envoy=http://localhost:15020/healthz/ready", "envoy", TARGET_HTTP},
+	    {"db=tcp://127.0.0.1:5432", "db", TARGET_TCP},
+	    {"tcp://db.ns.svc:5432", "db.ns.svc:5432", TARGET_TCP},
+	    {"tcp://db:5432/", "db:5432", TARGET_TCP},
+	    {"a.b-c_d:1/x=http://h/", "a.b-c_d:1/x", TARGET_HTTP},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct target t;
+		char err[128] = "";
+		if (target_parse(cases[i].in, &t, err, sizeof err) != 0)
+			fail_msg("'%s' refused: %s", cases[i].in, err);
+		assert_string_equal(t.name, cases[i].name);
+		assert_int_equal(t.kind, cases[i].kind);
+		assert_true(t.kind == TARGET_TCP ? t.request == NULL : t.request != NULL);
+		target_free(&t);
+	}
+	static const struct {
+		const char *in, *err;
+	} bad[] = {
+	    {"=http://h/", "invalid check name '' (want 1-128 printable characters, none of space "
+			   "? & # = , \" \\ %)"},
+	    {"a&b=http://h/", "invalid check name 'a&b' (want 1-128 printable characters, none of "
+			      "space ? & # = , \" \\ %)"},
+	    {"tcp://h", "tcp:// needs a port"},
+	    {"tcp://h:1/path", "tcp:// takes no path"},
+	    {"n=ftp://h/", "unsupported scheme 'ftp' (want http:// or tcp://)"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct target t;
+		char err[256] = "";
+		if (target_parse(bad[i].in, &t, err, sizeof err) != -1)
+			fail_msg("'%s' accepted", bad[i].in);
+		assert_string_equal(err, bad[i].err);
+		assert_null(t.name);
+	}
+}
+
+static void
+test_expect(void **state)
+{
+	(void)state;
+	struct status_range r[TARGET_MAX_RANGES];
+	char err[128];
+	assert_int_equal(target_parse_expect("200", r, err, sizeof err), 1);
+	assert_int_equal(r[0].lo, 200);
+	assert_int_equal(r[0].hi, 200);
+	assert_int_equal(target_parse_expect("200,204,301-308", r, err, sizeof err), 3);
+	assert_int_equal(r[2].lo, 301);
+	assert_int_equal(r[2].hi, 308);
+	static const struct {
+		const char *in, *err;
+	} bad[] = {
+	    {"", "invalid status '' (want 100-599 or a range like 200-299)"},
+	    {"99", "invalid status '99' (want 100-599 or a range like 200-299)"},
+	    {"600", "invalid status '600' (want 100-599 or a range like 200-299)"},
+	    {"2xx", "invalid status '2xx' (want 100-599 or a range like 200-299)"},
+	    {"200,", "invalid status '' (want 100-599 or a range like 200-299)"},
+	    {"200-", "invalid status '200-' (want 100-599 or a range like 200-299)"},
+	    {"299-200", "empty range '299-200'"},
+	    {"100,101,102,103,104,105,106,107,108,109,110,111,112,113,114,115,116",
+	     "more than 16 status ranges"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		assert_int_equal(target_parse_expect(bad[i].in, r, err, sizeof err), -1);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
+static void
+test_spec_valid(void **state)
+{
+	(void)state;
+	struct target t;
+	char err[256] = "";
+	assert_int_equal(target_parse_spec("name=envoy,url=http://localhost:15020/healthz/ready,"
+					   "timeout=1s,expect=200",
+					   &t, err, sizeof err),
+			 0);
+	assert_string_equal(t.name, "envoy");
+	assert_int_equal(t.timeout_ms, 1000);
+	assert_int_equal(t.nexpect, 1);
+	assert_true(target_expect_match(&t, 200));
+	assert_false(target_expect_match(&t, 204));
+	target_free(&t);
+
+	/* Bare fields continue the previous value; quotes protect commas and '='. */
+	assert_int_equal(target_parse_spec("url=http://h:8080/x,expect=200,204,301-308,"
+					   "\"header=X-Token: a=b, c\",header=Accept: text/plain,"
+					   "host=example.com,method=HEAD",
+					   &t, err, sizeof err),
+			 0);
+	assert_int_equal(t.nexpect, 3);
+	assert_true(target_expect_match(&t, 204));
+	assert_true(target_expect_match(&t, 305));
+	assert_false(target_expect_match(&t, 200 + 1));
+	assert_string_equal(t.name, "h:8080/x");
+	char want[512];
+	snprintf(want, sizeof want,
+		 "HEAD /x HTTP/1.1\r\nHost: example.com\r\nUser-Agent: podhealth/%s\r\n"
+		 "X-Token: a=b, c\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
+		 PODHEALTH_VERSION);
+	assert_string_equal(t.request, want);
+	target_free(&t);
+
+	assert_int_equal(
+	    target_parse_spec("url=http://h/,body=ready,header=User-Agent: kube-probe/1.31", &t,
+			      err, sizeof err),
+	    0);
+	assert_string_equal(t.body, "ready");
+	assert_string_equal(t.request, "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+				       "User-Agent: kube-probe/1.31\r\nConnection: close\r\n\r\n");
+	target_free(&t);
+
+	assert_int_equal(
+	    target_parse_spec("url=tcp://db:5432,name=db,timeout=250ms", &t, err, sizeof err), 0);
+	assert_int_equal(t.kind, TARGET_TCP);
+	assert_int_equal(t.timeout_ms, 250);
+	target_free(&t);
+}
+
+static void
+test_spec_invalid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *err;
+	} cases[] = {
+	    {"name=x", "missing url="},
+	    {"", "missing url="},
+	    {"url=http://h/,color=red",
+	     "unknown key 'color' (want name, url, timeout, expect, header, host, method or body)"},
+	    {"http://h/", "'http://h/' is not key=value"},
+	    {"url=http://h/,url=http://i/", "url given twice"},
+	    {"url=ftp://h/",
+	     "invalid url 'ftp://h/': unsupported scheme 'ftp' (want http:// or tcp://)"},
+	    {"url=http://h/,timeout=0", "invalid timeout '0': must be greater than zero"},
+	    {"url=http://h/,expect=abc",
+	     "invalid expect 'abc': invalid status 'abc' (want 100-599 or a range like 200-299)"},
+	    {"url=http://h/,header=NoColon", "invalid header 'NoColon' (want 'Name: value')"},
+	    {"url=http://h/,header=Bad Name: x",
+	     "invalid header 'Bad Name: x' (want 'Name: value')"},
+	    {"url=http://h/,header=Host: x", "set the Host header with host=, not header="},
+	    {"url=http://h/,method=POST", "invalid method 'POST' (want GET or HEAD)"},
+	    {"url=http://h/,method=HEAD,body=x",
+	     "body= needs method GET (a HEAD response has no body)"},
+	    {"url=http://h/,body=", "invalid body '' (want 1-10240 bytes)"},
+	    {"url=http://h/,host=a b", "invalid host 'a b'"},
+	    {"url=tcp://h:1,expect=200",
+	     "expect, header, host, method and body are for http:// checks"},
+	    {"url=http://h/,\"name=x", "unterminated quote"},
+	    {"url=http://h/,name=a b", "invalid check name 'a b' (want 1-128 printable characters, "
+				       "none of space ? & # = , \" \\ %)"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct target t;
+		char err[256] = "";
+		if (target_parse_spec(cases[i].in, &t, err, sizeof err) != -1)
+			fail_msg("'%s' accepted", cases[i].in);
+		assert_string_equal(err, cases[i].err);
+		assert_null(t.name);
+		assert_null(t.request);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_target_valid),
-	    cmocka_unit_test(test_target_invalid),
-	    cmocka_unit_test(test_ip_literal),
+	    cmocka_unit_test(test_target_valid), cmocka_unit_test(test_target_invalid),
+	    cmocka_unit_test(test_ip_literal),   cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_expect),       cmocka_unit_test(test_spec_valid),
+	    cmocka_unit_test(test_spec_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
