@@ -133,6 +133,13 @@ net_strerror(int err)
 		return "out of memory";
 	case EAGAIN:
 		return "resource temporarily unavailable";
+	case EADDRINUSE:
+		return "address in use";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	case EAFNOSUPPORT:
+		return "address family not supported";
 	default:
 		return "connection failed";
 	}

@@ -32,8 +32,9 @@ int net_connect(const union net_addr *a, int *fd);
 /* Returns the pending SO_ERROR of fd (0 when none). */
 int net_socket_error(int fd);
 
-/* Returns a short lower-case reason for errno value err ("connection refused"), the same
- * whatever the C library. Static storage. */
+/* Returns a short lower-case reason for errno value err ("connection refused", "address
+ * in use"), the same whatever the C library, and without linking its table of messages.
+ * Static storage. */
 const char *net_strerror(int err);
 
 /* Fills out without DNS when host is an IP literal or "localhost" (RFC 6761 section 6.3:

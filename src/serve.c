@@ -77,11 +77,11 @@ serve_run(const struct config *cfg)
 	int sfd = loop_signalfd(sigs, sizeof sigs / sizeof sigs[0]);
 	sv.loop = loop_new();
 	if (sfd < 0 || !sv.loop)
-		fatal("cannot set up the event loop: %s", strerror(errno));
+		fatal("cannot set up the event loop: %s (errno %d)", net_strerror(errno), errno);
 	int lfd = net_listen(cfg->listen, cfg->port, 511);
 	if (lfd < 0) {
 		log_error("cannot listen on %s port %u: %s", cfg->listen ? cfg->listen : "*",
-			  cfg->port, strerror(errno));
+			  cfg->port, net_strerror(errno));
 		goto out;
 	}
 	struct resolver *res = resolver_new(sv.loop);
@@ -107,7 +107,7 @@ serve_run(const struct config *cfg)
 	}
 
 	if (loop_run(sv.loop) < 0)
-		log_error("event loop failed: %s", strerror(errno));
+		log_error("event loop failed: %s (errno %d)", net_strerror(errno), errno);
 	else
 		status = 0;
 	log_event(LOG_INFO, "stopped", NULL);
