@@ -18,6 +18,7 @@ struct checker {
 	struct resolver *res;
 	int64_t timeout_ms;
 	uint64_t seq;          /* runs started so far */
+	int quiet;             /* no log line per change of state */
 	struct waiter waiters; /* list head */
 	size_t n;
 	struct check checks[];
@@ -76,6 +77,12 @@ checker_free(struct checker *ck)
 	while (ck->waiters.next != &ck->waiters)
 		waiter_cancel(ck->waiters.next);
 	free(ck);
+}
+
+void
+checker_log_changes(struct checker *ck, int on)
+{
+	ck->quiet = !on;
 }
 
 struct loop *
@@ -148,7 +155,7 @@ static void
 log_change(struct check *c)
 {
 	signed char now = c->last.result == CHECK_OK;
-	if (c->healthy == now)
+	if (c->healthy == now || c->ck->quiet)
 		return;
 	c->healthy = now;
 	if (now)
@@ -188,6 +195,8 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->last.result = result;
+	c->last.http_status = c->resp.status;
+	c->last.delivered = c->target->kind == TARGET_HTTP && c->sent == c->target->request_len;
 	c->last.finished = loop_now();
 	c->last.latency_ms = c->last.finished - c->started;
 	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -291,7 +300,8 @@ check_start(struct check *c)
 	c->started = loop_now();
 	c->next_addr = 0;
 	c->sent = 0;
-	if (loop_timer_set(ck->loop, &c->timer, c->started + check_timeout(c), on_timeout, c) < 0) {
+	c->resp.status = 0;
+	if (loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}

@@ -23,6 +23,8 @@ struct check_status {
 	int64_t latency_ms;
 	int64_t finished;      /* loop_now() at completion */
 	int64_t finished_wall; /* CLOCK_REALTIME milliseconds at completion */
+	int http_status;       /* the response's status, 0 when there was none */
+	int delivered;         /* the whole request was written */
 	char reason[96];       /* "connection refused", "timeout after 3s", "HTTP 503" */
 };
 
@@ -67,6 +69,9 @@ struct waiter {
 struct checker *checker_new(struct loop *loop, struct resolver *res, const struct target *targets,
 			    size_t ntargets, int64_t timeout_ms);
 void checker_free(struct checker *ck);
+
+/* Whether to log each check's changes between healthy and unhealthy (on by default). */
+void checker_log_changes(struct checker *ck, int on);
 
 /* Arranges for done(w) to run once every check w wants has completed a run that was in
  * flight or started now. done may run before this returns, when the checks end at once.

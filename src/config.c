@@ -1,6 +1,6 @@
 #include "config.h"
-#include "duration.h"
 
+#include "duration.h"
 #include "target.h"
 
 #include <ctype.h>
@@ -61,6 +61,10 @@ env_get(char **envp, const char *name)
 	return NULL;
 }
 
+/* --- setters: each takes the name to blame (flag or variable) and the value --- */
+
+typedef int (*setter)(struct config *, const char *, const char *, char *, size_t);
+
 static int
 set_port(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
@@ -72,12 +76,40 @@ set_port(struct config *c, const char *name, const char *v, char *err, size_t er
 }
 
 static int
-set_timeout(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+set_duration(int64_t *out, int64_t max, const char *name, const char *v, char *err, size_t errlen)
 {
 	char why[96];
-	if (duration_parse(v, MAX_TIMEOUT_MS, &c->timeout_ms, why, sizeof why) < 0)
+	if (duration_parse(v, max, out, why, sizeof why) < 0)
 		return fail(err, errlen, "invalid %s '%s': %s", name, v, why);
 	return 0;
+}
+
+static int
+set_timeout(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	return set_duration(&c->timeout_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+}
+
+static int
+set_interval(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	return set_duration(&c->interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+}
+
+static int
+set_max_interval(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	return set_duration(&c->max_interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+}
+
+static int
+set_deadline(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "0") == 0) {
+		c->deadline_ms = 0; /* wait forever */
+		return 0;
+	}
+	return set_duration(&c->deadline_ms, MAX_DEADLINE_MS, name, v, err, errlen);
 }
 
 static int
@@ -102,6 +134,16 @@ set_max_conns(struct config *c, const char *name, const char *v, char *err, size
 }
 
 static int
+set_exit_code(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+	if (parse_uint(v, 0, 255, &n) < 0)
+		return fail(err, errlen, "invalid %s '%s': want an exit code 0-255", name, v);
+	c->deadline_exit_code = (int)n;
+	return 0;
+}
+
+static int
 set_log_format(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
@@ -111,7 +153,18 @@ set_log_format(struct config *c, const char *name, const char *v, char *err, siz
 }
 
 static int
-set_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
+set_method(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (!*v || strlen(v) > 15 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(v))
+		return fail(err, errlen,
+			    "invalid %s '%s': want an upper-case HTTP method such as POST", name,
+			    v);
+	c->on_exit_method = v;
+	return 0;
+}
+
+static int
+parse_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
 		*out = 1;
@@ -122,44 +175,68 @@ set_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+#define BOOL_SETTER(fn, field)                                                                     \
+	static int fn(struct config *c, const char *name, const char *v, char *err, size_t errlen) \
+	{                                                                                          \
+		return parse_bool(&c->field, name, v, err, errlen);                                \
+	}
+BOOL_SETTER(set_hide_reasons, hide_reasons)
+BOOL_SETTER(set_quiet, quiet)
+BOOL_SETTER(set_istio, istio)
+BOOL_SETTER(set_verbose, verbose)
+
+/* --- checks --- */
+
+/* Appends an empty target to *list; returns it, or NULL with err set. */
 static struct target *
-new_target(struct config *c, char *err, size_t errlen)
+new_target(struct target **list, size_t n, char *err, size_t errlen)
 {
-	if (c->ntargets == MAX_CHECKS) {
+	if (n == MAX_CHECKS) {
 		fail(err, errlen, "too many checks (at most %d)", MAX_CHECKS);
 		return NULL;
 	}
-	struct target *t = realloc(c->targets, (c->ntargets + 1) * sizeof *t);
+	struct target *t = realloc(*list, (n + 1) * sizeof *t);
 	if (!t) {
 		fail(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->targets = t;
-	return &t[c->ntargets];
+	*list = t;
+	memset(&t[n], 0, sizeof t[n]);
+	return &t[n];
 }
 
-/* Adds a positional check ("[NAME=]URL") or, with spec = 1, a --check specification. */
+enum item_kind { ITEM_CHECK, ITEM_SPEC, ITEM_ON_EXIT };
+
+/* Adds a positional check ("[NAME=]URL"), a --check specification, or an on-exit URL. */
 static int
-add_check(struct config *c, const char *from, const char *v, int spec, char *err, size_t errlen)
+add_item(struct config *c, enum item_kind kind, const char *from, const char *v, char *err,
+	 size_t errlen)
 {
 	char why[256];
-	struct target *t = new_target(c, err, errlen);
+	int exit = kind == ITEM_ON_EXIT;
+	struct target *t = new_target(exit ? &c->on_exit : &c->targets,
+				      exit ? c->non_exit : c->ntargets, err, errlen);
 	if (!t)
 		return -1;
-	int rc =
-	    spec ? target_parse_spec(v, t, why, sizeof why) : target_parse(v, t, why, sizeof why);
+	int rc = kind == ITEM_SPEC ? target_parse_spec(v, t, why, sizeof why)
+				   : target_parse(v, t, why, sizeof why);
+	if (rc == 0 && exit && (rc = target_set_call(t, "POST", why, sizeof why)) < 0)
+		target_free(t);
 	if (rc < 0)
 		return fail(err, errlen, "invalid %s '%s': %s", from, v, why);
-	c->ntargets++;
+	if (exit)
+		c->non_exit++;
+	else
+		c->ntargets++;
 	return 0;
 }
 
-/* Adds each check in a variable: separated by whitespace, or for specs by newlines. */
+/* Adds each item of a variable: separated by whitespace, or for specs by newlines. */
 static int
-add_env_checks(struct config *c, const char *name, const char *v, int spec, char *err,
-	       size_t errlen)
+add_env_items(struct config *c, enum item_kind kind, const char *name, const char *v, char *err,
+	      size_t errlen)
 {
-	const char *seps = spec ? "\n" : " \t\r\n";
+	const char *seps = kind == ITEM_SPEC ? "\n" : " \t\r\n";
 	char item[4096];
 	while (*v) {
 		v += strspn(v, seps);
@@ -167,59 +244,103 @@ add_env_checks(struct config *c, const char *name, const char *v, int spec, char
 		if (n == 0)
 			break;
 		if (n >= sizeof item)
-			return fail(err, errlen, "invalid %s: a check longer than %zu bytes", name,
+			return fail(err, errlen, "invalid %s: an item longer than %zu bytes", name,
 				    sizeof item - 1);
 		memcpy(item, v, n);
 		item[n] = '\0';
-		if (add_check(c, name, item, spec, err, errlen) < 0)
+		if (add_item(c, kind, name, item, err, errlen) < 0)
 			return -1;
 		v += n;
 	}
 	return 0;
 }
 
-/* Returns the value of option name: "--name=value" or "--name value". */
-static const char *
-option_value(const char *arg, const char *name, int argc, char **argv, int *i)
-{
-	size_t n = strlen(name);
-	if (strncmp(arg, name, n) != 0)
-		return NULL;
-	if (arg[n] == '=')
-		return arg + n + 1;
-	if (arg[n] != '\0')
-		return NULL;
-	return *i + 1 < argc ? argv[++*i] : "";
-}
+/* --- the option table --- */
 
-/* Settings with an environment twin, applied from the environment first. */
-static const struct setting {
+#define M_SERVE (1 << MODE_SERVE | 1 << MODE_LEGACY)
+#define M_WAIT  (1 << MODE_WAIT)
+#define M_PROBE (1 << MODE_PROBE)
+#define M_ALL   (M_SERVE | M_WAIT | M_PROBE)
+
+static const struct option {
 	const char *flag, *shortflag, *env;
-	int (*set)(struct config *, const char *, const char *, char *, size_t);
-} settings[] = {
-    {"--port", "-p", "PODHEALTH_PORT", set_port},
-    {"--listen", NULL, "PODHEALTH_LISTEN", set_listen},
-    {"--timeout", "-t", "PODHEALTH_TIMEOUT", set_timeout},
-    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", set_max_conns},
-    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", set_log_format},
+	unsigned modes;
+	setter set; /* NULL for the items (--check, --on-exit) */
+	int is_bool;
+} options[] = {
+    {"--port", "-p", "PODHEALTH_PORT", M_SERVE, set_port, 0},
+    {"--listen", NULL, "PODHEALTH_LISTEN", M_SERVE, set_listen, 0},
+    {"--timeout", "-t", "PODHEALTH_TIMEOUT", M_ALL, set_timeout, 0},
+    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0},
+    {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1},
+    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0},
+    {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1},
+    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT, set_interval, 0},
+    {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0},
+    {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0},
+    {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0},
+    {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0},
+    {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1},
+    {"--verbose", "-v", NULL, M_PROBE, set_verbose, 1},
+    {"--check", NULL, NULL, M_ALL, NULL, 0},
+    {"--on-exit", NULL, NULL, M_WAIT, NULL, 0},
 };
 
-#define NSETTINGS (sizeof settings / sizeof settings[0])
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* Returns the value of option o in arg: "--flag=value", "--flag value"; "1" for a bare
+ * boolean flag. NULL when arg is not o. */
+static const char *
+option_value(const struct option *o, const char *arg, int argc, char **argv, int *i)
+{
+	const char *names[] = {o->flag, o->shortflag};
+	for (size_t k = 0; k < 2; k++) {
+		if (!names[k])
+			continue;
+		size_t n = strlen(names[k]);
+		if (strncmp(arg, names[k], n) != 0)
+			continue;
+		if (arg[n] == '=')
+			return arg + n + 1;
+		if (arg[n] != '\0')
+			continue;
+		if (o->is_bool)
+			return "1";
+		return *i + 1 < argc ? argv[++*i] : "";
+	}
+	return NULL;
+}
 
 static int
 apply_env(struct config *c, char **envp, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const char *v = env_get(envp, settings[i].env);
-		if (v && settings[i].set(c, settings[i].env, v, err, errlen) < 0)
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *v;
+		if (!(options[i].modes & 1u << c->mode) || !options[i].env ||
+		    !(v = env_get(envp, options[i].env)))
+			continue;
+		if (options[i].set(c, options[i].env, v, err, errlen) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int
+env_items(struct config *c, char **envp, char *err, size_t errlen)
+{
+	/* Items on the command line replace those in the environment. */
+	const char *checks = c->mode == MODE_WAIT ? "PODHEALTH_WAIT_FOR" : "PODHEALTH_CHECKS";
 	const char *v;
-	if ((v = env_get(envp, "PODHEALTH_HIDE_REASONS")) &&
-	    set_bool(&c->hide_reasons, "PODHEALTH_HIDE_REASONS", v, err, errlen) < 0)
-		return -1;
-	if ((v = env_get(envp, "PODHEALTH_QUIET")) &&
-	    set_bool(&c->quiet, "PODHEALTH_QUIET", v, err, errlen) < 0)
+	if (c->ntargets == 0) {
+		if ((v = env_get(envp, checks)) &&
+		    add_env_items(c, ITEM_CHECK, checks, v, err, errlen) < 0)
+			return -1;
+		if ((v = env_get(envp, "PODHEALTH_CHECK")) &&
+		    add_env_items(c, ITEM_SPEC, "PODHEALTH_CHECK", v, err, errlen) < 0)
+			return -1;
+	}
+	if (c->mode == MODE_WAIT && c->non_exit == 0 && (v = env_get(envp, "PODHEALTH_ON_EXIT")) &&
+	    add_env_items(c, ITEM_ON_EXIT, "PODHEALTH_ON_EXIT", v, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -238,19 +359,63 @@ check_names_unique(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* --istio supplies defaults: the proxy's readiness check unless a check of that name was
+ * given, and its shutdown call unless any --on-exit was. */
+static int
+apply_istio(struct config *c, char *err, size_t errlen)
+{
+	int have = 0;
+	for (size_t i = 0; i < c->ntargets; i++)
+		have |= strcmp(c->targets[i].name, ISTIO_CHECK) == 0;
+	if (!have &&
+	    add_item(c, ITEM_CHECK, "--istio", ISTIO_CHECK "=" ISTIO_READY_URL, err, errlen) < 0)
+		return -1;
+	if (c->non_exit == 0 &&
+	    add_item(c, ITEM_ON_EXIT, "--istio", ISTIO_QUIT_URL, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+finish(struct config *c, char **envp, char *err, size_t errlen)
+{
+	if (env_items(c, envp, err, errlen) < 0)
+		return -1;
+	if (c->istio && apply_istio(c, err, errlen) < 0)
+		return -1;
+	if (c->ntargets == 0)
+		return fail(err, errlen,
+			    c->mode == MODE_WAIT     ? "no CHECK given (or --istio)"
+			    : c->mode == MODE_LEGACY ? "no ENDPOINT given"
+						     : "no CHECK given");
+	if (c->max_interval_ms < c->interval_ms)
+		c->max_interval_ms = c->interval_ms; /* backoff never shortens the interval */
+	for (size_t i = 0; c->on_exit_method && i < c->non_exit; i++) {
+		char why[128];
+		if (target_set_call(&c->on_exit[i], c->on_exit_method, why, sizeof why) < 0)
+			return fail(err, errlen, "invalid --on-exit-method: %s", why);
+	}
+	return check_names_unique(c, err, errlen);
+}
+
 int
-config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **envp, char *err,
-		   size_t errlen)
+config_parse(struct config *c, enum config_mode mode, int argc, char **argv, char **envp, char *err,
+	     size_t errlen)
 {
 	memset(c, 0, sizeof *c);
+	c->mode = mode;
 	c->port = DEFAULT_PORT;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_conns = DEFAULT_MAX_CONNS;
+	c->interval_ms = DEFAULT_INTERVAL_MS;
+	c->max_interval_ms = DEFAULT_MAX_INTERVAL;
+	c->deadline_ms = DEFAULT_DEADLINE_MS;
+	c->deadline_exit_code = 1;
 	if (apply_env(c, envp, err, errlen) < 0)
 		return -1;
 
 	int i = 0;
-	if (legacy) {
+	if (mode == MODE_LEGACY) {
 		/* podhealth PORT TIMEOUT ENDPOINT...: the original form, kept forever. */
 		if (argc < 2)
 			return fail(err, errlen, "missing TIMEOUT after PORT");
@@ -259,11 +424,19 @@ config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **e
 			return -1;
 		i = 2;
 	}
-	int options_done = legacy;
+	int options_done = mode == MODE_LEGACY;
 	for (; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
+		if (strcmp(a, "--") == 0 && !options_done && mode == MODE_WAIT) {
+			/* Everything after "--" is the command. */
+			if (i + 1 == argc)
+				return fail(err, errlen, "missing CMD after --");
+			c->cmd = &argv[i + 1];
+			break;
+		}
 		if (options_done || a[0] != '-' || a[1] == '\0') {
-			if (add_check(c, "endpoint", a, 0, err, errlen) < 0)
+			if (add_item(c, ITEM_CHECK, mode == MODE_LEGACY ? "endpoint" : "check", a,
+				     err, errlen) < 0)
 				return -1;
 			continue;
 		}
@@ -279,42 +452,23 @@ config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **e
 			c->action = CONFIG_VERSION;
 			return 0;
 		}
-		if (strcmp(a, "--hide-reasons") == 0) {
-			c->hide_reasons = 1;
-			continue;
-		}
-		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			c->quiet = 1;
-			continue;
-		}
-		if ((v = option_value(a, "--check", argc, argv, &i))) {
-			if (add_check(c, "--check", v, 1, err, errlen) < 0)
-				return -1;
-			continue;
-		}
-		size_t s;
-		for (s = 0; s < NSETTINGS; s++)
-			if ((v = option_value(a, settings[s].flag, argc, argv, &i)) ||
-			    (settings[s].shortflag &&
-			     (v = option_value(a, settings[s].shortflag, argc, argv, &i))))
+		size_t o;
+		for (o = 0; o < NOPTIONS; o++)
+			if ((options[o].modes & 1u << mode) &&
+			    (v = option_value(&options[o], a, argc, argv, &i)))
 				break;
-		if (s == NSETTINGS)
+		if (o == NOPTIONS)
 			return fail(err, errlen, "unknown option '%s'", a);
-		if (settings[s].set(c, settings[s].flag, v, err, errlen) < 0)
+		if (!options[o].set) {
+			int spec = strcmp(options[o].flag, "--check") == 0;
+			if (add_item(c, spec ? ITEM_SPEC : ITEM_ON_EXIT, options[o].flag, v, err,
+				     errlen) < 0)
+				return -1;
+		} else if (options[o].set(c, options[o].flag, v, err, errlen) < 0) {
 			return -1;
+		}
 	}
-	/* Checks on the command line replace those in the environment. */
-	const char *v;
-	int from_env = c->ntargets == 0;
-	if (from_env && (v = env_get(envp, "PODHEALTH_CHECKS")) &&
-	    add_env_checks(c, "PODHEALTH_CHECKS", v, 0, err, errlen) < 0)
-		return -1;
-	if (from_env && (v = env_get(envp, "PODHEALTH_CHECK")) &&
-	    add_env_checks(c, "PODHEALTH_CHECK", v, 1, err, errlen) < 0)
-		return -1;
-	if (c->ntargets == 0)
-		return fail(err, errlen, "no ENDPOINT given");
-	return check_names_unique(c, err, errlen);
+	return finish(c, envp, err, errlen);
 }
 
 void
@@ -322,44 +476,126 @@ config_free(struct config *c)
 {
 	for (size_t i = 0; i < c->ntargets; i++)
 		target_free(&c->targets[i]);
+	for (size_t i = 0; i < c->non_exit; i++)
+		target_free(&c->on_exit[i]);
 	free(c->targets);
-	c->targets = NULL;
-	c->ntargets = 0;
+	free(c->on_exit);
+	c->targets = c->on_exit = NULL;
+	c->ntargets = c->non_exit = 0;
 }
 
 const char *
-config_serve_help(void)
+config_usage(enum config_mode mode)
 {
-	return "usage: podhealth serve [OPTIONS] CHECK...\n"
-	       "       podhealth PORT TIMEOUT ENDPOINT...\n"
-	       "\n"
-	       "Serves /self (200 once up) and /all (200 when every check passes within its\n"
-	       "timeout, else 503 listing each check).\n"
-	       "\n"
-	       "CHECK:  [NAME=]URL   URL: http://host[:port][/path][?query] or tcp://host:port\n"
-	       "        host: a name, an IPv4 address or an [IPv6] address\n"
-	       "\n"
-	       "Options (environment variable in brackets; flags win):\n"
-	       "  -p, --port N              port to listen on, default 8081 [PODHEALTH_PORT]\n"
-	       "      --listen ADDR         IP address to listen on, default every interface,\n"
-	       "                            IPv6 and IPv4 [PODHEALTH_LISTEN]\n"
-	       "  -t, --timeout DUR         default per-check timeout: 3, 2.5, 500ms, 3s, 1m;\n"
-	       "                            default 1s [PODHEALTH_TIMEOUT]\n"
-	       "      --check SPEC          a check as key=value pairs, repeatable:\n"
-	       "                            "
-	       "name=,url=,timeout=,expect=,header=,host=,method=,body=\n"
-	       "                            [PODHEALTH_CHECK, one SPEC per line]\n"
-	       "      --hide-reasons        withhold failure reasons from responses (logs keep\n"
-	       "                            them) [PODHEALTH_HIDE_REASONS=true]\n"
-	       "      --max-connections N   simultaneous clients, default 1024\n"
-	       "                            [PODHEALTH_MAX_CONNECTIONS]\n"
-	       "      --log-format FORMAT   text or json, default text [PODHEALTH_LOG_FORMAT]\n"
-	       "  -q, --quiet               log warnings and errors only [PODHEALTH_QUIET=true]\n"
-	       "  -h, --help                show this help\n"
-	       "  -V, --version             show the version\n"
-	       "Checks may also come from PODHEALTH_CHECKS (whitespace-separated [NAME=]URL);\n"
-	       "checks on the command line replace those in the environment.\n"
-	       "\n"
-	       "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
-	       "/all?verbose, ?exclude=NAME, ?format=json or Accept: application/health+json.\n";
+	switch (mode) {
+	case MODE_WAIT:
+		return "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
+		       "Try 'podhealth wait --help'.\n";
+	case MODE_PROBE:
+		return "usage: podhealth probe [--timeout DUR] [-v] CHECK...\n"
+		       "Try 'podhealth probe --help'.\n";
+	default:
+		return "usage: podhealth serve [OPTIONS] CHECK...\n"
+		       "       podhealth PORT TIMEOUT ENDPOINT...\n"
+		       "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
+		       "       podhealth probe [OPTIONS] CHECK...\n"
+		       "Try 'podhealth serve --help'.\n";
+	}
+}
+
+static const char checks_help[] =
+    "CHECK:  [NAME=]URL   URL: http://host[:port][/path][?query] or tcp://host:port\n"
+    "        host: a name, an IPv4 address or an [IPv6] address\n"
+    "      --check SPEC          a check as key=value pairs, repeatable:\n"
+    "                            name=,url=,timeout=,expect=,header=,host=,method=,body=\n"
+    "                            [PODHEALTH_CHECK, one SPEC per line]\n"
+    "  -t, --timeout DUR         per-check timeout: 3, 2.5, 500ms, 3s, 1m; default 1s\n"
+    "                            [PODHEALTH_TIMEOUT]\n";
+
+static const char common_help[] = "  -h, --help                show this help\n"
+				  "  -V, --version             show the version\n";
+
+const char *
+config_help(enum config_mode mode, int part)
+{
+	const char *head, *extra;
+	switch (mode) {
+	case MODE_WAIT:
+		head =
+		    "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n\n"
+		    "Runs rounds of checks until one round passes, then exits 0 or runs CMD\n"
+		    "(exec'd, or supervised when --on-exit is given: signals forwarded, zombies\n"
+		    "reaped, its exit code passed on). Past the deadline: on-exit calls, exit "
+		    "1.\n\n"
+		    "Options (environment variable in brackets; flags win):\n";
+		extra =
+		    "      --interval DUR        pause between rounds, default 1s "
+		    "[PODHEALTH_INTERVAL]\n"
+		    "      --max-interval DUR    backoff limit, default 5s "
+		    "[PODHEALTH_MAX_INTERVAL]\n"
+		    "      --deadline DUR        give up after DUR, 0 = never; default 60s\n"
+		    "                            [PODHEALTH_DEADLINE]\n"
+		    "      --deadline-exit-code N  exit code past the deadline, default 1\n"
+		    "                            [PODHEALTH_DEADLINE_EXIT_CODE]\n"
+		    "      --on-exit URL         call URL after CMD ends or the deadline passes,\n"
+		    "                            repeatable [PODHEALTH_ON_EXIT, "
+		    "whitespace-separated]\n"
+		    "      --on-exit-method M    the method of on-exit calls, default POST\n"
+		    "                            [PODHEALTH_ON_EXIT_METHOD]\n"
+		    "      --istio               wait for " ISTIO_CHECK "=" ISTIO_READY_URL "\n"
+		    "                            and --on-exit " ISTIO_QUIT_URL "\n"
+		    "                            (a check of that name, or --on-exit, overrides)\n"
+		    "                            [PODHEALTH_ISTIO=true]\n"
+		    "      --log-format FORMAT   text or json, default text "
+		    "[PODHEALTH_LOG_FORMAT]\n"
+		    "  -q, --quiet               log warnings and errors only "
+		    "[PODHEALTH_QUIET=true]\n"
+		    "Checks may also come from PODHEALTH_WAIT_FOR (whitespace-separated\n"
+		    "[NAME=]URL); checks on the command line replace those in the environment.\n";
+		break;
+	case MODE_PROBE:
+		head =
+		    "usage: podhealth probe [OPTIONS] CHECK...\n\n"
+		    "Runs the checks once, concurrently: exit 0 when all pass, 1 when any fails,\n"
+		    "2 on bad usage. One line per failing check on stderr.\n\n"
+		    "Options (environment variable in brackets; flags win):\n";
+		extra =
+		    "  -v, --verbose             a line for every check, passing ones too\n"
+		    "Checks may also come from PODHEALTH_CHECKS (whitespace-separated\n"
+		    "[NAME=]URL); checks on the command line replace those in the environment.\n";
+		break;
+	default:
+		head =
+		    "usage: podhealth serve [OPTIONS] CHECK...\n"
+		    "       podhealth PORT TIMEOUT ENDPOINT...\n"
+		    "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]  (see wait "
+		    "--help)\n"
+		    "       podhealth probe [OPTIONS] CHECK...               (see probe --help)\n\n"
+		    "Serves /self (200 once up) and /all (200 when every check passes within its\n"
+		    "timeout, else 503 listing each check).\n\n"
+		    "Options (environment variable in brackets; flags win):\n";
+		extra =
+		    "  -p, --port N              port to listen on, default 8081 [PODHEALTH_PORT]\n"
+		    "      --listen ADDR         IP address to listen on, default every "
+		    "interface,\n"
+		    "                            IPv6 and IPv4 [PODHEALTH_LISTEN]\n"
+		    "      --hide-reasons        withhold failure reasons from responses (logs "
+		    "keep\n"
+		    "                            them) [PODHEALTH_HIDE_REASONS=true]\n"
+		    "      --max-connections N   simultaneous clients, default 1024\n"
+		    "                            [PODHEALTH_MAX_CONNECTIONS]\n"
+		    "      --log-format FORMAT   text or json, default text "
+		    "[PODHEALTH_LOG_FORMAT]\n"
+		    "  -q, --quiet               log warnings and errors only "
+		    "[PODHEALTH_QUIET=true]\n"
+		    "Checks may also come from PODHEALTH_CHECKS (whitespace-separated "
+		    "[NAME=]URL);\n"
+		    "checks on the command line replace those in the environment.\n\n"
+		    "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
+		    "/all?verbose, ?exclude=NAME, ?format=json or Accept: "
+		    "application/health+json.\n";
+		break;
+	}
+	const char *parts[] = {head, checks_help, extra, common_help};
+	return part >= 0 && part < 4 ? parts[part] : NULL;
 }

@@ -1,4 +1,5 @@
-/* The command line turned into one immutable configuration. Pure functions, no I/O. */
+/* The command line and environment turned into one immutable configuration. Pure
+ * functions, no I/O. */
 #ifndef PODHEALTH_CONFIG_H
 #define PODHEALTH_CONFIG_H
 
@@ -7,41 +8,68 @@
 
 struct target;
 
-#define DEFAULT_PORT       8081
-#define DEFAULT_TIMEOUT_MS 1000
-#define DEFAULT_MAX_CONNS  1024
-#define MAX_TIMEOUT_MS     (3600 * 1000)
-#define MAX_CHECKS         4096
+#define DEFAULT_PORT         8081
+#define DEFAULT_TIMEOUT_MS   1000
+#define DEFAULT_MAX_CONNS    1024
+#define DEFAULT_INTERVAL_MS  1000
+#define DEFAULT_MAX_INTERVAL 5000
+#define DEFAULT_DEADLINE_MS  60000
+#define MAX_TIMEOUT_MS       (3600 * 1000)
+#define MAX_DEADLINE_MS      (7 * 24 * 3600 * 1000LL)
+#define MAX_CHECKS           4096
 
+/* Istio's standard sidecar ports: the proxy's readiness and its shutdown endpoint. */
+#define ISTIO_READY_URL "http://localhost:15021/healthz/ready"
+#define ISTIO_QUIT_URL  "http://localhost:15020/quitquitquit"
+#define ISTIO_CHECK     "istio-proxy"
+
+enum config_mode { MODE_SERVE, MODE_LEGACY, MODE_WAIT, MODE_PROBE };
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
 
 struct config {
+	enum config_mode mode;
 	enum config_action action;
-	const char *listen; /* IP literal, or NULL for every interface */
-	uint16_t port;
 	int64_t timeout_ms;
-	unsigned max_conns;
-	int hide_reasons; /* withhold failure reasons from HTTP responses */
 	int log_json;
 	int quiet;              /* log warnings and errors only */
-	struct target *targets; /* owned */
+	struct target *targets; /* the checks; owned */
 	size_t ntargets;
+	/* serve */
+	const char *listen; /* IP literal, or NULL for every interface */
+	uint16_t port;
+	unsigned max_conns;
+	int hide_reasons; /* withhold failure reasons from HTTP responses */
+	/* wait */
+	int64_t interval_ms, max_interval_ms;
+	int64_t deadline_ms; /* 0: forever */
+	int deadline_exit_code;
+	int istio;
+	const char *on_exit_method;
+	struct target *on_exit; /* owned */
+	size_t non_exit;
+	char **cmd; /* after "--", NULL-terminated; borrowed from argv; NULL when none */
+	/* probe */
+	int verbose;
 };
 
-/* Parses the arguments after "serve" (legacy = 0) or the original form "PORT TIMEOUT
- * ENDPOINT..." (legacy = 1), with PODHEALTH_* variables from envp (NULL-terminated
- * "NAME=value" strings) as defaults that flags override. Returns 0, or -1 with one line
- * naming the bad argument or variable in err. c owns memory either way: config_free. */
-int config_parse_serve(struct config *c, int argc, char **argv, int legacy, char **envp, char *err,
-		       size_t errlen);
+/* Parses the arguments after the subcommand (for MODE_LEGACY, "PORT TIMEOUT
+ * ENDPOINT..."), with PODHEALTH_* variables from envp (NULL-terminated "NAME=value"
+ * strings) as defaults that flags override. Returns 0, or -1 with one line naming the bad
+ * argument or variable in err. c owns memory either way: config_free. */
+int config_parse(struct config *c, enum config_mode mode, int argc, char **argv, char **envp,
+		 char *err, size_t errlen);
 
-/* Frees what config_parse_serve allocated. */
+/* Frees what config_parse allocated. */
 void config_free(struct config *c);
 
 /* Returns 1 when s looks like the original form's PORT (all digits). */
 int config_is_legacy(const char *s);
 
-/* The help text for "serve"; static storage. */
-const char *config_serve_help(void);
+/* Part `part` (0, 1, ...) of the help text for a mode, or NULL after the last; static
+ * storage. */
+const char *config_help(enum config_mode mode, int part);
+
+/* The one-line usage for a mode; static storage. */
+const char *config_usage(enum config_mode mode);
 
 #endif

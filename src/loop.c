@@ -27,6 +27,14 @@ loop_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+loop_after(int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000 + ms;
+}
+
 struct loop *
 loop_new(void)
 {
@@ -218,7 +226,8 @@ int
 loop_run(struct loop *loop)
 {
 	struct epoll_event events[MAX_EVENTS];
-	loop->stopping = 0;
+	/* A loop_stop() before the first wait counts: work that finished synchronously may
+	 * already have asked to stop. */
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout(loop));
 		if (n < 0) {
@@ -235,6 +244,7 @@ loop_run(struct loop *loop)
 		run_timers(loop);
 		run_later(loop);
 	}
+	loop->stopping = 0;
 	return 0;
 }
 

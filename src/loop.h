@@ -32,8 +32,12 @@ struct timer {
 struct loop *loop_new(void);
 void loop_free(struct loop *loop);
 
-/* Returns CLOCK_MONOTONIC in milliseconds. */
+/* Returns CLOCK_MONOTONIC in milliseconds, rounded down. */
 int64_t loop_now(void);
+
+/* Returns the deadline ms milliseconds from now, rounded up, so that a timer set to it
+ * never fires before ms have passed. */
+int64_t loop_after(int64_t ms);
 
 /* Starts watching fd for events (EPOLLIN/EPOLLOUT). Returns 0, or -1 with errno set. */
 int loop_io_add(struct loop *loop, struct io *io, int fd, uint32_t events, io_cb cb, void *arg);
@@ -59,7 +63,8 @@ void loop_free_later(struct loop *loop, void *p);
  * returns a non-blocking, close-on-exec signalfd that reads them, or -1 with errno set. */
 int loop_signalfd(const int *sigs, size_t n);
 
-/* Dispatches events until loop_stop(). Returns 0, or -1 when epoll_wait fails. */
+/* Dispatches events until loop_stop() (at once if it was called before). Returns 0, or
+ * -1 when epoll_wait fails. */
 int loop_run(struct loop *loop);
 
 /* Makes loop_run() return after the current batch. */

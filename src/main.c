@@ -2,36 +2,45 @@
 #include "config.h"
 #include "serve.h"
 #include "version.h"
+#include "wait.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: podhealth serve [OPTIONS] CHECK...\n"
-			    "       podhealth PORT TIMEOUT ENDPOINT...\n"
-			    "Try 'podhealth serve --help'.\n";
-
 static int
-misuse(const char *msg)
+misuse(enum config_mode mode, const char *msg)
 {
-	fprintf(stderr, "podhealth: %s\n%s", msg, usage);
+	fprintf(stderr, "podhealth: %s\n%s", msg, config_usage(mode));
 	return 2;
 }
 
+static void
+help(enum config_mode mode)
+{
+	const char *part;
+	for (int i = 0; (part = config_help(mode, i)); i++)
+		fputs(part, stdout);
+}
+
 static int
-cmd_serve(int argc, char **argv, int legacy)
+run(enum config_mode mode, int argc, char **argv)
 {
 	struct config cfg;
 	char err[512];
-	if (config_parse_serve(&cfg, argc, argv, legacy, environ, err, sizeof err) < 0) {
+	if (config_parse(&cfg, mode, argc, argv, environ, err, sizeof err) < 0) {
 		config_free(&cfg);
-		return misuse(err);
+		return misuse(mode, err);
 	}
 	int status = 0;
 	if (cfg.action == CONFIG_HELP)
-		fputs(config_serve_help(), stdout);
+		help(mode);
 	else if (cfg.action == CONFIG_VERSION)
 		puts("podhealth " PODHEALTH_VERSION);
+	else if (mode == MODE_WAIT)
+		status = wait_run(&cfg);
+	else if (mode == MODE_PROBE)
+		status = probe_run(&cfg);
 	else
 		status = serve_run(&cfg);
 	config_free(&cfg);
@@ -41,15 +50,20 @@ cmd_serve(int argc, char **argv, int legacy)
 int
 main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		enum config_mode mode;
+	} commands[] = {{"serve", MODE_SERVE}, {"wait", MODE_WAIT}, {"probe", MODE_PROBE}};
 	if (argc < 2)
-		return misuse("missing command");
+		return misuse(MODE_SERVE, "missing command");
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(argc - 2, argv + 2, 0);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return run(commands[i].mode, argc - 2, argv + 2);
 	if (config_is_legacy(cmd))
-		return cmd_serve(argc - 1, argv + 1, 1);
+		return run(MODE_LEGACY, argc - 1, argv + 1);
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-		fputs(config_serve_help(), stdout);
+		help(MODE_SERVE);
 		return 0;
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
@@ -58,5 +72,5 @@ main(int argc, char **argv)
 	}
 	char msg[128];
 	snprintf(msg, sizeof msg, "unknown command '%.64s'", cmd);
-	return misuse(msg);
+	return misuse(MODE_SERVE, msg);
 }

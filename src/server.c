@@ -130,7 +130,7 @@ on_message_begin(llhttp_t *p)
 	struct conn *c = parser_conn(p);
 	if (c->state == CONN_IDLE) {
 		c->state = CONN_READING;
-		loop_timer_set(c->srv->loop, &c->timer, loop_now() + SERVER_REQUEST_TIMEOUT,
+		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
 			       on_request_timeout, c);
 	}
 	c->head_bytes = 0;
@@ -247,7 +247,7 @@ conn_after_flush(struct conn *c)
 		/* Half-close and read until the client closes, so that a request it already
 		 * sent does not turn our response into a reset (RFC 9112 section 9.6). */
 		shutdown(c->io.fd, SHUT_WR);
-		loop_timer_set(c->srv->loop, &c->timer, loop_now() + SERVER_LINGER,
+		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_LINGER),
 			       on_linger_timeout, c);
 	}
 	conn_update_events(c);
@@ -371,7 +371,7 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 	if (c->dead)
 		return;
 	if (c->state == CONN_IDLE)
-		loop_timer_set(s->loop, &c->timer, loop_now() + SERVER_IDLE_TIMEOUT,
+		loop_timer_set(s->loop, &c->timer, loop_after(SERVER_IDLE_TIMEOUT),
 			       on_request_timeout, c);
 	else
 		loop_timer_cancel(s->loop, &c->timer);
@@ -642,7 +642,7 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 				 * instead of spinning on it. */
 				log_debug("accept: %s", net_strerror(errno));
 				server_set_accepting(s, 0);
-				loop_timer_set(loop, &s->accept_timer, loop_now() + 100,
+				loop_timer_set(loop, &s->accept_timer, loop_after(100),
 					       on_accept_retry, s);
 			}
 			return;
@@ -667,7 +667,7 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 		s->nconns++;
 		/* A client that connects must start its request as promptly as it must
 		 * finish it; one that never does is closed silently. */
-		loop_timer_set(loop, &c->timer, loop_now() + SERVER_REQUEST_TIMEOUT,
+		loop_timer_set(loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
 			       on_request_timeout, c);
 		if (s->nconns > s->max_conns)
 			evict_idle(s);
@@ -747,7 +747,7 @@ server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg
 		close(fd);
 	}
 	loop_timer_cancel(s->loop, &s->accept_timer);
-	loop_timer_set(s->loop, &s->drain_timer, loop_now() + grace_ms, on_drain_timeout, s);
+	loop_timer_set(s->loop, &s->drain_timer, loop_after(grace_ms), on_drain_timeout, s);
 	for (struct conn *c = s->head, *next; c; c = next) {
 		next = c->next;
 		if (c->state == CONN_IDLE || c->state == CONN_READING)

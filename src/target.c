@@ -191,7 +191,7 @@ render_request(struct target *t)
 	 * the default, a User-Agent naming us, Accept any, no keep-alive; headers given by the
 	 * user replace the defaults of the same name. */
 	struct buf b = {0};
-	buf_printf(&b, "%s %s HTTP/1.1\r\n", t->head ? "HEAD" : "GET", t->path);
+	buf_printf(&b, "%s %s HTTP/1.1\r\n", t->method, t->path);
 	if (t->host_header)
 		buf_printf(&b, "Host: %s\r\n", t->host_header);
 	else if (strchr(t->host, ':'))
@@ -206,6 +206,9 @@ render_request(struct target *t)
 		buf_printf(&b, "Accept: */*\r\n");
 	for (size_t i = 0; i < t->nheaders; i++)
 		buf_printf(&b, "%s\r\n", t->headers[i]);
+	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
+	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "HEAD") != 0)
+		buf_printf(&b, "Content-Length: 0\r\n");
 	buf_printf(&b, "Connection: close\r\n\r\n");
 	if (b.failed) {
 		buf_free(&b);
@@ -219,6 +222,8 @@ render_request(struct target *t)
 static int
 finish(struct target *t, char *err, size_t errlen)
 {
+	if (!t->method[0])
+		strcpy(t->method, "GET");
 	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0)) {
 		target_free(t);
 		return fail(err, errlen, "out of memory");
@@ -382,7 +387,7 @@ spec_field(struct target *t, const char *key, char *val, int *have_url, char *er
 	if (strcmp(key, "method") == 0) {
 		if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
 			return fail(err, errlen, "invalid method '%s' (want GET or HEAD)", val);
-		t->head = strcmp(val, "HEAD") == 0;
+		strcpy(t->method, val);
 		return 0;
 	}
 	if (strcmp(key, "body") == 0) {
@@ -461,16 +466,36 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 	if (rc == 0 && !have_url)
 		rc = fail(err, errlen, "missing url=");
 	if (rc == 0 && t->kind == TARGET_TCP &&
-	    (t->nexpect || t->nheaders || t->host_header || t->head || t->body))
+	    (t->nexpect || t->nheaders || t->host_header || t->method[0] || t->body))
 		rc = fail(err, errlen,
 			  "expect, header, host, method and body are for http:// checks");
-	if (rc == 0 && t->head && t->body)
+	if (rc == 0 && strcmp(t->method, "HEAD") == 0 && t->body)
 		rc = fail(err, errlen, "body= needs method GET (a HEAD response has no body)");
 	if (rc < 0) {
 		target_free(t);
 		return -1;
 	}
 	return finish(t, err, errlen);
+}
+
+int
+target_set_call(struct target *t, const char *method, char *err, size_t errlen)
+{
+	size_t n = strlen(method);
+	if (t->kind != TARGET_HTTP)
+		return fail(err, errlen, "only http:// URLs can be called");
+	if (n == 0 || n >= sizeof t->method || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n)
+		return fail(err, errlen,
+			    "invalid method '%s' (want an upper-case HTTP method such as POST)",
+			    method);
+	memcpy(t->method, method, n + 1);
+	t->expect[0] = (struct status_range){200, 299};
+	t->nexpect = 1;
+	free(t->request);
+	t->request = NULL;
+	if (render_request(t) < 0)
+		return fail(err, errlen, "out of memory");
+	return 0;
 }
 
 int

@@ -24,8 +24,8 @@ struct target {
 	char *path;         /* origin-form request target, "/path?query"; owned */
 	int64_t timeout_ms; /* 0: the global timeout */
 	struct status_range expect[TARGET_MAX_RANGES];
-	size_t nexpect; /* 0: 200-399 */
-	int head;       /* method HEAD instead of GET */
+	size_t nexpect;  /* 0: 200-399 */
+	char method[16]; /* GET unless method= says HEAD (or POST... for on-exit calls) */
 	char *host_header;
 	char *body; /* substring the body must contain; owned */
 	char *headers[TARGET_MAX_HEADERS];
@@ -47,6 +47,10 @@ int target_parse_spec(const char *spec, struct target *t, char *err, size_t errl
 /* Parses "200", "200-299" or "200,204,301-308" into at most TARGET_MAX_RANGES ranges.
  * Returns the number of ranges, or -1 with a reason in err. */
 int target_parse_expect(const char *s, struct status_range *r, char *err, size_t errlen);
+
+/* Makes t send method (an HTTP token such as POST) with an empty body, and pass on 2xx
+ * only: the form of --on-exit calls. Returns 0, or -1 with a reason in err. */
+int target_set_call(struct target *t, const char *method, char *err, size_t errlen);
 
 /* Returns 1 when status is what t expects (by default 200-399, as kubelet). */
 int target_expect_match(const struct target *t, int status);

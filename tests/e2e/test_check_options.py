@@ -154,7 +154,7 @@ USAGE_TAIL = "usage: podhealth serve [OPTIONS] CHECK...\n"
      "invalid --check 'url=http://h/,method=POST': invalid method 'POST' (want GET or HEAD)"),
     (["serve", "--check", "url=tcp://h:1,body=x"], {},
      "invalid --check 'url=tcp://h:1,body=x': expect, header, host, method and body are for http:// checks"),
-    (["serve", "tcp://h"], {}, "invalid endpoint 'tcp://h': tcp:// needs a port"),
+    (["serve", "tcp://h"], {}, "invalid check 'tcp://h': tcp:// needs a port"),
     (["serve", "--log-format", "xml", "http://h/"], {}, "invalid --log-format 'xml': want text or json"),
     (["serve"], {"PODHEALTH_TIMEOUT": "forever", "PODHEALTH_CHECKS": "http://h/"},
      "invalid PODHEALTH_TIMEOUT 'forever': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),

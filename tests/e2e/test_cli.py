@@ -7,6 +7,8 @@ from conftest import free_port, get, run
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
+         "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
+         "       podhealth probe [OPTIONS] CHECK...\n"
          "Try 'podhealth serve --help'.\n")
 
 BAD = [
@@ -29,7 +31,7 @@ BAD = [
      "invalid endpoint 'http://localhost:65536/': invalid port (want 1-65535)"),
     (["8081", "3", "http://local host/"],
      "invalid endpoint 'http://local host/': contains a space or control character"),
-    (["serve"], "no ENDPOINT given"),
+    (["serve"], "no CHECK given"),
     (["serve", "--port", "x", "http://a/"], "invalid --port 'x': want a port number 1-65535"),
     (["serve", "--timeout", "500us", "http://a/"],
      "invalid --timeout '500us': has an unknown unit (want ms, s, m or h)"),
@@ -39,7 +41,7 @@ BAD = [
     (["serve", "--max-connections", "0", "http://a/"], "invalid --max-connections '0': want 1-65536"),
     (["serve", "--nope", "http://a/"], "unknown option '--nope'"),
     (["serve", "localhost:8080"],
-     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path] or tcp://host:port)"),
+     "invalid check 'localhost:8080': not a URL (want http://host[:port][/path] or tcp://host:port)"),
 ]
 
 

@@ -105,7 +105,7 @@ parse_env(const char *line, int legacy, char **env, struct config *c, char *err,
 	for (char *tok = strtok(copy, " "); tok && argc < 31; tok = strtok(NULL, " "))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
-	return config_parse_serve(c, argc, argv, legacy, env, err, errlen);
+	return config_parse(c, legacy ? MODE_LEGACY : MODE_SERVE, argc, argv, env, err, errlen);
 }
 
 static int
@@ -183,7 +183,7 @@ test_config_invalid(void **state)
 	    {"8081 3", 1, "no ENDPOINT given"},
 	    {"8081 3 ftp://a/", 1,
 	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http:// or tcp://)"},
-	    {"", 0, "no ENDPOINT given"},
+	    {"", 0, "no CHECK given"},
 	    {"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
 	    {"--port", 0, "invalid --port '': want a port number 1-65535"},
 	    {"--timeout 2h http://a/", 0, "invalid --timeout '2h': is longer than the maximum, 1h"},
@@ -193,7 +193,7 @@ test_config_invalid(void **state)
 	    {"--bogus http://a/", 0, "unknown option '--bogus'"},
 	    {"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
 	    {"http://a/ localhost:8080", 0,
-	     "invalid endpoint 'localhost:8080': not a URL (want http://host[:port][/path] or "
+	     "invalid check 'localhost:8080': not a URL (want http://host[:port][/path] or "
 	     "tcp://host:port)"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

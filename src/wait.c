@@ -1,0 +1,380 @@
+#include "wait.h"
+
+#include "buf.h"
+#include "check.h"
+#include "config.h"
+#include "duration.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "supervise.h"
+#include "target.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/* A progress line at most this often while checks keep failing. */
+#define PROGRESS_EVERY_MS 3000
+/* On-exit calls that surely did not reach the server are tried this often in all. */
+#define CALL_ATTEMPTS 3
+#define CALL_RETRY_MS 250
+
+struct call {
+	struct waiter w;
+	struct timer retry;
+	int attempts;
+	struct waitrun *run;
+};
+
+struct waitrun {
+	const struct config *cfg;
+	struct loop *loop;
+	struct resolver *res;
+	struct checker *ck, *calls_ck;
+	struct waiter w;
+	struct timer round_timer, deadline_timer;
+	struct io sig_io;
+	sigset_t orig;
+	enum { WAITING, RUNNING, CALLING } phase;
+	int64_t start, interval, last_progress;
+	unsigned attempt;
+	pid_t child;
+	int status;
+	struct call *calls;
+	size_t calls_left;
+};
+
+static void
+fmt_elapsed(const struct waitrun *r, char *out, size_t len)
+{
+	int64_t ms = loop_now() - r->start;
+	duration_format(ms > 0 ? ms : 1, out, len);
+}
+
+/* Formats "name: reason; name: reason" for the failing checks of ck into b. */
+static void
+failing_list(const struct checker *ck, struct buf *b)
+{
+	for (size_t i = 0; i < checker_count(ck); i++) {
+		const struct check *c = checker_check(ck, i);
+		if (c->last.result == CHECK_OK)
+			continue;
+		buf_printf(b, "%s%s: %s", b->len ? "; " : "", c->target->name, c->last.reason);
+	}
+}
+
+/* --- on-exit calls --- */
+
+static void call_start(struct call *k);
+
+static void
+calls_done(struct waitrun *r)
+{
+	loop_stop(r->loop);
+}
+
+static void
+on_call_retry(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	call_start(arg);
+}
+
+static void
+on_call(struct waiter *w)
+{
+	struct call *k = w->arg;
+	struct waitrun *r = k->run;
+	const struct check *c = checker_check(r->calls_ck, (size_t)w->one);
+	const char *url = c->target->text;
+	if (c->last.result == CHECK_OK) {
+		log_event(LOG_INFO, "on-exit call done", "url", url, "result", c->last.reason,
+			  NULL);
+	} else if ((!c->last.delivered || c->last.http_status == 503) &&
+		   k->attempts < CALL_ATTEMPTS) {
+		/* Only what surely was not acted on is sent again: the call happens once. */
+		loop_timer_set(r->loop, &k->retry, loop_after(CALL_RETRY_MS), on_call_retry, k);
+		return;
+	} else {
+		log_event(LOG_WARN, "on-exit call failed", "url", url, "reason", c->last.reason,
+			  NULL);
+	}
+	if (--r->calls_left == 0)
+		calls_done(r);
+}
+
+static void
+call_start(struct call *k)
+{
+	k->attempts++;
+	checker_wait(k->run->calls_ck, &k->w, on_call);
+}
+
+/* Makes every on-exit call at once; the loop stops when all are done. */
+static void
+start_calls(struct waitrun *r)
+{
+	const struct config *cfg = r->cfg;
+	r->phase = CALLING;
+	waiter_cancel(&r->w);
+	loop_timer_cancel(r->loop, &r->round_timer);
+	loop_timer_cancel(r->loop, &r->deadline_timer);
+	if (cfg->non_exit == 0) {
+		loop_stop(r->loop);
+		return;
+	}
+	r->calls_ck = checker_new(r->loop, r->res, cfg->on_exit, cfg->non_exit, cfg->timeout_ms);
+	r->calls = calloc(cfg->non_exit, sizeof *r->calls);
+	if (!r->calls_ck || !r->calls) {
+		log_event(LOG_ERROR, "out of memory: on-exit calls not made", NULL);
+		loop_stop(r->loop);
+		return;
+	}
+	checker_log_changes(r->calls_ck, 0);
+	r->calls_left = cfg->non_exit;
+	for (size_t i = 0; i < cfg->non_exit; i++) {
+		struct call *k = &r->calls[i];
+		k->run = r;
+		k->w.one = (long)i;
+		k->w.arg = k;
+		call_start(k);
+	}
+}
+
+/* --- the command --- */
+
+static void
+run_command(struct waitrun *r)
+{
+	const struct config *cfg = r->cfg;
+	if (!cfg->cmd) {
+		r->status = 0; /* an init container or postStart hook: ready is all */
+		loop_stop(r->loop);
+		return;
+	}
+	log_event(LOG_INFO, "running", "cmd", cfg->cmd[0], NULL);
+	if (cfg->non_exit == 0) {
+		/* Nothing to do afterwards: become the command. */
+		r->status = supervise_exec(cfg->cmd, &r->orig);
+		loop_stop(r->loop);
+		return;
+	}
+	r->child = supervise_spawn(cfg->cmd, &r->orig, &r->status);
+	if (r->child < 0) {
+		start_calls(r);
+		return;
+	}
+	r->phase = RUNNING;
+}
+
+/* --- rounds --- */
+
+static void start_round(struct waitrun *r);
+
+static void
+on_round_timer(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	start_round(arg);
+}
+
+static void
+on_round(struct waiter *w)
+{
+	struct waitrun *r = w->arg;
+	const struct checker *ck = r->ck;
+	char attempt[16], elapsed[32];
+	r->attempt++;
+	snprintf(attempt, sizeof attempt, "%u", r->attempt);
+	fmt_elapsed(r, elapsed, sizeof elapsed);
+	int ok = 1;
+	for (size_t i = 0; i < checker_count(ck); i++)
+		ok &= checker_check(ck, i)->last.result == CHECK_OK;
+	if (ok) {
+		loop_timer_cancel(r->loop, &r->deadline_timer);
+		log_event(LOG_INFO, "ready", "attempts", attempt, "elapsed", elapsed, NULL);
+		run_command(r);
+		return;
+	}
+	int64_t now = loop_now();
+	if (r->attempt == 1 || now - r->last_progress >= PROGRESS_EVERY_MS) {
+		struct buf b = {0};
+		failing_list(ck, &b);
+		log_event(LOG_INFO, "waiting", "for", b.data ? b.data : "", "attempt", attempt,
+			  "elapsed", elapsed, NULL);
+		buf_free(&b);
+		r->last_progress = now;
+	}
+	loop_timer_set(r->loop, &r->round_timer, loop_after(r->interval), on_round_timer, r);
+	/* Exponential backoff between rounds, up to --max-interval. */
+	r->interval =
+	    r->interval * 2 > r->cfg->max_interval_ms ? r->cfg->max_interval_ms : r->interval * 2;
+}
+
+static void
+start_round(struct waitrun *r)
+{
+	r->w.one = -1;
+	r->w.nexclude = 0;
+	r->w.arg = r;
+	checker_wait(r->ck, &r->w, on_round);
+}
+
+static void
+on_deadline(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	struct waitrun *r = arg;
+	char deadline[32];
+	struct buf b = {0};
+	failing_list(r->ck, &b);
+	duration_format(r->cfg->deadline_ms, deadline, sizeof deadline);
+	log_event(LOG_ERROR, "deadline passed, not starting the command", "deadline", deadline,
+		  "for", b.data ? b.data : "", NULL);
+	buf_free(&b);
+	r->status = r->cfg->deadline_exit_code;
+	start_calls(r);
+}
+
+static void
+on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)events;
+	struct waitrun *r = arg;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGCHLD) {
+			int st;
+			if (supervise_reap(r->child, &st) && r->phase == RUNNING) {
+				char s[16];
+				snprintf(s, sizeof s, "%d", st);
+				log_event(LOG_INFO, "command exited", "status", s, NULL);
+				r->status = st;
+				start_calls(r);
+			}
+			continue;
+		}
+		if (r->phase == RUNNING) {
+			kill(r->child, sig); /* every signal but SIGCHLD goes to the command */
+			continue;
+		}
+		if (r->phase == WAITING &&
+		    (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)) {
+			char s[16];
+			snprintf(s, sizeof s, "%d", sig);
+			log_event(LOG_WARN, "stopped while waiting", "signal", s, NULL);
+			r->status = 128 + sig;
+			start_calls(r);
+		}
+	}
+}
+
+static int
+setup(struct waitrun *r, const struct config *cfg, int supervise)
+{
+	r->cfg = cfg;
+	log_json = cfg->log_json;
+	if (cfg->quiet)
+		log_verbosity = LOG_WARN;
+	r->loop = loop_new();
+	r->res = r->loop ? resolver_new(r->loop) : NULL;
+	r->ck = r->res ? checker_new(r->loop, r->res, cfg->targets, cfg->ntargets, cfg->timeout_ms)
+		       : NULL;
+	if (!r->ck)
+		return -1;
+	checker_log_changes(r->ck, 0);
+	if (!supervise)
+		return 0;
+	sigset_t set;
+	supervise_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, &r->orig) < 0)
+		return -1;
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return sfd < 0 ? -1 : loop_io_add(r->loop, &r->sig_io, sfd, EPOLLIN, on_signal, r);
+}
+
+static void
+teardown(struct waitrun *r)
+{
+	checker_free(r->ck);
+	checker_free(r->calls_ck);
+	free(r->calls);
+	resolver_free(r->res);
+	if (r->sig_io.fd >= 0) {
+		int fd = r->sig_io.fd;
+		loop_io_del(r->loop, &r->sig_io);
+		close(fd);
+	}
+	loop_free(r->loop);
+}
+
+int
+wait_run(const struct config *cfg)
+{
+	struct waitrun r = {.sig_io.fd = -1, .status = 1};
+	if (setup(&r, cfg, 1) < 0) {
+		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
+		teardown(&r);
+		return 1;
+	}
+	r.start = loop_now();
+	r.interval = cfg->interval_ms;
+	if (cfg->deadline_ms)
+		loop_timer_set(r.loop, &r.deadline_timer, loop_after(cfg->deadline_ms), on_deadline,
+			       &r);
+	start_round(&r);
+	loop_run(r.loop);
+	teardown(&r);
+	return r.status;
+}
+
+static void
+on_probe(struct waiter *w)
+{
+	loop_stop(w->arg);
+}
+
+int
+probe_run(const struct config *cfg)
+{
+	struct waitrun r = {.sig_io.fd = -1};
+	if (setup(&r, cfg, 0) < 0) {
+		fprintf(stderr, "podhealth: cannot set up: %s\n", net_strerror(errno));
+		teardown(&r);
+		return 1;
+	}
+	r.w.one = -1;
+	r.w.arg = r.loop;
+	checker_wait(r.ck, &r.w, on_probe);
+	if (r.w.ck)
+		loop_run(r.loop);
+	/* The verbose listing of /all, one line per check. */
+	int status = 0;
+	struct buf b = {0};
+	for (size_t i = 0; i < checker_count(r.ck); i++) {
+		const struct check *c = checker_check(r.ck, i);
+		if (c->last.result == CHECK_OK) {
+			if (cfg->verbose)
+				buf_printf(&b, "[+]%s ok\n", c->target->name);
+			continue;
+		}
+		status = 1;
+		buf_printf(&b, "[-]%s failed: %s\n", c->target->name, c->last.reason);
+	}
+	if (b.len)
+		fwrite(b.data, 1, b.len, stderr);
+	buf_free(&b);
+	teardown(&r);
+	return status;
+}
