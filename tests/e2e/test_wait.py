@@ -1,0 +1,390 @@
+"""podhealth wait and podhealth probe with real child processes."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import BIN, SANITIZED, SLACK, Upstream, refused_url, run, wait_until
+
+CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
+PY = sys.executable
+
+
+@pytest.fixture
+def tmp():
+    d = tempfile.mkdtemp()
+    yield d
+    shutil.rmtree(d)
+
+
+def calls(u, path="/quit"):
+    return [r for r in u.requests if r.startswith("POST %s " % path)]
+
+
+def lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def start(args, **kw):
+    return subprocess.Popen([BIN, "wait"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+# --- exit codes -------------------------------------------------------------------
+
+@pytest.mark.parametrize("supervised", [False, True], ids=["exec", "supervised"])
+@pytest.mark.parametrize("code", [0, 1, 42])
+def test_exit_codes_pass_through(upstream, supervised, code):
+    ready, quit_ = upstream(200), upstream(200)
+    extra = ["--on-exit", quit_.url("/quit")] if supervised else []
+    rc, out, err = run(["wait"] + extra + [ready.url(), "--", "sh", "-c", "exit %d" % code])
+    assert rc == code, err
+    assert len(calls(quit_)) == (1 if supervised else 0)
+
+
+@pytest.mark.parametrize("supervised", [False, True], ids=["exec", "supervised"])
+@pytest.mark.parametrize("cmd,code,msg", [
+    ("/nonexistent/cmd", 127, "command not found cmd=/nonexistent/cmd errno=2"),
+    ("no-such-command-anywhere", 127, "command not found cmd=no-such-command-anywhere errno=2"),
+    ("{tmp}/data.txt", 126, "command not executable (permission denied) cmd={tmp}/data.txt errno=13"),
+    ("{tmp}/garbage", 126, "command not executable (unknown format) cmd={tmp}/garbage errno=8"),
+])
+def test_command_cannot_start(upstream, tmp, supervised, cmd, code, msg):
+    if cmd.endswith("garbage") and SANITIZED:
+        pytest.skip("glibc's execvp runs a file of unknown format with /bin/sh; musl's does not")
+    for name, mode in (("data.txt", 0o644), ("garbage", 0o755)):
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(b"\x00\x01not a program\n")
+        os.chmod(os.path.join(tmp, name), mode)
+    cmd, msg = cmd.format(tmp=tmp), msg.format(tmp=tmp)
+    ready, quit_ = upstream(200), upstream(200)
+    extra = ["--on-exit", quit_.url("/quit")] if supervised else []
+    rc, out, err = run(["wait"] + extra + [ready.url(), "--", cmd])
+    assert rc == code
+    assert "podhealth: error: " + msg in err.splitlines()
+    assert len(calls(quit_)) == (1 if supervised else 0)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV])
+def test_death_by_signal_is_128_plus_n(upstream, sig):
+    quit_ = upstream(200)
+    rc, out, err = run(["wait", "--on-exit", quit_.url("/quit"), upstream(200).url(), "--",
+                        "sh", "-c", "kill -%d $$" % sig])
+    assert rc == 128 + sig
+    assert len(calls(quit_)) == 1
+
+
+# --- signals and zombies --------------------------------------------------------
+
+def test_signals_are_forwarded(upstream, tmp):
+    out = os.path.join(tmp, "out")
+    quit_ = upstream(200)
+    p = start(["--on-exit", quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out, "signals"])
+    assert wait_until(lambda: lines(out) == ["ready"], timeout=10)
+    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGINT, signal.SIGUSR2, signal.SIGTERM):
+        n = len(lines(out))
+        p.send_signal(sig)
+        assert wait_until(lambda: len(lines(out)) > n, timeout=5), sig
+    assert p.wait(timeout=5) == 0
+    assert lines(out) == ["ready", "SIGHUP", "SIGUSR1", "SIGINT", "SIGUSR2", "SIGTERM"]
+    assert len(calls(quit_)) == 1
+
+
+def can_unshare_pid():
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+                          capture_output=True).returncode == 0
+
+
+def zombies_of(pid):
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % d) as f:
+                st = dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
+        except OSError:
+            continue
+        if st.get("PPid", "").strip() == str(pid) and st.get("State", "").startswith("Z"):
+            found.append(int(d))
+    return found
+
+
+@pytest.mark.skipif(not can_unshare_pid(), reason="needs root and unshare --pid")
+def test_zombies_reaped_as_pid_1(upstream, tmp):
+    out = os.path.join(tmp, "out")
+    quit_ = upstream(200)
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", BIN, "wait", "--on-exit",
+                          quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out, "orphans"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert wait_until(lambda: lines(out) == ["spawned"], timeout=10)
+    with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+        podhealth = int(f.read().split()[0])  # PID 1 inside the namespace
+    time.sleep(0.3)  # the orphans have exited by now
+    assert zombies_of(podhealth) == []
+    assert p.wait(timeout=5) == 0
+    assert len(calls(quit_)) == 1
+
+
+def test_environment_and_descriptors_unchanged(upstream, tmp):
+    out = os.path.join(tmp, "out")
+    r, w = os.pipe()  # an inherited descriptor the command must still have
+    try:
+        for extra in ([], ["--on-exit", upstream(200).url("/quit")]):
+            if os.path.exists(out):
+                os.unlink(out)
+            p = subprocess.Popen([BIN, "wait"] + extra + [upstream(200).url(), "--", PY, CHILD, out, "env"],
+                                 env=dict(os.environ, PODHEALTH_TEST_VAR="kept", PODHEALTH_TEST_FD=str(r)),
+                                 pass_fds=(r,))
+            assert p.wait(timeout=10) == 0
+            got = lines(out)
+            assert got[:2] == ["kept", "fd open"]
+            pid, ppid = map(int, got[2].split())
+            # Without --on-exit podhealth becomes the command; with it, its parent.
+            assert (pid if not extra else ppid) == p.pid
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+# --- waiting, deadline and on-exit calls ------------------------------------------
+
+def test_waits_until_healthy_then_runs(tmp):
+    u = Upstream(503)
+    marker = os.path.join(tmp, "ran")
+    try:
+        threading.Timer(0.5, lambda: setattr(u, "mode", 200)).start()
+        t0 = time.monotonic()
+        rc, out, err = run(["wait", "--interval", "100ms", "--max-interval", "200ms", "app=" + u.url(),
+                            "--", "sh", "-c", "touch %s" % marker])
+        assert rc == 0 and os.path.exists(marker)
+        assert 0.5 < time.monotonic() - t0 < 2
+        log = err.splitlines()
+        assert log[0].startswith('podhealth: info: waiting for="app: HTTP 503" attempt=1 elapsed=')
+        assert any(l.startswith("podhealth: info: ready attempts=") for l in log)
+        assert log[-1] == "podhealth: info: running cmd=sh"
+    finally:
+        u.stop()
+
+
+def test_progress_is_rate_limited():
+    rc, out, err = run(["wait", "--interval", "100ms", "--max-interval", "100ms", "--deadline", "3.5s",
+                        "db=" + refused_url()], timeout=10)
+    assert rc == 1
+    waiting = [l for l in err.splitlines() if "info: waiting" in l]
+    # Rounds every ~100 ms for 3.5 s, progress at attempt 1 and once ~3 s later.
+    assert len(waiting) == 2, err
+    assert waiting[0].startswith('podhealth: info: waiting for="db: connection refused" attempt=1 ')
+
+
+def test_no_command_exits_0_and_calls_nothing(upstream):
+    quit_ = upstream(200)
+    rc, out, err = run(["wait", "--on-exit", quit_.url("/quit"), upstream(200).url()])
+    assert rc == 0
+    assert calls(quit_) == []
+
+
+def test_on_exit_after_success_and_failure(upstream):
+    for code in (0, 3):
+        a, b = upstream(200), upstream(200)
+        rc, _, err = run(["wait", "--on-exit", a.url("/quit"), "--on-exit", b.url("/other"),
+                          upstream(200).url(), "--", "sh", "-c", "exit %d" % code])
+        assert rc == code
+        assert (len(calls(a)), len(calls(b, "/other"))) == (1, 1)
+        assert calls(a)[0].split("\r\n")[:1] == ["POST /quit HTTP/1.1"]
+        assert "Content-Length: 0" in calls(a)[0]
+
+
+def test_deadline_never_starts_command(upstream, tmp):
+    quit_ = upstream(200)
+    marker = os.path.join(tmp, "ran")
+    t0 = time.monotonic()
+    rc, out, err = run(["wait", "--deadline", "500ms", "--interval", "100ms", "--on-exit", quit_.url("/quit"),
+                        "x=" + refused_url(), "--", "sh", "-c", "touch %s" % marker])
+    assert rc == 1
+    assert time.monotonic() - t0 < 0.5 + 1.0
+    assert not os.path.exists(marker)
+    assert len(calls(quit_)) == 1
+    assert ('podhealth: error: deadline passed, not starting the command deadline=500ms '
+            'for="x: connection refused"') in err.splitlines()
+
+
+def test_deadline_exit_code_and_forever(upstream):
+    rc, _, _ = run(["wait", "--deadline", "200ms", "--deadline-exit-code", "7", refused_url()])
+    assert rc == 7
+    # --deadline 0 waits on: still waiting after 1 s.
+    p = start(["--deadline", "0", "--interval", "100ms", refused_url()])
+    time.sleep(1)
+    assert p.poll() is None
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=5) == 128 + signal.SIGTERM
+
+
+def test_sigterm_while_waiting_calls_on_exit(upstream):
+    quit_ = upstream(200)
+    p = start(["--on-exit", quit_.url("/quit"), "--interval", "100ms", refused_url()])
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=5) == 143
+    assert len(calls(quit_)) == 1
+
+
+def test_hanging_on_exit_does_not_hang(upstream):
+    hang = upstream("hang")
+    t0 = time.monotonic()
+    rc, _, err = run(["wait", "--timeout", "300ms", "--on-exit", hang.url("/quit"),
+                      upstream(200).url(), "--", "true"])
+    assert rc == 0
+    assert time.monotonic() - t0 < 0.3 + 1.0
+    assert len(calls(hang)) == 1  # delivered, so not sent again
+    assert 'podhealth: warn: on-exit call failed url=%s reason="timeout after 300ms"' % hang.url("/quit") in err
+
+
+def test_on_exit_retried_only_when_not_delivered(tmp):
+    # Nothing listens at first: refused (not delivered), so retried; the listener appears
+    # between tries and gets the call exactly once.
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    port = lsock.getsockname()[1]
+    got = []
+
+    def listen_soon():
+        time.sleep(0.3)
+        lsock.listen(4)
+        c, _ = lsock.accept()
+        got.append(c.recv(4096).decode())
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        c.close()
+
+    t = threading.Thread(target=listen_soon)
+    t.start()
+    ready = Upstream(200)
+    try:
+        rc, _, err = run(["wait", "--on-exit", "http://127.0.0.1:%d/quit" % port, ready.url(), "--", "true"])
+        t.join(5)
+        assert rc == 0
+        assert len(got) == 1 and got[0].startswith("POST /quit HTTP/1.1")
+        assert 'on-exit call done url=http://127.0.0.1:%d/quit result="HTTP 200"' % port in err
+    finally:
+        ready.stop()
+        lsock.close()
+
+
+def test_on_exit_method(upstream):
+    q = upstream(200)
+    rc, _, _ = run(["wait", "--on-exit", q.url("/quit"), "--on-exit-method", "PUT", upstream(200).url(), "--", "true"])
+    assert rc == 0
+    assert [r.split(" ")[0] for r in q.requests] == ["PUT"]
+
+
+def test_environment_twins_for_wait(upstream, tmp):
+    q = upstream(200)
+    marker = os.path.join(tmp, "ran")
+    env = dict(os.environ, PODHEALTH_WAIT_FOR="a=%s" % upstream(200).url(),
+               PODHEALTH_ON_EXIT=q.url("/quit"), PODHEALTH_DEADLINE="5s", PODHEALTH_INTERVAL="100ms")
+    rc, _, _ = run(["wait", "--", "sh", "-c", "touch %s; exit 5" % marker], env=env)
+    assert rc == 5 and os.path.exists(marker)
+    assert len(calls(q)) == 1
+    env = dict(os.environ, PODHEALTH_WAIT_FOR=refused_url(), PODHEALTH_DEADLINE="300ms",
+               PODHEALTH_DEADLINE_EXIT_CODE="9")
+    assert run(["wait"], env=env)[0] == 9
+
+
+# --- --istio against fake Istio endpoints on loopback --------------------------------
+
+def free(port):
+    # SO_REUSEADDR as the servers below use it: TIME_WAIT from an earlier run is no obstacle.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+@pytest.mark.skipif(not (free(15020) and free(15021)), reason="Istio's ports are in use here")
+def test_istio(tmp):
+    import http.server
+
+    polls, quits = [], []
+
+    class Ready(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            polls.append(self.path)
+            self.send_response(200 if len(polls) > 2 else 503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    class Agent(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            quits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 15021), Ready),
+               http.server.ThreadingHTTPServer(("127.0.0.1", 15020), Agent)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        marker = os.path.join(tmp, "ran")
+        rc, _, err = run(["wait", "--istio", "--interval", "100ms", "--", "sh", "-c",
+                          "touch %s; exit 3" % marker])
+        assert rc == 3 and os.path.exists(marker)
+        assert polls == ["/healthz/ready"] * 3
+        assert quits == ["/quitquitquit"]
+        assert 'waiting for="istio-proxy: HTTP 503" attempt=1' in err
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+
+
+# --- probe -------------------------------------------------------------------------
+
+def test_probe_exit_codes_and_lines(upstream):
+    ok, bad = upstream(200), upstream(503)
+    assert run(["probe", "a=" + ok.url(), "b=" + ok.url()]) == (0, "", "")
+    rc, out, err = run(["probe", "a=" + ok.url(), "b=" + bad.url(), "c=" + refused_url()])
+    assert (rc, out, err) == (1, "", "[-]b failed: HTTP 503\n[-]c failed: connection refused\n")
+    rc, out, err = run(["probe", "-v", "a=" + ok.url(), "b=" + bad.url()])
+    assert (rc, err) == (1, "[+]a ok\n[-]b failed: HTTP 503\n")
+    rc, out, err = run(["probe", "--check", "name=t,url=tcp://127.0.0.1:%d" % ok.port])
+    assert rc == 0
+
+
+def test_probe_bad_usage_is_2():
+    rc, out, err = run(["probe"])
+    assert rc == 2
+    assert err == ("podhealth: no CHECK given\nusage: podhealth probe [--timeout DUR] [-v] CHECK...\n"
+                   "Try 'podhealth probe --help'.\n")
+    assert run(["probe", "--port", "1", "http://a/"])[0] == 2
+
+
+def test_probe_finishes_on_time(upstream):
+    hangs = [upstream("hang") for _ in range(5)]
+    t0 = time.monotonic()
+    rc, _, err = run(["probe", "--timeout", "300ms"] + [h.url() for h in hangs])
+    elapsed = time.monotonic() - t0
+    assert rc == 1 and err.count("timeout after 300ms") == 5
+    assert 0.3 <= elapsed < 0.3 + SLACK + 0.05
