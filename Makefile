@@ -19,9 +19,9 @@ HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # Three builds of one library: the shipped musl binary, a glibc one for the cmocka tests,
 # and a glibc one under AddressSanitizer and UndefinedBehaviorSanitizer.
 musl_CC      := musl-gcc
-musl_CFLAGS  := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+musl_CFLAGS  := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 		-fno-unwind-tables $(HARDEN)
-musl_LDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noseparate-code
+musl_LDFLAGS := -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code
 gcc_CC       := gcc
 gcc_CFLAGS   := -O2 -g $(HARDEN)
 gcc_LDFLAGS  :=

@@ -1,4 +1,5 @@
 #include "check.h"
+#include "fmt.h"
 
 #include "duration.h"
 #include "log.h"
@@ -6,7 +7,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -202,7 +202,7 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->last.reason, sizeof c->last.reason, fmt, ap);
+	fmt_vformat(c->last.reason, sizeof c->last.reason, fmt, ap);
 	va_end(ap);
 	if (result == CHECK_OK)
 		c->ok_total++;

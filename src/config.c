@@ -1,26 +1,13 @@
 #include "config.h"
+#include "fmt.h"
 
 #include "duration.h"
 #include "target.h"
 
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -70,7 +57,8 @@ set_port(struct config *c, const char *name, const char *v, char *err, size_t er
 {
 	unsigned long port;
 	if (parse_uint(v, 1, 65535, &port) < 0)
-		return fail(err, errlen, "invalid %s '%s': want a port number 1-65535", name, v);
+		return fmt_error(err, errlen, "invalid %s '%s': want a port number 1-65535", name,
+				 v);
 	c->port = (uint16_t)port;
 	return 0;
 }
@@ -80,7 +68,7 @@ set_duration(int64_t *out, int64_t max, const char *name, const char *v, char *e
 {
 	char why[96];
 	if (duration_parse(v, max, out, why, sizeof why) < 0)
-		return fail(err, errlen, "invalid %s '%s': %s", name, v, why);
+		return fmt_error(err, errlen, "invalid %s '%s': %s", name, v, why);
 	return 0;
 }
 
@@ -116,9 +104,10 @@ static int
 set_listen(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (target_ip_literal(v) < 0)
-		return fail(err, errlen,
-			    "invalid %s '%s': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1",
-			    name, v);
+		return fmt_error(
+		    err, errlen,
+		    "invalid %s '%s': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1", name,
+		    v);
 	c->listen = v;
 	return 0;
 }
@@ -128,7 +117,7 @@ set_max_conns(struct config *c, const char *name, const char *v, char *err, size
 {
 	unsigned long n;
 	if (parse_uint(v, 1, 65536, &n) < 0)
-		return fail(err, errlen, "invalid %s '%s': want 1-65536", name, v);
+		return fmt_error(err, errlen, "invalid %s '%s': want 1-65536", name, v);
 	c->max_conns = (unsigned)n;
 	return 0;
 }
@@ -138,7 +127,7 @@ set_exit_code(struct config *c, const char *name, const char *v, char *err, size
 {
 	unsigned long n;
 	if (parse_uint(v, 0, 255, &n) < 0)
-		return fail(err, errlen, "invalid %s '%s': want an exit code 0-255", name, v);
+		return fmt_error(err, errlen, "invalid %s '%s': want an exit code 0-255", name, v);
 	c->deadline_exit_code = (int)n;
 	return 0;
 }
@@ -147,7 +136,7 @@ static int
 set_log_format(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
-		return fail(err, errlen, "invalid %s '%s': want text or json", name, v);
+		return fmt_error(err, errlen, "invalid %s '%s': want text or json", name, v);
 	c->log_json = strcmp(v, "json") == 0;
 	return 0;
 }
@@ -156,9 +145,9 @@ static int
 set_method(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	if (!*v || strlen(v) > 15 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(v))
-		return fail(err, errlen,
-			    "invalid %s '%s': want an upper-case HTTP method such as POST", name,
-			    v);
+		return fmt_error(err, errlen,
+				 "invalid %s '%s': want an upper-case HTTP method such as POST",
+				 name, v);
 	c->on_exit_method = v;
 	return 0;
 }
@@ -171,7 +160,7 @@ parse_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 	else if (!*v || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
 		*out = 0;
 	else
-		return fail(err, errlen, "invalid %s '%s': want true or false", name, v);
+		return fmt_error(err, errlen, "invalid %s '%s': want true or false", name, v);
 	return 0;
 }
 
@@ -192,12 +181,12 @@ static struct target *
 new_target(struct target **list, size_t n, char *err, size_t errlen)
 {
 	if (n == MAX_CHECKS) {
-		fail(err, errlen, "too many checks (at most %d)", MAX_CHECKS);
+		fmt_error(err, errlen, "too many checks (at most %d)", MAX_CHECKS);
 		return NULL;
 	}
 	struct target *t = realloc(*list, (n + 1) * sizeof *t);
 	if (!t) {
-		fail(err, errlen, "out of memory");
+		fmt_error(err, errlen, "out of memory");
 		return NULL;
 	}
 	*list = t;
@@ -223,7 +212,7 @@ add_item(struct config *c, enum item_kind kind, const char *from, const char *v,
 	if (rc == 0 && exit && (rc = target_set_call(t, "POST", why, sizeof why)) < 0)
 		target_free(t);
 	if (rc < 0)
-		return fail(err, errlen, "invalid %s '%s': %s", from, v, why);
+		return fmt_error(err, errlen, "invalid %s '%s': %s", from, v, why);
 	if (exit)
 		c->non_exit++;
 	else
@@ -244,8 +233,8 @@ add_env_items(struct config *c, enum item_kind kind, const char *name, const cha
 		if (n == 0)
 			break;
 		if (n >= sizeof item)
-			return fail(err, errlen, "invalid %s: an item longer than %zu bytes", name,
-				    sizeof item - 1);
+			return fmt_error(err, errlen, "invalid %s: an item longer than %zu bytes",
+					 name, sizeof item - 1);
 		memcpy(item, v, n);
 		item[n] = '\0';
 		if (add_item(c, kind, name, item, err, errlen) < 0)
@@ -351,11 +340,11 @@ check_names_unique(const struct config *c, char *err, size_t errlen)
 	for (size_t i = 1; i < c->ntargets; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->targets[i].name, c->targets[j].name) == 0)
-				return fail(err, errlen,
-					    "duplicate check name '%s' (%s and %s); name them with "
-					    "NAME=URL or --check name=...",
-					    c->targets[i].name, c->targets[j].text,
-					    c->targets[i].text);
+				return fmt_error(
+				    err, errlen,
+				    "duplicate check name '%s' (%s and %s); name them with "
+				    "NAME=URL or --check name=...",
+				    c->targets[i].name, c->targets[j].text, c->targets[i].text);
 	return 0;
 }
 
@@ -384,16 +373,16 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 	if (c->istio && apply_istio(c, err, errlen) < 0)
 		return -1;
 	if (c->ntargets == 0)
-		return fail(err, errlen,
-			    c->mode == MODE_WAIT     ? "no CHECK given (or --istio)"
-			    : c->mode == MODE_LEGACY ? "no ENDPOINT given"
-						     : "no CHECK given");
+		return fmt_error(err, errlen,
+				 c->mode == MODE_WAIT     ? "no CHECK given (or --istio)"
+				 : c->mode == MODE_LEGACY ? "no ENDPOINT given"
+							  : "no CHECK given");
 	if (c->max_interval_ms < c->interval_ms)
 		c->max_interval_ms = c->interval_ms; /* backoff never shortens the interval */
 	for (size_t i = 0; c->on_exit_method && i < c->non_exit; i++) {
 		char why[128];
 		if (target_set_call(&c->on_exit[i], c->on_exit_method, why, sizeof why) < 0)
-			return fail(err, errlen, "invalid --on-exit-method: %s", why);
+			return fmt_error(err, errlen, "invalid --on-exit-method: %s", why);
 	}
 	return check_names_unique(c, err, errlen);
 }
@@ -418,7 +407,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 	if (mode == MODE_LEGACY) {
 		/* podhealth PORT TIMEOUT ENDPOINT...: the original form, kept forever. */
 		if (argc < 2)
-			return fail(err, errlen, "missing TIMEOUT after PORT");
+			return fmt_error(err, errlen, "missing TIMEOUT after PORT");
 		if (set_port(c, "PORT", argv[0], err, errlen) < 0 ||
 		    set_timeout(c, "TIMEOUT", argv[1], err, errlen) < 0)
 			return -1;
@@ -430,7 +419,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 		if (strcmp(a, "--") == 0 && !options_done && mode == MODE_WAIT) {
 			/* Everything after "--" is the command. */
 			if (i + 1 == argc)
-				return fail(err, errlen, "missing CMD after --");
+				return fmt_error(err, errlen, "missing CMD after --");
 			c->cmd = &argv[i + 1];
 			break;
 		}
@@ -458,7 +447,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 			    (v = option_value(&options[o], a, argc, argv, &i)))
 				break;
 		if (o == NOPTIONS)
-			return fail(err, errlen, "unknown option '%s'", a);
+			return fmt_error(err, errlen, "unknown option '%s'", a);
 		if (!options[o].set) {
 			int spec = strcmp(options[o].flag, "--check") == 0;
 			if (add_item(c, spec ? ITEM_SPEC : ITEM_ON_EXIT, options[o].flag, v, err,

@@ -1,9 +1,9 @@
 #include "log.h"
+#include "fmt.h"
 
 #include "buf.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,7 +54,7 @@ emit(enum log_level level, const char *msg, va_list *fields)
 	buf_append(&b, log_json ? "}\n" : "\n", log_json ? 2 : 1);
 	/* One write per line, so lines from a supervised child never interleave with ours. */
 	if (!b.failed)
-		fwrite(b.data, 1, b.len, stderr);
+		fmt_write(2, b.data, b.len);
 	buf_free(&b);
 }
 
@@ -73,7 +73,7 @@ static void
 vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	fmt_vformat(msg, sizeof msg, fmt, ap);
 	emit(level, msg, NULL);
 }
 

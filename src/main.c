@@ -1,17 +1,19 @@
 /* podhealth: subcommand dispatch. */
 #include "config.h"
+#include "fmt.h"
 #include "serve.h"
 #include "version.h"
 #include "wait.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static int
 misuse(enum config_mode mode, const char *msg)
 {
-	fprintf(stderr, "podhealth: %s\n%s", msg, config_usage(mode));
+	char line[640];
+	fmt_format(line, sizeof line, "podhealth: %s\n%s", msg, config_usage(mode));
+	fmt_puts(2, line);
 	return 2;
 }
 
@@ -20,7 +22,7 @@ help(enum config_mode mode)
 {
 	const char *part;
 	for (int i = 0; (part = config_help(mode, i)); i++)
-		fputs(part, stdout);
+		fmt_puts(1, part);
 }
 
 static int
@@ -36,7 +38,7 @@ run(enum config_mode mode, int argc, char **argv)
 	if (cfg.action == CONFIG_HELP)
 		help(mode);
 	else if (cfg.action == CONFIG_VERSION)
-		puts("podhealth " PODHEALTH_VERSION);
+		fmt_puts(1, "podhealth " PODHEALTH_VERSION "\n");
 	else if (mode == MODE_WAIT)
 		status = wait_run(&cfg);
 	else if (mode == MODE_PROBE)
@@ -67,10 +69,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-		puts("podhealth " PODHEALTH_VERSION);
+		fmt_puts(1, "podhealth " PODHEALTH_VERSION "\n");
 		return 0;
 	}
 	char msg[128];
-	snprintf(msg, sizeof msg, "unknown command '%.64s'", cmd);
+	fmt_format(msg, sizeof msg, "unknown command '%.64s'", cmd);
 	return misuse(MODE_SERVE, msg);
 }

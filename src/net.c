@@ -1,4 +1,5 @@
 #include "net.h"
+#include "fmt.h"
 
 #include "loop.h"
 
@@ -7,7 +8,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,19 +173,6 @@ net_addrs_static(const char *host, uint16_t port, struct net_addrs *out)
 	return 1;
 }
 
-void
-net_addr_format(const union net_addr *a, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-	if (a->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof ip);
-		snprintf(out, len, "[%s]:%u", ip, ntohs(a->in6.sin6_port));
-	} else {
-		inet_ntop(AF_INET, &a->in.sin_addr, ip, sizeof ip);
-		snprintf(out, len, "%s:%u", ip, ntohs(a->in.sin_port));
-	}
-}
-
 struct resolver {
 	struct loop *loop;
 	struct io io;
@@ -307,7 +294,7 @@ resolver_lookup(struct resolver *r, const char *host, uint16_t port, resolve_cb 
 	req->cb = cb;
 	req->arg = arg;
 	req->port = port;
-	snprintf(req->host, sizeof req->host, "%s", host);
+	fmt_format(req->host, sizeof req->host, "%s", host);
 
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);

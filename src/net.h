@@ -42,9 +42,6 @@ const char *net_strerror(int err);
  * 0 when host needs a DNS lookup. */
 int net_addrs_static(const char *host, uint16_t port, struct net_addrs *out);
 
-/* Formats a as "1.2.3.4:80" or "[::1]:80" into out. */
-void net_addr_format(const union net_addr *a, char *out, size_t len);
-
 /* Called on the loop thread with the lookup's outcome: err is 0 or a reason string. */
 typedef void (*resolve_cb)(void *arg, const char *err, const struct net_addrs *addrs);
 

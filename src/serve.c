@@ -1,4 +1,5 @@
 #include "serve.h"
+#include "fmt.h"
 
 #include "check.h"
 #include "config.h"
@@ -13,7 +14,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -94,7 +94,7 @@ serve_run(const struct config *cfg)
 
 	char timeout[32], port[8];
 	duration_format(cfg->timeout_ms, timeout, sizeof timeout);
-	snprintf(port, sizeof port, "%u", cfg->port);
+	fmt_format(port, sizeof port, "%u", cfg->port);
 	log_event(LOG_INFO, "listening", "version", PODHEALTH_VERSION, "address",
 		  cfg->listen ? cfg->listen : "*", "port", port, "timeout", timeout, NULL);
 	for (size_t i = 0; i < cfg->ntargets; i++) {

@@ -1,4 +1,5 @@
 #include "server.h"
+#include "fmt.h"
 
 #include "check.h"
 #include "log.h"
@@ -7,7 +8,6 @@
 #include <errno.h>
 #include <llhttp.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -359,13 +359,14 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 		s->resp = p;
 		s->resp_cap = need;
 	}
-	int n = snprintf(s->resp, s->resp_cap,
-			 "HTTP/1.1 %d %s\r\n"
-			 "Content-Type: %s\r\n"
-			 "Content-Length: %zu\r\n"
-			 "Cache-Control: no-store\r\n"
-			 "%s%s\r\n",
-			 status, reason_phrase(status), content_type, len, conn_hdr, extra_headers);
+	int n =
+	    fmt_format(s->resp, s->resp_cap,
+		       "HTTP/1.1 %d %s\r\n"
+		       "Content-Type: %s\r\n"
+		       "Content-Length: %zu\r\n"
+		       "Cache-Control: no-store\r\n"
+		       "%s%s\r\n",
+		       status, reason_phrase(status), content_type, len, conn_hdr, extra_headers);
 	memcpy(s->resp + n, body, body_len);
 	conn_send(c, s->resp, (size_t)n + body_len);
 	if (c->dead)

@@ -1,10 +1,10 @@
 #include "supervise.h"
+#include "fmt.h"
 
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +30,7 @@ static void
 log_exec_failure(const char *cmd, int err)
 {
 	char e[16];
-	snprintf(e, sizeof e, "%d", err);
+	fmt_format(e, sizeof e, "%d", err);
 	log_event(LOG_ERROR,
 		  err == ENOENT || err == ENOTDIR ? "command not found"
 		  : err == EACCES                 ? "command not executable (permission denied)"

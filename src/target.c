@@ -1,4 +1,5 @@
 #include "target.h"
+#include "fmt.h"
 
 #include "buf.h"
 #include "config.h"
@@ -8,23 +9,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 valid_name(const char *s, size_t n)
@@ -49,24 +36,24 @@ static int
 parse_host(const char *s, size_t n, struct target *t, char *err, size_t errlen)
 {
 	if (n == 0)
-		return fail(err, errlen, "missing host");
+		return fmt_error(err, errlen, "missing host");
 	if (s[0] == '[') {
 		struct in6_addr a6;
 		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof t->host)
-			return fail(err, errlen, "malformed IPv6 address");
+			return fmt_error(err, errlen, "malformed IPv6 address");
 		memcpy(t->host, s + 1, n - 2);
 		t->host[n - 2] = '\0';
 		if (inet_pton(AF_INET6, t->host, &a6) != 1)
-			return fail(err, errlen, "malformed IPv6 address");
+			return fmt_error(err, errlen, "malformed IPv6 address");
 		return 0;
 	}
 	if (n >= sizeof t->host || !valid_name(s, n))
-		return fail(err, errlen, "invalid host name");
+		return fmt_error(err, errlen, "invalid host name");
 	memcpy(t->host, s, n);
 	t->host[n] = '\0';
 	struct in_addr a4;
 	if (all_digits_and_dots(s, n) && inet_pton(AF_INET, t->host, &a4) != 1)
-		return fail(err, errlen, "invalid IPv4 address");
+		return fmt_error(err, errlen, "invalid IPv4 address");
 	return 0;
 }
 
@@ -93,55 +80,55 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 {
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return fail(err, errlen, "contains a space or control character");
+			return fmt_error(err, errlen, "contains a space or control character");
 	const char *sep = strstr(s, "://");
 	if (!sep)
-		return fail(err, errlen,
-			    "not a URL (want http://host[:port][/path] or tcp://host:port)");
+		return fmt_error(err, errlen,
+				 "not a URL (want http://host[:port][/path] or tcp://host:port)");
 	size_t slen = (size_t)(sep - s);
 	if (slen == 4 && strncasecmp(s, "http", 4) == 0)
 		t->kind = TARGET_HTTP;
 	else if (slen == 3 && strncasecmp(s, "tcp", 3) == 0)
 		t->kind = TARGET_TCP;
 	else
-		return fail(err, errlen, "unsupported scheme '%.*s' (want http:// or tcp://)",
-			    (int)slen, s);
+		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want http:// or tcp://)",
+				 (int)slen, s);
 	const char *auth = sep + 3;
 	size_t alen = strcspn(auth, "/?#");
 	const char *rest = auth + alen;
 	if (memchr(auth, '@', alen))
-		return fail(err, errlen, "user information in URLs is not supported");
+		return fmt_error(err, errlen, "user information in URLs is not supported");
 
 	/* The port separator is the last ':' outside an IPv6 literal's brackets. */
 	const char *close = alen && auth[0] == '[' ? memchr(auth, ']', alen) : NULL;
 	if (auth[0] == '[' && !close)
-		return fail(err, errlen, "malformed IPv6 address");
+		return fmt_error(err, errlen, "malformed IPv6 address");
 	const char *colon = NULL;
 	for (const char *p = close ? close : auth; p < auth + alen; p++)
 		if (*p == ':')
 			colon = p;
 	size_t hlen = colon ? (size_t)(colon - auth) : alen;
 	if (!close && memchr(auth, ':', hlen))
-		return fail(err, errlen,
-			    "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
+		return fmt_error(err, errlen,
+				 "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
 	if (parse_host(auth, hlen, t, err, errlen) < 0)
 		return -1;
 	unsigned long port = 80;
 	if (colon && parse_number(colon + 1, alen - hlen - 1, 1, 65535, &port) < 0)
-		return fail(err, errlen, "invalid port (want 1-65535)");
+		return fmt_error(err, errlen, "invalid port (want 1-65535)");
 	t->port = (uint16_t)port;
 
 	size_t plen = strcspn(rest, "#"); /* a fragment is never sent (RFC 9110 4.2.4) */
 	if (t->kind == TARGET_TCP) {
 		if (!colon)
-			return fail(err, errlen, "tcp:// needs a port");
+			return fmt_error(err, errlen, "tcp:// needs a port");
 		if (plen > 0 && strcmp(rest, "/") != 0)
-			return fail(err, errlen, "tcp:// takes no path");
+			return fmt_error(err, errlen, "tcp:// takes no path");
 	}
 	t->path = malloc(plen + 2);
 	t->text = strdup(s);
 	if (!t->path || !t->text)
-		return fail(err, errlen, "out of memory");
+		return fmt_error(err, errlen, "out of memory");
 	if (plen == 0 || rest[0] == '?') {
 		t->path[0] = '/';
 		memcpy(t->path + 1, rest, plen);
@@ -226,7 +213,7 @@ finish(struct target *t, char *err, size_t errlen)
 		strcpy(t->method, "GET");
 	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0)) {
 		target_free(t);
-		return fail(err, errlen, "out of memory");
+		return fmt_error(err, errlen, "out of memory");
 	}
 	return 0;
 }
@@ -251,13 +238,14 @@ static int
 set_name(struct target *t, const char *s, size_t n, char *err, size_t errlen)
 {
 	if (!valid_check_name(s, n))
-		return fail(err, errlen,
-			    "invalid check name '%.*s' (want 1-128 printable characters, none of "
-			    "space ? & # = , \" \\ %%)",
-			    (int)(n > 128 ? 128 : n), s);
+		return fmt_error(
+		    err, errlen,
+		    "invalid check name '%.*s' (want 1-128 printable characters, none of "
+		    "space ? & # = , \" \\ %%)",
+		    (int)(n > 128 ? 128 : n), s);
 	free(t->name);
 	t->name = strndup(s, n);
-	return t->name ? 0 : fail(err, errlen, "out of memory");
+	return t->name ? 0 : fmt_error(err, errlen, "out of memory");
 }
 
 int
@@ -291,15 +279,17 @@ target_parse_expect(const char *s, struct status_range *r, char *err, size_t err
 		size_t lolen = dash ? (size_t)(dash - p) : len;
 		if (parse_number(p, lolen, 100, 599, &lo) < 0 ||
 		    (dash && parse_number(dash + 1, len - lolen - 1, 100, 599, &hi) < 0))
-			return fail(err, errlen,
-				    "invalid status '%.*s' (want 100-599 or a range like 200-299)",
-				    (int)len, p);
+			return fmt_error(
+			    err, errlen,
+			    "invalid status '%.*s' (want 100-599 or a range like 200-299)",
+			    (int)len, p);
 		if (!dash)
 			hi = lo;
 		if (hi < lo)
-			return fail(err, errlen, "empty range '%.*s'", (int)len, p);
+			return fmt_error(err, errlen, "empty range '%.*s'", (int)len, p);
 		if (n == TARGET_MAX_RANGES)
-			return fail(err, errlen, "more than %d status ranges", TARGET_MAX_RANGES);
+			return fmt_error(err, errlen, "more than %d status ranges",
+					 TARGET_MAX_RANGES);
 		r[n].lo = (uint16_t)lo;
 		r[n].hi = (uint16_t)hi;
 		n++;
@@ -345,59 +335,62 @@ spec_field(struct target *t, const char *key, char *val, int *have_url, char *er
 		return set_name(t, val, strlen(val), err, errlen);
 	if (strcmp(key, "url") == 0) {
 		if (*have_url)
-			return fail(err, errlen, "url given twice");
+			return fmt_error(err, errlen, "url given twice");
 		*have_url = 1;
 		if (parse_url(val, t, why, sizeof why) < 0)
-			return fail(err, errlen, "invalid url '%s': %s", val, why);
+			return fmt_error(err, errlen, "invalid url '%s': %s", val, why);
 		return 0;
 	}
 	if (strcmp(key, "timeout") == 0) {
 		if (duration_parse(val, MAX_TIMEOUT_MS, &t->timeout_ms, why, sizeof why) < 0)
-			return fail(err, errlen, "invalid timeout '%s': %s", val, why);
+			return fmt_error(err, errlen, "invalid timeout '%s': %s", val, why);
 		return 0;
 	}
 	if (strcmp(key, "expect") == 0) {
 		int n = target_parse_expect(val, t->expect, why, sizeof why);
 		if (n < 0)
-			return fail(err, errlen, "invalid expect '%s': %s", val, why);
+			return fmt_error(err, errlen, "invalid expect '%s': %s", val, why);
 		t->nexpect = (size_t)n;
 		return 0;
 	}
 	if (strcmp(key, "header") == 0) {
 		if (!valid_header(val))
-			return fail(err, errlen, "invalid header '%s' (want 'Name: value')", val);
+			return fmt_error(err, errlen, "invalid header '%s' (want 'Name: value')",
+					 val);
 		if (t->nheaders == TARGET_MAX_HEADERS)
-			return fail(err, errlen, "more than %d headers", TARGET_MAX_HEADERS);
+			return fmt_error(err, errlen, "more than %d headers", TARGET_MAX_HEADERS);
 		char *colon = strchr(val, ':');
 		if (colon - val == 4 && strncasecmp(val, "host", 4) == 0)
-			return fail(err, errlen, "set the Host header with host=, not header=");
+			return fmt_error(err, errlen,
+					 "set the Host header with host=, not header=");
 		if (!(t->headers[t->nheaders++] = strdup(val)))
-			return fail(err, errlen, "out of memory");
+			return fmt_error(err, errlen, "out of memory");
 		return 0;
 	}
 	if (strcmp(key, "host") == 0) {
 		for (const char *c = val; *c; c++)
 			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
-				return fail(err, errlen, "invalid host '%s'", val);
+				return fmt_error(err, errlen, "invalid host '%s'", val);
 		if (!*val)
-			return fail(err, errlen, "invalid host ''");
+			return fmt_error(err, errlen, "invalid host ''");
 		free(t->host_header);
-		return (t->host_header = strdup(val)) ? 0 : fail(err, errlen, "out of memory");
+		return (t->host_header = strdup(val)) ? 0 : fmt_error(err, errlen, "out of memory");
 	}
 	if (strcmp(key, "method") == 0) {
 		if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
-			return fail(err, errlen, "invalid method '%s' (want GET or HEAD)", val);
+			return fmt_error(err, errlen, "invalid method '%s' (want GET or HEAD)",
+					 val);
 		strcpy(t->method, val);
 		return 0;
 	}
 	if (strcmp(key, "body") == 0) {
 		if (!*val || strlen(val) > TARGET_BODY_MAX)
-			return fail(err, errlen, "invalid body '%s' (want 1-%d bytes)", val,
-				    TARGET_BODY_MAX);
+			return fmt_error(err, errlen, "invalid body '%s' (want 1-%d bytes)", val,
+					 TARGET_BODY_MAX);
 		free(t->body);
-		return (t->body = strdup(val)) ? 0 : fail(err, errlen, "out of memory");
+		return (t->body = strdup(val)) ? 0 : fmt_error(err, errlen, "out of memory");
 	}
-	return fail(
+	return fmt_error(
 	    err, errlen,
 	    "unknown key '%s' (want name, url, timeout, expect, header, host, method or body)",
 	    key);
@@ -434,15 +427,15 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 	const char *p = spec;
 	while (*p && rc == 0) {
 		if (next_field(&p, &field) < 0) {
-			rc = fail(err, errlen, "unterminated quote");
+			rc = fmt_error(err, errlen, "unterminated quote");
 			break;
 		}
 		char *eq = field.data ? strchr(field.data, '=') : NULL;
 		if (!eq) {
 			/* "expect=200,204": a bare field continues the previous value. */
 			if (key.len == 0) {
-				rc = fail(err, errlen, "'%s' is not key=value",
-					  field.data ? field.data : "");
+				rc = fmt_error(err, errlen, "'%s' is not key=value",
+					       field.data ? field.data : "");
 				break;
 			}
 			buf_append(&val, ",", 1);
@@ -459,18 +452,18 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 	if (rc == 0 && key.len)
 		rc = spec_field(t, key.data, val.data, &have_url, err, errlen);
 	if (rc == 0 && (field.failed || key.failed || val.failed))
-		rc = fail(err, errlen, "out of memory");
+		rc = fmt_error(err, errlen, "out of memory");
 	buf_free(&field);
 	buf_free(&key);
 	buf_free(&val);
 	if (rc == 0 && !have_url)
-		rc = fail(err, errlen, "missing url=");
+		rc = fmt_error(err, errlen, "missing url=");
 	if (rc == 0 && t->kind == TARGET_TCP &&
 	    (t->nexpect || t->nheaders || t->host_header || t->method[0] || t->body))
-		rc = fail(err, errlen,
-			  "expect, header, host, method and body are for http:// checks");
+		rc = fmt_error(err, errlen,
+			       "expect, header, host, method and body are for http:// checks");
 	if (rc == 0 && strcmp(t->method, "HEAD") == 0 && t->body)
-		rc = fail(err, errlen, "body= needs method GET (a HEAD response has no body)");
+		rc = fmt_error(err, errlen, "body= needs method GET (a HEAD response has no body)");
 	if (rc < 0) {
 		target_free(t);
 		return -1;
@@ -483,18 +476,18 @@ target_set_call(struct target *t, const char *method, char *err, size_t errlen)
 {
 	size_t n = strlen(method);
 	if (t->kind != TARGET_HTTP)
-		return fail(err, errlen, "only http:// URLs can be called");
+		return fmt_error(err, errlen, "only http:// URLs can be called");
 	if (n == 0 || n >= sizeof t->method || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n)
-		return fail(err, errlen,
-			    "invalid method '%s' (want an upper-case HTTP method such as POST)",
-			    method);
+		return fmt_error(
+		    err, errlen,
+		    "invalid method '%s' (want an upper-case HTTP method such as POST)", method);
 	memcpy(t->method, method, n + 1);
 	t->expect[0] = (struct status_range){200, 299};
 	t->nexpect = 1;
 	free(t->request);
 	t->request = NULL;
 	if (render_request(t) < 0)
-		return fail(err, errlen, "out of memory");
+		return fmt_error(err, errlen, "out of memory");
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "wait.h"
+#include "fmt.h"
 
 #include "buf.h"
 #include "check.h"
@@ -12,7 +13,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -193,7 +193,7 @@ on_round(struct waiter *w)
 	const struct checker *ck = r->ck;
 	char attempt[16], elapsed[32];
 	r->attempt++;
-	snprintf(attempt, sizeof attempt, "%u", r->attempt);
+	fmt_format(attempt, sizeof attempt, "%u", r->attempt);
 	fmt_elapsed(r, elapsed, sizeof elapsed);
 	int ok = 1;
 	for (size_t i = 0; i < checker_count(ck); i++)
@@ -258,7 +258,7 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 			int st;
 			if (supervise_reap(r->child, &st) && r->phase == RUNNING) {
 				char s[16];
-				snprintf(s, sizeof s, "%d", st);
+				fmt_format(s, sizeof s, "%d", st);
 				log_event(LOG_INFO, "command exited", "status", s, NULL);
 				r->status = st;
 				start_calls(r);
@@ -272,7 +272,7 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 		if (r->phase == WAITING &&
 		    (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)) {
 			char s[16];
-			snprintf(s, sizeof s, "%d", sig);
+			fmt_format(s, sizeof s, "%d", sig);
 			log_event(LOG_WARN, "stopped while waiting", "signal", s, NULL);
 			r->status = 128 + sig;
 			start_calls(r);
@@ -350,7 +350,7 @@ probe_run(const struct config *cfg)
 {
 	struct waitrun r = {.sig_io.fd = -1};
 	if (setup(&r, cfg, 0) < 0) {
-		fprintf(stderr, "podhealth: cannot set up: %s\n", net_strerror(errno));
+		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
 		teardown(&r);
 		return 1;
 	}
@@ -373,7 +373,7 @@ probe_run(const struct config *cfg)
 		buf_printf(&b, "[-]%s failed: %s\n", c->target->name, c->last.reason);
 	}
 	if (b.len)
-		fwrite(b.data, 1, b.len, stderr);
+		fmt_write(2, b.data, b.len);
 	buf_free(&b);
 	teardown(&r);
 	return status;

@@ -1,0 +1,29 @@
+/* Formatting without the C library's printf, which is a tenth of the static binary. */
+#ifndef PODHEALTH_FMT_H
+#define PODHEALTH_FMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Formats like vsnprintf, for the conversions podhealth uses: %s (with a precision,
+ * %.40s or %.*s), %c, %d %i %u %x with the l, ll or z modifier, a width, the '0' and '-'
+ * flags, and %%. Anything else (floating point, %p, %n) is copied as is and its argument
+ * left alone; the format attribute on every caller lets the compiler see those. Returns
+ * the length of the whole output; writes at most cap - 1 bytes and a NUL when cap > 0. */
+int fmt_vformat(char *out, size_t cap, const char *fmt, va_list ap);
+
+/* fmt_vformat with arguments. */
+int fmt_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Formats an error message into err (errlen bytes) and returns -1, for parsers that
+ * report why they refused something. */
+int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Writes all len bytes of s to fd, retrying after EINTR and partial writes. Returns 0, or
+ * -1 with errno set. */
+int fmt_write(int fd, const char *s, size_t len);
+
+/* fmt_write of a NUL-terminated string. */
+int fmt_puts(int fd, const char *s);
+
+#endif
