@@ -17,8 +17,10 @@ struct checker {
 	struct loop *loop;
 	struct resolver *res;
 	int64_t timeout_ms;
-	uint64_t seq;          /* runs started so far */
-	int quiet;             /* no log line per change of state */
+	uint64_t seq; /* runs started so far */
+	int quiet;    /* no log line per change of state */
+	int64_t cache_ms, interval_ms;
+	struct timer tick;     /* background rounds, only with interval_ms */
 	struct waiter waiters; /* list head */
 	size_t n;
 	struct check checks[];
@@ -70,6 +72,7 @@ checker_free(struct checker *ck)
 {
 	if (!ck)
 		return;
+	loop_timer_cancel(ck->loop, &ck->tick);
 	for (size_t i = 0; i < ck->n; i++) {
 		check_release(&ck->checks[i]);
 		http_resp_free(&ck->checks[i].resp);
@@ -316,6 +319,41 @@ check_start(struct check *c)
 					     : net_strerror(errno));
 }
 
+/* Returns 1 when c's last result may answer a request now instead of a new run. */
+static int
+fresh(const struct checker *ck, const struct check *c, int64_t now)
+{
+	if (c->last.result == CHECK_UNKNOWN)
+		return 0;
+	if (ck->interval_ms)
+		return 1; /* background mode: the last result is the answer */
+	return ck->cache_ms && now - c->last.finished < ck->cache_ms;
+}
+
+static void
+on_tick(struct loop *loop, struct timer *t, void *arg)
+{
+	(void)t;
+	struct checker *ck = arg;
+	/* Re-armed first: a check that ends at once must not see the timer unarmed. */
+	loop_timer_set(loop, &ck->tick, loop_after(ck->interval_ms), on_tick, ck);
+	for (size_t i = 0; i < ck->n; i++)
+		if (!ck->checks[i].running)
+			check_start(&ck->checks[i]);
+}
+
+int
+checker_set_freshness(struct checker *ck, int64_t cache_ms, int64_t interval_ms)
+{
+	ck->cache_ms = cache_ms;
+	ck->interval_ms = interval_ms;
+	if (!interval_ms)
+		return 0;
+	if (loop_timer_set(ck->loop, &ck->tick, loop_now(), on_tick, ck) < 0)
+		return -1;
+	return 0;
+}
+
 int
 checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *))
 {
@@ -324,8 +362,9 @@ checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *)
 	w->seq = UINT64_MAX; /* while starting, every completion counts */
 	w->pending = 1;      /* held until every wanted check is running */
 	list_add(&ck->waiters, w);
+	int64_t now = loop_now();
 	for (size_t i = 0; i < ck->n; i++) {
-		if (!waiter_wants(w, i))
+		if (!waiter_wants(w, i) || fresh(ck, &ck->checks[i], now))
 			continue;
 		w->pending++;
 		if (!ck->checks[i].running)

@@ -70,6 +70,12 @@ struct checker *checker_new(struct loop *loop, struct resolver *res, const struc
 			    size_t ntargets, int64_t timeout_ms);
 void checker_free(struct checker *ck);
 
+/* How fresh an answer must be. cache_ms > 0: a result younger than that is used as is.
+ * interval_ms > 0: checks run in the background every interval_ms, starting now, and
+ * requests answer from the last result at once (waiting only for a first one). Both 0
+ * (the default): every request checks afresh. Returns 0, or -1 when out of memory. */
+int checker_set_freshness(struct checker *ck, int64_t cache_ms, int64_t interval_ms);
+
 /* Whether to log each check's changes between healthy and unhealthy (on by default). */
 void checker_log_changes(struct checker *ck, int on);
 

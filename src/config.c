@@ -81,7 +81,21 @@ set_timeout(struct config *c, const char *name, const char *v, char *err, size_t
 static int
 set_interval(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
+	if (strcmp(v, "0") == 0 && c->mode != MODE_WAIT) {
+		c->interval_ms = 0; /* serve: no background rounds */
+		return 0;
+	}
 	return set_duration(&c->interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+}
+
+static int
+set_cache(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "0") == 0) {
+		c->cache_ms = 0;
+		return 0;
+	}
+	return set_duration(&c->cache_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
 }
 
 static int
@@ -264,7 +278,8 @@ static const struct option {
     {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1},
     {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0},
     {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1},
-    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT, set_interval, 0},
+    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT | M_SERVE, set_interval, 0},
+    {"--cache", NULL, "PODHEALTH_CACHE", M_SERVE, set_cache, 0},
     {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0},
     {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0},
     {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0},
@@ -396,7 +411,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 	c->port = DEFAULT_PORT;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_conns = DEFAULT_MAX_CONNS;
-	c->interval_ms = DEFAULT_INTERVAL_MS;
+	c->interval_ms = mode == MODE_WAIT ? DEFAULT_INTERVAL_MS : 0;
 	c->max_interval_ms = DEFAULT_MAX_INTERVAL;
 	c->deadline_ms = DEFAULT_DEADLINE_MS;
 	c->deadline_exit_code = 1;

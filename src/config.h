@@ -39,7 +39,8 @@ struct config {
 	uint16_t port;
 	unsigned max_conns;
 	int hide_reasons; /* withhold failure reasons from HTTP responses */
-	/* wait */
+	int64_t cache_ms; /* 0: every probe checks afresh */
+	/* wait: between rounds; serve: background rounds (0: none) */
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */
 	int deadline_exit_code;

@@ -87,6 +87,8 @@ serve_run(const struct config *cfg)
 	struct resolver *res = resolver_new(sv.loop);
 	struct checker *ck =
 	    res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets, cfg->timeout_ms) : NULL;
+	if (ck && checker_set_freshness(ck, cfg->cache_ms, cfg->interval_ms) < 0)
+		fatal("out of memory");
 	struct routes routes = {.ck = ck, .hide_reasons = cfg->hide_reasons};
 	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes) : NULL;
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
@@ -95,8 +97,15 @@ serve_run(const struct config *cfg)
 	char timeout[32], port[8];
 	duration_format(cfg->timeout_ms, timeout, sizeof timeout);
 	fmt_format(port, sizeof port, "%u", cfg->port);
+	char cache[32], interval[32];
+	duration_format(cfg->cache_ms, cache, sizeof cache);
+	duration_format(cfg->interval_ms, interval, sizeof interval);
+	/* cache= and interval= only when set: a NULL key ends the fields. */
+	const char *k1 = cfg->cache_ms ? "cache" : cfg->interval_ms ? "interval" : NULL;
+	const char *k2 = cfg->cache_ms && cfg->interval_ms ? "interval" : NULL;
 	log_event(LOG_INFO, "listening", "version", PODHEALTH_VERSION, "address",
-		  cfg->listen ? cfg->listen : "*", "port", port, "timeout", timeout, NULL);
+		  cfg->listen ? cfg->listen : "*", "port", port, "timeout", timeout, k1,
+		  cfg->cache_ms ? cache : interval, k2, interval, NULL);
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		const struct target *t = &cfg->targets[i];
 		char tmo[32] = "";

@@ -1,0 +1,125 @@
+"""Probe storms: coalescing, --cache, --interval background mode, steady-state memory."""
+import threading
+import time
+
+import pytest
+
+from conftest import SANITIZED, SLACK, Client, get, listing
+
+
+def concurrent(port, path, n):
+    """n clients send the same request at once; returns their responses."""
+    clients = [Client(port) for _ in range(n)]
+    for c in clients:
+        c.send("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path)
+    out = [c.read(timeout=10) for c in clients]
+    for c in clients:
+        c.close()
+    return out
+
+
+def test_coalescing_one_request_per_upstream(podhealth, upstream):
+    ups = [upstream(200, delay=0.3) for _ in range(3)]
+    p = podhealth(*[u.url() for u in ups])
+    responses = concurrent(p.port, "/all", 50)
+    assert [r.status for r in responses] == [200] * 50
+    assert [u.hits for u in ups] == [1, 1, 1]
+
+
+def test_coalescing_across_paths(podhealth, upstream):
+    # /all, /readyz, /all/a and verbose variants arriving together share the run.
+    a, b = upstream(200, delay=0.3), upstream(200, delay=0.3)
+    p = podhealth("a=" + a.url(), "b=" + b.url())
+    paths = ["/all", "/readyz?verbose", "/all/a", "/readyz/b", "/all?format=json"] * 4
+    clients = [Client(p.port) for _ in paths]
+    for c, path in zip(clients, paths):
+        c.send("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path)
+    assert all(c.read(timeout=10).status == 200 for c in clients)
+    assert (a.hits, b.hits) == (1, 1)
+
+
+def test_sequential_probes_check_afresh(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth(u.url())
+    for _ in range(5):
+        get(p.port, "/all")
+    assert u.hits == 5
+
+
+def test_cache(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth("--cache", "500ms", "a=" + u.url())
+    for _ in range(5):
+        assert get(p.port, "/all").status == 200
+    assert u.hits == 1
+    u.mode = 503
+    assert get(p.port, "/all").status == 200  # still the cached result
+    time.sleep(0.6)
+    r = get(p.port, "/all")
+    assert (r.status, u.hits) == (503, 2)
+    assert get(p.port, "/all").status == 503
+    assert u.hits == 2
+
+
+def test_interval_answers_from_last_result(podhealth, upstream):
+    u = upstream(200)
+    p = podhealth("--interval", "200ms", "--timeout", "2s", "a=" + u.url())
+    # The first background round starts at once; a probe before it ends waits for it.
+    assert get(p.port, "/all").status == 200
+    u.mode = "hang"
+    time.sleep(0.5)  # a background run is now stuck on the hanging upstream
+    for _ in range(5):
+        t0 = time.monotonic()
+        r = get(p.port, "/all")
+        assert r.status == 200 and time.monotonic() - t0 < SLACK
+    # The hang ends in a timeout, and probes see it then.
+    deadline = time.monotonic() + 5
+    while get(p.port, "/all").status == 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (503, listing(("a", "timeout after 2s")))
+    # Recovery is picked up by the next background round.
+    u.mode = 200
+    deadline = time.monotonic() + 5
+    while get(p.port, "/all").status != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert get(p.port, "/all").status == 200
+
+
+def test_interval_runs_without_probes(podhealth, upstream):
+    u = upstream(200)
+    podhealth("--interval", "100ms", u.url())
+    time.sleep(0.55)
+    assert 4 <= u.hits <= 7
+
+
+def test_first_probe_waits_for_first_round(podhealth, upstream):
+    u = upstream(200, delay=0.3)
+    p = podhealth("--interval", "10s", u.url())
+    t0 = time.monotonic()
+    assert get(p.port, "/all").status == 200
+    assert time.monotonic() - t0 < 0.3 + SLACK
+    assert u.hits == 1  # it joined the background run instead of starting another
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+
+@pytest.mark.skipif(SANITIZED, reason="ASan's quarantine holds freed memory on purpose")
+def test_memory_does_not_grow_with_requests(podhealth, upstream):
+    p = podhealth(upstream(200).url(), "b=" + upstream(503).url())
+    c = Client(p.port)
+    for _ in range(300):
+        c.request("GET", "/all?verbose")
+        c.request("GET", "/metrics")
+    before = rss_kib(p.proc.pid)
+    for _ in range(2000):
+        c.request("GET", "/all?format=json")
+        c.request("GET", "/self")
+    after = rss_kib(p.proc.pid)
+    c.close()
+    assert after - before <= 8, (before, after)
