@@ -33,11 +33,13 @@ asan_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=all
 asan_LDFLAGS := -fsanitize=address,undefined
 
-.PHONY: all deps demo test unit e2e format-check measure install clean
+.PHONY: all deps demo test unit e2e format-check measure bench install clean
 all: build/podhealth
 
 build/.deps-build: tools/deps.sh
 	@mkdir -p build && tools/deps.sh build && touch $@
+build/.deps-bench: tools/deps.sh
+	@mkdir -p build && tools/deps.sh bench && touch $@
 build/.deps-test: tools/deps.sh
 	@mkdir -p build && tools/deps.sh test && touch $@
 deps: build/.deps-build
@@ -87,6 +89,9 @@ demo: build/podhealth
 
 measure: build/podhealth
 	$(PYTHON) bench/measure.py build/podhealth
+
+bench: build/podhealth build/.deps-bench
+	$(PYTHON) bench/bench.py build/podhealth
 
 install: build/podhealth
 	install -D -m 0755 build/podhealth $(DESTDIR)$(PREFIX)/bin/podhealth
