@@ -32,8 +32,14 @@ asan_CC      := gcc
 asan_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=all
 asan_LDFLAGS := -fsanitize=address,undefined
+fuzz_CC      := clang
+fuzz_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
+		-fno-sanitize-recover=all
+fuzz_LDFLAGS := -fsanitize=address,undefined,fuzzer
+FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 10
 
-.PHONY: all deps demo test unit e2e format-check measure bench install clean
+.PHONY: all deps demo test unit e2e fuzz format-check measure bench install clean
 all: build/podhealth
 
 build/.deps-build: tools/deps.sh
@@ -65,7 +71,23 @@ build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
 		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka -lpthread
 -include $$(wildcard build/$(1)/*.d)
 endef
-$(foreach f,musl gcc asan,$(eval $(call build_flavor,$(f))))
+$(foreach f,musl gcc asan fuzz,$(eval $(call build_flavor,$(f))))
+
+# libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
+# FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test
+	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< build/fuzz/libpodhealth.a $(fuzz_LDFLAGS) -lpthread
+
+fuzz: $(FUZZERS:%=build/fuzz/%)
+	@for f in $(FUZZERS); do \
+		name=$${f#fuzz_}; work=build/fuzz/corpus-$$name; mkdir -p $$work; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+			-artifact_prefix=build/fuzz/$$f- \
+			-print_final_stats=1 $$work tests/fuzz/corpus/$$name 2>build/fuzz/$$f.log \
+			|| { tail -40 build/fuzz/$$f.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|Done" build/fuzz/$$f.log | tail -2; \
+	done
 
 build/podhealth: build/musl/podhealth
 	cp $< $@
@@ -80,9 +102,9 @@ e2e: build/podhealth build/asan/podhealth build/.deps-test
 		$(PYTHON) -m pytest -q tests/e2e
 
 format-check: build/.deps-test
-	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
-test: format-check unit e2e
+test: format-check unit e2e fuzz
 
 demo: build/podhealth
 	$(PYTHON) demo/demo.py build/podhealth

@@ -31,6 +31,8 @@ static int
 on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_resp *r = p->data;
+	if (!r->status || !r->body_cap)
+		return 0; /* an interim response's body, or one nobody asked for */
 	size_t room = r->body_cap - r->body_len;
 	memcpy(r->body + r->body_len, at, len < room ? len : room);
 	r->body_len += len < room ? len : room;

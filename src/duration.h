@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses "3" (seconds), "2.5", "500ms", "3s", "1m" or "1h" into milliseconds in
- * [1, max_ms]. Returns 0, or -1 with a reason in err. */
+/* Parses "3" (seconds), "2.5", "500ms", "3s", "1m", "1h" or segments such as "1m30s"
+ * into milliseconds in [1, max_ms]. Returns 0, or -1 with a reason in err. */
 int duration_parse(const char *s, int64_t max_ms, int64_t *ms, char *err, size_t errlen);
 
 /* Writes ms as "3s", "2.5s", "500ms", "1m30s" or "1h" into out. */

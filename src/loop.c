@@ -223,27 +223,34 @@ run_timers(struct loop *loop)
 }
 
 int
-loop_run(struct loop *loop)
+loop_run_once(struct loop *loop, int max_wait_ms)
 {
 	struct epoll_event events[MAX_EVENTS];
+	int wait = next_timeout(loop);
+	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
+		wait = max_wait_ms;
+	int n = epoll_wait(loop->epfd, events, MAX_EVENTS, wait);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	for (int i = 0; i < n; i++) {
+		struct io *io = events[i].data.ptr;
+		if (io->fd >= 0)
+			io->cb(loop, io->fd, events[i].events, io->arg);
+	}
+	run_later(loop);
+	run_timers(loop);
+	run_later(loop);
+	return 0;
+}
+
+int
+loop_run(struct loop *loop)
+{
 	/* A loop_stop() before the first wait counts: work that finished synchronously may
 	 * already have asked to stop. */
-	while (!loop->stopping) {
-		int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout(loop));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	while (!loop->stopping)
+		if (loop_run_once(loop, -1) < 0)
 			return -1;
-		}
-		for (int i = 0; i < n; i++) {
-			struct io *io = events[i].data.ptr;
-			if (io->fd >= 0)
-				io->cb(loop, io->fd, events[i].events, io->arg);
-		}
-		run_later(loop);
-		run_timers(loop);
-		run_later(loop);
-	}
 	loop->stopping = 0;
 	return 0;
 }

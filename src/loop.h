@@ -67,6 +67,10 @@ int loop_signalfd(const int *sigs, size_t n);
  * -1 when epoll_wait fails. */
 int loop_run(struct loop *loop);
 
+/* Waits for one batch of events (at most max_wait_ms; -1: until the next timer or
+ * event) and dispatches it with the timers due. Returns 0, or -1 when epoll_wait fails. */
+int loop_run_once(struct loop *loop, int max_wait_ms);
+
 /* Makes loop_run() return after the current batch. */
 void loop_stop(struct loop *loop);
 

@@ -180,8 +180,10 @@ on_header_field_complete(llhttp_t *p)
 	struct conn *c = parser_conn(p);
 	c->in_accept = c->field_len == 6 && strncasecmp(c->field, "accept", 6) == 0;
 	c->field_len = 0;
-	if (c->in_accept && c->accept_len > 0 && c->accept_len < sizeof c->accept)
-		c->accept[c->accept_len++] = ','; /* repeated Accept lines form one list */
+	/* Repeated Accept lines form one list. accept_len stays below sizeof c->accept,
+	 * leaving room for the NUL (a full buffer once let the next value overflow it). */
+	if (c->in_accept && c->accept_len > 0 && c->accept_len + 1 < sizeof c->accept)
+		c->accept[c->accept_len++] = ',';
 	return 0;
 }
 
@@ -189,7 +191,7 @@ static int
 on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn *c = parser_conn(p);
-	if (c->in_accept) {
+	if (c->in_accept && c->accept_len + 1 < sizeof c->accept) {
 		size_t room = sizeof c->accept - 1 - c->accept_len;
 		memcpy(c->accept + c->accept_len, at, len < room ? len : room);
 		c->accept_len += len < room ? len : room;
@@ -341,10 +343,15 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 	if (c->dead)
 		return;
 	request_state_reset(c);
-	if (!c->keep_alive || s->draining || c->close_after)
+	if (!c->keep_alive || s->draining || c->close_after) {
+		/* Requests pipelined behind the last one are dropped (RFC 9112 section 9.6). */
 		c->state = CONN_CLOSING;
-	else
+		free(c->in);
+		c->in = NULL;
+		c->in_len = 0;
+	} else {
 		c->state = CONN_IDLE;
+	}
 	const char *conn_hdr = c->state == CONN_CLOSING ? "Connection: close\r\n"
 			       : c->http10              ? "Connection: keep-alive\r\n"
 							: "";
@@ -485,8 +492,10 @@ conn_readable(struct conn *c)
 			return;
 		if (n <= 0) {
 			/* The client is gone, or half-closed after its last request: answer
-			 * what is in flight, then close. */
-			if (n == 0 && (c->state == CONN_BUSY || c->in)) {
+			 * what is in flight, then close. After our last response there is
+			 * nothing left to answer. */
+			if (n == 0 && c->state != CONN_CLOSING &&
+			    (c->state == CONN_BUSY || c->in)) {
 				c->peer_closed = 1;
 				c->close_after = 1;
 				conn_update_events(c);
@@ -597,6 +606,39 @@ evict_idle(struct server *s)
 		conn_close(c);
 }
 
+int
+server_adopt(struct server *s, int fd)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c || loop_io_add(s->loop, &c->io, fd, EPOLLIN, conn_io, c) < 0) {
+		free(c);
+		return -1;
+	}
+	c->srv = s;
+	c->events = EPOLLIN;
+	c->state = CONN_IDLE;
+	llhttp_init(&c->parser, HTTP_REQUEST, &request_settings);
+	c->parser.data = c;
+	c->prev = s->tail;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+	s->nconns++;
+	/* A client that connects must start its request as promptly as it must finish it;
+	 * one that never does is closed silently. */
+	loop_timer_set(s->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT), on_request_timeout,
+		       c);
+	return 0;
+}
+
+unsigned
+server_connections(const struct server *s)
+{
+	return s->nconns;
+}
+
 static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg);
 
 static void
@@ -648,28 +690,8 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 			}
 			return;
 		}
-		struct conn *c = calloc(1, sizeof *c);
-		if (!c || loop_io_add(loop, &c->io, fd, EPOLLIN, conn_io, c) < 0) {
-			free(c);
+		if (server_adopt(s, fd) < 0)
 			close(fd);
-			continue;
-		}
-		c->srv = s;
-		c->events = EPOLLIN;
-		c->state = CONN_IDLE;
-		llhttp_init(&c->parser, HTTP_REQUEST, &request_settings);
-		c->parser.data = c;
-		c->prev = s->tail;
-		if (s->tail)
-			s->tail->next = c;
-		else
-			s->head = c;
-		s->tail = c;
-		s->nconns++;
-		/* A client that connects must start its request as promptly as it must
-		 * finish it; one that never does is closed silently. */
-		loop_timer_set(loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
-			       on_request_timeout, c);
 		if (s->nconns > s->max_conns)
 			evict_idle(s);
 	}

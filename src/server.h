@@ -47,6 +47,14 @@ struct server;
 struct server *server_new(struct loop *loop, int listen_fd, unsigned max_conns,
 			  server_handler handler, void *ctx);
 
+/* Serves the connected, non-blocking socket fd as a client (taken over on success).
+ * Returns 0, or -1 when out of memory (fd left open). Used for accepted connections, and
+ * by the fuzzer to feed byte streams through the real connection handling. */
+int server_adopt(struct server *s, int fd);
+
+/* Returns the number of open client connections. */
+unsigned server_connections(const struct server *s);
+
 /* Closes every connection and the listener, and frees s. */
 void server_free(struct server *s);
 

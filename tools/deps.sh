@@ -15,6 +15,10 @@ test)
 	want clang-format
 	want iproute2
 	want util-linux
+	want clang
+	want libclang-rt-14-dev
+	want valgrind
+	want python3-yaml
 	;;
 bench)
 	want nginx-light
