@@ -39,7 +39,7 @@ fuzz_LDFLAGS := -fsanitize=address,undefined,fuzzer
 FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps demo test unit e2e fuzz format-check measure bench install clean
+.PHONY: all deps demo test unit e2e fuzz format-check measure bench release install clean
 all: build/podhealth
 
 build/.deps-build: tools/deps.sh
@@ -124,8 +124,19 @@ measure: build/podhealth
 bench: build/podhealth build/.deps-bench
 	$(PYTHON) bench/bench.py build/podhealth
 
+# Static binaries with SHA-256 sums. x86_64 only: Debian ships no aarch64 musl cross
+# toolchain package (it would take multiarch musl-dev:arm64 on the build machine).
+RELEASE := build/release/podhealth-$(VERSION)-linux-x86_64
+release: build/podhealth
+	@mkdir -p build/release
+	cp build/podhealth $(RELEASE)
+	@file $(RELEASE) 2>/dev/null | grep -q "statically linked" || \
+		{ echo "$(RELEASE) is not static" >&2; exit 1; }
+	cd build/release && sha256sum podhealth-$(VERSION)-linux-* > SHA256SUMS && cat SHA256SUMS
+
 install: build/podhealth
 	install -D -m 0755 build/podhealth $(DESTDIR)$(PREFIX)/bin/podhealth
+	install -D -m 0644 doc/podhealth.1 $(DESTDIR)$(PREFIX)/share/man/man1/podhealth.1
 
 clean:
 	rm -rf build

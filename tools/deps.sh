@@ -8,6 +8,7 @@ want() { has_pkg "$1" || need="$need $1"; }
 
 want musl-tools
 want node-llhttp
+want file
 case "${1:-build}" in
 test)
 	want libcmocka-dev

@@ -1,4 +1,6 @@
 """Command lines: both forms, help, version, and one clear line for every bad argument."""
+import os
+import re
 import socket
 
 import pytest
@@ -106,3 +108,30 @@ def test_original_form_decimal_timeout(podhealth, upstream):
     p = podhealth("0.5", upstream("hang").url(), legacy=True)
     r = get(p.port, "/all")
     assert (r.status, r.body.splitlines()[0].split(": ")[1]) == (503, "timeout after 500ms")
+
+
+MAN = os.path.join(os.path.dirname(__file__), "..", "..", "doc", "podhealth.1")
+
+
+@pytest.mark.parametrize("cmd", ["serve", "wait", "probe"])
+def test_help_is_complete_and_matches_the_man_page(cmd):
+    rc, out, err = run([cmd, "--help"])
+    assert rc == 0 and err == ""
+    assert out.startswith("usage: podhealth %s " % cmd)
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out))
+    variables = set(re.findall(r"PODHEALTH_[A-Z_]+", out))
+    expected = {"serve": {"--port", "--listen", "--timeout", "--check", "--hide-reasons", "--cache",
+                          "--interval", "--max-connections", "--log-format", "--quiet"},
+                "wait": {"--timeout", "--check", "--interval", "--max-interval", "--deadline",
+                         "--deadline-exit-code", "--on-exit", "--on-exit-method", "--istio",
+                         "--log-format", "--quiet"},
+                "probe": {"--timeout", "--check", "--verbose"}}[cmd]
+    assert expected | {"--help", "--version"} <= options
+    with open(MAN) as f:
+        man = f.read().replace("\\-", "-")
+    # mdoc: ".It Fl p , \-port" is "-p, --port" (Fl supplies one dash).
+    documented = set(re.findall(r"Fl (?:[a-zA-Z] , )?-([a-z][a-z-]+)", man))
+    for opt in options:
+        assert opt[2:] in documented, opt
+    for var in variables:
+        assert var in man, var
