@@ -158,3 +158,20 @@ def _up(port):
         return True
     except OSError:
         return False
+
+
+def test_clients_cannot_choose_what_is_contacted(podhealth, upstream):
+    # No SSRF: paths, queries and headers name configured checks at most, never a target.
+    mine, other = upstream(200), upstream(200)
+    p = podhealth("mine=" + mine.url())
+    evil = other.url("/x")
+    probes = ["/all/" + evil, "/all?url=" + evil, "/readyz?exclude=mine&check=" + evil,
+              "/all/%s" % evil.replace(":", "%3A").replace("/", "%2F"), evil, "/metrics?target=" + evil,
+              "/all?format=json&host=127.0.0.1:%d" % other.port]
+    for path in probes:
+        get(p.port, path)
+    c = Client(p.port)
+    c.request("GET", "/all", headers={"Host": "127.0.0.1:%d" % other.port, "X-Forwarded-Host": evil})
+    c.close()
+    assert other.hits == 0
+    assert mine.hits >= 1
