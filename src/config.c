@@ -78,24 +78,31 @@ set_timeout(struct config *c, const char *name, const char *v, char *err, size_t
 	return set_duration(&c->timeout_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
 }
 
+/* As set_duration, but "0" means off (0): no cache, no background rounds, no deadline. */
+static int
+set_duration_or_off(int64_t *out, int64_t max, const char *name, const char *v, char *err,
+		    size_t errlen)
+{
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return set_duration(out, max, name, v, err, errlen);
+}
+
 static int
 set_interval(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "0") == 0 && c->mode != MODE_WAIT) {
-		c->interval_ms = 0; /* serve: no background rounds */
-		return 0;
-	}
-	return set_duration(&c->interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+	/* wait needs a pause between rounds; serve may run none in the background. */
+	if (c->mode == MODE_WAIT)
+		return set_duration(&c->interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+	return set_duration_or_off(&c->interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
 }
 
 static int
 set_cache(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "0") == 0) {
-		c->cache_ms = 0;
-		return 0;
-	}
-	return set_duration(&c->cache_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+	return set_duration_or_off(&c->cache_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
 }
 
 static int
@@ -107,11 +114,7 @@ set_max_interval(struct config *c, const char *name, const char *v, char *err, s
 static int
 set_deadline(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "0") == 0) {
-		c->deadline_ms = 0; /* wait forever */
-		return 0;
-	}
-	return set_duration(&c->deadline_ms, MAX_DEADLINE_MS, name, v, err, errlen);
+	return set_duration_or_off(&c->deadline_ms, MAX_DEADLINE_MS, name, v, err, errlen);
 }
 
 static int

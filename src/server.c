@@ -163,14 +163,21 @@ on_url(llhttp_t *p, const char *at, size_t len)
 	return count_head(c, len);
 }
 
+/* Appends what fits of at (len bytes) to buf (cap bytes, *used so far), dropping the rest. */
+static void
+keep(char *buf, size_t cap, size_t *used, const char *at, size_t len)
+{
+	size_t room = cap - *used;
+	memcpy(buf + *used, at, len < room ? len : room);
+	*used += len < room ? len : room;
+}
+
 static int
 on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn *c = parser_conn(p);
 	/* Keep enough of the name to recognise Accept, however the bytes arrive. */
-	size_t room = sizeof c->field - c->field_len;
-	memcpy(c->field + c->field_len, at, len < room ? len : room);
-	c->field_len += len < room ? len : room;
+	keep(c->field, sizeof c->field, &c->field_len, at, len);
 	return count_head(c, len);
 }
 
@@ -191,11 +198,8 @@ static int
 on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn *c = parser_conn(p);
-	if (c->in_accept && c->accept_len + 1 < sizeof c->accept) {
-		size_t room = sizeof c->accept - 1 - c->accept_len;
-		memcpy(c->accept + c->accept_len, at, len < room ? len : room);
-		c->accept_len += len < room ? len : room;
-	}
+	if (c->in_accept && c->accept_len + 1 < sizeof c->accept)
+		keep(c->accept, sizeof c->accept - 1, &c->accept_len, at, len); /* room for NUL */
 	return count_head(c, len);
 }
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from conftest import Podhealth, get, run
+from conftest import Podhealth, get, port_is_free, run
 
 yaml = pytest.importorskip("yaml")
 DEPLOY = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
@@ -34,21 +34,11 @@ def env_of(c):
     return {e["name"]: e["value"] for e in c.get("env", [])}
 
 
-def port_free(port):
-    with socket.socket(socket.AF_INET6) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("::", port))
-            return True
-        except OSError:
-            return False
-
-
 def serve_as_manifest(c):
     """Starts podhealth with the container's exact args and env; returns it."""
     args = c["args"]
     port = c["ports"][0]["containerPort"]
-    if not port_free(port):
+    if not port_is_free(port):
         pytest.skip("port %d is in use here" % port)
     return Podhealth(args, env=env_of(c), ready_port=port)
 
@@ -111,7 +101,7 @@ def test_dockerfile():
     assert cmd[:2] == ["/podhealth", "probe"]
     # The health check runs as written against a podhealth on its port.
     port = int(cmd[-1].split(":")[2].split("/")[0])
-    if not port_free(port):
+    if not port_is_free(port):
         pytest.skip("port %d is in use here" % port)
     p = Podhealth(["serve", "--port", str(port), "http://127.0.0.1:1/"], ready_port=port)
     try:

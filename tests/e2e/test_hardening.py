@@ -10,13 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, STATIC, VALGRIND, WRAP, Client, get, listing, wait_until
-
-
-def cpu_ticks(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+from conftest import BIN, STATIC, VALGRIND, WRAP, Client, cpu_ticks, get, listing, rss_kib, wait_until
 
 
 @pytest.mark.skipif(VALGRIND, reason="valgrind needs descriptors of its own")
@@ -97,11 +91,6 @@ def byte_per_100ms(c):
         pass
 
 
-def rss(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int([l for l in f if l.startswith("VmRSS")][0].split()[1])
-
-
 def test_abusive_upstreams_are_bounded(podhealth):
     servers = [abusive(h) for h in (endless_body, endless_body, huge_status_line, byte_per_100ms)]
     (_, endless), (_, endless2), (_, huge), (_, slow) = servers
@@ -114,7 +103,7 @@ def test_abusive_upstreams_are_bounded(podhealth):
                              ("slow", "timeout after 500ms"),
                              ("endless-body", 'HTTP 200, body does not contain "needle"'))
     if STATIC and not VALGRIND:
-        assert rss(p.proc.pid) < 1024  # nothing buffered the endless or huge responses
+        assert rss_kib(p.proc.pid) < 1024  # nothing buffered the endless or huge responses
     for s, _ in servers:
         s.close()
 

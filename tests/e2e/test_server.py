@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Client, get
+from conftest import Client, cpu_ticks, get
 
 
 @pytest.fixture
@@ -262,12 +262,6 @@ def test_client_reset_mid_wait_is_harmless(podhealth, upstream):
         c.close()
     time.sleep(0.5)
     assert get(p.port, "/all").status == 200
-
-
-def cpu_ticks(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def test_requests_after_connection_close_are_dropped(podhealth, upstream):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import SLACK, STATIC, Client, get, listing
+from conftest import SLACK, STATIC, Client, get, listing, rss_kib
 
 
 def concurrent(port, path, n):
@@ -100,13 +100,6 @@ def test_first_probe_waits_for_first_round(podhealth, upstream):
     assert get(p.port, "/all").status == 200
     assert time.monotonic() - t0 < 0.3 + SLACK
     assert u.hits == 1  # it joined the background run instead of starting another
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
 
 
 @pytest.mark.skipif(not STATIC, reason="the shipped binary's heap: ASan and valgrind keep freed memory on purpose")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN, SLACK, STATIC, Upstream, refused_url, run, wait_until
+from conftest import BIN, SLACK, STATIC, Upstream, port_is_free, refused_url, run, wait_until
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 PY = sys.executable
@@ -305,18 +305,7 @@ def test_environment_twins_for_wait(upstream, tmp):
 
 # --- --istio against fake Istio endpoints on loopback --------------------------------
 
-def free(port):
-    # SO_REUSEADDR as the servers below use it: TIME_WAIT from an earlier run is no obstacle.
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-@pytest.mark.skipif(not (free(15020) and free(15021)), reason="Istio's ports are in use here")
+@pytest.mark.skipif(not (port_is_free(15020, "127.0.0.1") and port_is_free(15021, "127.0.0.1")), reason="Istio's ports are in use here")
 def test_istio(tmp):
     import http.server
 
