@@ -1,4 +1,5 @@
 #include "buf.h"
+
 #include "fmt.h"
 
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 #include "check.h"
-#include "fmt.h"
 
 #include "duration.h"
+#include "fmt.h"
 #include "log.h"
 #include "target.h"
 

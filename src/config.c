@@ -1,7 +1,7 @@
 #include "config.h"
-#include "fmt.h"
 
 #include "duration.h"
+#include "fmt.h"
 #include "target.h"
 
 #include <ctype.h>

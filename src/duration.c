@@ -1,4 +1,5 @@
 #include "duration.h"
+
 #include "fmt.h"
 
 #include <ctype.h>

@@ -1,7 +1,7 @@
 #include "log.h"
-#include "fmt.h"
 
 #include "buf.h"
+#include "fmt.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

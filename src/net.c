@@ -1,6 +1,6 @@
 #include "net.h"
-#include "fmt.h"
 
+#include "fmt.h"
 #include "loop.h"
 
 #include <arpa/inet.h>

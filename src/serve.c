@@ -1,9 +1,9 @@
 #include "serve.h"
-#include "fmt.h"
 
 #include "check.h"
 #include "config.h"
 #include "duration.h"
+#include "fmt.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"

@@ -1,7 +1,7 @@
 #include "server.h"
-#include "fmt.h"
 
 #include "check.h"
+#include "fmt.h"
 #include "log.h"
 #include "loop.h"
 

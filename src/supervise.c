@@ -1,6 +1,6 @@
 #include "supervise.h"
-#include "fmt.h"
 
+#include "fmt.h"
 #include "log.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
 #include "target.h"
-#include "fmt.h"
 
 #include "buf.h"
 #include "config.h"
 #include "duration.h"
+#include "fmt.h"
 #include "version.h"
 
 #include <arpa/inet.h>

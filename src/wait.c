@@ -1,10 +1,10 @@
 #include "wait.h"
-#include "fmt.h"
 
 #include "buf.h"
 #include "check.h"
 #include "config.h"
 #include "duration.h"
+#include "fmt.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -74,12 +74,6 @@ failing_list(const struct checker *ck, struct buf *b)
 static void call_start(struct call *k);
 
 static void
-calls_done(struct waitrun *r)
-{
-	loop_stop(r->loop);
-}
-
-static void
 on_call_retry(struct loop *loop, struct timer *t, void *arg)
 {
 	(void)loop;
@@ -107,7 +101,7 @@ on_call(struct waiter *w)
 			  NULL);
 	}
 	if (--r->calls_left == 0)
-		calls_done(r);
+		loop_stop(r->loop); /* the last call is done: exit */
 }
 
 static void
