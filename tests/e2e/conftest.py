@@ -319,6 +319,12 @@ class Upstream:
 
     def stop(self):
         self.stopping = True
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+        # listening socket open, answering one more connection after the test ended.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
         with self.lock:
             for c in self.conns:

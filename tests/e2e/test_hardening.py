@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import BIN, STATIC, VALGRIND, WRAP, Client, cpu_ticks, get, listing, rss_kib, wait_until
+from conftest import (BIN, STATIC, VALGRIND, WRAP, Client, cpu_ticks, free_port, get, listing, rss_kib,
+                      wait_until)
 
 
 @pytest.mark.skipif(VALGRIND, reason="valgrind needs descriptors of its own")
@@ -121,22 +122,25 @@ def test_runs_alone_in_an_empty_root(upstream):
     try:
         os.chmod(root, 0o755)
         shutil.copy(BIN, os.path.join(root, "podhealth"))
-        port = 20000 + os.getpid() % 10000
+        port = free_port()  # checked free, outside the ephemeral range
         p = subprocess.Popen(["chroot", "--userspec=65532:65532", root, "/podhealth", "serve",
                               "--port", str(port), "ip=http://127.0.0.1:%d/" % u.port,
                               "name=http://localhost:%d/" % u.port],
                              stderr=subprocess.PIPE, text=True)
         try:
-            assert wait_until(lambda: subprocess.run(["true"]) and _up(port), timeout=10)
+            # Up, and ours: a process that failed to start must not pass for one that did.
+            assert wait_until(lambda: p.poll() is not None or _up(port), timeout=10)
+            assert p.poll() is None, p.stderr.read()
             r = get(port, "/all?verbose")
-            assert (r.status, r.body) == (200, listing("ip", "name", ok=True))
+            assert p.poll() is None
+            assert (r.status, r.body) == (200, listing("ip", "name", ok=True)), (u.port, u.requests)
             rc = subprocess.run(["chroot", "--userspec=65532:65532", root, "/podhealth", "probe",
                                  "http://127.0.0.1:%d/self" % port, "http://localhost:%d/self" % port],
                                 capture_output=True).returncode
             assert rc == 0
         finally:
             p.terminate()
-            assert p.wait(timeout=5) == 0
+            assert p.wait(timeout=5) == 0, p.stderr.read()
     finally:
         shutil.rmtree(root)
 
