@@ -100,16 +100,19 @@ checker_count(const struct checker *ck)
 	return ck->n;
 }
 
-const struct target *
-checker_target(const struct checker *ck, size_t i)
-{
-	return ck->checks[i].target;
-}
-
 const struct check *
 checker_check(const struct checker *ck, size_t i)
 {
 	return &ck->checks[i];
+}
+
+int
+checker_ok(const struct checker *ck, const struct waiter *w)
+{
+	for (size_t i = 0; i < ck->n; i++)
+		if (waiter_wants(w, i) && ck->checks[i].last.result != CHECK_OK)
+			return 0;
+	return 1;
 }
 
 long

@@ -93,8 +93,10 @@ int waiter_wants(const struct waiter *w, size_t i);
 
 /* Accessors. The pointers are borrowed from ck. */
 size_t checker_count(const struct checker *ck);
-const struct target *checker_target(const struct checker *ck, size_t i);
 const struct check *checker_check(const struct checker *ck, size_t i);
+
+/* Returns 1 when every check w wants passed its last run. */
+int checker_ok(const struct checker *ck, const struct waiter *w);
 
 /* Returns the index of the check named name (len bytes), or -1. */
 long checker_find(const struct checker *ck, const char *name, size_t len);

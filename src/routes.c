@@ -119,15 +119,6 @@ reason_of(const struct routes *r, const struct check *ck)
 	return r->hide_reasons ? "reason withheld" : ck->last.reason;
 }
 
-static int
-wanted_ok(const struct checker *ck, const struct waiter *w)
-{
-	for (size_t i = 0; i < checker_count(ck); i++)
-		if (waiter_wants(w, i) && checker_check(ck, i)->last.result != CHECK_OK)
-			return 0;
-	return 1;
-}
-
 /* The API server's verbose listing (k8s.io/apiserver/pkg/server/healthz). */
 static void
 format_text(const struct routes *r, const struct waiter *w, const char *note, int ok, struct buf *b)
@@ -203,7 +194,7 @@ respond_checks(const struct routes *r, struct conn *c)
 {
 	struct request_state *st = server_conn_state(c);
 	const struct waiter *w = &st->waiter;
-	int ok = wanted_ok(r->ck, w);
+	int ok = checker_ok(r->ck, w);
 	struct buf b = {0};
 	if (st->flags & F_JSON)
 		format_json(r, w, st->note, ok, &b);

@@ -713,12 +713,6 @@ server_conn_state(struct conn *c)
 	return &c->req;
 }
 
-int
-server_conn_is_head(const struct conn *c)
-{
-	return c->head_only;
-}
-
 struct server *
 server_new(struct loop *loop, int listen_fd, unsigned max_conns, server_handler handler, void *ctx)
 {

@@ -74,7 +74,4 @@ struct request_state *server_conn_state(struct conn *c);
 /* Returns the connection whose request state embeds w. */
 struct conn *server_waiter_conn(struct waiter *w);
 
-/* Returns 1 when c's current request is HEAD. */
-int server_conn_is_head(const struct conn *c);
-
 #endif

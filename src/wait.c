@@ -189,10 +189,7 @@ on_round(struct waiter *w)
 	r->attempt++;
 	fmt_format(attempt, sizeof attempt, "%u", r->attempt);
 	fmt_elapsed(r, elapsed, sizeof elapsed);
-	int ok = 1;
-	for (size_t i = 0; i < checker_count(ck); i++)
-		ok &= checker_check(ck, i)->last.result == CHECK_OK;
-	if (ok) {
+	if (checker_ok(ck, w)) {
 		loop_timer_cancel(r->loop, &r->deadline_timer);
 		log_event(LOG_INFO, "ready", "attempts", attempt, "elapsed", elapsed, NULL);
 		run_command(r);
@@ -351,20 +348,16 @@ probe_run(const struct config *cfg)
 	r.w.one = -1;
 	r.w.arg = r.loop;
 	checker_wait(r.ck, &r.w, on_probe);
-	if (r.w.ck)
-		loop_run(r.loop);
+	loop_run(r.loop); /* returns at once if the round ended inside checker_wait */
 	/* The verbose listing of /all, one line per check. */
-	int status = 0;
+	int status = checker_ok(r.ck, &r.w) ? 0 : 1;
 	struct buf b = {0};
 	for (size_t i = 0; i < checker_count(r.ck); i++) {
 		const struct check *c = checker_check(r.ck, i);
-		if (c->last.result == CHECK_OK) {
-			if (cfg->verbose)
-				buf_printf(&b, "[+]%s ok\n", c->target->name);
-			continue;
-		}
-		status = 1;
-		buf_printf(&b, "[-]%s failed: %s\n", c->target->name, c->last.reason);
+		if (c->last.result != CHECK_OK)
+			buf_printf(&b, "[-]%s failed: %s\n", c->target->name, c->last.reason);
+		else if (cfg->verbose)
+			buf_printf(&b, "[+]%s ok\n", c->target->name);
 	}
 	if (b.len)
 		fmt_write(2, b.data, b.len);
