@@ -8,6 +8,7 @@ PYTHON     ?= /usr/bin/python3
 PREFIX     ?= /usr/local
 
 MODULES := $(filter-out main,$(basename $(notdir $(wildcard src/*.c))))
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 LLHTTP  := api http llhttp
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
@@ -19,12 +20,22 @@ HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # Three builds of one library: the shipped musl binary, a glibc one for the cmocka tests,
 # and a glibc one under AddressSanitizer and UndefinedBehaviorSanitizer.
 musl_CC      := musl-gcc
-musl_CFLAGS  := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-		-fno-unwind-tables $(HARDEN)
+musl_CFLAGS  := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
+		-fno-asynchronous-unwind-tables -fno-unwind-tables $(HARDEN)
 # Static and non-PIE: position-independent code and RELRO buy nothing here (no dynamic
 # linker applies RELRO to a static musl binary; its data pages stay writable either way),
 # but their alignment padding cost 4 KiB steps.
-musl_LDFLAGS := -static -no-pie -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro
+musl_LDFLAGS := -static -no-pie -s -Oz -flto -fno-jump-tables -Wl,--gc-sections \
+		-Wl,-z,noseparate-code -Wl,-z,norelro
+musl_AR      := gcc-ar
+# TLS (BearSSL) and HPACK (nghttp2): Debian ships both built for glibc only, so the musl
+# binary compiles them from Debian's source packages (tools/deps.sh build unpacks them);
+# the glibc builds used by the tests link Debian's libraries.
+DEPS_SRC     := build/deps/src
+musl_DEPS_INC := -I$(DEPS_SRC)/bearssl/inc -I$(DEPS_SRC)/nghttp2/lib/includes \
+		-Ibuild/musl/deps/include
+musl_DEPS_LIB := build/musl/deps/libbearssl.a build/musl/deps/libnghttp2.a
+DEPS_LIB     := -lbearssl -lnghttp2
 gcc_CC       := gcc
 gcc_CFLAGS   := -O2 -g $(HARDEN)
 gcc_LDFLAGS  :=
@@ -54,21 +65,47 @@ build/gen/version.h: VERSION
 	@mkdir -p $(@D)
 	printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)" > $@
 
+# BearSSL and nghttp2 for musl, compiled as the binary is (size-optimised, link-time
+# optimised, unused code collected by --gc-sections), several files per compiler run.
+# Without the stack protector that podhealth's own code has: BearSSL allocates nothing and
+# bounds every buffer by design, and the protector cost 4 KB there.
+DEPS_CFLAGS := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
+	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
+build/musl/deps/libbearssl.a: | build/.deps-build
+	@rm -rf build/musl/deps/bearssl && mkdir -p build/musl/deps/bearssl
+	find $(CURDIR)/$(DEPS_SRC)/bearssl/src -name '*.c' | xargs -P $(NPROC) -n 24 sh -c \
+		'cd build/musl/deps/bearssl && exec musl-gcc $(DEPS_CFLAGS) \
+		 -I$(CURDIR)/$(DEPS_SRC)/bearssl/src -I$(CURDIR)/$(DEPS_SRC)/bearssl/inc -c "$$@"' sh
+	rm -f $@ && gcc-ar rcs $@ build/musl/deps/bearssl/*.o
+build/musl/deps/include/nghttp2/nghttp2ver.h: | build/.deps-build
+	@mkdir -p $(@D)
+	v=$$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' $(DEPS_SRC)/nghttp2/configure.ac); \
+	sed -e "s/@PACKAGE_VERSION@/$$v/" -e 's/@PACKAGE_VERSION_NUM@/0/' \
+		$(DEPS_SRC)/nghttp2/lib/includes/nghttp2/nghttp2ver.h.in > $@
+build/musl/deps/libnghttp2.a: build/musl/deps/include/nghttp2/nghttp2ver.h
+	@rm -rf build/musl/deps/nghttp2 && mkdir -p build/musl/deps/nghttp2
+	ls $(CURDIR)/$(DEPS_SRC)/nghttp2/lib/*.c | xargs -P $(NPROC) -n 8 sh -c \
+		'cd build/musl/deps/nghttp2 && exec musl-gcc $(DEPS_CFLAGS) -DNDEBUG -DBUILDING_NGHTTP2 \
+		 -DNGHTTP2_STATICLIB -DHAVE_TIME_H -DHAVE_ARPA_INET_H -DHAVE_NETINET_IN_H \
+		 -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib/includes \
+		 -I$(CURDIR)/build/musl/deps/include -c "$$@"' sh
+	rm -f $@ && gcc-ar rcs $@ build/musl/deps/nghttp2/*.o
+
 define build_flavor
-build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build
+build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build $$(or $$($(1)_DEPS_LIB),build/.deps-test)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $(CPPFLAGS) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
+	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/llhttp/%.o: | build/.deps-build
 	@mkdir -p $$(@D)
 	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) -w -c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
 build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a
-	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$^ -lpthread
+	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(or $$($(1)_DEPS_LIB),$(DEPS_LIB)) -lpthread
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
-		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka -lpthread
+		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka $(DEPS_LIB) -lpthread
 -include $$(wildcard build/$(1)/*.d)
 endef
 $(foreach f,musl gcc asan fuzz,$(eval $(call build_flavor,$(f))))
@@ -76,7 +113,8 @@ $(foreach f,musl gcc asan fuzz,$(eval $(call build_flavor,$(f))))
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test
-	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< build/fuzz/libpodhealth.a $(fuzz_LDFLAGS) -lpthread
+	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< build/fuzz/libpodhealth.a $(fuzz_LDFLAGS) \
+		$(DEPS_LIB) -lpthread
 
 fuzz: $(FUZZERS:%=build/fuzz/%)
 	@for f in $(FUZZERS); do \

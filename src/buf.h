@@ -28,6 +28,9 @@ void buf_json_string(struct buf *b, const char *s, size_t n);
 /* Appends s as a Prometheus label value (text format 0.0.4): \, " and newline escaped. */
 void buf_prom_label(struct buf *b, const char *s);
 
+/* Appends n bytes as base64 (RFC 4648, padded). */
+void buf_base64(struct buf *b, const void *data, size_t n);
+
 /* Appends a CLOCK_REALTIME time in milliseconds as RFC 3339 UTC with milliseconds. */
 void buf_rfc3339(struct buf *b, int64_t wall_ms);
 #endif

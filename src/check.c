@@ -1,15 +1,20 @@
-#include "check.h"
+/* The check engine: coalescing, the deadline, name resolution, connecting with address
+ * fallback, the connection's I/O (through TLS when asked), and the one cleanup path. It
+ * knows check kinds only through struct check_kind. */
+#include "check_impl.h"
 
 #include "duration.h"
 #include "fmt.h"
 #include "log.h"
 #include "target.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,13 +31,28 @@ struct checker {
 	struct check checks[];
 };
 
+static const struct check_kind *
+kind_of(const struct target *t)
+{
+	switch (t->kind) {
+	case TARGET_HTTP:
+		return &check_kind_http;
+	case TARGET_GRPC:
+		return &check_kind_grpc;
+	default:
+		return &check_kind_tcp;
+	}
+}
+
 struct checker *
 checker_new(struct loop *loop, struct resolver *res, const struct target *targets, size_t ntargets,
-	    int64_t timeout_ms)
+	    int64_t timeout_ms, char *err, size_t errlen)
 {
 	struct checker *ck = calloc(1, sizeof *ck + ntargets * sizeof ck->checks[0]);
-	if (!ck)
+	if (!ck) {
+		fmt_error(err, errlen, "out of memory");
 		return NULL;
+	}
 	ck->loop = loop;
 	ck->res = res;
 	ck->timeout_ms = timeout_ms;
@@ -42,10 +62,21 @@ checker_new(struct loop *loop, struct resolver *res, const struct target *target
 		struct check *c = &ck->checks[i];
 		c->ck = ck;
 		c->target = &targets[i];
+		c->kind = kind_of(&targets[i]);
 		c->index = i;
 		c->io.fd = -1;
-		c->healthy = -1;
-		if (targets[i].body && http_resp_want_body(&c->resp, TARGET_BODY_MAX) < 0) {
+		c->healthy = c->warned = -1;
+	}
+	for (size_t i = 0; i < ntargets; i++) {
+		struct check *c = &ck->checks[i];
+		char why[256];
+		int rc = 0;
+		if (targets[i].tls && !(c->tls_cfg = tls_config_new(&targets[i], why, sizeof why)))
+			rc = -1;
+		if (rc == 0 && c->kind->prepare && c->kind->prepare(c, why, sizeof why) < 0)
+			rc = -1;
+		if (rc < 0) {
+			fmt_error(err, errlen, "check '%s': %s", targets[i].name, why);
 			checker_free(ck);
 			return NULL;
 		}
@@ -57,14 +88,13 @@ static void
 check_release(struct check *c)
 {
 	struct loop *loop = c->ck->loop;
-	if (c->io.fd >= 0) {
-		int fd = c->io.fd;
-		loop_io_del(loop, &c->io);
-		close(fd);
-	}
+	loop_io_close(loop, &c->io);
 	loop_timer_cancel(loop, &c->timer);
 	resolver_cancel(c->dns);
 	c->dns = NULL;
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	c->connected = 0;
 }
 
 void
@@ -74,8 +104,15 @@ checker_free(struct checker *ck)
 		return;
 	loop_timer_cancel(ck->loop, &ck->tick);
 	for (size_t i = 0; i < ck->n; i++) {
-		check_release(&ck->checks[i]);
-		http_resp_free(&ck->checks[i].resp);
+		struct check *c = &ck->checks[i];
+		if (c->running) {
+			check_release(c);
+			if (c->kind->end)
+				c->kind->end(c);
+		}
+		if (c->kind->release)
+			c->kind->release(c);
+		tls_config_free(c->tls_cfg);
 	}
 	while (ck->waiters.next != &ck->waiters)
 		waiter_cancel(ck->waiters.next);
@@ -100,10 +137,22 @@ checker_count(const struct checker *ck)
 	return ck->n;
 }
 
-const struct check *
-checker_check(const struct checker *ck, size_t i)
+const struct target *
+checker_target(const struct checker *ck, size_t i)
 {
-	return &ck->checks[i];
+	return ck->checks[i].target;
+}
+
+const struct check_status *
+checker_status(const struct checker *ck, size_t i)
+{
+	return &ck->checks[i].last;
+}
+
+uint64_t
+checker_total(const struct checker *ck, size_t i, enum check_result result)
+{
+	return ck->checks[i].totals[result];
 }
 
 int
@@ -129,8 +178,8 @@ checker_find(const struct checker *ck, const char *name, size_t len)
 int
 waiter_wants(const struct waiter *w, size_t i)
 {
-	if (w->one >= 0)
-		return (size_t)w->one == i;
+	if (w->only >= 0)
+		return (size_t)w->only == i;
 	for (size_t j = 0; j < w->nexclude; j++)
 		if (w->exclude[j] == i)
 			return 0;
@@ -157,18 +206,27 @@ waiter_cancel(struct waiter *w)
 	w->ck = NULL;
 }
 
+/* One log line per change: healthy, unhealthy, or healthy with a (new) warning. */
 static void
 log_change(struct check *c)
 {
 	signed char now = c->last.result == CHECK_OK;
-	if (c->healthy == now || c->ck->quiet)
+	signed char warned = now && c->last.warning[0];
+	if ((c->healthy == now && c->warned == warned) || c->ck->quiet)
 		return;
+	int was_healthy = c->healthy == 1;
 	c->healthy = now;
-	if (now)
-		log_event(LOG_INFO, "check healthy", "check", c->target->name, NULL);
+	c->warned = warned;
+	const char *name = c->target->name;
+	if (!now)
+		log_event(LOG_WARN, "check unhealthy", "check", name, "reason", c->last.reason,
+			  NULL);
+	else if (warned)
+		log_event(LOG_WARN, "check healthy with a warning", "check", name, "warning",
+			  c->last.warning, NULL);
 	else
-		log_event(LOG_WARN, "check unhealthy", "check", c->target->name, "reason",
-			  c->last.reason, NULL);
+		log_event(LOG_INFO, was_healthy ? "check warning cleared" : "check healthy",
+			  "check", name, NULL);
 }
 
 static void
@@ -198,44 +256,180 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 		return;
 	check_release(c);
 	c->running = 0;
+	c->conn++;
+	if (c->kind->end)
+		c->kind->end(c);
+	c->kstate = NULL;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	c->last = c->now;
 	c->last.result = result;
-	c->last.http_status = c->resp.status;
-	c->last.delivered = c->target->kind == TARGET_HTTP && c->sent == c->target->request_len;
 	c->last.finished = loop_now();
 	c->last.latency_ms = c->last.finished - c->started;
 	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (result != CHECK_OK)
+		c->last.warning[0] = '\0';
 	va_list ap;
 	va_start(ap, fmt);
 	fmt_vformat(c->last.reason, sizeof c->last.reason, fmt, ap);
 	va_end(ap);
-	if (result == CHECK_OK)
-		c->ok_total++;
-	else
-		c->fail_total++;
+	c->totals[result]++;
 	log_change(c);
 	notify(c->ck, c);
 }
 
+void
+check_warn(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vformat(c->now.warning, sizeof c->now.warning, fmt, ap);
+	va_end(ap);
+}
+
+int64_t
+check_timeout(const struct check *c)
+{
+	return c->target->timeout_ms ? c->target->timeout_ms : c->ck->timeout_ms;
+}
+
+/* --- the connection --- */
+
 static void check_connect_next(struct check *c, int last_err);
 
-static void
-on_connected(struct loop *loop, int fd, uint32_t events, void *arg)
+/* Whether c is still on connection conn of a run (a callback may have ended it). */
+static int
+still(const struct check *c, unsigned conn)
 {
-	(void)events;
-	struct check *c = arg;
-	int err = net_socket_error(fd);
-	if (err) {
-		loop_io_del(loop, &c->io);
-		close(fd);
-		check_connect_next(c, err);
+	return c->running && c->conn == conn;
+}
+
+static void
+update_events(struct check *c)
+{
+	uint32_t ev = c->want;
+	if (c->tls)
+		ev = tls_conn_events(c->tls, c->want);
+	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
+		check_finish(c, CHECK_FAIL, "%s", net_strerror(errno));
+}
+
+void
+check_want(struct check *c, uint32_t events)
+{
+	c->want = events;
+	if (c->connected)
+		update_events(c);
+}
+
+const char *
+check_strerror(struct check *c, int err)
+{
+	if (c->tls && err == EPROTO)
+		return tls_conn_error(c->tls);
+	return net_strerror(err);
+}
+
+ssize_t
+check_recv(struct check *c, void *buf, size_t len)
+{
+	if (c->tls)
+		return tls_conn_read(c->tls, buf, len);
+	for (;;) {
+		ssize_t n = recv(c->io.fd, buf, len, 0);
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+ssize_t
+check_send(struct check *c, const void *buf, size_t len)
+{
+	if (c->tls)
+		return tls_conn_write(c->tls, buf, len);
+	for (;;) {
+		ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* The connection (TCP, then TLS when asked) is up: over to the kind. */
+static void
+connection_ready(struct check *c)
+{
+	c->connected = 1;
+	c->want = 0;
+	c->kind->connected(c);
+}
+
+/* TLS: move records between the socket and the TLS engine, then hand the kind what it
+ * can use. */
+static void
+tls_pump(struct check *c)
+{
+	unsigned conn = c->conn;
+	int was_up = tls_conn_ready(c->tls);
+	if (tls_conn_io(c->tls, c->io.fd) < 0 && !tls_conn_ready(c->tls)) {
+		check_finish(c, CHECK_FAIL, "%s", tls_conn_error(c->tls));
 		return;
 	}
-	if (c->target->kind == TARGET_TCP)
-		check_tcp_connected(c);
-	else
-		check_http_connected(c);
+	if (!was_up) {
+		if (!tls_conn_ready(c->tls)) {
+			update_events(c);
+			return;
+		}
+		connection_ready(c);
+		if (!still(c, conn))
+			return;
+	}
+	if ((c->want & EPOLLIN) && tls_conn_readable(c->tls))
+		c->kind->readable(c);
+	if (still(c, conn) && (c->want & EPOLLOUT) && tls_conn_writable(c->tls))
+		c->kind->writable(c);
+	if (still(c, conn))
+		update_events(c);
+}
+
+static void
+on_io(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	struct check *c = arg;
+	unsigned conn = c->conn;
+	if (!c->connected && !c->tls) {
+		int err = net_socket_error(fd);
+		if (err) {
+			loop_io_close(check_loop(c), &c->io);
+			check_connect_next(c, err);
+			return;
+		}
+		if (!c->use_tls) {
+			connection_ready(c);
+			return;
+		}
+		c->tls = tls_conn_new(c->tls_cfg, c->tls_name, c->target->kind == TARGET_GRPC);
+		if (!c->tls) {
+			check_finish(c, CHECK_FAIL, "out of memory");
+			return;
+		}
+	}
+	if (c->tls) {
+		tls_pump(c);
+		return;
+	}
+	/* An error or hang-up goes to whichever side the kind waits on; its read or write
+	 * then says what happened. */
+	int in = (events & EPOLLIN) || ((events & (EPOLLERR | EPOLLHUP)) && (c->want & EPOLLIN));
+	int out = (events & EPOLLOUT) || ((events & (EPOLLERR | EPOLLHUP)) && c->want == EPOLLOUT);
+	if (in && (c->want & EPOLLIN))
+		c->kind->readable(c);
+	if (out && still(c, conn) && (c->want & EPOLLOUT))
+		c->kind->writable(c);
 }
 
 /* Tries the addresses in order, as Go's dialer does for kubelet, until one accepts. */
@@ -243,25 +437,43 @@ static void
 check_connect_next(struct check *c, int last_err)
 {
 	struct loop *loop = check_loop(c);
-	while (c->next_addr < c->addrs.n) {
+	const char *path = c->target->socket_path;
+	while (path ? c->next_addr == 0 : c->next_addr < c->addrs.n) {
 		int fd;
-		int rc = net_connect(&c->addrs.a[c->next_addr++], &fd);
+		int rc = path ? net_connect_unix(path, &fd)
+			      : net_connect(&c->addrs.a[c->next_addr], c->port, &fd);
+		c->next_addr++;
 		if (rc < 0) {
 			last_err = errno;
 			if (last_err == EMFILE || last_err == ENFILE || last_err == ENOMEM)
 				break; /* the next address would fail the same way */
 			continue;
 		}
-		if (loop_io_add(loop, &c->io, fd, EPOLLOUT, on_connected, c) < 0) {
+		if (loop_io_add(loop, &c->io, fd, EPOLLOUT, on_io, c) < 0) {
 			last_err = errno;
 			close(fd);
 			break;
 		}
 		if (rc == 0)
-			on_connected(loop, fd, EPOLLOUT, c);
+			on_io(loop, fd, EPOLLOUT, c);
 		return;
 	}
 	check_finish(c, CHECK_FAIL, "%s", net_strerror(last_err));
+}
+
+void
+check_reconnect(struct check *c, uint16_t port, int use_tls, const char *tls_name)
+{
+	loop_io_close(check_loop(c), &c->io);
+	tls_conn_free(c->tls);
+	c->tls = NULL;
+	c->connected = 0;
+	c->conn++;
+	c->port = port;
+	c->use_tls = use_tls;
+	c->tls_name = tls_name;
+	c->next_addr = 0;
+	check_connect_next(c, ECONNREFUSED);
 }
 
 static void
@@ -276,12 +488,6 @@ on_resolved(void *arg, const char *err, const struct net_addrs *addrs)
 	c->addrs = *addrs;
 	c->next_addr = 0;
 	check_connect_next(c, ECONNREFUSED);
-}
-
-static int64_t
-check_timeout(const struct check *c)
-{
-	return c->target->timeout_ms ? c->target->timeout_ms : c->ck->timeout_ms;
 }
 
 static void
@@ -302,24 +508,26 @@ check_start(struct check *c)
 	struct checker *ck = c->ck;
 	const struct target *t = c->target;
 	c->running = 1;
+	c->conn++;
 	c->seq = ++ck->seq;
 	c->started = loop_now();
 	c->next_addr = 0;
-	c->sent = 0;
-	c->resp.status = 0;
-	if (loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c) < 0) {
+	c->port = t->port;
+	c->use_tls = t->tls;
+	c->tls_name = t->tls_name;
+	memset(&c->now, 0, sizeof c->now);
+	loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c);
+	if (c->kind->start && c->kind->start(c) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
-	if (net_addrs_static(t->host, t->port, &c->addrs)) {
+	if (t->socket_path || net_addrs_static(t->host, &c->addrs)) {
 		check_connect_next(c, ECONNREFUSED);
 		return;
 	}
-	c->dns = resolver_lookup(ck->res, t->host, t->port, on_resolved, c);
+	c->dns = resolver_lookup(ck->res, t->host, on_resolved, c);
 	if (!c->dns)
-		check_finish(c, CHECK_FAIL, "%s",
-			     errno == EAGAIN ? "too many DNS lookups in flight"
-					     : net_strerror(errno));
+		check_finish(c, CHECK_FAIL, "cannot start a DNS lookup (%s)", net_strerror(errno));
 }
 
 /* Returns 1 when c's last result may answer a request now instead of a new run. */
@@ -345,19 +553,16 @@ on_tick(struct loop *loop, struct timer *t, void *arg)
 			check_start(&ck->checks[i]);
 }
 
-int
+void
 checker_set_freshness(struct checker *ck, int64_t cache_ms, int64_t interval_ms)
 {
 	ck->cache_ms = cache_ms;
 	ck->interval_ms = interval_ms;
-	if (!interval_ms)
-		return 0;
-	if (loop_timer_set(ck->loop, &ck->tick, loop_now(), on_tick, ck) < 0)
-		return -1;
-	return 0;
+	if (interval_ms)
+		loop_timer_set(ck->loop, &ck->tick, loop_now(), on_tick, ck);
 }
 
-int
+void
 checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *))
 {
 	w->done = done;
@@ -380,5 +585,4 @@ checker_wait(struct checker *ck, struct waiter *w, void (*done)(struct waiter *)
 			done(w);
 		}
 	}
-	return 0;
 }

@@ -12,18 +12,7 @@
 static int
 parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
-	unsigned long v = 0;
-	if (!*s || strlen(s) > 10)
-		return -1;
-	for (const char *p = s; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return fmt_parse_uint(s, strlen(s), min, max, out);
 }
 
 int
@@ -169,16 +158,20 @@ set_method(struct config *c, const char *name, const char *v, char *err, size_t 
 	return 0;
 }
 
+/* Go's strconv.ParseBool (1 t T TRUE true True, 0 f F FALSE false False), yes/no, and
+ * empty for false. */
 static int
 parse_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 {
-	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
-		*out = 1;
-	else if (!*v || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
-		*out = 0;
-	else
-		return fmt_error(err, errlen, "invalid %s '%s': want true or false", name, v);
-	return 0;
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True", "yes"};
+	static const char *const no[] = {"", "0", "f", "F", "FALSE", "false", "False", "no"};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (strcmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		if (strcmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	return fmt_error(err, errlen, "invalid %s '%.32s': want true or false", name, v);
 }
 
 #define BOOL_SETTER(fn, field)                                                                     \
@@ -221,17 +214,24 @@ add_item(struct config *c, enum item_kind kind, const char *from, const char *v,
 	char why[256];
 	int exit = kind == ITEM_ON_EXIT;
 	struct target *t = new_target(exit ? &c->on_exit : &c->targets,
-				      exit ? c->non_exit : c->ntargets, err, errlen);
+				      exit ? c->n_on_exit : c->ntargets, err, errlen);
 	if (!t)
 		return -1;
 	int rc = kind == ITEM_SPEC ? target_parse_spec(v, t, why, sizeof why)
 				   : target_parse(v, t, why, sizeof why);
 	if (rc == 0 && exit && (rc = target_set_call(t, "POST", why, sizeof why)) < 0)
 		target_free(t);
+	/* A spec is not repeated: it may hold a header's secret value; the reason names the
+	 * key. A URL is, cut short. */
+	if (kind == ITEM_SPEC)
+		c->nspecs++;
+	if (rc < 0 && kind == ITEM_SPEC)
+		return fmt_error(err, errlen, "invalid %s #%zu: %s", from, c->nspecs, why);
 	if (rc < 0)
-		return fmt_error(err, errlen, "invalid %s '%s': %s", from, v, why);
+		return fmt_error(err, errlen, "invalid %s '%.200s%s': %s", from, v,
+				 strlen(v) > 200 ? "..." : "", why);
 	if (exit)
-		c->non_exit++;
+		c->n_on_exit++;
 	else
 		c->ntargets++;
 	return 0;
@@ -295,6 +295,15 @@ static const struct option {
 
 #define NOPTIONS (sizeof options / sizeof options[0])
 
+static size_t
+option_index(const char *flag)
+{
+	size_t i = 0;
+	while (strcmp(options[i].flag, flag) != 0)
+		i++;
+	return i;
+}
+
 /* Returns the value of option o in arg: "--flag=value", "--flag value"; "1" for a bare
  * boolean flag. NULL when arg is not o. */
 static const char *
@@ -319,11 +328,13 @@ option_value(const struct option *o, const char *arg, int argc, char **argv, int
 }
 
 static int
-apply_env(struct config *c, char **envp, char *err, size_t errlen)
+apply_env(struct config *c, char **envp, const unsigned char *given, char *err, size_t errlen)
 {
+	/* Flags win: a variable whose flag was given is not even read, so a bad value in
+	 * the environment cannot stop a command line that overrides it. */
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v;
-		if (!(options[i].modes & 1u << c->mode) || !options[i].env ||
+		if (given[i] || !(options[i].modes & 1u << c->mode) || !options[i].env ||
 		    !(v = env_get(envp, options[i].env)))
 			continue;
 		if (options[i].set(c, options[i].env, v, err, errlen) < 0)
@@ -346,23 +357,54 @@ env_items(struct config *c, char **envp, char *err, size_t errlen)
 		    add_env_items(c, ITEM_SPEC, "PODHEALTH_CHECK", v, err, errlen) < 0)
 			return -1;
 	}
-	if (c->mode == MODE_WAIT && c->non_exit == 0 && (v = env_get(envp, "PODHEALTH_ON_EXIT")) &&
+	if (c->mode == MODE_WAIT && c->n_on_exit == 0 && (v = env_get(envp, "PODHEALTH_ON_EXIT")) &&
 	    add_env_items(c, ITEM_ON_EXIT, "PODHEALTH_ON_EXIT", v, err, errlen) < 0)
 		return -1;
 	return 0;
 }
 
+struct names {
+	const struct config *c;
+	size_t upto; /* names of targets before this one are taken */
+};
+
 static int
-check_names_unique(const struct config *c, char *err, size_t errlen)
+name_free(const char *name, void *arg)
+{
+	const struct names *n = arg;
+	for (size_t i = 0; i < n->c->ntargets; i++)
+		if ((i < n->upto || !n->c->targets[i].derived_name) &&
+		    strcmp(n->c->targets[i].name, name) == 0)
+			return 0;
+	return 1;
+}
+
+/* Names given with NAME= or name= must be unique; a name podhealth made from a URL
+ * (the original form repeats URLs, or varies only the query) gets "~2", "~3"... */
+static int
+make_names_unique(struct config *c, char *err, size_t errlen)
 {
 	for (size_t i = 1; i < c->ntargets; i++)
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(c->targets[i].name, c->targets[j].name) == 0)
-				return fmt_error(
-				    err, errlen,
-				    "duplicate check name '%s' (%s and %s); name them with "
-				    "NAME=URL or --check name=...",
-				    c->targets[i].name, c->targets[j].text, c->targets[i].text);
+			if (!c->targets[i].derived_name && !c->targets[j].derived_name &&
+			    strcmp(c->targets[i].name, c->targets[j].name) == 0)
+				return fmt_error(err, errlen,
+						 "duplicate check name '%s' (check %zu and %zu); "
+						 "give each its own with NAME=URL or name=",
+						 c->targets[i].name, j + 1, i + 1);
+	for (size_t i = 0; i < c->ntargets; i++) {
+		struct names n = {c, i};
+		struct target *t = &c->targets[i];
+		if (!t->derived_name)
+			continue;
+		/* Taken: any given name, or a made one earlier in the list. */
+		int taken = 0;
+		for (size_t j = 0; j < c->ntargets && !taken; j++)
+			taken = j != i && (j < i || !c->targets[j].derived_name) &&
+				strcmp(c->targets[j].name, t->name) == 0;
+		if (taken && target_rename(t, name_free, &n) < 0)
+			return fmt_error(err, errlen, "out of memory");
+	}
 	return 0;
 }
 
@@ -377,7 +419,7 @@ apply_istio(struct config *c, char *err, size_t errlen)
 	if (!have &&
 	    add_item(c, ITEM_CHECK, "--istio", ISTIO_CHECK "=" ISTIO_READY_URL, err, errlen) < 0)
 		return -1;
-	if (c->non_exit == 0 &&
+	if (c->n_on_exit == 0 &&
 	    add_item(c, ITEM_ON_EXIT, "--istio", ISTIO_QUIT_URL, err, errlen) < 0)
 		return -1;
 	return 0;
@@ -397,12 +439,12 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 							  : "no CHECK given");
 	if (c->max_interval_ms < c->interval_ms)
 		c->max_interval_ms = c->interval_ms; /* backoff never shortens the interval */
-	for (size_t i = 0; c->on_exit_method && i < c->non_exit; i++) {
+	for (size_t i = 0; c->on_exit_method && i < c->n_on_exit; i++) {
 		char why[128];
 		if (target_set_call(&c->on_exit[i], c->on_exit_method, why, sizeof why) < 0)
 			return fmt_error(err, errlen, "invalid --on-exit-method: %s", why);
 	}
-	return check_names_unique(c, err, errlen);
+	return make_names_unique(c, err, errlen);
 }
 
 int
@@ -418,8 +460,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 	c->max_interval_ms = DEFAULT_MAX_INTERVAL;
 	c->deadline_ms = DEFAULT_DEADLINE_MS;
 	c->deadline_exit_code = 1;
-	if (apply_env(c, envp, err, errlen) < 0)
-		return -1;
+	unsigned char given[NOPTIONS] = {0};
 
 	int i = 0;
 	if (mode == MODE_LEGACY) {
@@ -429,6 +470,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 		if (set_port(c, "PORT", argv[0], err, errlen) < 0 ||
 		    set_timeout(c, "TIMEOUT", argv[1], err, errlen) < 0)
 			return -1;
+		given[option_index("--port")] = given[option_index("--timeout")] = 1;
 		i = 2;
 	}
 	int options_done = mode == MODE_LEGACY;
@@ -465,7 +507,8 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 			    (v = option_value(&options[o], a, argc, argv, &i)))
 				break;
 		if (o == NOPTIONS)
-			return fmt_error(err, errlen, "unknown option '%s'", a);
+			return fmt_error(err, errlen, "unknown option '%.64s'", a);
+		given[o] = 1;
 		if (!options[o].set) {
 			int spec = strcmp(options[o].flag, "--check") == 0;
 			if (add_item(c, spec ? ITEM_SPEC : ITEM_ON_EXIT, options[o].flag, v, err,
@@ -475,6 +518,8 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 			return -1;
 		}
 	}
+	if (apply_env(c, envp, given, err, errlen) < 0)
+		return -1;
 	return finish(c, envp, err, errlen);
 }
 
@@ -483,12 +528,12 @@ config_free(struct config *c)
 {
 	for (size_t i = 0; i < c->ntargets; i++)
 		target_free(&c->targets[i]);
-	for (size_t i = 0; i < c->non_exit; i++)
+	for (size_t i = 0; i < c->n_on_exit; i++)
 		target_free(&c->on_exit[i]);
 	free(c->targets);
 	free(c->on_exit);
 	c->targets = c->on_exit = NULL;
-	c->ntargets = c->non_exit = 0;
+	c->ntargets = c->n_on_exit = 0;
 }
 
 const char *

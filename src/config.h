@@ -34,6 +34,7 @@ struct config {
 	int quiet;              /* log warnings and errors only */
 	struct target *targets; /* the checks; owned */
 	size_t ntargets;
+	size_t nspecs; /* --check specs read, to number them in messages */
 	/* serve */
 	const char *listen; /* IP literal, or NULL for every interface */
 	uint16_t port;
@@ -47,7 +48,7 @@ struct config {
 	int istio;
 	const char *on_exit_method;
 	struct target *on_exit; /* owned */
-	size_t non_exit;
+	size_t n_on_exit;
 	char **cmd; /* after "--", NULL-terminated; borrowed from argv; NULL when none */
 	/* probe */
 	int verbose;

@@ -1,6 +1,8 @@
 #include "fmt.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -165,20 +167,55 @@ fmt_error(char *err, size_t errlen, const char *fmt, ...)
 int
 fmt_write(int fd, const char *s, size_t len)
 {
+	/* A reader that went away must not end the process: SIGPIPE is held back for the
+	 * write, and the one it raised is taken off the pending set, so the write just fails
+	 * with EPIPE. (Changing its disposition instead would leak into wait's command.) */
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	int rc = 0;
 	while (len > 0) {
 		ssize_t n = write(fd, s, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -1;
+		if (n < 0) {
+			int saved = errno;
+			struct timespec now = {0, 0};
+			if (saved == EPIPE)
+				sigtimedwait(&pipe_set, NULL, &now);
+			errno = saved;
+			rc = -1;
+			break;
+		}
 		s += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	int saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return rc;
 }
 
 int
 fmt_puts(int fd, const char *s)
 {
 	return fmt_write(fd, s, strlen(s));
+}
+
+int
+fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }

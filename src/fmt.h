@@ -19,6 +19,11 @@ int fmt_format(char *out, size_t cap, const char *fmt, ...) __attribute__((forma
  * report why they refused something. */
 int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Parses the n decimal digits at s (at most 10, no sign) into *out when the value is in
+ * [min, max]. Returns 0, or -1. The one integer parser of the command line. */
+int fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max,
+		   unsigned long *out);
+
 /* Writes all len bytes of s to fd, retrying after EINTR and partial writes. Returns 0, or
  * -1 with errno set. */
 int fmt_write(int fd, const char *s, size_t len);

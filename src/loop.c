@@ -13,9 +13,8 @@
 struct loop {
 	int epfd;
 	int stopping;
-	struct timer **heap; /* min-heap on deadline */
-	size_t nheap, capheap;
-	void **later; /* frees deferred to the end of the batch */
+	struct timer *timers; /* the root of the pairing heap: the earliest deadline */
+	void **later;         /* frees deferred to the end of the batch */
 	size_t nlater, caplater;
 };
 
@@ -64,7 +63,6 @@ loop_free(struct loop *loop)
 		return;
 	run_later(loop);
 	close(loop->epfd);
-	free(loop->heap);
 	free(loop->later);
 	free(loop);
 }
@@ -101,79 +99,109 @@ loop_io_del(struct loop *loop, struct io *io)
 	io->fd = -1;
 }
 
-static void
-heap_put(struct loop *loop, size_t i, struct timer *t)
+void
+loop_io_close(struct loop *loop, struct io *io)
 {
-	loop->heap[i] = t;
-	t->slot = i + 1;
+	int fd = io->fd;
+	if (fd < 0)
+		return;
+	loop_io_del(loop, io);
+	int saved = errno;
+	close(fd);
+	errno = saved;
 }
 
-static void
-heap_up(struct loop *loop, size_t i)
+/* Timers form a pairing heap (Fredman et al., 1986): insertion and melding are O(1),
+ * removing the earliest O(log n) amortised, and nothing is allocated, so arming a timer
+ * cannot fail. A node's prev is its parent when it is the first child, else its left
+ * sibling. */
+static struct timer *
+meld(struct timer *a, struct timer *b)
 {
-	struct timer *t = loop->heap[i];
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (loop->heap[parent]->deadline <= t->deadline)
-			break;
-		heap_put(loop, i, loop->heap[parent]);
-		i = parent;
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (b->deadline < a->deadline) {
+		struct timer *t = a;
+		a = b;
+		b = t;
 	}
-	heap_put(loop, i, t);
+	b->prev = a;
+	b->next = a->child;
+	if (a->child)
+		a->child->prev = b;
+	a->child = b;
+	return a;
 }
 
-static void
-heap_down(struct loop *loop, size_t i)
+/* The standard two passes: meld siblings in pairs left to right, then the pairs right to
+ * left. Returns the new root of the list starting at first. */
+static struct timer *
+merge_pairs(struct timer *first)
 {
-	struct timer *t = loop->heap[i];
-	for (;;) {
-		size_t child = 2 * i + 1;
-		if (child >= loop->nheap)
-			break;
-		if (child + 1 < loop->nheap &&
-		    loop->heap[child + 1]->deadline < loop->heap[child]->deadline)
-			child++;
-		if (t->deadline <= loop->heap[child]->deadline)
-			break;
-		heap_put(loop, i, loop->heap[child]);
-		i = child;
+	struct timer *pairs = NULL; /* melded pairs, rightmost first */
+	while (first) {
+		struct timer *a = first, *b = first->next;
+		first = b ? b->next : NULL;
+		a->next = a->prev = NULL;
+		if (b)
+			b->next = b->prev = NULL;
+		struct timer *m = meld(a, b);
+		m->next = pairs;
+		pairs = m;
 	}
-	heap_put(loop, i, t);
+	struct timer *root = NULL;
+	while (pairs) {
+		struct timer *next = pairs->next;
+		pairs->next = NULL;
+		root = meld(root, pairs);
+		pairs = next;
+	}
+	return root;
+}
+
+int
+loop_timer_armed(const struct timer *t)
+{
+	return t->armed;
 }
 
 void
 loop_timer_cancel(struct loop *loop, struct timer *t)
 {
-	if (t->slot == 0)
+	if (!t->armed)
 		return;
-	size_t i = t->slot - 1;
-	t->slot = 0;
-	struct timer *last = loop->heap[--loop->nheap];
-	if (i == loop->nheap)
+	t->armed = 0;
+	struct timer *sub = merge_pairs(t->child);
+	t->child = NULL;
+	if (t == loop->timers) {
+		loop->timers = sub;
+		if (sub)
+			sub->prev = NULL;
 		return;
-	heap_put(loop, i, last);
-	heap_up(loop, i);
-	heap_down(loop, last->slot - 1);
+	}
+	/* Unlink t from its parent's child list. */
+	if (t->prev->child == t)
+		t->prev->child = t->next;
+	else
+		t->prev->next = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+	loop->timers = meld(loop->timers, sub);
 }
 
-int
+void
 loop_timer_set(struct loop *loop, struct timer *t, int64_t deadline, timer_cb cb, void *arg)
 {
 	loop_timer_cancel(loop, t);
-	if (loop->nheap == loop->capheap) {
-		size_t cap = loop->capheap ? loop->capheap * 2 : 64;
-		struct timer **heap = realloc(loop->heap, cap * sizeof *heap);
-		if (!heap)
-			return -1;
-		loop->heap = heap;
-		loop->capheap = cap;
-	}
 	t->deadline = deadline;
 	t->cb = cb;
 	t->arg = arg;
-	heap_put(loop, loop->nheap++, t);
-	heap_up(loop, loop->nheap - 1);
-	return 0;
+	t->child = t->next = t->prev = NULL;
+	t->armed = 1;
+	loop->timers = meld(loop->timers, t);
 }
 
 void
@@ -203,9 +231,9 @@ loop_stop(struct loop *loop)
 static int
 next_timeout(struct loop *loop)
 {
-	if (loop->nheap == 0)
+	if (!loop->timers)
 		return -1; /* idle: sleep until an fd is ready */
-	int64_t wait = loop->heap[0]->deadline - loop_now();
+	int64_t wait = loop->timers->deadline - loop_now();
 	if (wait <= 0)
 		return 0;
 	return wait > 60000 ? 60000 : (int)wait;
@@ -215,8 +243,8 @@ static void
 run_timers(struct loop *loop)
 {
 	int64_t now = loop_now();
-	while (loop->nheap > 0 && loop->heap[0]->deadline <= now) {
-		struct timer *t = loop->heap[0];
+	while (loop->timers && loop->timers->deadline <= now) {
+		struct timer *t = loop->timers;
 		loop_timer_cancel(loop, t);
 		t->cb(loop, t, t->arg);
 	}

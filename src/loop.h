@@ -20,10 +20,13 @@ struct io {
 struct timer;
 typedef void (*timer_cb)(struct loop *loop, struct timer *t, void *arg);
 
-/* A one-shot timer; embedded in its owner. Zero-initialise before first use. */
+/* A one-shot timer; embedded in its owner. Zero-initialise before first use. Timers live
+ * in an intrusive pairing heap, so arming one never allocates and never fails. */
 struct timer {
 	int64_t deadline; /* loop_now() milliseconds */
-	size_t slot;      /* 1 + index in the heap; 0 when not armed */
+	struct timer *child, *next;
+	struct timer *prev; /* parent or left sibling; NULL when not armed (or the root) */
+	int armed;
 	timer_cb cb;
 	void *arg;
 };
@@ -48,8 +51,14 @@ int loop_io_mod(struct loop *loop, struct io *io, uint32_t events);
 /* Stops watching; events already fetched for io are dropped. Does not close the fd. */
 void loop_io_del(struct loop *loop, struct io *io);
 
-/* Arms (or re-arms) t to fire once at deadline. Returns 0, or -1 when out of memory. */
-int loop_timer_set(struct loop *loop, struct timer *t, int64_t deadline, timer_cb cb, void *arg);
+/* Stops watching io (if watched) and closes its fd: the one way a watched socket ends. */
+void loop_io_close(struct loop *loop, struct io *io);
+
+/* Arms (or re-arms) t to fire once at deadline. Cannot fail. */
+void loop_timer_set(struct loop *loop, struct timer *t, int64_t deadline, timer_cb cb, void *arg);
+
+/* Returns 1 when t is armed. */
+int loop_timer_armed(const struct timer *t);
 
 /* Disarms t; harmless when it is not armed. */
 void loop_timer_cancel(struct loop *loop, struct timer *t);

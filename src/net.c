@@ -13,11 +13,17 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-/* Lookups in flight at once; past this a check fails at once rather than piling up
- * threads behind a resolver that does not answer. */
-#define MAX_LOOKUPS 32
+/* A lookup thread's stack: getaddrinfo needs a few KiB under musl; glibc's (in the test
+ * builds) loads NSS modules and wants more. Stacks are virtual memory until touched, but
+ * they count against an address-space limit. */
+#ifdef __GLIBC__
+#define LOOKUP_STACK (256 * 1024)
+#else
+#define LOOKUP_STACK (64 * 1024)
+#endif
 
 static int
 parse_literal(const char *host, uint16_t port, union net_addr *a)
@@ -80,13 +86,13 @@ net_listen(const char *addr, uint16_t port, int backlog)
 	return fd;
 }
 
-int
-net_connect(const union net_addr *a, int *fd)
+static int
+connect_to(const struct sockaddr *sa, socklen_t len, int *fd)
 {
-	*fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	*fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (*fd < 0)
 		return -1;
-	if (connect(*fd, &a->sa, addr_len(a)) == 0)
+	if (connect(*fd, sa, len) == 0)
 		return 0;
 	if (errno == EINPROGRESS)
 		return 1;
@@ -95,6 +101,33 @@ net_connect(const union net_addr *a, int *fd)
 	*fd = -1;
 	errno = saved;
 	return -1;
+}
+
+int
+net_connect(const union net_addr *a, uint16_t port, int *fd)
+{
+	union net_addr to = *a;
+	if (to.sa.sa_family == AF_INET6)
+		to.in6.sin6_port = htons(port);
+	else
+		to.in.sin_port = htons(port);
+	return connect_to(&to.sa, addr_len(&to), fd);
+}
+
+int
+net_connect_unix(const char *path, int *fd)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	size_t n = strlen(path);
+	if (n >= sizeof un.sun_path) {
+		*fd = -1;
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(un.sun_path, path, n + 1);
+	/* A unix socket connects at once or fails (EAGAIN: its backlog is full). */
+	int rc = connect_to((struct sockaddr *)&un, sizeof un, fd);
+	return rc;
 }
 
 int
@@ -140,6 +173,13 @@ net_strerror(int err)
 		return "permission denied";
 	case EAFNOSUPPORT:
 		return "address family not supported";
+	case ENOENT:
+		return "no such socket";
+	case ENOTSOCK:
+	case ENOTDIR:
+		return "not a socket";
+	case ENAMETOOLONG:
+		return "socket path too long";
 	default:
 		return "connection failed";
 	}
@@ -157,38 +197,121 @@ is_localhost(const char *host)
 }
 
 int
-net_addrs_static(const char *host, uint16_t port, struct net_addrs *out)
+net_addrs_static(const char *host, struct net_addrs *out)
 {
 	out->n = 0;
-	if (parse_literal(host, port, &out->a[0])) {
+	if (parse_literal(host, 0, &out->a[0])) {
 		out->n = 1;
 		return 1;
 	}
 	if (!is_localhost(host))
 		return 0;
 	/* IPv4 first, like /etc/hosts on Debian and kubelet's Go resolver. */
-	parse_literal("127.0.0.1", port, &out->a[0]);
-	parse_literal("::1", port, &out->a[1]);
+	parse_literal("127.0.0.1", 0, &out->a[0]);
+	parse_literal("::1", 0, &out->a[1]);
 	out->n = 2;
 	return 1;
 }
+
+/* Name resolution: getaddrinfo() in a thread per lookup, at most RESOLVER_THREADS at once;
+ * more wait in line. Requests for a name already being looked up (or waiting) join that
+ * lookup, so the checks of one host share one lookup. A thread hands its lookup back
+ * through a pipe; everything else happens on the loop thread. */
+struct lookup {
+	struct lookup *next; /* the resolver's lookups, in order */
+	struct resolver *r;
+	int wfd; /* the pipe the thread hands the lookup back through */
+	int running;
+	struct resolve_req *reqs; /* who waits for it (loop thread only) */
+	char host[256];
+	const char *err; /* written by the thread before it hands the lookup back */
+	struct net_addrs addrs;
+};
+
+struct resolve_req {
+	struct resolve_req *next, *prev;
+	struct lookup *lookup;
+	resolve_cb cb;
+	void *arg;
+};
 
 struct resolver {
 	struct loop *loop;
 	struct io io;
 	int pipe[2];
-	int inflight;
+	unsigned running;
+	struct lookup *head, **tail;
 };
 
-struct resolve_req {
-	int wfd;       /* the pipe the thread hands req back through */
-	resolve_cb cb; /* loop thread only; NULL once cancelled */
-	void *arg;
-	uint16_t port;
-	char host[256];
-	const char *err; /* written by the thread before it hands req back */
-	struct net_addrs addrs;
-};
+static void
+lookup_unlink(struct resolver *r, struct lookup *lk)
+{
+	for (struct lookup **p = &r->head; *p; p = &(*p)->next)
+		if (*p == lk) {
+			*p = lk->next;
+			if (r->tail == &lk->next)
+				r->tail = p;
+			return;
+		}
+}
+
+/* Runs cb for every request of lk (already unlinked) and frees them and lk. */
+static void
+lookup_deliver(struct lookup *lk, const char *err)
+{
+	while (lk->reqs) {
+		struct resolve_req *req = lk->reqs;
+		lk->reqs = req->next;
+		req->cb(req->arg, err, &lk->addrs);
+		free(req);
+	}
+	free(lk);
+}
+
+static void *resolve_thread(void *p);
+
+/* Returns 0 when a thread now runs lk, else pthread_create's error. */
+static int
+lookup_start(struct resolver *r, struct lookup *lk)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, LOOKUP_STACK);
+	pthread_t tid;
+	lk->wfd = r->pipe[1];
+	int rc = pthread_create(&tid, &attr, resolve_thread, lk);
+	pthread_attr_destroy(&attr);
+	if (rc == 0) {
+		lk->running = 1;
+		r->running++;
+	}
+	return rc;
+}
+
+/* Starts waiting lookups, in order, while there is room. Waiting lookups exist only while
+ * some thread runs: one that cannot start waits for a running one to end, unless none
+ * runs, and then it fails. */
+static void
+resolver_pump(struct resolver *r)
+{
+	struct lookup *lk = r->head;
+	while (lk && r->running < RESOLVER_THREADS) {
+		if (lk->running) {
+			lk = lk->next;
+			continue;
+		}
+		if (lookup_start(r, lk) == 0) {
+			lk = lk->next;
+			continue;
+		}
+		if (r->running > 0)
+			return;
+		lookup_unlink(r, lk);
+		lookup_deliver(lk, "cannot start a DNS lookup thread (out of memory?)");
+		lk = r->head; /* the callbacks may have changed the list */
+	}
+}
 
 static void
 resolver_readable(struct loop *loop, int fd, uint32_t events, void *arg)
@@ -196,18 +319,18 @@ resolver_readable(struct loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)events;
 	struct resolver *r = arg;
-	struct resolve_req *reqs[64];
+	struct lookup *done[64];
 	ssize_t n;
 	/* The pipe carries pointers; writes of a pointer are atomic (PIPE_BUF). */
-	while ((n = read(fd, reqs, sizeof reqs)) > 0) {
-		for (size_t i = 0; i < (size_t)n / sizeof reqs[0]; i++) {
-			struct resolve_req *req = reqs[i];
-			r->inflight--;
-			if (req->cb)
-				req->cb(req->arg, req->err, &req->addrs);
-			free(req);
+	while ((n = read(fd, done, sizeof done)) > 0) {
+		for (size_t i = 0; i < (size_t)n / sizeof done[0]; i++) {
+			struct lookup *lk = done[i];
+			r->running--;
+			lookup_unlink(r, lk);
+			lookup_deliver(lk, lk->err);
 		}
 	}
+	resolver_pump(r);
 }
 
 struct resolver *
@@ -219,6 +342,7 @@ resolver_new(struct loop *loop)
 	r->loop = loop;
 	r->io.fd = -1;
 	r->pipe[0] = r->pipe[1] = -1;
+	r->tail = &r->head;
 	return r;
 }
 
@@ -228,57 +352,61 @@ resolver_free(struct resolver *r)
 	if (!r)
 		return;
 	loop_io_del(r->loop, &r->io);
-	/* The pipe stays open: a thread still in getaddrinfo() writes to it when done, and a
-	 * closed read end would raise SIGPIPE, a closed write end a write to a reused fd.
-	 * Only the exit that follows this call closes it. */
+	/* The pipe stays open, and running lookups stay allocated: a thread still in
+	 * getaddrinfo() writes to the pipe when done, and a closed read end would raise
+	 * SIGPIPE, a closed write end a write to a reused fd. Only the exit that follows this
+	 * call closes it. Waiting lookups and every request are freed. */
+	for (struct lookup *lk = r->head, *next; lk; lk = next) {
+		next = lk->next;
+		while (lk->reqs) {
+			struct resolve_req *req = lk->reqs;
+			lk->reqs = req->next;
+			free(req);
+		}
+		if (!lk->running)
+			free(lk);
+	}
 	free(r);
 }
 
 static void *
 resolve_thread(void *p)
 {
-	struct resolve_req *req = p;
+	struct lookup *lk = p;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
 	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(req->host, NULL, &hints, &res);
+	int rc = getaddrinfo(lk->host, NULL, &hints, &res);
 	if (rc == EAI_NONAME || rc == EAI_NODATA)
-		req->err = "no such host";
+		lk->err = "no such host";
 	else if (rc == EAI_AGAIN)
-		req->err = "DNS lookup failed (temporary)";
+		lk->err = "DNS lookup failed (temporary)";
 	else if (rc != 0)
-		req->err = "DNS lookup failed";
-	for (struct addrinfo *ai = res; ai && req->addrs.n < NET_MAX_ADDRS; ai = ai->ai_next) {
-		union net_addr *a = &req->addrs.a[req->addrs.n];
-		if (ai->ai_family == AF_INET && ai->ai_addrlen <= sizeof a->in) {
+		lk->err = "DNS lookup failed";
+	for (struct addrinfo *ai = res; ai && lk->addrs.n < NET_MAX_ADDRS; ai = ai->ai_next) {
+		union net_addr *a = &lk->addrs.a[lk->addrs.n];
+		if (ai->ai_family == AF_INET && ai->ai_addrlen <= sizeof a->in)
 			memcpy(&a->in, ai->ai_addr, ai->ai_addrlen);
-			a->in.sin_port = htons(req->port);
-		} else if (ai->ai_family == AF_INET6 && ai->ai_addrlen <= sizeof a->in6) {
+		else if (ai->ai_family == AF_INET6 && ai->ai_addrlen <= sizeof a->in6)
 			memcpy(&a->in6, ai->ai_addr, ai->ai_addrlen);
-			a->in6.sin6_port = htons(req->port);
-		} else {
+		else
 			continue;
-		}
-		req->addrs.n++;
+		lk->addrs.n++;
 	}
 	if (res)
 		freeaddrinfo(res);
-	if (!req->err && req->addrs.n == 0)
-		req->err = "no such host";
-	int fd = req->wfd;
+	if (!lk->err && lk->addrs.n == 0)
+		lk->err = "no such host";
+	int fd = lk->wfd; /* not through lk->r: the resolver may be gone (resolver_free) */
 	ssize_t n;
 	do
-		n = write(fd, &req, sizeof req);
+		n = write(fd, &lk, sizeof lk);
 	while (n < 0 && errno == EINTR);
 	return NULL;
 }
 
 struct resolve_req *
-resolver_lookup(struct resolver *r, const char *host, uint16_t port, resolve_cb cb, void *arg)
+resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg)
 {
-	if (r->inflight >= MAX_LOOKUPS) {
-		errno = EAGAIN;
-		return NULL;
-	}
 	if (r->pipe[0] < 0) {
 		/* Created on first use, so a daemon with only literal addresses holds no pipe. */
 		if (pipe2(r->pipe, O_CLOEXEC) < 0)
@@ -290,32 +418,57 @@ resolver_lookup(struct resolver *r, const char *host, uint16_t port, resolve_cb 
 	struct resolve_req *req = calloc(1, sizeof *req);
 	if (!req)
 		return NULL;
-	req->wfd = r->pipe[1];
 	req->cb = cb;
 	req->arg = arg;
-	req->port = port;
-	fmt_format(req->host, sizeof req->host, "%s", host);
-
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Stacks are virtual memory until touched; getaddrinfo needs well under this. */
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_t tid;
-	int rc = pthread_create(&tid, &attr, resolve_thread, req);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		free(req);
-		errno = rc;
-		return NULL;
+	struct lookup *lk;
+	for (lk = r->head; lk; lk = lk->next)
+		if (strcasecmp(lk->host, host) == 0)
+			break;
+	if (!lk) {
+		lk = calloc(1, sizeof *lk);
+		if (!lk) {
+			free(req);
+			return NULL;
+		}
+		lk->r = r;
+		fmt_format(lk->host, sizeof lk->host, "%s", host);
+		*r->tail = lk;
+		r->tail = &lk->next;
 	}
-	r->inflight++;
+	if (!lk->running && r->running < RESOLVER_THREADS) {
+		int rc = lookup_start(r, lk);
+		if (rc != 0 && r->running == 0 && !lk->reqs) {
+			/* Nothing runs that could retry it later: fail now. */
+			lookup_unlink(r, lk);
+			free(lk);
+			free(req);
+			errno = rc == EAGAIN ? ENOMEM : rc;
+			return NULL;
+		}
+	}
+	req->lookup = lk;
+	req->next = lk->reqs;
+	if (lk->reqs)
+		lk->reqs->prev = req;
+	lk->reqs = req;
 	return req;
 }
 
 void
 resolver_cancel(struct resolve_req *req)
 {
-	if (req)
-		req->cb = NULL;
+	if (!req)
+		return;
+	struct lookup *lk = req->lookup;
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		lk->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	free(req);
+	if (!lk->reqs && !lk->running) {
+		lookup_unlink(lk->r, lk);
+		free(lk);
+	}
 }

@@ -25,9 +25,12 @@ struct net_addrs {
  * for every interface, dual-stack where the kernel allows it), or -1 with errno set. */
 int net_listen(const char *addr, uint16_t port, int backlog);
 
-/* Starts a non-blocking connect to a. Returns 1 (in progress: wait for EPOLLOUT, then
- * net_socket_error), 0 (connected) or -1 (errno set); *fd is the socket unless -1. */
-int net_connect(const union net_addr *a, int *fd);
+/* Starts a non-blocking connect to a on port. Returns 1 (in progress: wait for EPOLLOUT,
+ * then net_socket_error), 0 (connected) or -1 (errno set); *fd is the socket unless -1. */
+int net_connect(const union net_addr *a, uint16_t port, int *fd);
+
+/* The same for the unix socket at path. */
+int net_connect_unix(const char *path, int *fd);
 
 /* Returns the pending SO_ERROR of fd (0 when none). */
 int net_socket_error(int fd);
@@ -39,8 +42,8 @@ const char *net_strerror(int err);
 
 /* Fills out without DNS when host is an IP literal or "localhost" (RFC 6761 section 6.3:
  * resolved locally, so it works in an image without /etc/hosts). Returns 1 when done,
- * 0 when host needs a DNS lookup. */
-int net_addrs_static(const char *host, uint16_t port, struct net_addrs *out);
+ * 0 when host needs a DNS lookup. Ports are set at connect time. */
+int net_addrs_static(const char *host, struct net_addrs *out);
 
 /* Called on the loop thread with the lookup's outcome: err is 0 or a reason string. */
 typedef void (*resolve_cb)(void *arg, const char *err, const struct net_addrs *addrs);
@@ -54,11 +57,13 @@ struct resolve_req;
 struct resolver *resolver_new(struct loop *loop);
 void resolver_free(struct resolver *r);
 
-/* Starts resolving host; cb runs later on the loop thread unless the request is
- * cancelled first. Returns the request (owned by the resolver), or NULL with errno set
- * (EAGAIN when too many lookups are already in flight). */
-struct resolve_req *resolver_lookup(struct resolver *r, const char *host, uint16_t port,
-				    resolve_cb cb, void *arg);
+/* Lookups running at once (threads); more wait in line, in order. */
+#define RESOLVER_THREADS 32
+
+/* Starts resolving host, or joins a lookup of the same name already under way or waiting;
+ * cb runs later on the loop thread unless the request is cancelled first. Returns the
+ * request (owned by the resolver), or NULL with errno set (ENOMEM). */
+struct resolve_req *resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg);
 
 /* Makes sure cb is never called for req. */
 void resolver_cancel(struct resolve_req *req);

@@ -17,7 +17,16 @@
 #define PROM  "text/plain; version=0.0.4; charset=utf-8"
 #define ALLOW "Allow: GET, HEAD\r\n"
 
-enum { F_VERBOSE = 1, F_JSON = 2, F_ONE = 4 };
+enum { F_VERBOSE = 1, F_JSON = 2 };
+
+/* A request for /all, /readyz or /all/NAME while it waits for its checks. */
+struct pending {
+	struct waiter w;
+	struct conn *conn;
+	const struct routes *r;
+	unsigned flags;
+	struct buf unknown; /* ?exclude= names that match no check, as a JSON list */
+};
 
 static int
 path_is(const char *path, size_t len, const char *want)
@@ -53,15 +62,58 @@ routes_method_allowed(int method)
 	return method == HTTP_GET || method == HTTP_HEAD;
 }
 
+/* The q of one media range ("type/sub;a=b;q=0.5"), 0 to 1000. */
+static int
+quality(const char *params, size_t n)
+{
+	for (const char *p = params; p < params + n;) {
+		const char *semi = memchr(p, ';', (size_t)(params + n - p));
+		const char *end = semi ? semi : params + n;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+			int q = 0, scale = 1000;
+			p += 2;
+			if (p < end && (*p == '0' || *p == '1'))
+				q = (*p++ - '0') * 1000;
+			if (p < end && *p == '.')
+				for (p++; p < end && isdigit((unsigned char)*p) && scale > 1; p++)
+					q += (*p - '0') * (scale /= 10);
+			return q > 1000 ? 1000 : q;
+		}
+		p = end + 1;
+	}
+	return 1000;
+}
+
 int
 routes_accepts_json(const char *accept)
 {
-	/* Media types are case-insensitive (RFC 9110 section 8.3.1). */
-	for (const char *p = accept; *p; p++)
-		if (strncasecmp(p, "application/health+json", 23) == 0 ||
-		    strncasecmp(p, "application/json", 16) == 0)
-			return 1;
-	return 0;
+	/* RFC 9110 section 12.5.1: JSON when the client gives one of our JSON types a
+	 * non-zero q at least as high as it gives plain text; "*" / "*" alone means text. */
+	int q_json = -1, q_text = -1;
+	for (const char *p = accept; *p;) {
+		size_t n = strcspn(p, ",");
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		size_t type = strcspn(p, ";");
+		if (type > n)
+			type = n;
+		while (type > 0 && (p[type - 1] == ' ' || p[type - 1] == '\t'))
+			type--;
+		int q = quality(p + type, n - type);
+		if ((type == 23 && strncasecmp(p, "application/health+json", 23) == 0) ||
+		    (type == 16 && strncasecmp(p, "application/json", 16) == 0))
+			q_json = q > q_json ? q : q_json;
+		else if ((type == 10 && strncasecmp(p, "text/plain", 10) == 0) ||
+			 (type == 6 && strncasecmp(p, "text/*", 6) == 0))
+			q_text = q > q_text ? q : q_text;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return q_json > 0 && q_json >= q_text;
 }
 
 static int
@@ -70,20 +122,25 @@ hexval(char c)
 	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
 }
 
-static void
+/* Percent-decodes s (n bytes) into out (cap bytes). '+' stays '+': names cannot hold a
+ * space, so it never stands for one. Returns the length, or -1 when it does not fit. */
+static int
 decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+	for (size_t i = 0; i < n; i++) {
+		if (o + 1 >= cap)
+			return -1;
 		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;
 		} else {
-			out[o++] = s[i] == '+' ? ' ' : s[i];
+			out[o++] = s[i];
 		}
 	}
 	out[o] = '\0';
+	return (int)o;
 }
 
 int
@@ -97,10 +154,9 @@ routes_next_param(const char **q, size_t *len, char *key, char *val, size_t cap)
 	size_t n = amp ? (size_t)(amp - *q) : *len;
 	const char *eq = memchr(*q, '=', n);
 	size_t klen = eq ? (size_t)(eq - *q) : n;
-	decode(*q, klen, key, cap);
-	if (eq)
-		decode(eq + 1, n - klen - 1, val, cap);
-	else
+	if (decode(*q, klen, key, cap) < 0)
+		key[0] = '\0';
+	if (!eq || decode(eq + 1, n - klen - 1, val, cap) < 0)
 		val[0] = '\0';
 	*q += n;
 	*len -= n;
@@ -114,73 +170,94 @@ respond_text(struct conn *c, int status, const char *text)
 }
 
 static const char *
-reason_of(const struct routes *r, const struct check *ck)
+reason_of(const struct routes *r, const struct check_status *st)
 {
-	return r->hide_reasons ? "reason withheld" : ck->last.reason;
+	return r->hide_reasons ? "reason withheld" : st->reason;
 }
 
-/* The API server's verbose listing (k8s.io/apiserver/pkg/server/healthz). */
+/* The API server's verbose listing (k8s.io/apiserver/pkg/server/healthz); a passing check
+ * with a warning (kubelet's probe.Warning) shows it in parentheses. */
 static void
-format_text(const struct routes *r, const struct waiter *w, const char *note, int ok, struct buf *b)
+format_text(const struct pending *p, int ok, struct buf *b)
 {
-	const struct checker *ck = r->ck;
+	const struct checker *ck = p->r->ck;
+	const struct waiter *w = &p->w;
 	for (size_t i = 0; i < checker_count(ck); i++) {
-		const struct check *c = checker_check(ck, i);
-		const char *name = c->target->name;
-		if (w->one >= 0 && (size_t)w->one != i)
+		const char *name = checker_target(ck, i)->name;
+		const struct check_status *st = checker_status(ck, i);
+		if (w->only >= 0 && (size_t)w->only != i)
 			continue;
 		if (!waiter_wants(w, i))
 			buf_printf(b, "[+]%s excluded: ok\n", name);
-		else if (c->last.result == CHECK_OK)
+		else if (st->result == CHECK_OK && st->warning[0] && !p->r->hide_reasons)
+			buf_printf(b, "[+]%s ok (%s)\n", name, st->warning);
+		else if (st->result == CHECK_OK)
 			buf_printf(b, "[+]%s ok\n", name);
 		else
-			buf_printf(b, "[-]%s failed: %s\n", name, reason_of(r, c));
+			buf_printf(b, "[-]%s failed: %s\n", name, reason_of(p->r, st));
 	}
-	if (note)
+	if (p->unknown.len)
 		buf_printf(b, "warn: some health checks cannot be excluded: no matches for %s\n",
-			   note);
+			   p->unknown.data);
 	buf_printf(b, "check %s\n", ok ? "passed" : "failed");
 }
 
-/* application/health+json (draft-inadarei-api-health-check): each check is an array. */
+/* application/health+json (draft-inadarei-api-health-check): each check is an array; a
+ * pass with a warning is "warn", and so is the whole when nothing failed. */
 static void
-format_json(const struct routes *r, const struct waiter *w, const char *note, int ok, struct buf *b)
+format_json(const struct pending *p, int ok, struct buf *b)
 {
-	const struct checker *ck = r->ck;
-	buf_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"checks\":{", ok ? "pass" : "fail",
+	const struct checker *ck = p->r->ck;
+	const struct waiter *w = &p->w;
+	int warn = 0;
+	for (size_t i = 0; i < checker_count(ck); i++)
+		warn |= waiter_wants(w, i) && checker_status(ck, i)->result == CHECK_OK &&
+			checker_status(ck, i)->warning[0];
+	buf_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"checks\":{",
+		   !ok    ? "fail"
+		   : warn ? "warn"
+			  : "pass",
 		   PODHEALTH_VERSION);
 	int first = 1;
 	for (size_t i = 0; i < checker_count(ck); i++) {
-		const struct check *c = checker_check(ck, i);
-		if (w->one >= 0 && (size_t)w->one != i)
+		const char *name = checker_target(ck, i)->name;
+		const struct check_status *st = checker_status(ck, i);
+		if (w->only >= 0 && (size_t)w->only != i)
 			continue;
 		if (!first)
 			buf_append(b, ",", 1);
 		first = 0;
-		buf_json_string(b, c->target->name, strlen(c->target->name));
+		buf_json_string(b, name, strlen(name));
 		if (!waiter_wants(w, i)) {
 			buf_printf(b, ":[{\"status\":\"pass\",\"output\":\"excluded\"}]");
 			continue;
 		}
-		int pass = c->last.result == CHECK_OK;
+		int pass = st->result == CHECK_OK;
+		const char *output = !pass            ? reason_of(p->r, st)
+				     : st->warning[0] ? st->warning
+						      : NULL;
+		if (output && pass && p->r->hide_reasons)
+			output = "reason withheld";
 		buf_printf(b,
 			   ":[{\"status\":\"%s\",\"observedValue\":%lld,\"observedUnit\":\"ms\","
 			   "\"time\":\"",
-			   pass ? "pass" : "fail", (long long)c->last.latency_ms);
-		buf_rfc3339(b, c->last.finished_wall);
+			   !pass    ? "fail"
+			   : output ? "warn"
+				    : "pass",
+			   (long long)st->latency_ms);
+		buf_rfc3339(b, st->finished_wall);
 		buf_append(b, "\"", 1);
-		if (!pass) {
-			const char *why = reason_of(r, c);
+		if (output) {
 			buf_append(b, ",\"output\":", 10);
-			buf_json_string(b, why, strlen(why));
+			buf_json_string(b, output, strlen(output));
 		}
 		buf_append(b, "}]", 2);
 	}
 	buf_append(b, "}", 1);
-	if (note) {
-		const char *pre = "some health checks cannot be excluded: no matches for ";
+	if (p->unknown.len) {
 		struct buf n = {0};
-		buf_printf(&n, "%s%s", pre, note);
+		buf_printf(&n, "some health checks cannot be excluded: no matches for %s",
+			   p->unknown.data);
 		buf_append(b, ",\"notes\":[", 10);
 		buf_json_string(b, n.data ? n.data : "", n.len);
 		buf_append(b, "]", 1);
@@ -190,72 +267,73 @@ format_json(const struct routes *r, const struct waiter *w, const char *note, in
 }
 
 static void
-respond_checks(const struct routes *r, struct conn *c)
+pending_end(void *arg)
 {
-	struct request_state *st = server_conn_state(c);
-	const struct waiter *w = &st->waiter;
-	int ok = checker_ok(r->ck, w);
-	struct buf b = {0};
-	if (st->flags & F_JSON)
-		format_json(r, w, st->note, ok, &b);
-	else if (!ok || (st->flags & F_VERBOSE))
-		format_text(r, w, st->note, ok, &b);
-	else
-		buf_printf(&b, "ok\n");
-	if (b.failed)
-		respond_text(c, 503, "unhealthy (out of memory listing why)\n");
-	else
-		server_respond(c, ok ? 200 : 503, (st->flags & F_JSON) ? JSON : TEXT, "", b.data,
-			       b.len);
-	buf_free(&b);
+	struct pending *p = arg;
+	waiter_cancel(&p->w);
+	buf_free(&p->unknown);
+	free(p);
 }
 
 static void
 on_checked(struct waiter *w)
 {
-	respond_checks(w->arg, server_waiter_conn(w));
+	struct pending *p = w->arg;
+	int ok = checker_ok(p->r->ck, w);
+	int json = p->flags & F_JSON;
+	struct buf b = {0};
+	if (json)
+		format_json(p, ok, &b);
+	else if (!ok || (p->flags & F_VERBOSE))
+		format_text(p, ok, &b);
+	else
+		buf_printf(&b, "ok\n");
+	/* Answering ends the request, and pending_end frees p. */
+	if (b.failed)
+		respond_text(p->conn, 503, "unhealthy (out of memory listing why)\n");
+	else
+		server_respond(p->conn, ok ? 200 : 503, json ? JSON : TEXT, "", b.data, b.len);
+	buf_free(&b);
+}
+
+/* One metric family over every check that has a value for it. */
+static void
+metric(const struct checker *ck, struct buf *b, const char *name, const char *type,
+       const char *help, int what)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (size_t i = 0; i < checker_count(ck); i++) {
+		const struct check_status *st = checker_status(ck, i);
+		if (what != 2 && st->result == CHECK_UNKNOWN)
+			continue; /* never run: no sample rather than a made-up one */
+		for (int pass = 1; pass >= (what == 2 ? 0 : 1); pass--) {
+			buf_printf(b, "%s{check=\"", name);
+			buf_prom_label(b, checker_target(ck, i)->name);
+			if (what == 0)
+				buf_printf(b, "\"} %d\n", st->result == CHECK_OK);
+			else if (what == 1)
+				buf_printf(b, "\"} %lld.%03lld\n",
+					   (long long)(st->latency_ms / 1000),
+					   (long long)(st->latency_ms % 1000));
+			else
+				buf_printf(b, "\",result=\"%s\"} %llu\n",
+					   pass ? "success" : "failure",
+					   (unsigned long long)checker_total(
+					       ck, i, pass ? CHECK_OK : CHECK_FAIL));
+		}
+	}
 }
 
 /* Prometheus text format 0.0.4. A scrape reports the last results; it runs no check. */
 static void
 respond_metrics(const struct routes *r, struct conn *c)
 {
-	const struct checker *ck = r->ck;
-	size_t n = checker_count(ck);
 	struct buf b = {0};
-	buf_printf(&b, "# HELP podhealth_check_up Whether the last completed check passed.\n"
-		       "# TYPE podhealth_check_up gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct check *k = checker_check(ck, i);
-		if (k->last.result == CHECK_UNKNOWN)
-			continue; /* never run: no sample rather than a made-up one */
-		buf_printf(&b, "podhealth_check_up{check=\"");
-		buf_prom_label(&b, k->target->name);
-		buf_printf(&b, "\"} %d\n", k->last.result == CHECK_OK);
-	}
-	buf_printf(
-	    &b, "# HELP podhealth_check_duration_seconds How long the last completed check took.\n"
-		"# TYPE podhealth_check_duration_seconds gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct check *k = checker_check(ck, i);
-		if (k->last.result == CHECK_UNKNOWN)
-			continue;
-		buf_printf(&b, "podhealth_check_duration_seconds{check=\"");
-		buf_prom_label(&b, k->target->name);
-		buf_printf(&b, "\"} %lld.%03lld\n", (long long)(k->last.latency_ms / 1000),
-			   (long long)(k->last.latency_ms % 1000));
-	}
-	buf_printf(&b, "# HELP podhealth_checks_total Completed checks by result.\n"
-		       "# TYPE podhealth_checks_total counter\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct check *k = checker_check(ck, i);
-		for (int pass = 1; pass >= 0; pass--) {
-			buf_printf(&b, "podhealth_checks_total{check=\"");
-			buf_prom_label(&b, k->target->name);
-			buf_printf(&b, "\",result=\"%s\"} %llu\n", pass ? "success" : "failure",
-				   (unsigned long long)(pass ? k->ok_total : k->fail_total));
-		}
-	}
+	metric(r->ck, &b, "podhealth_check_up", "gauge", "Whether the last completed check passed.",
+	       0);
+	metric(r->ck, &b, "podhealth_check_duration_seconds", "gauge",
+	       "How long the last completed check took.", 1);
+	metric(r->ck, &b, "podhealth_checks_total", "counter", "Completed checks by result.", 2);
 	buf_printf(&b,
 		   "# HELP podhealth_build_info Build information.\n"
 		   "# TYPE podhealth_build_info gauge\n"
@@ -268,62 +346,52 @@ respond_metrics(const struct routes *r, struct conn *c)
 	buf_free(&b);
 }
 
-/* Reads ?verbose, ?format= and ?exclude= into the request state. Returns 0, or -1 after
- * answering 400. */
+/* Reads ?verbose, ?format= and ?exclude= into p. Returns 0, or -1 after answering 400. */
 static int
-parse_query(const struct routes *r, struct conn *c, const struct request *req)
+parse_query(struct pending *p, const struct request *req)
 {
-	struct request_state *st = server_conn_state(c);
-	struct waiter *w = &st->waiter;
+	struct waiter *w = &p->w;
 	const char *q = req->query;
 	size_t len = req->query_len;
-	char key[160], val[160];
-	struct buf unknown = {0};
+	char key[TARGET_NAME_MAX + 32], val[TARGET_NAME_MAX + 32];
 	while (q && routes_next_param(&q, &len, key, val, sizeof key)) {
 		if (strcmp(key, "verbose") == 0) {
-			st->flags |= F_VERBOSE;
+			p->flags |= F_VERBOSE;
 		} else if (strcmp(key, "format") == 0) {
 			if (strcmp(val, "json") == 0)
-				st->flags |= F_JSON;
+				p->flags |= F_JSON;
 			else if (strcmp(val, "text") == 0)
-				st->flags &= ~(unsigned)F_JSON;
+				p->flags &= ~(unsigned)F_JSON;
 		} else if (strcmp(key, "exclude") == 0) {
-			long i = checker_find(r->ck, val, strlen(val));
+			long i = checker_find(p->r->ck, val, strlen(val));
 			if (i < 0) {
 				/* Warned about in the answer, as the API server does. */
-				if (unknown.len)
-					buf_append(&unknown, ",", 1);
-				buf_json_string(&unknown, val, strlen(val));
+				if (p->unknown.len)
+					buf_append(&p->unknown, ",", 1);
+				buf_json_string(&p->unknown, val, strlen(val));
 				continue;
 			}
 			if (!waiter_wants(w, (size_t)i))
 				continue;
 			if (w->nexclude == WAITER_MAX_EXCLUDE) {
-				buf_free(&unknown);
-				respond_text(c, 400, "too many exclude parameters\n");
+				respond_text(p->conn, 400, "too many exclude parameters\n");
 				return -1;
 			}
 			w->exclude[w->nexclude++] = (uint16_t)i;
 		}
 	}
-	if (unknown.failed) {
-		buf_free(&unknown);
-		respond_text(c, 500, "out of memory\n");
-		return -1;
-	}
-	st->note = unknown.data; /* the server frees it with the request */
 	return 0;
 }
 
 void
 routes_handle(void *ctx, struct conn *c, const struct request *req)
 {
-	struct routes *r = ctx;
+	const struct routes *r = ctx;
 	const char *name = NULL;
 	size_t name_len = 0;
 	enum route route = routes_match(req->path, req->path_len, &name, &name_len);
 	if (route == ROUTE_NOT_FOUND) {
-		respond_text(c, 404, "not found\n");
+		server_respond_status(c, 404);
 		return;
 	}
 	if (!routes_method_allowed(req->method)) {
@@ -332,31 +400,35 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 	}
 	if (route == ROUTE_SELF) {
 		/* Liveness of podhealth itself: never waits on a check. */
-		respond_text(c, 200, "ok\n");
+		server_respond_status(c, 200);
 		return;
 	}
 	if (route == ROUTE_METRICS) {
 		respond_metrics(r, c);
 		return;
 	}
-	struct request_state *st = server_conn_state(c);
-	struct waiter *w = &st->waiter;
-	w->one = -1;
-	w->nexclude = 0;
-	w->arg = r;
+	struct pending *p = calloc(1, sizeof *p);
+	if (!p) {
+		respond_text(c, 503, "unhealthy: out of memory\n");
+		return;
+	}
+	p->conn = c;
+	p->r = r;
+	p->w.only = -1;
+	p->w.arg = p;
+	server_defer(c, pending_end, p);
 	if (routes_accepts_json(req->accept))
-		st->flags |= F_JSON;
+		p->flags |= F_JSON;
 	if (route == ROUTE_ONE) {
-		char decoded[160];
-		decode(name, name_len, decoded, sizeof decoded);
-		w->one = checker_find(r->ck, decoded, strlen(decoded));
-		if (w->one < 0) {
+		char decoded[TARGET_NAME_MAX + 1];
+		int n = decode(name, name_len, decoded, sizeof decoded);
+		p->w.only = n < 0 ? -1 : checker_find(r->ck, decoded, (size_t)n);
+		if (p->w.only < 0) {
 			respond_text(c, 404, "no such check\n");
 			return;
 		}
 	}
-	if (parse_query(r, c, req) < 0)
+	if (parse_query(p, req) < 0)
 		return;
-	if (checker_wait(r->ck, w, on_checked) < 0)
-		respond_text(c, 503, "unhealthy: out of memory\n");
+	checker_wait(r->ck, &p->w, on_checked);
 }

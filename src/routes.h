@@ -17,13 +17,14 @@ enum route routes_match(const char *path, size_t len, const char **name, size_t 
 /* Returns 1 when method (llhttp_method_t) may be used on a route: GET and HEAD. */
 int routes_method_allowed(int method);
 
-/* Returns 1 when an Accept header value asks for JSON (application/health+json or
- * application/json). Pure. */
+/* Returns 1 when an Accept header value prefers JSON: application/health+json or
+ * application/json with a q above 0 and not below text/plain's. Pure. */
 int routes_accepts_json(const char *accept);
 
 /* Decodes the next "name=value" (or bare "name") of a query string at *q (len bytes
- * left in *len): percent-escapes and '+' decoded into key and val (each of size cap,
- * truncated). Returns 1, or 0 at the end. Pure. */
+ * left in *len): percent-escapes decoded into key and val (each of size cap; one that
+ * does not fit is made empty). '+' is a '+', as in every name. Returns 1, or 0 at the
+ * end. Pure. */
 int routes_next_param(const char **q, size_t *len, char *key, char *val, size_t cap);
 
 struct routes {

@@ -78,19 +78,27 @@ serve_run(const struct config *cfg)
 	sv.loop = loop_new();
 	if (sfd < 0 || !sv.loop)
 		fatal("cannot set up the event loop: %s (errno %d)", net_strerror(errno), errno);
+	struct resolver *res = NULL;
 	int lfd = net_listen(cfg->listen, cfg->port, 511);
 	if (lfd < 0) {
 		log_error("cannot listen on %s port %u: %s", cfg->listen ? cfg->listen : "*",
 			  cfg->port, net_strerror(errno));
 		goto out;
 	}
-	struct resolver *res = resolver_new(sv.loop);
-	struct checker *ck =
-	    res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets, cfg->timeout_ms) : NULL;
-	if (ck && checker_set_freshness(ck, cfg->cache_ms, cfg->interval_ms) < 0)
-		fatal("out of memory");
+	res = resolver_new(sv.loop);
+	char why[512] = "out of memory";
+	struct checker *ck = res ? checker_new(sv.loop, res, cfg->targets, cfg->ntargets,
+					       cfg->timeout_ms, why, sizeof why)
+				 : NULL;
+	if (!ck) {
+		close(lfd);
+		log_error("%s", why);
+		status = 2; /* a check names a file that cannot be used: a bad argument */
+		goto out;
+	}
+	checker_set_freshness(ck, cfg->cache_ms, cfg->interval_ms);
 	struct routes routes = {.ck = ck, .hide_reasons = cfg->hide_reasons};
-	sv.server = ck ? server_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes) : NULL;
+	sv.server = server_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes);
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
 		fatal("out of memory");
 
@@ -122,8 +130,8 @@ serve_run(const struct config *cfg)
 	log_event(LOG_INFO, "stopped", NULL);
 	server_free(sv.server);
 	checker_free(ck);
-	resolver_free(res);
 out:
+	resolver_free(res);
 	loop_free(sv.loop);
 	close(sfd);
 	return status;

@@ -1,9 +1,9 @@
 #include "server.h"
 
-#include "check.h"
 #include "fmt.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 
 #include <errno.h>
 #include <llhttp.h>
@@ -31,7 +31,8 @@ struct conn {
 	struct conn *prev, *next; /* all connections, oldest first */
 	struct io io;
 	struct timer timer;
-	struct request_state req;
+	void (*end)(void *arg); /* the handler answers later (server_defer) */
+	void *end_arg;
 	llhttp_t parser;
 	enum conn_state state;
 	uint32_t events;
@@ -66,6 +67,7 @@ struct server {
 	int draining;
 	void (*drained)(void *);
 	void *drained_arg;
+	size_t out_pending;      /* unsent response bytes over all clients */
 	char scratch[16 * 1024]; /* every read lands here first; parsed at once */
 	char *resp;              /* response assembly buffer, reused */
 	size_t resp_cap;
@@ -82,31 +84,22 @@ parser_conn(llhttp_t *p)
 	return p->data;
 }
 
-static const char *
-reason_phrase(int status)
+static const struct status {
+	int code;
+	const char *phrase, *body;
+} statuses[] = {
+#define STATUS_ROW(code, phrase, body) {code, phrase, body},
+    SERVER_STATUSES(STATUS_ROW)
+#undef STATUS_ROW
+};
+
+static const struct status *
+status_of(int code)
 {
-	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 414:
-		return "URI Too Long";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Unknown";
-	}
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		if (statuses[i].code == code)
+			return &statuses[i];
+	return &statuses[7]; /* 500 */
 }
 
 /* --- llhttp callbacks: collect the request target, enforce the limits --- */
@@ -280,7 +273,11 @@ conn_send(struct conn *c, const char *data, size_t len)
 		if (len == 0)
 			return;
 	}
-	char *out = realloc(c->out, c->out_len + len);
+	/* Unsent bytes are bounded over all clients: past the budget, a client that does
+	 * not read what it asked for is dropped rather than buffered for. */
+	struct server *s = c->srv;
+	char *out =
+	    s->out_pending + len <= SERVER_OUTPUT_BUDGET ? realloc(c->out, c->out_len + len) : NULL;
 	if (!out) {
 		conn_close(c);
 		return;
@@ -288,6 +285,7 @@ conn_send(struct conn *c, const char *data, size_t len)
 	memcpy(out + c->out_len, data, len);
 	c->out = out;
 	c->out_len += len;
+	s->out_pending += len;
 }
 
 static void
@@ -305,6 +303,7 @@ conn_flush(struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)n;
+		c->srv->out_pending -= (size_t)n;
 	}
 	free(c->out);
 	c->out = NULL;
@@ -330,13 +329,21 @@ conn_resume(struct conn *c)
 		conn_after_flush(c);
 }
 
+/* The request ended: a handler that deferred it lets go of it. */
 static void
-request_state_reset(struct conn *c)
+request_end(struct conn *c)
 {
-	waiter_cancel(&c->req.waiter);
-	free(c->req.note);
-	c->req.note = NULL;
-	c->req.flags = 0;
+	void (*end)(void *) = c->end;
+	c->end = NULL;
+	if (end)
+		end(c->end_arg);
+}
+
+void
+server_defer(struct conn *c, void (*end)(void *arg), void *arg)
+{
+	c->end = end;
+	c->end_arg = arg;
 }
 
 void
@@ -346,7 +353,7 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 	struct server *s = c->srv;
 	if (c->dead)
 		return;
-	request_state_reset(c);
+	request_end(c);
 	if (!c->keep_alive || s->draining || c->close_after) {
 		/* Requests pipelined behind the last one are dropped (RFC 9112 section 9.6). */
 		c->state = CONN_CLOSING;
@@ -370,23 +377,26 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 		s->resp = p;
 		s->resp_cap = need;
 	}
-	int n =
-	    fmt_format(s->resp, s->resp_cap,
-		       "HTTP/1.1 %d %s\r\n"
-		       "Content-Type: %s\r\n"
-		       "Content-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n"
-		       "%s%s\r\n",
-		       status, reason_phrase(status), content_type, len, conn_hdr, extra_headers);
+	int n = fmt_format(s->resp, s->resp_cap,
+			   "HTTP/1.1 %d %s\r\n"
+			   "Content-Type: %s\r\n"
+			   "Content-Length: %zu\r\n"
+			   "Cache-Control: no-store\r\n"
+			   "%s%s\r\n",
+			   status, status_of(status)->phrase, content_type, len, conn_hdr,
+			   extra_headers);
 	memcpy(s->resp + n, body, body_len);
 	conn_send(c, s->resp, (size_t)n + body_len);
 	if (c->dead)
 		return;
-	if (c->state == CONN_IDLE)
+	if (c->state == CONN_IDLE) {
 		loop_timer_set(s->loop, &c->timer, loop_after(SERVER_IDLE_TIMEOUT),
 			       on_request_timeout, c);
-	else
+		/* Idle now: at the cap, it may make way for a client waiting in the backlog. */
+		server_update_accept(s);
+	} else {
 		loop_timer_cancel(s->loop, &c->timer);
+	}
 	if (c->out_len == c->out_off && c->state == CONN_CLOSING)
 		conn_after_flush(c);
 	if (!c->in_dispatch)
@@ -397,20 +407,19 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 
 /* --- reading and dispatching --- */
 
+void
+server_respond_status(struct conn *c, int status)
+{
+	const char *body = status_of(status)->body;
+	server_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
+}
+
 static void
 conn_error(struct conn *c, int status)
 {
-	static const char *const bodies[] = {"bad request\n", "request timeout\n", "URI too long\n",
-					     "request header too large\n",
-					     "internal server error\n"};
-	const char *body = status == 408   ? bodies[1]
-			   : status == 414 ? bodies[2]
-			   : status == 431 ? bodies[3]
-			   : status == 500 ? bodies[4]
-					   : bodies[0];
 	c->close_after = 1;
 	c->head_only = 0;
-	server_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
+	server_respond_status(c, status);
 }
 
 static void
@@ -440,6 +449,9 @@ conn_dispatch(struct conn *c)
 	c->keep_alive = llhttp_should_keep_alive(p) != 0;
 	c->http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
 	c->head_only = llhttp_get_method(p) == HTTP_HEAD;
+	/* What follows a CONNECT would be a tunnel's bytes: answer, then close. */
+	if (llhttp_get_upgrade(p) && llhttp_get_method(p) == HTTP_CONNECT)
+		c->close_after = 1;
 	c->accept[c->accept_len] = '\0';
 	struct request req = {.method = llhttp_get_method(p), .accept = c->accept};
 	split_target(c->url_heap ? c->url_heap : c->url, c->url_len, &req);
@@ -472,6 +484,12 @@ conn_feed(struct conn *c, const char *data, size_t len)
 		llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
 		if (err == HPE_OK)
 			return;
+		if (err == HPE_PAUSED_UPGRADE) {
+			/* An Upgrade (curl --http2 asks for h2c) is ignored, as RFC 9110 section
+			 * 7.8 allows: the answer was HTTP/1.1, and so is the next request. */
+			llhttp_resume_after_upgrade(&c->parser);
+			continue;
+		}
 		if (err != HPE_PAUSED) {
 			conn_error(c, c->error_status ? c->error_status : 400);
 			return;
@@ -565,11 +583,10 @@ conn_close(struct conn *c)
 		return;
 	struct server *s = c->srv;
 	c->dead = 1;
-	request_state_reset(c);
+	request_end(c);
 	loop_timer_cancel(s->loop, &c->timer);
-	int fd = c->io.fd;
-	loop_io_del(s->loop, &c->io);
-	close(fd);
+	loop_io_close(s->loop, &c->io);
+	s->out_pending -= c->out_len - c->out_off;
 	free(c->in);
 	free(c->out);
 	free(c->url_heap);
@@ -654,10 +671,14 @@ server_set_accepting(struct server *s, int on)
 		s->accepting = on;
 }
 
+static struct conn *oldest_idle(struct server *s);
+
+/* Listens while there is room, or an idle client that can make way for a new one. */
 static void
 server_update_accept(struct server *s)
 {
-	if (!s->draining && s->nconns < s->max_conns && s->accept_timer.slot == 0)
+	if (!s->draining && !loop_timer_armed(&s->accept_timer) &&
+	    (s->nconns < s->max_conns || oldest_idle(s)))
 		server_set_accepting(s, 1);
 }
 
@@ -699,18 +720,6 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 		if (s->nconns > s->max_conns)
 			evict_idle(s);
 	}
-}
-
-struct conn *
-server_waiter_conn(struct waiter *w)
-{
-	return (struct conn *)((char *)w - offsetof(struct conn, req.waiter));
-}
-
-struct request_state *
-server_conn_state(struct conn *c)
-{
-	return &c->req;
 }
 
 struct server *
@@ -762,11 +771,7 @@ server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg
 	s->draining = 1;
 	s->drained = done;
 	s->drained_arg = arg;
-	if (s->listen_io.fd >= 0) {
-		int fd = s->listen_io.fd;
-		loop_io_del(s->loop, &s->listen_io);
-		close(fd);
-	}
+	loop_io_close(s->loop, &s->listen_io);
 	loop_timer_cancel(s->loop, &s->accept_timer);
 	loop_timer_set(s->loop, &s->drain_timer, loop_after(grace_ms), on_drain_timeout, s);
 	for (struct conn *c = s->head, *next; c; c = next) {
@@ -784,11 +789,7 @@ server_free(struct server *s)
 		return;
 	while (s->head)
 		conn_close(s->head);
-	if (s->listen_io.fd >= 0) {
-		int fd = s->listen_io.fd;
-		loop_io_del(s->loop, &s->listen_io);
-		close(fd);
-	}
+	loop_io_close(s->loop, &s->listen_io);
 	loop_timer_cancel(s->loop, &s->accept_timer);
 	loop_timer_cancel(s->loop, &s->drain_timer);
 	free(s->resp);

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
-
 struct loop;
 struct conn;
 
@@ -19,7 +17,23 @@ struct conn;
 #define SERVER_IDLE_TIMEOUT    60000      /* ms a keep-alive connection may sit idle */
 #define SERVER_LINGER          1000       /* ms to drain a client after our last response */
 
-#define SERVER_ACCEPT_MAX 128 /* bytes of the Accept header kept */
+#define SERVER_ACCEPT_MAX 256 /* bytes of the Accept header kept */
+
+/* Unsent response bytes, over all clients, past which a client that does not read its
+ * responses is dropped (one that pipelines requests and never reads). */
+#define SERVER_OUTPUT_BUDGET (4 * 1024 * 1024)
+
+/* Every status podhealth answers: number, reason phrase, default body. */
+#define SERVER_STATUSES(X)                                                                         \
+	X(200, "OK", "ok\n")                                                                       \
+	X(400, "Bad Request", "bad request\n")                                                     \
+	X(404, "Not Found", "not found\n")                                                         \
+	X(405, "Method Not Allowed", "method not allowed\n")                                       \
+	X(408, "Request Timeout", "request timeout\n")                                             \
+	X(414, "URI Too Long", "URI too long\n")                                                   \
+	X(431, "Request Header Fields Too Large", "request header too large\n")                    \
+	X(500, "Internal Server Error", "internal server error\n")                                 \
+	X(503, "Service Unavailable", "unhealthy\n")
 
 struct request {
 	int method;       /* llhttp_method_t */
@@ -30,15 +44,9 @@ struct request {
 	const char *accept; /* the Accept header (truncated), "" when absent */
 };
 
-/* What a handler keeps while a request waits (server_conn_state); reset per request. */
-struct request_state {
-	struct waiter waiter;
-	unsigned flags;
-	char *note; /* handler's heap string, freed by the server when the request ends */
-};
-
-/* Called once per request. It answers with server_respond, now or later; until then the
- * connection reads no further requests. The request's strings live until it returns. */
+/* Called once per request. It answers with server_respond, now or later (after
+ * server_defer); until then the connection reads no further requests. The request's
+ * strings live until it returns. */
 typedef void (*server_handler)(void *ctx, struct conn *c, const struct request *req);
 
 struct server;
@@ -67,11 +75,11 @@ void server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void
 void server_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
 		    const char *body, size_t len);
 
-/* The state kept for c's current request, for handlers that answer later; the server
- * cancels its waiter and frees its note when the request ends or the client goes. */
-struct request_state *server_conn_state(struct conn *c);
+/* Answers with status and its default body, as text. */
+void server_respond_status(struct conn *c, int status);
 
-/* Returns the connection whose request state embeds w. */
-struct conn *server_waiter_conn(struct waiter *w);
+/* The handler will answer c's current request later: end(arg) runs once the request
+ * ends, answered or not (the client went away, or the server shut down). */
+void server_defer(struct conn *c, void (*end)(void *arg), void *arg);
 
 #endif

@@ -8,26 +8,31 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* The schemes, with what they mean. */
+static const struct scheme {
+	const char *name;
+	enum target_kind kind;
+	int tls;
+	uint16_t port; /* the default; 0: the URL must give one */
+} schemes[] = {
+    {"http", TARGET_HTTP, 0, 80}, {"https", TARGET_HTTP, 1, 443}, {"tcp", TARGET_TCP, 0, 0},
+    {"grpc", TARGET_GRPC, 0, 0},  {"grpcs", TARGET_GRPC, 1, 0},   {"unix", TARGET_UNIX, 0, 0},
+};
+
+#define URL_FORMS                                                                                  \
+	"http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] or "         \
+	"unix:///path"
+
 static int
-valid_name(const char *s, size_t n)
+valid_host_name(const char *s, size_t n)
 {
 	/* RFC 1123 host names, plus '_' which DNS records sometimes carry. */
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')
-			return 0;
-	return 1;
-}
-
-static int
-all_digits_and_dots(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]) && s[i] != '.')
 			return 0;
 	return 1;
 }
@@ -47,34 +52,78 @@ parse_host(const char *s, size_t n, struct target *t, char *err, size_t errlen)
 			return fmt_error(err, errlen, "malformed IPv6 address");
 		return 0;
 	}
-	if (n >= sizeof t->host || !valid_name(s, n))
+	if (n >= sizeof t->host || !valid_host_name(s, n))
 		return fmt_error(err, errlen, "invalid host name");
 	memcpy(t->host, s, n);
 	t->host[n] = '\0';
 	struct in_addr a4;
-	if (all_digits_and_dots(s, n) && inet_pton(AF_INET, t->host, &a4) != 1)
+	if (strspn(t->host, "0123456789.") == n && inet_pton(AF_INET, t->host, &a4) != 1)
 		return fmt_error(err, errlen, "invalid IPv4 address");
 	return 0;
 }
 
 static int
-parse_number(const char *s, size_t n, unsigned long min, unsigned long max, unsigned long *out)
+parse_unix(const char *path, struct target *t, char *err, size_t errlen)
 {
-	unsigned long v = 0;
-	if (n == 0 || n > 5)
-		return -1;
+	if (path[0] != '/')
+		return fmt_error(err, errlen,
+				 "unix:// needs an absolute path: unix:///run/app.sock");
+	if (strlen(path) > 107)
+		return fmt_error(err, errlen, "unix socket path longer than 107 bytes");
+	if (strpbrk(path, "?#"))
+		return fmt_error(err, errlen, "unix:// takes a path only");
+	t->socket_path = strdup(path);
+	t->path = strdup("");
+	t->authority = strdup("localhost");
+	return t->socket_path && t->path && t->authority ? 0
+							 : fmt_error(err, errlen, "out of memory");
+}
+
+static void
+append_unescaped(struct buf *b, const char *s, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+			char c = (char)strtol(hex, NULL, 16);
+			buf_append(b, &c, 1);
+			i += 2;
+		} else {
+			buf_append(b, &s[i], 1);
+		}
 	}
-	if (v < min || v > max)
+}
+
+/* user[:password]@ (n bytes at info): Go's client sends them as Basic authorization; the
+ * URL shown in logs has the password replaced, as Go's URL.Redacted does. */
+static int
+set_userinfo(struct target *t, const char *url, const char *info, size_t n)
+{
+	const char *colon = memchr(info, ':', n);
+	struct buf plain = {0}, header = {0}, text = {0};
+	append_unescaped(&plain, info, colon ? (size_t)(colon - info) : n);
+	buf_append(&plain, ":", 1);
+	if (colon)
+		append_unescaped(&plain, colon + 1, n - (size_t)(colon - info) - 1);
+	buf_append(&header, "Basic ", 6);
+	buf_base64(&header, plain.data, plain.len);
+	buf_append(&text, url, (size_t)(colon ? colon + 1 - url : info + n - url));
+	buf_printf(&text, "%s%s", colon ? "xxxxx" : "", info + n);
+	buf_free(&plain);
+	if (header.failed || text.failed) {
+		buf_free(&header);
+		buf_free(&text);
 		return -1;
-	*out = v;
+	}
+	free(t->authorization);
+	free(t->text);
+	t->authorization = header.data;
+	t->text = text.data;
 	return 0;
 }
 
-/* Parses the URL part: http://host[:port][/path][?query] or tcp://host:port. */
+/* Parses the URL part of a check (see target_parse). */
 static int
 parse_url(const char *s, struct target *t, char *err, size_t errlen)
 {
@@ -83,21 +132,35 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 			return fmt_error(err, errlen, "contains a space or control character");
 	const char *sep = strstr(s, "://");
 	if (!sep)
-		return fmt_error(err, errlen,
-				 "not a URL (want http://host[:port][/path] or tcp://host:port)");
+		return fmt_error(err, errlen, "not a URL (want " URL_FORMS ")");
 	size_t slen = (size_t)(sep - s);
-	if (slen == 4 && strncasecmp(s, "http", 4) == 0)
-		t->kind = TARGET_HTTP;
-	else if (slen == 3 && strncasecmp(s, "tcp", 3) == 0)
-		t->kind = TARGET_TCP;
-	else
-		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want http:// or tcp://)",
-				 (int)slen, s);
+	const struct scheme *sc = NULL;
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+		if (strlen(schemes[i].name) == slen && strncasecmp(s, schemes[i].name, slen) == 0)
+			sc = &schemes[i];
+	if (!sc)
+		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want " URL_FORMS ")",
+				 (int)(slen > 16 ? 16 : slen), s);
+	t->kind = sc->kind;
+	t->tls = sc->tls;
+	if (!t->text && !(t->text = strdup(s)))
+		return fmt_error(err, errlen, "out of memory");
+	if (t->kind == TARGET_UNIX)
+		return parse_unix(sep + 3, t, err, errlen);
 	const char *auth = sep + 3;
 	size_t alen = strcspn(auth, "/?#");
 	const char *rest = auth + alen;
-	if (memchr(auth, '@', alen))
-		return fmt_error(err, errlen, "user information in URLs is not supported");
+	for (size_t i = alen; i > 0; i--)
+		if (auth[i - 1] == '@') {
+			if (t->kind != TARGET_HTTP)
+				return fmt_error(err, errlen,
+						 "user:password@ is for http(s):// only");
+			if (set_userinfo(t, s, auth, i - 1) < 0)
+				return fmt_error(err, errlen, "out of memory");
+			auth += i;
+			alen -= i;
+			break;
+		}
 
 	/* The port separator is the last ':' outside an IPv6 literal's brackets. */
 	const char *close = alen && auth[0] == '[' ? memchr(auth, ']', alen) : NULL;
@@ -113,52 +176,107 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 				 "IPv6 addresses must be in brackets, e.g. http://[::1]:8080/");
 	if (parse_host(auth, hlen, t, err, errlen) < 0)
 		return -1;
-	unsigned long port = 80;
-	if (colon && parse_number(colon + 1, alen - hlen - 1, 1, 65535, &port) < 0)
+	unsigned long port = sc->port;
+	if (colon && fmt_parse_uint(colon + 1, alen - hlen - 1, 1, 65535, &port) < 0)
 		return fmt_error(err, errlen, "invalid port (want 1-65535)");
+	if (!port)
+		return fmt_error(err, errlen, "%s:// needs a port", sc->name);
 	t->port = (uint16_t)port;
+	t->authority = strndup(auth, alen);
 
 	size_t plen = strcspn(rest, "#"); /* a fragment is never sent (RFC 9110 4.2.4) */
-	if (t->kind == TARGET_TCP) {
-		if (!colon)
-			return fmt_error(err, errlen, "tcp:// needs a port");
-		if (plen > 0 && strcmp(rest, "/") != 0)
-			return fmt_error(err, errlen, "tcp:// takes no path");
-	}
-	t->path = malloc(plen + 2);
-	t->text = strdup(s);
-	if (!t->path || !t->text)
-		return fmt_error(err, errlen, "out of memory");
-	if (plen == 0 || rest[0] == '?') {
-		t->path[0] = '/';
-		memcpy(t->path + 1, rest, plen);
-		t->path[plen + 1] = '\0';
+	if (t->kind == TARGET_TCP && plen > 0 && strcmp(rest, "/") != 0)
+		return fmt_error(err, errlen, "tcp:// takes no path");
+	if (t->kind == TARGET_GRPC) {
+		/* grpc://host:port/SERVICE: the health service to ask about ("" by default). */
+		if (memchr(rest, '?', plen))
+			return fmt_error(err, errlen, "grpc:// takes no query");
+		t->path =
+		    strndup(rest[0] == '/' ? rest + 1 : rest, rest[0] == '/' ? plen - 1 : plen);
+	} else if (plen == 0 || rest[0] == '?') {
+		t->path = malloc(plen + 2);
+		if (t->path) {
+			t->path[0] = '/';
+			memcpy(t->path + 1, rest, plen);
+			t->path[plen + 1] = '\0';
+		}
 	} else {
-		memcpy(t->path, rest, plen);
-		t->path[plen] = '\0';
+		t->path = strndup(rest, plen);
 	}
+	if (!t->path || !t->authority)
+		return fmt_error(err, errlen, "out of memory");
 	return 0;
 }
 
+/* The name rules: 1-128 printable characters without space, '?', '&', '#', '=', ',', '"',
+ * '\' or '%', so that a name stands in /all/NAME and ?exclude=NAME unescaped. */
+static int
+name_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("?&#=,\"\\%", c);
+}
+
+static int
+valid_check_name(const char *s, size_t n)
+{
+	if (n == 0 || n > TARGET_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* "localhost:15020/healthz/ready": authority and path without scheme or query, with any
+ * character the name rules forbid made '_', and cut at 128 characters. */
 static int
 derive_name(struct target *t)
 {
-	/* "localhost:15020/healthz/ready": the authority and path, no scheme or query, so
-	 * that it can be used in /all/NAME. */
 	struct buf b = {0};
-	int v6 = strchr(t->host, ':') != NULL;
-	buf_printf(&b, v6 ? "[%s]:%u" : "%s:%u", t->host, t->port);
-	if (t->kind == TARGET_HTTP) {
-		size_t n = strcspn(t->path, "?");
-		if (n > 1)
-			buf_append(&b, t->path, n);
+	if (t->kind == TARGET_UNIX) {
+		buf_printf(&b, "unix:%s", t->socket_path);
+	} else {
+		buf_printf(&b, strchr(t->host, ':') ? "[%s]:%u" : "%s:%u", t->host, t->port);
+		if (t->kind == TARGET_HTTP) {
+			size_t n = strcspn(t->path, "?");
+			if (n > 1)
+				buf_append(&b, t->path, n);
+		} else if (t->kind == TARGET_GRPC && t->path[0]) {
+			buf_printf(&b, "/%s", t->path);
+		}
 	}
 	if (b.failed) {
 		buf_free(&b);
 		return -1;
 	}
+	if (b.len > TARGET_NAME_MAX)
+		b.data[b.len = TARGET_NAME_MAX] = '\0';
+	for (size_t i = 0; i < b.len; i++)
+		if (!name_char((unsigned char)b.data[i]))
+			b.data[i] = '_';
 	t->name = b.data;
+	t->derived_name = 1;
 	return 0;
+}
+
+int
+target_rename(struct target *t, int (*unique)(const char *name, void *arg), void *arg)
+{
+	char base[TARGET_NAME_MAX + 1];
+	fmt_format(base, sizeof base, "%s", t->name);
+	for (unsigned n = 2;; n++) {
+		char suffix[16], name[TARGET_NAME_MAX + 1];
+		int slen = fmt_format(suffix, sizeof suffix, "~%u", n);
+		fmt_format(name, sizeof name, "%.*s%s", TARGET_NAME_MAX - slen, base, suffix);
+		if (unique(name, arg)) {
+			char *copy = strdup(name);
+			if (!copy)
+				return -1;
+			free(t->name);
+			t->name = copy;
+			return 0;
+		}
+	}
 }
 
 static int
@@ -171,100 +289,121 @@ has_header(const struct target *t, const char *name)
 	return 0;
 }
 
+void
+target_request(const struct target *t, const char *target, const char *host, const char *referer,
+	       struct buf *b)
+{
+	/* What kubelet's HTTP prober sends (pkg/probe/http): Host as the URL writes it, a
+	 * User-Agent naming us, Accept any, no keep-alive; headers given by the user replace
+	 * the defaults of the same name, and an empty Accept removes it. */
+	buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t->method, target, host);
+	if (!has_header(t, "User-Agent"))
+		buf_printf(b, "User-Agent: podhealth/%s\r\n", PODHEALTH_VERSION);
+	if (!has_header(t, "Accept"))
+		buf_printf(b, "Accept: */*\r\n");
+	for (size_t i = 0; i < t->nheaders; i++) {
+		const char *v = t->headers[i] + strcspn(t->headers[i], ":") + 1;
+		if (strncasecmp(t->headers[i], "accept:", 7) == 0 && v[strspn(v, " \t")] == '\0')
+			continue;
+		buf_printf(b, "%s\r\n", t->headers[i]);
+	}
+	if (t->authorization && !has_header(t, "Authorization"))
+		buf_printf(b, "Authorization: %s\r\n", t->authorization);
+	if (referer)
+		buf_printf(b, "Referer: %s\r\n", referer);
+	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
+	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "HEAD") != 0)
+		buf_printf(b, "Content-Length: 0\r\n");
+	buf_printf(b, "Connection: close\r\n\r\n");
+}
+
 static int
 render_request(struct target *t)
 {
-	/* What kubelet's HTTP prober sends (pkg/probe/http): Host with the port unless it is
-	 * the default, a User-Agent naming us, Accept any, no keep-alive; headers given by the
-	 * user replace the defaults of the same name. */
 	struct buf b = {0};
-	buf_printf(&b, "%s %s HTTP/1.1\r\n", t->method, t->path);
-	if (t->host_header)
-		buf_printf(&b, "Host: %s\r\n", t->host_header);
-	else if (strchr(t->host, ':'))
-		buf_printf(&b, t->port == 80 ? "Host: [%s]\r\n" : "Host: [%s]:%u\r\n", t->host,
-			   t->port);
-	else
-		buf_printf(&b, t->port == 80 ? "Host: %s\r\n" : "Host: %s:%u\r\n", t->host,
-			   t->port);
-	if (!has_header(t, "User-Agent"))
-		buf_printf(&b, "User-Agent: podhealth/%s\r\n", PODHEALTH_VERSION);
-	if (!has_header(t, "Accept"))
-		buf_printf(&b, "Accept: */*\r\n");
-	for (size_t i = 0; i < t->nheaders; i++)
-		buf_printf(&b, "%s\r\n", t->headers[i]);
-	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
-	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "HEAD") != 0)
-		buf_printf(&b, "Content-Length: 0\r\n");
-	buf_printf(&b, "Connection: close\r\n\r\n");
+	target_request(t, t->path, t->host_header ? t->host_header : t->authority, NULL, &b);
 	if (b.failed) {
 		buf_free(&b);
 		return -1;
 	}
+	free(t->request);
 	t->request = b.data;
 	t->request_len = b.len;
 	return 0;
 }
 
+/* Cross-checks keys and URL, then fills the defaults. */
 static int
 finish(struct target *t, char *err, size_t errlen)
 {
+	if (t->kind != TARGET_HTTP && (t->nexpect || t->nheaders || t->host_header ||
+				       t->method[0] || t->body || !t->redirects))
+		return fmt_error(
+		    err, errlen,
+		    "expect, header, host, method, body and redirects are for http(s)://");
+	if (!t->tls && (t->ca_file || t->servername || t->cert_file || t->key_file))
+		return fmt_error(err, errlen,
+				 "ca, servername, cert and key are for https:// and grpcs://");
+	if (!t->cert_file != !t->key_file)
+		return fmt_error(err, errlen, "cert= and key= go together");
+	if (t->socket_path && t->kind == TARGET_TCP)
+		return fmt_error(err, errlen,
+				 "socket= is for http(s):// and grpc(s)://; use unix:///path");
+	if (t->ca_file && !t->servername && target_ip_literal(t->host) == 0)
+		return fmt_error(err, errlen,
+				 "ca= with an IP address needs servername= (the name to verify)");
+	if (strcmp(t->method, "HEAD") == 0 && t->body)
+		return fmt_error(err, errlen,
+				 "body= needs method GET (a HEAD response has no body)");
 	if (!t->method[0])
 		strcpy(t->method, "GET");
-	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0)) {
-		target_free(t);
+	t->tls_name = t->servername                     ? t->servername
+		      : target_ip_literal(t->host) == 0 ? NULL
+							: t->host;
+	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0))
 		return fmt_error(err, errlen, "out of memory");
-	}
 	return 0;
-}
-
-static int
-valid_check_name(const char *s, size_t n)
-{
-	/* Printable, no spaces, no '?', '&' or '#', so it can stand in /all/NAME and in
-	 * ?exclude=NAME without escaping. */
-	if (n == 0 || n > 128)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '&' || c == '#' || c == '=' ||
-		    c == ',' || c == '"' || c == '\\' || c == '%')
-			return 0;
-	}
-	return 1;
 }
 
 static int
 set_name(struct target *t, const char *s, size_t n, char *err, size_t errlen)
 {
 	if (!valid_check_name(s, n))
-		return fmt_error(
-		    err, errlen,
-		    "invalid check name '%.*s' (want 1-128 printable characters, none of "
-		    "space ? & # = , \" \\ %%)",
-		    (int)(n > 128 ? 128 : n), s);
+		return fmt_error(err, errlen,
+				 "invalid check name '%.*s' (want 1-128 printable characters, none "
+				 "of space ? & # = , \" \\ %%)",
+				 (int)(n > 64 ? 64 : n), s);
 	free(t->name);
 	t->name = strndup(s, n);
 	return t->name ? 0 : fmt_error(err, errlen, "out of memory");
 }
 
+static void
+defaults(struct target *t)
+{
+	memset(t, 0, sizeof *t);
+	t->redirects = 1;
+}
+
 int
 target_parse(const char *s, struct target *t, char *err, size_t errlen)
 {
-	memset(t, 0, sizeof *t);
+	defaults(t);
 	/* "NAME=URL": a '=' before the scheme separator names the check. */
 	const char *eq = strchr(s, '=');
 	const char *sep = strstr(s, "://");
+	int rc = 0;
 	if (eq && (!sep || eq < sep)) {
-		if (set_name(t, s, (size_t)(eq - s), err, errlen) < 0)
-			return -1;
+		rc = set_name(t, s, (size_t)(eq - s), err, errlen);
 		s = eq + 1;
 	}
-	if (parse_url(s, t, err, errlen) < 0) {
+	if (rc == 0)
+		rc = parse_url(s, t, err, errlen);
+	if (rc == 0)
+		rc = finish(t, err, errlen);
+	if (rc < 0)
 		target_free(t);
-		return -1;
-	}
-	return finish(t, err, errlen);
+	return rc;
 }
 
 int
@@ -277,12 +416,12 @@ target_parse_expect(const char *s, struct status_range *r, char *err, size_t err
 		const char *dash = memchr(p, '-', len);
 		unsigned long lo, hi;
 		size_t lolen = dash ? (size_t)(dash - p) : len;
-		if (parse_number(p, lolen, 100, 599, &lo) < 0 ||
-		    (dash && parse_number(dash + 1, len - lolen - 1, 100, 599, &hi) < 0))
+		if (fmt_parse_uint(p, lolen, 100, 599, &lo) < 0 ||
+		    (dash && fmt_parse_uint(dash + 1, len - lolen - 1, 100, 599, &hi) < 0))
 			return fmt_error(
 			    err, errlen,
 			    "invalid status '%.*s' (want 100-599 or a range like 200-299)",
-			    (int)len, p);
+			    (int)(len > 16 ? 16 : len), p);
 		if (!dash)
 			hi = lo;
 		if (hi < lo)
@@ -310,27 +449,53 @@ target_expect_match(const struct target *t, int status)
 	return 0;
 }
 
+/* Headers that frame the request or the connection: podhealth sets them itself. */
+static const char *const forbidden_headers[] = {
+    "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "TE",
+    "Trailer",        "Proxy-Connection",
+};
+
+/* Checks "Name: value": a token (RFC 9110 5.1), a colon, text without control
+ * characters. The reasons name the header, never its value (it may be a secret). */
 static int
-valid_header(const char *v)
+check_header(const char *v, char *err, size_t errlen)
 {
-	/* "Name: value": a token (RFC 9110 5.1), a colon, printable text. */
 	const char *colon = strchr(v, ':');
-	if (!colon || colon == v)
-		return 0;
-	for (const char *p = v; p < colon; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-			return 0;
+	size_t n = colon ? (size_t)(colon - v) : 0;
+	if (!colon || n == 0)
+		return fmt_error(err, errlen, "header= wants 'Name: value'");
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("!#$%&'*+-.^_`|~", v[i]))
+			return fmt_error(err, errlen, "header= name '%.*s' is not a token",
+					 (int)(n > 40 ? 40 : n), v);
 	for (const char *p = colon + 1; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return 0;
-	return 1;
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return fmt_error(err, errlen, "header %.*s: control character in the value",
+					 (int)(n > 40 ? 40 : n), v);
+	if (n == 4 && strncasecmp(v, "host", 4) == 0)
+		return fmt_error(err, errlen, "set the Host header with host=, not header=");
+	for (size_t i = 0; i < sizeof forbidden_headers / sizeof forbidden_headers[0]; i++)
+		if (strlen(forbidden_headers[i]) == n &&
+		    strncasecmp(v, forbidden_headers[i], n) == 0)
+			return fmt_error(err, errlen,
+					 "header %s is podhealth's to set (it frames the request)",
+					 forbidden_headers[i]);
+	return 0;
 }
 
-/* Applies one key=value of a --check spec. */
+static int
+set_string(char **field, const char *v, char *err, size_t errlen)
+{
+	free(*field);
+	*field = strdup(v);
+	return *field ? 0 : fmt_error(err, errlen, "out of memory");
+}
+
+/* Applies one key=value of a --check spec. Reasons start with the key. */
 static int
 spec_field(struct target *t, const char *key, char *val, int *have_url, char *err, size_t errlen)
 {
-	char why[128];
+	char why[160];
 	if (strcmp(key, "name") == 0)
 		return set_name(t, val, strlen(val), err, errlen);
 	if (strcmp(key, "url") == 0) {
@@ -338,90 +503,110 @@ spec_field(struct target *t, const char *key, char *val, int *have_url, char *er
 			return fmt_error(err, errlen, "url given twice");
 		*have_url = 1;
 		if (parse_url(val, t, why, sizeof why) < 0)
-			return fmt_error(err, errlen, "invalid url '%s': %s", val, why);
+			return fmt_error(err, errlen, "url '%.80s%s': %s", val,
+					 strlen(val) > 80 ? "..." : "", why);
 		return 0;
 	}
 	if (strcmp(key, "timeout") == 0) {
 		if (duration_parse(val, MAX_TIMEOUT_MS, &t->timeout_ms, why, sizeof why) < 0)
-			return fmt_error(err, errlen, "invalid timeout '%s': %s", val, why);
+			return fmt_error(err, errlen, "timeout '%.32s': %s", val, why);
 		return 0;
 	}
 	if (strcmp(key, "expect") == 0) {
 		int n = target_parse_expect(val, t->expect, why, sizeof why);
 		if (n < 0)
-			return fmt_error(err, errlen, "invalid expect '%s': %s", val, why);
+			return fmt_error(err, errlen, "expect: %s", why);
 		t->nexpect = (size_t)n;
 		return 0;
 	}
 	if (strcmp(key, "header") == 0) {
-		if (!valid_header(val))
-			return fmt_error(err, errlen, "invalid header '%s' (want 'Name: value')",
-					 val);
+		if (check_header(val, err, errlen) < 0)
+			return -1;
 		if (t->nheaders == TARGET_MAX_HEADERS)
-			return fmt_error(err, errlen, "more than %d headers", TARGET_MAX_HEADERS);
-		char *colon = strchr(val, ':');
-		if (colon - val == 4 && strncasecmp(val, "host", 4) == 0)
-			return fmt_error(err, errlen,
-					 "set the Host header with host=, not header=");
-		if (!(t->headers[t->nheaders++] = strdup(val)))
-			return fmt_error(err, errlen, "out of memory");
-		return 0;
+			return fmt_error(err, errlen, "more than %d header= keys",
+					 TARGET_MAX_HEADERS);
+		return set_string(&t->headers[t->nheaders++], val, err, errlen);
 	}
 	if (strcmp(key, "host") == 0) {
 		for (const char *c = val; *c; c++)
 			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
-				return fmt_error(err, errlen, "invalid host '%s'", val);
+				return fmt_error(err, errlen, "host: spaces or control characters");
 		if (!*val)
-			return fmt_error(err, errlen, "invalid host ''");
-		free(t->host_header);
-		return (t->host_header = strdup(val)) ? 0 : fmt_error(err, errlen, "out of memory");
+			return fmt_error(err, errlen, "host: empty");
+		return set_string(&t->host_header, val, err, errlen);
 	}
 	if (strcmp(key, "method") == 0) {
 		if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
-			return fmt_error(err, errlen, "invalid method '%s' (want GET or HEAD)",
-					 val);
+			return fmt_error(err, errlen, "method '%.16s': want GET or HEAD", val);
 		strcpy(t->method, val);
 		return 0;
 	}
 	if (strcmp(key, "body") == 0) {
 		if (!*val || strlen(val) > TARGET_BODY_MAX)
-			return fmt_error(err, errlen, "invalid body '%s' (want 1-%d bytes)", val,
-					 TARGET_BODY_MAX);
-		free(t->body);
-		return (t->body = strdup(val)) ? 0 : fmt_error(err, errlen, "out of memory");
+			return fmt_error(err, errlen, "body: want 1-%d bytes", TARGET_BODY_MAX);
+		return set_string(&t->body, val, err, errlen);
+	}
+	if (strcmp(key, "redirects") == 0) {
+		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
+			return fmt_error(err, errlen, "redirects '%.16s': want on or off", val);
+		t->redirects = strcmp(val, "on") == 0;
+		return 0;
+	}
+	if (strcmp(key, "socket") == 0) {
+		if (val[0] != '/' || strlen(val) > 107)
+			return fmt_error(err, errlen,
+					 "socket: want an absolute path of at most 107 bytes");
+		return set_string(&t->socket_path, val, err, errlen);
+	}
+	char **file = strcmp(key, "ca") == 0           ? &t->ca_file
+		      : strcmp(key, "cert") == 0       ? &t->cert_file
+		      : strcmp(key, "key") == 0        ? &t->key_file
+		      : strcmp(key, "servername") == 0 ? &t->servername
+						       : NULL;
+	if (file) {
+		if (!*val)
+			return fmt_error(err, errlen, "%s: empty", key);
+		return set_string(file, val, err, errlen);
 	}
 	return fmt_error(
 	    err, errlen,
-	    "unknown key '%s' (want name, url, timeout, expect, header, host, method or body)",
+	    "unknown key '%.32s' (want name, url, timeout, expect, header, host, method, "
+	    "body, redirects, socket, ca, servername, cert or key)",
 	    key);
 }
 
-/* Splits the next CSV field off *p into out: double quotes group, "" is a quote. */
+/* Splits the next field off *p into out. A field that starts with a double quote runs to
+ * the closing one ("" inside is a quote), so it may hold commas; a quote anywhere else is
+ * an ordinary character (body="status":"green" keeps its quotes). */
 static int
 next_field(const char **p, struct buf *out)
 {
 	const char *s = *p;
-	int quoted = 0;
 	out->len = 0;
 	buf_append(out, "", 0);
-	for (; *s && (quoted || *s != ','); s++) {
-		if (*s == '"') {
-			if (quoted && s[1] == '"')
+	if (*s == '"') {
+		for (s++;; s++) {
+			if (!*s)
+				return -1;
+			if (*s == '"' && s[1] == '"')
 				buf_append(out, s++, 1);
+			else if (*s == '"')
+				break;
 			else
-				quoted = !quoted;
-			continue;
+				buf_append(out, s, 1);
 		}
-		buf_append(out, s, 1);
+		s++;
 	}
+	for (; *s && *s != ','; s++)
+		buf_append(out, s, 1);
 	*p = *s ? s + 1 : s;
-	return quoted ? -1 : 0;
+	return 0;
 }
 
 int
 target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 {
-	memset(t, 0, sizeof *t);
+	defaults(t);
 	struct buf field = {0}, key = {0}, val = {0};
 	int have_url = 0, rc = 0;
 	const char *p = spec;
@@ -434,7 +619,7 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 		if (!eq) {
 			/* "expect=200,204": a bare field continues the previous value. */
 			if (key.len == 0) {
-				rc = fmt_error(err, errlen, "'%s' is not key=value",
+				rc = fmt_error(err, errlen, "'%.40s' is not key=value",
 					       field.data ? field.data : "");
 				break;
 			}
@@ -458,17 +643,11 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 	buf_free(&val);
 	if (rc == 0 && !have_url)
 		rc = fmt_error(err, errlen, "missing url=");
-	if (rc == 0 && t->kind == TARGET_TCP &&
-	    (t->nexpect || t->nheaders || t->host_header || t->method[0] || t->body))
-		rc = fmt_error(err, errlen,
-			       "expect, header, host, method and body are for http:// checks");
-	if (rc == 0 && strcmp(t->method, "HEAD") == 0 && t->body)
-		rc = fmt_error(err, errlen, "body= needs method GET (a HEAD response has no body)");
-	if (rc < 0) {
+	if (rc == 0)
+		rc = finish(t, err, errlen);
+	if (rc < 0)
 		target_free(t);
-		return -1;
-	}
-	return finish(t, err, errlen);
+	return rc;
 }
 
 int
@@ -476,16 +655,15 @@ target_set_call(struct target *t, const char *method, char *err, size_t errlen)
 {
 	size_t n = strlen(method);
 	if (t->kind != TARGET_HTTP)
-		return fmt_error(err, errlen, "only http:// URLs can be called");
+		return fmt_error(err, errlen, "only http(s):// URLs can be called");
 	if (n == 0 || n >= sizeof t->method || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != n)
 		return fmt_error(
 		    err, errlen,
-		    "invalid method '%s' (want an upper-case HTTP method such as POST)", method);
+		    "invalid method '%.16s' (want an upper-case HTTP method such as POST)", method);
 	memcpy(t->method, method, n + 1);
 	t->expect[0] = (struct status_range){200, 299};
 	t->nexpect = 1;
-	free(t->request);
-	t->request = NULL;
+	t->redirects = 0;
 	if (render_request(t) < 0)
 		return fmt_error(err, errlen, "out of memory");
 	return 0;
@@ -505,10 +683,17 @@ target_free(struct target *t)
 {
 	free(t->name);
 	free(t->text);
+	free(t->authority);
 	free(t->path);
+	free(t->socket_path);
 	free(t->request);
 	free(t->host_header);
+	free(t->authorization);
 	free(t->body);
+	free(t->ca_file);
+	free(t->servername);
+	free(t->cert_file);
+	free(t->key_file);
 	for (size_t i = 0; i < t->nheaders; i++)
 		free(t->headers[i]);
 	memset(t, 0, sizeof *t);

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum target_kind { TARGET_HTTP, TARGET_TCP };
+struct buf;
+
+enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC };
 
 struct status_range {
 	uint16_t lo, hi;
@@ -13,44 +15,64 @@ struct status_range {
 
 #define TARGET_MAX_RANGES  16
 #define TARGET_MAX_HEADERS 16
-#define TARGET_BODY_MAX    (10 * 1024) /* body bytes read for body=, like kubelet */
+#define TARGET_BODY_MAX    (10 * 1024) /* body bytes read, as kubelet reads them */
+#define TARGET_NAME_MAX    128
 
 struct target {
 	enum target_kind kind;
-	char *name;     /* unique; owned */
-	char *text;     /* the URL as given; owned */
-	char host[256]; /* name or IP literal, IPv6 without brackets */
+	int tls;          /* https:// or grpcs:// */
+	int derived_name; /* the name was made from the URL */
+	char *name;       /* unique; owned */
+	char *text;       /* the URL as given (a password in it shown as xxxxx); owned */
+	char host[256];   /* name or IP literal, IPv6 without brackets */
 	uint16_t port;
-	char *path;         /* origin-form request target, "/path?query"; owned */
+	char *authority;    /* host[:port] as written in the URL: the Host header; owned */
+	char *path;         /* HTTP: the request target "/path?query"; gRPC: the service; owned */
+	char *socket_path;  /* unix:// path, or socket=: connect there instead; owned */
 	int64_t timeout_ms; /* 0: the global timeout */
 	struct status_range expect[TARGET_MAX_RANGES];
 	size_t nexpect;  /* 0: 200-399 */
 	char method[16]; /* GET unless method= says HEAD (or POST... for on-exit calls) */
+	int redirects;   /* follow redirects as kubelet does (redirects=off: no) */
 	char *host_header;
-	char *body; /* substring the body must contain; owned */
+	char *authorization; /* "Basic ..." from user:password@ in the URL, as Go sends it */
+	char *body;          /* substring the body must contain; owned */
 	char *headers[TARGET_MAX_HEADERS];
 	size_t nheaders;
-	char *request; /* the complete HTTP request to send; owned */
+	char *ca_file, *servername, *cert_file, *key_file; /* TLS; owned */
+	const char *tls_name; /* SNI: servername, else the host unless it is an IP address */
+	char *request;        /* HTTP: the complete first request; owned */
 	size_t request_len;
 };
 
-/* Parses a positional check, "[NAME=]URL" with URL http://host[:port][/path][?query] or
- * tcp://host:port, into t. Returns 0, or -1 with a reason in err. On success t owns heap
- * memory: target_free. */
+/* Parses a positional check, "[NAME=]URL", into t. URL: http[s]://host[:port][/path][?query],
+ * tcp://host:port, grpc[s]://host:port[/SERVICE] or unix:///path. Returns 0, or -1 with a
+ * reason in err. On success t owns heap memory: target_free. */
 int target_parse(const char *s, struct target *t, char *err, size_t errlen);
 
-/* Parses a --check specification, comma-separated key=value pairs (name, url, timeout,
- * expect, header, host, method, body); a field may be double-quoted, and a field without
- * '=' continues the previous value ("expect=200,204"). Returns 0 or -1 as target_parse. */
+/* Parses a --check specification, comma-separated key=value pairs; a field may be
+ * double-quoted, and a field without '=' continues the previous value
+ * ("expect=200,204"). Reasons name the bad key and never repeat a header's value.
+ * Returns 0 or -1 as target_parse. */
 int target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen);
 
 /* Parses "200", "200-299" or "200,204,301-308" into at most TARGET_MAX_RANGES ranges.
  * Returns the number of ranges, or -1 with a reason in err. */
 int target_parse_expect(const char *s, struct status_range *r, char *err, size_t errlen);
 
-/* Makes t send method (an HTTP token such as POST) with an empty body, and pass on 2xx
- * only: the form of --on-exit calls. Returns 0, or -1 with a reason in err. */
+/* Makes t send method (an HTTP token such as POST) with an empty body, follow no
+ * redirect, and pass on 2xx only: the form of --on-exit calls. Returns 0, or -1 with a
+ * reason in err. */
 int target_set_call(struct target *t, const char *method, char *err, size_t errlen);
+
+/* Renames t to base, or base with "~2", "~3"... until unique() accepts it (the name of
+ * an unnamed check that repeats another's). Returns 0, or -1 out of memory. */
+int target_rename(struct target *t, int (*unique)(const char *name, void *arg), void *arg);
+
+/* Writes t's HTTP request for request target `target` with Host host (and a Referer when
+ * referer is not NULL) into out: the first request and every redirect. */
+void target_request(const struct target *t, const char *target, const char *host,
+		    const char *referer, struct buf *out);
 
 /* Returns 1 when status is what t expects (by default 200-399, as kubelet). */
 int target_expect_match(const struct target *t, int status);

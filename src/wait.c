@@ -57,15 +57,17 @@ fmt_elapsed(const struct waitrun *r, char *out, size_t len)
 	duration_format(ms > 0 ? ms : 1, out, len);
 }
 
-/* Formats "name: reason; name: reason" for the failing checks of ck into b. */
+/* Formats "name: reason; name: reason" for the failing checks of ck into b. A check
+ * whose first run is still under way has no reason yet. */
 static void
 failing_list(const struct checker *ck, struct buf *b)
 {
 	for (size_t i = 0; i < checker_count(ck); i++) {
-		const struct check *c = checker_check(ck, i);
-		if (c->last.result == CHECK_OK)
+		const struct check_status *st = checker_status(ck, i);
+		if (st->result == CHECK_OK)
 			continue;
-		buf_printf(b, "%s%s: %s", b->len ? "; " : "", c->target->name, c->last.reason);
+		buf_printf(b, "%s%s: %s", b->len ? "; " : "", checker_target(ck, i)->name,
+			   st->result == CHECK_UNKNOWN ? "no answer yet" : st->reason);
 	}
 }
 
@@ -86,19 +88,16 @@ on_call(struct waiter *w)
 {
 	struct call *k = w->arg;
 	struct waitrun *r = k->run;
-	const struct check *c = checker_check(r->calls_ck, (size_t)w->one);
-	const char *url = c->target->text;
-	if (c->last.result == CHECK_OK) {
-		log_event(LOG_INFO, "on-exit call done", "url", url, "result", c->last.reason,
-			  NULL);
-	} else if ((!c->last.delivered || c->last.http_status == 503) &&
-		   k->attempts < CALL_ATTEMPTS) {
+	const struct check_status *st = checker_status(r->calls_ck, (size_t)w->only);
+	const char *url = checker_target(r->calls_ck, (size_t)w->only)->text;
+	if (st->result == CHECK_OK) {
+		log_event(LOG_INFO, "on-exit call done", "url", url, "result", st->reason, NULL);
+	} else if ((!st->delivered || st->http_status == 503) && k->attempts < CALL_ATTEMPTS) {
 		/* Only what surely was not acted on is sent again: the call happens once. */
 		loop_timer_set(r->loop, &k->retry, loop_after(CALL_RETRY_MS), on_call_retry, k);
 		return;
 	} else {
-		log_event(LOG_WARN, "on-exit call failed", "url", url, "reason", c->last.reason,
-			  NULL);
+		log_event(LOG_WARN, "on-exit call failed", "url", url, "reason", st->reason, NULL);
 	}
 	if (--r->calls_left == 0)
 		loop_stop(r->loop); /* the last call is done: exit */
@@ -120,23 +119,25 @@ start_calls(struct waitrun *r)
 	waiter_cancel(&r->w);
 	loop_timer_cancel(r->loop, &r->round_timer);
 	loop_timer_cancel(r->loop, &r->deadline_timer);
-	if (cfg->non_exit == 0) {
+	if (cfg->n_on_exit == 0) {
 		loop_stop(r->loop);
 		return;
 	}
-	r->calls_ck = checker_new(r->loop, r->res, cfg->on_exit, cfg->non_exit, cfg->timeout_ms);
-	r->calls = calloc(cfg->non_exit, sizeof *r->calls);
+	char why[256];
+	r->calls_ck = checker_new(r->loop, r->res, cfg->on_exit, cfg->n_on_exit, cfg->timeout_ms,
+				  why, sizeof why);
+	r->calls = calloc(cfg->n_on_exit, sizeof *r->calls);
 	if (!r->calls_ck || !r->calls) {
 		log_event(LOG_ERROR, "out of memory: on-exit calls not made", NULL);
 		loop_stop(r->loop);
 		return;
 	}
 	checker_log_changes(r->calls_ck, 0);
-	r->calls_left = cfg->non_exit;
-	for (size_t i = 0; i < cfg->non_exit; i++) {
+	r->calls_left = cfg->n_on_exit;
+	for (size_t i = 0; i < cfg->n_on_exit; i++) {
 		struct call *k = &r->calls[i];
 		k->run = r;
-		k->w.one = (long)i;
+		k->w.only = (long)i;
 		k->w.arg = k;
 		call_start(k);
 	}
@@ -154,7 +155,7 @@ run_command(struct waitrun *r)
 		return;
 	}
 	log_event(LOG_INFO, "running", "cmd", cfg->cmd[0], NULL);
-	if (cfg->non_exit == 0) {
+	if (cfg->n_on_exit == 0) {
 		/* Nothing to do afterwards: become the command. */
 		r->status = supervise_exec(cfg->cmd, &r->orig);
 		loop_stop(r->loop);
@@ -213,7 +214,7 @@ on_round(struct waiter *w)
 static void
 start_round(struct waitrun *r)
 {
-	r->w.one = -1;
+	r->w.only = -1;
 	r->w.nexclude = 0;
 	r->w.arg = r;
 	checker_wait(r->ck, &r->w, on_round);
@@ -271,6 +272,8 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* Returns 0, 1 (the system failed us: logged) or 2 (a check names a file that cannot be
+ * used: logged). */
 static int
 setup(struct waitrun *r, const struct config *cfg, int supervise)
 {
@@ -278,21 +281,29 @@ setup(struct waitrun *r, const struct config *cfg, int supervise)
 	log_json = cfg->log_json;
 	if (cfg->quiet)
 		log_verbosity = LOG_WARN;
+	char why[512] = "out of memory";
 	r->loop = loop_new();
 	r->res = r->loop ? resolver_new(r->loop) : NULL;
-	r->ck = r->res ? checker_new(r->loop, r->res, cfg->targets, cfg->ntargets, cfg->timeout_ms)
+	r->ck = r->res ? checker_new(r->loop, r->res, cfg->targets, cfg->ntargets, cfg->timeout_ms,
+				     why, sizeof why)
 		       : NULL;
-	if (!r->ck)
-		return -1;
+	if (!r->ck) {
+		log_error("%s", why);
+		return r->res ? 2 : 1;
+	}
 	checker_log_changes(r->ck, 0);
 	if (!supervise)
 		return 0;
 	sigset_t set;
 	supervise_signals(&set);
-	if (sigprocmask(SIG_BLOCK, &set, &r->orig) < 0)
-		return -1;
-	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return sfd < 0 ? -1 : loop_io_add(r->loop, &r->sig_io, sfd, EPOLLIN, on_signal, r);
+	int sfd = sigprocmask(SIG_BLOCK, &set, &r->orig) < 0
+		      ? -1
+		      : signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_io_add(r->loop, &r->sig_io, sfd, EPOLLIN, on_signal, r) < 0) {
+		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -302,11 +313,8 @@ teardown(struct waitrun *r)
 	checker_free(r->calls_ck);
 	free(r->calls);
 	resolver_free(r->res);
-	if (r->sig_io.fd >= 0) {
-		int fd = r->sig_io.fd;
-		loop_io_del(r->loop, &r->sig_io);
-		close(fd);
-	}
+	if (r->loop)
+		loop_io_close(r->loop, &r->sig_io);
 	loop_free(r->loop);
 }
 
@@ -314,10 +322,10 @@ int
 wait_run(const struct config *cfg)
 {
 	struct waitrun r = {.sig_io.fd = -1, .status = 1};
-	if (setup(&r, cfg, 1) < 0) {
-		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
+	int rc = setup(&r, cfg, 1);
+	if (rc) {
 		teardown(&r);
-		return 1;
+		return rc;
 	}
 	r.start = loop_now();
 	r.interval = cfg->interval_ms;
@@ -340,12 +348,12 @@ int
 probe_run(const struct config *cfg)
 {
 	struct waitrun r = {.sig_io.fd = -1};
-	if (setup(&r, cfg, 0) < 0) {
-		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
+	int rc = setup(&r, cfg, 0);
+	if (rc) {
 		teardown(&r);
-		return 1;
+		return rc;
 	}
-	r.w.one = -1;
+	r.w.only = -1;
 	r.w.arg = r.loop;
 	checker_wait(r.ck, &r.w, on_probe);
 	loop_run(r.loop); /* returns at once if the round ended inside checker_wait */
@@ -353,11 +361,14 @@ probe_run(const struct config *cfg)
 	int status = checker_ok(r.ck, &r.w) ? 0 : 1;
 	struct buf b = {0};
 	for (size_t i = 0; i < checker_count(r.ck); i++) {
-		const struct check *c = checker_check(r.ck, i);
-		if (c->last.result != CHECK_OK)
-			buf_printf(&b, "[-]%s failed: %s\n", c->target->name, c->last.reason);
+		const struct check_status *st = checker_status(r.ck, i);
+		const char *name = checker_target(r.ck, i)->name;
+		if (st->result != CHECK_OK)
+			buf_printf(&b, "[-]%s failed: %s\n", name, st->reason);
+		else if (cfg->verbose && st->warning[0])
+			buf_printf(&b, "[+]%s ok (%s)\n", name, st->warning);
 		else if (cfg->verbose)
-			buf_printf(&b, "[+]%s ok\n", c->target->name);
+			buf_printf(&b, "[+]%s ok\n", name);
 	}
 	if (b.len)
 		fmt_write(2, b.data, b.len);

@@ -34,7 +34,7 @@ FAULTS = [
     ("refuses", None, "connection refused"),
     ("hang", "hang", "timeout after 1s"),
     ("reset", "reset", "connection reset"),
-    ("garbage", "garbage", "invalid HTTP response"),
+    ("garbage", "garbage", "invalid HTTP response: malformed status code"),
     ("close", "close", "connection closed without a response"),
     ("truncated", "slowclose", "invalid HTTP response (truncated)"),
 ]
@@ -63,7 +63,7 @@ def test_every_failure_is_listed(podhealth, upstream):
     assert r.status == 503
     assert r.body == listing((name_of(a.url()), "HTTP 500"), name_of(ok.url()),
                              (name_of(dead), "connection refused"),
-                             (name_of(b.url()), "invalid HTTP response"))
+                             (name_of(b.url()), "invalid HTTP response: malformed status code"))
 
 
 def test_checks_run_concurrently_and_finish_on_time(podhealth, upstream):

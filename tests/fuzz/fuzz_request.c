@@ -33,7 +33,7 @@ setup(void)
 		abort();
 	loop = loop_new();
 	struct resolver *res = resolver_new(loop);
-	routes.ck = checker_new(loop, res, t, 2, 1000);
+	routes.ck = checker_new(loop, res, t, 2, 1000, err, sizeof err);
 	int lfd = net_listen("127.0.0.1", 0, 16);
 	srv = server_new(loop, lfd, 64, routes_handle, &routes);
 	if (!srv)

@@ -1,9 +1,10 @@
-/* Upstream responses as a check reads them: in pieces of any size, with and without the
- * body buffer of body= checks, then end of stream. */
+/* Upstream responses as a check reads them: in pieces of any size, a final response or a
+ * redirect being drained, with and without the body kept for body=, then the end. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "check_http.h"
+#include "http1.h"
 #include "target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,26 +15,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	size_t chunk = (size_t)data[0] + 1;
-	int want_body = data[1] & 1;
+	int head = data[1] & 1, keep = data[1] & 2;
+	size_t limit = data[1] & 4 ? 2048 : TARGET_BODY_MAX;
 	data += 2;
 	size -= 2;
-	static struct http_resp r;
-	if (want_body && !r.body_cap && http_resp_want_body(&r, TARGET_BODY_MAX) < 0)
+	static struct http1 r;
+	if (keep && http1_keep(&r, TARGET_BODY_MAX) < 0)
 		return 0;
-	if (!want_body)
-		http_resp_free(&r);
-	http_resp_init(&r);
-	int status = -2;
-	for (size_t off = 0; off < size && status == -2; off += chunk) {
-		size_t n = size - off < chunk ? size - off : chunk;
-		status = http_resp_feed(&r, (const char *)data + off, n);
-		/* Any three-digit status is a status (as in Go's client, so in kubelet's). */
-		if (status >= 0 && (status < 100 || status > 999))
+	http1_init(&r, head);
+	int ev = HTTP1_MORE;
+	for (size_t off = 0; off < size && (ev == HTTP1_MORE || ev == HTTP1_HEAD);) {
+		size_t n = size - off < chunk ? size - off : chunk, used = 0;
+		ev = http1_feed(&r, (const char *)data + off, n, &used);
+		if (used > n)
 			__builtin_trap();
+		off += used;
+		if (ev == HTTP1_HEAD) {
+			/* Any three-digit status is a status (as in Go's client). */
+			if (r.status < 0 || r.status > 999 || !http1_headed(&r))
+				__builtin_trap();
+			if (r.location && strlen(r.location) > HTTP1_LOCATION_MAX)
+				__builtin_trap();
+			ev = http1_body(&r, limit);
+		}
 	}
-	if (status == -2)
-		status = http_resp_eof(&r);
-	if (r.body_len > r.body_cap)
+	if (ev == HTTP1_MORE)
+		ev = http1_eof(&r);
+	if (ev == HTTP1_ERROR && !r.error)
+		__builtin_trap();
+	if (r.kept_len > r.kept_cap)
 		__builtin_trap();
 	return 0;
 }

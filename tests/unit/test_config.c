@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -112,12 +113,14 @@ static char *no_env[] = {NULL};
 static int
 parse_env(const char *line, int legacy, char **env, struct config *c, char *err, size_t errlen)
 {
-	/* Splits line on spaces into an argv. */
+	/* Splits line into an argv on spaces, or on '|' when it has one (for arguments that
+	 * hold spaces). */
 	static char copy[512];
 	static char *argv[32];
 	int argc = 0;
+	const char *sep = strchr(line, '|') ? "|" : " ";
 	strcpy(copy, line);
-	for (char *tok = strtok(copy, " "); tok && argc < 31; tok = strtok(NULL, " "))
+	for (char *tok = strtok(copy, sep); tok && argc < 31; tok = strtok(NULL, sep))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	return config_parse(c, legacy ? MODE_LEGACY : MODE_SERVE, argc, argv, env, err, errlen);
@@ -197,7 +200,9 @@ test_config_invalid(void **state)
 	    {"8081", 1, "missing TIMEOUT after PORT"},
 	    {"8081 3", 1, "no ENDPOINT given"},
 	    {"8081 3 ftp://a/", 1,
-	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' (want http:// or tcp://)"},
+	     "invalid endpoint 'ftp://a/': unsupported scheme 'ftp' "
+	     "(want http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] "
+	     "or unix:///path)"},
 	    {"", 0, "no CHECK given"},
 	    {"--port abc http://a/", 0, "invalid --port 'abc': want a port number 1-65535"},
 	    {"--port", 0, "invalid --port '': want a port number 1-65535"},
@@ -208,8 +213,35 @@ test_config_invalid(void **state)
 	    {"--bogus http://a/", 0, "unknown option '--bogus'"},
 	    {"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
 	    {"http://a/ localhost:8080", 0,
-	     "invalid check 'localhost:8080': not a URL (want http://host[:port][/path] or "
-	     "tcp://host:port)"},
+	     "invalid check 'localhost:8080': not a URL "
+	     "(want http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] "
+	     "or unix:///path)"},
+	    /* A spec is never repeated in a message: it may hold a secret header value. */
+	    {"--check|url=http://a/,header=Authorization: Bearer s3cr3t,expect=abc", 0,
+	     "invalid --check #1: expect: invalid status 'abc' (want 100-599 or a range like "
+	     "200-299)"},
+	    {"--check url=http://a/,header=Authorization:\001s3cr3t", 0,
+	     "invalid --check #1: header Authorization: control character in the value"},
+	    {"--check|url=http://a/,header=Content-Length: 10", 0,
+	     "invalid --check #1: header Content-Length is podhealth's to set (it frames the "
+	     "request)"},
+	    {"--check|url=http://a/,header=Connection: keep-alive", 0,
+	     "invalid --check #1: header Connection is podhealth's to set (it frames the request)"},
+	    {"--check|url=http://a/,header=Host: x", 0,
+	     "invalid --check #1: set the Host header with host=, not header="},
+	    {"--check url=tcp://a:1,ca=/x", 0,
+	     "invalid --check #1: ca, servername, cert and key are for https:// and grpcs://"},
+	    {"--check url=https://10.0.0.1/,ca=/x", 0,
+	     "invalid --check #1: ca= with an IP address needs servername= (the name to verify)"},
+	    {"--check url=https://a/,cert=/x", 0, "invalid --check #1: cert= and key= go together"},
+	    {"--check url=tcp://a:1,socket=/x", 0,
+	     "invalid --check #1: socket= is for http(s):// and grpc(s)://; use unix:///path"},
+	    {"--check url=http://a/,redirects=maybe", 0,
+	     "invalid --check #1: redirects 'maybe': want on or off"},
+	    {"grpc://a/", 0, "invalid check 'grpc://a/': grpc:// needs a port"},
+	    {"unix://run/x.sock", 0,
+	     "invalid check 'unix://run/x.sock': unix:// needs an absolute path: "
+	     "unix:///run/app.sock"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config c;
@@ -271,9 +303,11 @@ test_config_env(void **state)
 	    {"PODHEALTH_HIDE_REASONS=maybe",
 	     "invalid PODHEALTH_HIDE_REASONS 'maybe': want true or false"},
 	    {"PODHEALTH_LOG_FORMAT=xml", "invalid PODHEALTH_LOG_FORMAT 'xml': want text or json"},
-	    {"PODHEALTH_CHECKS=ftp://x/", "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme "
-					  "'ftp' (want http:// or tcp://)"},
-	    {"PODHEALTH_CHECK=name=x", "invalid PODHEALTH_CHECK 'name=x': missing url="},
+	    {"PODHEALTH_CHECKS=ftp://x/",
+	     "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme "
+	     "'ftp' (want http[s]://host[:port][/path], tcp://host:port, "
+	     "grpc[s]://host:port[/service] or unix:///path)"},
+	    {"PODHEALTH_CHECK=name=x", "invalid PODHEALTH_CHECK #1: missing url="},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *one[] = {(char *)bad[i].var, "PODHEALTH_CHECKS=http://a/", NULL};
@@ -281,6 +315,33 @@ test_config_env(void **state)
 			one[1] = NULL;
 		assert_int_equal(parse_env("", 0, one, &c, err, sizeof err), -1);
 		assert_string_equal(err, bad[i].err);
+		config_free(&c);
+	}
+
+	/* A flag that overrides a bad variable makes it harmless: the variable is not read. */
+	char *badenv[] = {"PODHEALTH_PORT=x", "PODHEALTH_TIMEOUT=0", "PODHEALTH_QUIET=maybe", NULL};
+	assert_int_equal(parse_env("-p 1 -t 1s -q=false http://a/", 0, badenv, &c, err, sizeof err),
+			 0);
+	assert_int_equal(c.port, 1);
+	assert_false(c.quiet);
+	config_free(&c);
+	assert_int_equal(parse_env("8081 3 http://a/", 1, badenv, &c, err, sizeof err), -1);
+	assert_string_equal(err, "invalid PODHEALTH_QUIET 'maybe': want true or false");
+	config_free(&c);
+
+	/* Booleans as Go's strconv.ParseBool reads them, plus yes/no. */
+	static const struct {
+		const char *v;
+		int want;
+	} bools[] = {{"1", 1},    {"t", 1},     {"T", 1},     {"TRUE", 1},  {"true", 1},
+		     {"True", 1}, {"yes", 1},   {"", 0},      {"0", 0},     {"f", 0},
+		     {"F", 0},    {"FALSE", 0}, {"false", 0}, {"False", 0}, {"no", 0}};
+	for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+		char var[64];
+		snprintf(var, sizeof var, "PODHEALTH_QUIET=%s", bools[i].v);
+		char *one[] = {var, NULL};
+		assert_int_equal(parse_env("http://a/", 0, one, &c, err, sizeof err), 0);
+		assert_int_equal(c.quiet, bools[i].want);
 		config_free(&c);
 	}
 }
@@ -291,18 +352,38 @@ test_config_duplicates(void **state)
 	(void)state;
 	struct config c;
 	char err[256] = "";
-	assert_int_equal(parse("http://h/a http://h/a?x=1", 0, &c, err, sizeof err), -1);
-	assert_string_equal(err,
-			    "duplicate check name 'h:80/a' (http://h/a and http://h/a?x=1); name "
-			    "them with NAME=URL or --check name=...");
+	/* The original form takes any list it took before: repeated URLs, and URLs that
+	 * differ only in the query, get unique names. */
+	assert_int_equal(
+	    parse("8081 3 http://a:1/x http://a:1/x http://a:1/x?y=1", 1, &c, err, sizeof err), 0);
+	assert_int_equal(c.ntargets, 3);
+	assert_string_equal(c.targets[0].name, "a:1/x");
+	assert_string_equal(c.targets[1].name, "a:1/x~2");
+	assert_string_equal(c.targets[2].name, "a:1/x~3");
 	config_free(&c);
+	/* A given name keeps its name; a made one steps aside. */
+	assert_int_equal(
+	    parse("http://h/a h:80/a=tcp://h:1 h:80/a~2=tcp://h:2", 0, &c, err, sizeof err), 0);
+	assert_string_equal(c.targets[0].name, "h:80/a~3");
+	assert_string_equal(c.targets[1].name, "h:80/a");
+	config_free(&c);
+	/* Two given names stay an error. */
 	assert_int_equal(parse("a=http://h/ --check name=a,url=tcp://h:1", 0, &c, err, sizeof err),
 			 -1);
-	assert_string_equal(err,
-			    "duplicate check name 'a' (http://h/ and tcp://h:1); name them with "
-			    "NAME=URL or --check name=...");
+	assert_string_equal(err, "duplicate check name 'a' (check 1 and 2); give each its own "
+				 "with NAME=URL or name=");
 	config_free(&c);
 	assert_int_equal(parse("a=http://h/a b=http://h/a", 0, &c, err, sizeof err), 0);
+	config_free(&c);
+	/* Made names obey the name rules: no '%', control bytes or space, at most 128. */
+	assert_int_equal(parse("http://h/%41?q http://h/a,b\"c", 0, &c, err, sizeof err), 0);
+	assert_string_equal(c.targets[0].name, "h:80/_41");
+	assert_string_equal(c.targets[1].name, "h:80/a_b_c");
+	config_free(&c);
+	char line[400] = "http://h/";
+	memset(line + 9, 'p', 300);
+	assert_int_equal(parse(line, 0, &c, err, sizeof err), 0);
+	assert_int_equal(strlen(c.targets[0].name), 128);
 	config_free(&c);
 }
 

@@ -25,7 +25,10 @@ test_target_valid(void **state)
 	    {"http://localhost:8080/healthz", "localhost", 8080, "/healthz", "localhost:8080"},
 	    {"http://example.com", "example.com", 80, "/", "example.com"},
 	    {"http://example.com/", "example.com", 80, "/", "example.com"},
-	    {"HTTP://Example.COM:80/x", "Example.COM", 80, "/x", "Example.COM"},
+	    /* Host as the URL writes it, as Go's client sends it. */
+	    {"HTTP://Example.COM:80/x", "Example.COM", 80, "/x", "Example.COM:80"},
+	    {"https://h/x", "h", 443, "/x", "h"},
+	    {"https://h:8443", "h", 8443, "/", "h:8443"},
 	    {"http://10.0.0.1:9090/metrics?x=1&y=2", "10.0.0.1", 9090, "/metrics?x=1&y=2",
 	     "10.0.0.1:9090"},
 	    {"http://h?ready", "h", 80, "/?ready", "h"},
@@ -65,11 +68,14 @@ test_target_invalid(void **state)
 	static const struct {
 		const char *in, *err;
 	} cases[] = {
-	    {"", "not a URL (want http://host[:port][/path] or tcp://host:port)"},
-	    {"localhost:8080", "not a URL (want http://host[:port][/path] or tcp://host:port)"},
-	    {"ftp://a/", "unsupported scheme 'ftp' (want http:// or tcp://)"},
-	    {"https://a/", "unsupported scheme 'https' (want http:// or tcp://)"},
-	    {"httpx://a/", "unsupported scheme 'httpx' (want http:// or tcp://)"},
+	    {"", "not a URL (want http[s]://host[:port][/path], tcp://host:port, "
+		 "grpc[s]://host:port[/service] or unix:///path)"},
+	    {"localhost:8080", "not a URL (want http[s]://host[:port][/path], tcp://host:port, "
+			       "grpc[s]://host:port[/service] or unix:///path)"},
+	    {"ftp://a/", "unsupported scheme 'ftp' (want http[s]://host[:port][/path], "
+			 "tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"},
+	    {"httpx://a/", "unsupported scheme 'httpx' (want http[s]://host[:port][/path], "
+			   "tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"},
 	    {"http:///path", "missing host"},
 	    {"http://:80/", "missing host"},
 	    {"http://a:0/", "invalid port (want 1-65535)"},
@@ -80,7 +86,10 @@ test_target_invalid(void **state)
 	    {"http://a b/", "contains a space or control character"},
 	    {"http://a/b c", "contains a space or control character"},
 	    {"http://a/\tb", "contains a space or control character"},
-	    {"http://user:pw@a/", "user information in URLs is not supported"},
+	    {"tcp://user:pw@a:1", "user:password@ is for http(s):// only"},
+	    {"grpc://a:1/x?y", "grpc:// takes no query"},
+	    {"grpcs://a/", "grpcs:// needs a port"},
+	    {"unix:///a?b", "unix:// takes a path only"},
 	    {"http://[::1/", "malformed IPv6 address"},
 	    {"http://[zz::1]/", "malformed IPv6 address"},
 	    {"http://[]/", "malformed IPv6 address"},
@@ -99,6 +108,45 @@ test_target_invalid(void **state)
 		assert_null(t.text);
 		assert_null(t.request);
 	}
+}
+
+static void
+test_target_kinds(void **state)
+{
+	(void)state;
+	struct target t;
+	char err[128];
+	/* user:password@ becomes Basic authorization, as Go sends it; logs show xxxxx. */
+	assert_int_equal(target_parse("http://us%40er:p%3Ass@h:8/x", &t, err, sizeof err), 0);
+	assert_string_equal(t.authorization, "Basic dXNAZXI6cDpzcw==");
+	assert_string_equal(t.text, "http://us%40er:xxxxx@h:8/x");
+	assert_string_equal(t.authority, "h:8");
+	assert_string_equal(t.name, "h:8/x");
+	assert_non_null(strstr(t.request, "\r\nAuthorization: Basic dXNAZXI6cDpzcw==\r\n"));
+	target_free(&t);
+	assert_int_equal(target_parse("http://u@h/", &t, err, sizeof err), 0);
+	assert_string_equal(t.authorization, "Basic dTo=");
+	assert_string_equal(t.text, "http://u@h/");
+	target_free(&t);
+
+	assert_int_equal(target_parse("grpcs://svc:50051/pkg.Svc", &t, err, sizeof err), 0);
+	assert_int_equal(t.kind, TARGET_GRPC);
+	assert_true(t.tls);
+	assert_string_equal(t.path, "pkg.Svc");
+	assert_string_equal(t.name, "svc:50051/pkg.Svc");
+	assert_string_equal(t.tls_name, "svc");
+	assert_null(t.request);
+	target_free(&t);
+	assert_int_equal(target_parse("grpc://127.0.0.1:50051", &t, err, sizeof err), 0);
+	assert_string_equal(t.path, "");
+	assert_null(t.tls_name); /* no SNI for an IP address */
+	target_free(&t);
+
+	assert_int_equal(target_parse("unix:///run/app.sock", &t, err, sizeof err), 0);
+	assert_int_equal(t.kind, TARGET_UNIX);
+	assert_string_equal(t.socket_path, "/run/app.sock");
+	assert_string_equal(t.name, "unix:/run/app.sock");
+	target_free(&t);
 }
 
 static void
@@ -150,7 +198,8 @@ test_names(void **state)
 			      "space ? & # = , \" \\ %)"},
 	    {"tcp://h", "tcp:// needs a port"},
 	    {"tcp://h:1/path", "tcp:// takes no path"},
-	    {"n=ftp://h/", "unsupported scheme 'ftp' (want http:// or tcp://)"},
+	    {"n=ftp://h/", "unsupported scheme 'ftp' (want http[s]://host[:port][/path], "
+			   "tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct target t;
@@ -211,6 +260,26 @@ test_spec_valid(void **state)
 	assert_false(target_expect_match(&t, 204));
 	target_free(&t);
 
+	/* A quote that does not start a field is an ordinary character. */
+	assert_int_equal(target_parse_spec("name=s,url=http://h/,body=\"status\":\"green\"", &t,
+					   err, sizeof err),
+			 0);
+	assert_string_equal(t.body, "\"status\":\"green\"");
+	target_free(&t);
+	assert_int_equal(target_parse_spec("url=http://h/,\"body=a,\"\"b\"\"\",redirects=off", &t,
+					   err, sizeof err),
+			 0);
+	assert_string_equal(t.body, "a,\"b\"");
+	assert_false(t.redirects);
+	target_free(&t);
+	assert_int_equal(target_parse_spec("url=https://h/,ca=/ca.pem,servername=api,socket=/s", &t,
+					   err, sizeof err),
+			 0);
+	assert_string_equal(t.ca_file, "/ca.pem");
+	assert_string_equal(t.tls_name, "api");
+	assert_string_equal(t.socket_path, "/s");
+	target_free(&t);
+
 	/* Bare fields continue the previous value; quotes protect commas and '='. */
 	assert_int_equal(target_parse_spec("url=http://h:8080/x,expect=200,204,301-308,"
 					   "\"header=X-Token: a=b, c\",header=Accept: text/plain,"
@@ -228,6 +297,11 @@ test_spec_valid(void **state)
 		 "X-Token: a=b, c\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
 		 PODHEALTH_VERSION);
 	assert_string_equal(t.request, want);
+	target_free(&t);
+
+	/* An empty Accept removes the default, as kubelet does. */
+	assert_int_equal(target_parse_spec("url=http://h/,header=Accept:", &t, err, sizeof err), 0);
+	assert_null(strstr(t.request, "Accept"));
 	target_free(&t);
 
 	assert_int_equal(
@@ -256,25 +330,31 @@ test_spec_invalid(void **state)
 	    {"name=x", "missing url="},
 	    {"", "missing url="},
 	    {"url=http://h/,color=red",
-	     "unknown key 'color' (want name, url, timeout, expect, header, host, method or body)"},
+	     "unknown key 'color' (want name, url, timeout, expect, header, host, method, body, "
+	     "redirects, socket, ca, servername, cert or key)"},
 	    {"http://h/", "'http://h/' is not key=value"},
 	    {"url=http://h/,url=http://i/", "url given twice"},
 	    {"url=ftp://h/",
-	     "invalid url 'ftp://h/': unsupported scheme 'ftp' (want http:// or tcp://)"},
-	    {"url=http://h/,timeout=0", "invalid timeout '0': must be greater than zero"},
+	     "url 'ftp://h/': unsupported scheme 'ftp' (want http[s]://host[:port][/path], "
+	     "tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"},
+	    {"url=http://h/,timeout=0", "timeout '0': must be greater than zero"},
 	    {"url=http://h/,expect=abc",
-	     "invalid expect 'abc': invalid status 'abc' (want 100-599 or a range like 200-299)"},
-	    {"url=http://h/,header=NoColon", "invalid header 'NoColon' (want 'Name: value')"},
-	    {"url=http://h/,header=Bad Name: x",
-	     "invalid header 'Bad Name: x' (want 'Name: value')"},
+	     "expect: invalid status 'abc' (want 100-599 or a range like 200-299)"},
+	    {"url=http://h/,header=NoColon", "header= wants 'Name: value'"},
+	    {"url=http://h/,header=Bad Name: s3cret", "header= name 'Bad Name' is not a token"},
 	    {"url=http://h/,header=Host: x", "set the Host header with host=, not header="},
-	    {"url=http://h/,method=POST", "invalid method 'POST' (want GET or HEAD)"},
+	    {"url=http://h/,header=transfer-encoding: chunked",
+	     "header Transfer-Encoding is podhealth's to set (it frames the request)"},
+	    {"url=http://h/,method=POST", "method 'POST': want GET or HEAD"},
 	    {"url=http://h/,method=HEAD,body=x",
 	     "body= needs method GET (a HEAD response has no body)"},
-	    {"url=http://h/,body=", "invalid body '' (want 1-10240 bytes)"},
-	    {"url=http://h/,host=a b", "invalid host 'a b'"},
+	    {"url=http://h/,body=", "body: want 1-10240 bytes"},
+	    {"url=http://h/,host=a b", "host: spaces or control characters"},
 	    {"url=tcp://h:1,expect=200",
-	     "expect, header, host, method and body are for http:// checks"},
+	     "expect, header, host, method, body and redirects are for http(s)://"},
+	    {"url=grpc://h:1,redirects=off",
+	     "expect, header, host, method, body and redirects are for http(s)://"},
+	    {"url=http://h/,socket=run/x", "socket: want an absolute path of at most 107 bytes"},
 	    {"url=http://h/,\"name=x", "unterminated quote"},
 	    {"url=http://h/,name=a b", "invalid check name 'a b' (want 1-128 printable characters, "
 				       "none of space ? & # = , \" \\ %)"},
@@ -295,9 +375,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_target_valid), cmocka_unit_test(test_target_invalid),
-	    cmocka_unit_test(test_ip_literal),   cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_expect),       cmocka_unit_test(test_spec_valid),
-	    cmocka_unit_test(test_spec_invalid),
+	    cmocka_unit_test(test_target_kinds), cmocka_unit_test(test_ip_literal),
+	    cmocka_unit_test(test_names),        cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_spec_valid),   cmocka_unit_test(test_spec_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,391 @@
+/* gRPC health checks as kubelet's gRPC probe makes them (grpc-go's health client):
+ * grpc.health.v1.Health/Check for a service ("" by default) over HTTP/2 with prior
+ * knowledge, or over TLS with ALPN h2 for grpcs://. SERVING passes; any other status,
+ * a grpc-status other than 0, an answer that is not gRPC, or a transport error fails. */
+#include "check_impl.h"
+
+#include "buf.h"
+#include "fmt.h"
+#include "h2.h"
+#include "target.h"
+#include "version.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#define GRPC_MESSAGE_MAX 16384 /* more than any HealthCheckResponse */
+
+/* What every run of a target sends (kind data). */
+struct grpc_request {
+	struct buf block; /* the HPACK header block */
+	struct buf body;  /* the length-prefixed HealthCheckRequest */
+};
+
+/* One run (kind state). */
+struct grpc_run {
+	struct h2 *h2;
+	int http_status;
+	int have_grpc_status;
+	long grpc_status;
+	int grpc_content; /* content-type application/grpc[+...|;...] */
+	char message[64]; /* grpc-message, percent-decoded */
+	struct buf data;  /* the DATA of the stream */
+};
+
+/* gRPC status codes (grpc/doc/statuscodes.md). */
+static const char *
+code_name(long code)
+{
+	static const char *const names[] = {"OK",
+					    "CANCELLED",
+					    "UNKNOWN",
+					    "INVALID_ARGUMENT",
+					    "DEADLINE_EXCEEDED",
+					    "NOT_FOUND",
+					    "ALREADY_EXISTS",
+					    "PERMISSION_DENIED",
+					    "RESOURCE_EXHAUSTED",
+					    "FAILED_PRECONDITION",
+					    "ABORTED",
+					    "OUT_OF_RANGE",
+					    "UNIMPLEMENTED",
+					    "INTERNAL",
+					    "UNAVAILABLE",
+					    "DATA_LOSS",
+					    "UNAUTHENTICATED"};
+	return code >= 0 && code < (long)(sizeof names / sizeof names[0]) ? names[code] : "?";
+}
+
+/* grpc.health.v1.HealthCheckResponse.ServingStatus. */
+static const char *
+serving_name(uint64_t v)
+{
+	static const char *const names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+	return v < 4 ? names[v] : NULL;
+}
+
+static void
+put_varint(struct buf *b, uint64_t v)
+{
+	do {
+		unsigned char c = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			c |= 0x80;
+		buf_append(b, &c, 1);
+	} while (v);
+}
+
+static int
+grpc_prepare(struct check *c, char *err, size_t errlen)
+{
+	const struct target *t = c->target;
+	struct grpc_request *req = calloc(1, sizeof *req);
+	if (!req)
+		return fmt_error(err, errlen, "out of memory");
+	c->kdata = req;
+	/* grpc-go sends the deadline; servers use it to stop work nobody waits for. */
+	char timeout[24], agent[32];
+	fmt_format(timeout, sizeof timeout, "%lldm", (long long)check_timeout(c));
+	fmt_format(agent, sizeof agent, "podhealth/%s", PODHEALTH_VERSION);
+	const char *scheme = t->tls ? "https" : "http";
+	const struct h2_field f[] = {
+	    {":method", "POST", 7, 4},
+	    {":scheme", scheme, 7, strlen(scheme)},
+	    {":path", "/grpc.health.v1.Health/Check", 5, 28},
+	    {":authority", t->authority, 10, strlen(t->authority)},
+	    {"content-type", "application/grpc", 12, 16},
+	    {"te", "trailers", 2, 8},
+	    {"user-agent", agent, 10, strlen(agent)},
+	    {"grpc-timeout", timeout, 12, strlen(timeout)},
+	};
+	/* HealthCheckRequest{service = 1}: proto3 leaves an empty string out. */
+	struct buf msg = {0};
+	size_t slen = strlen(t->path);
+	if (slen) {
+		buf_append(&msg, "\x0a", 1);
+		put_varint(&msg, slen);
+		buf_append(&msg, t->path, slen);
+	}
+	unsigned char prefix[5] = {0, (unsigned char)(msg.len >> 24),
+				   (unsigned char)(msg.len >> 16), (unsigned char)(msg.len >> 8),
+				   (unsigned char)msg.len};
+	buf_append(&req->body, prefix, 5);
+	buf_append(&req->body, msg.data, msg.len);
+	int failed = msg.failed || req->body.failed ||
+		     h2_encode_headers(f, sizeof f / sizeof f[0], &req->block) < 0;
+	buf_free(&msg);
+	return failed ? fmt_error(err, errlen, "out of memory") : 0;
+}
+
+static void
+grpc_release(struct check *c)
+{
+	struct grpc_request *req = c->kdata;
+	if (!req)
+		return;
+	buf_free(&req->block);
+	buf_free(&req->body);
+	free(req);
+}
+
+static int
+field_is(const struct h2_field *f, const char *name)
+{
+	return f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0;
+}
+
+static void
+on_field(void *arg, const struct h2_field *f, int trailers)
+{
+	struct grpc_run *run = arg;
+	(void)trailers;
+	const char *v = f->value;
+	size_t n = f->value_len;
+	if (field_is(f, ":status")) {
+		unsigned long s;
+		run->http_status = fmt_parse_uint(v, n, 100, 999, &s) == 0 ? (int)s : -1;
+	} else if (field_is(f, "content-type")) {
+		/* grpc-go: "application/grpc", or followed by '+' or ';' and more. */
+		run->grpc_content = n >= 16 && memcmp(v, "application/grpc", 16) == 0 &&
+				    (n == 16 || v[16] == '+' || v[16] == ';');
+	} else if (field_is(f, "grpc-status")) {
+		unsigned long s;
+		run->have_grpc_status = 1;
+		run->grpc_status = fmt_parse_uint(v, n, 0, 1000000, &s) == 0 ? (long)s : -1;
+	} else if (field_is(f, "grpc-message")) {
+		/* Percent-encoded (gRPC over HTTP/2, "Responses"). */
+		size_t o = 0;
+		for (size_t i = 0; i < n && o + 1 < sizeof run->message; i++) {
+			if (v[i] == '%' && i + 2 < n) {
+				char hex[3] = {v[i + 1], v[i + 2], 0};
+				run->message[o++] = (char)strtol(hex, NULL, 16);
+				i += 2;
+			} else {
+				run->message[o++] = (unsigned char)v[i] < 0x20 ? ' ' : v[i];
+			}
+		}
+		run->message[o] = '\0';
+	}
+}
+
+static int
+on_data(void *arg, const char *p, size_t n)
+{
+	struct grpc_run *run = arg;
+	if (run->data.len + n > GRPC_MESSAGE_MAX)
+		return -1;
+	buf_append(&run->data, p, n);
+	return run->data.failed ? -1 : 0;
+}
+
+static int
+grpc_start(struct check *c)
+{
+	struct grpc_run *run = calloc(1, sizeof *run);
+	if (!run)
+		return -1;
+	c->kstate = run;
+	run->grpc_status = -1;
+	return 0;
+}
+
+static void
+grpc_end(struct check *c)
+{
+	struct grpc_run *run = c->kstate;
+	if (!run)
+		return;
+	h2_free(run->h2);
+	buf_free(&run->data);
+	free(run);
+}
+
+static void
+grpc_writable(struct check *c)
+{
+	struct grpc_run *run = c->kstate;
+	size_t len;
+	const char *out;
+	while ((out = h2_output(run->h2, &len))) {
+		ssize_t n = check_send(c, out, len);
+		if (n < 0) {
+			check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
+			return;
+		}
+		if (n == 0) {
+			check_want(c, EPOLLIN | EPOLLOUT);
+			return;
+		}
+		h2_sent(run->h2, (size_t)n);
+		if (c->now.delivered == 0 && h2_output(run->h2, &len) == NULL)
+			c->now.delivered = 1;
+	}
+	check_want(c, EPOLLIN);
+}
+
+static void
+grpc_connected(struct check *c)
+{
+	struct grpc_run *run = c->kstate;
+	const struct grpc_request *req = c->kdata;
+	static const struct h2_handler handler_template = {on_field, on_data, NULL};
+	struct h2_handler handler = handler_template;
+	handler.arg = run;
+	run->h2 = h2_new(&handler, req->block.data, req->block.len, req->body.data, req->body.len);
+	if (!run->h2) {
+		check_finish(c, CHECK_FAIL, "out of memory");
+		return;
+	}
+	grpc_writable(c);
+}
+
+/* Reads HealthCheckResponse{status = 1} (protobuf): the last value of field 1; other
+ * fields are skipped. Returns 0, or -1 when malformed. */
+static int
+decode_response(const unsigned char *p, size_t n, uint64_t *status)
+{
+	*status = 0; /* proto3: an absent enum is 0, UNKNOWN */
+	size_t i = 0;
+	while (i < n) {
+		uint64_t key = 0, v = 0;
+		for (unsigned shift = 0;; shift += 7) {
+			if (i >= n || shift > 63)
+				return -1;
+			key |= (uint64_t)(p[i] & 0x7f) << shift;
+			if (!(p[i++] & 0x80))
+				break;
+		}
+		unsigned type = key & 7;
+		if (type == 0) {
+			for (unsigned shift = 0;; shift += 7) {
+				if (i >= n || shift > 63)
+					return -1;
+				v |= (uint64_t)(p[i] & 0x7f) << shift;
+				if (!(p[i++] & 0x80))
+					break;
+			}
+			if (key >> 3 == 1)
+				*status = v;
+		} else if (type == 1 || type == 5) {
+			i += type == 1 ? 8 : 4;
+		} else if (type == 2) {
+			for (unsigned shift = 0;; shift += 7) {
+				if (i >= n || shift > 63)
+					return -1;
+				v |= (uint64_t)(p[i] & 0x7f) << shift;
+				if (!(p[i++] & 0x80))
+					break;
+			}
+			if (v > n - i)
+				return -1;
+			i += (size_t)v;
+		} else {
+			return -1; /* groups, or invalid */
+		}
+		if (i > n || key >> 3 == 0)
+			return -1;
+	}
+	return 0;
+}
+
+const char *
+check_grpc_answer(const void *data, size_t n, uint64_t *status)
+{
+	/* One length-prefixed message, uncompressed (we offered no compression). */
+	const unsigned char *p = data;
+	if (n < 5)
+		return "gRPC: no HealthCheckResponse in the answer";
+	size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+	if (p[0] != 0)
+		return "gRPC: compressed answer (none was offered)";
+	if (len != n - 5)
+		return len > n - 5 ? "gRPC: truncated message" : "gRPC: more than one message";
+	if (decode_response(p + 5, len, status) < 0)
+		return "gRPC: malformed HealthCheckResponse";
+	return NULL;
+}
+
+/* The stream ended: grpc-go's verdict on a unary call, then kubelet's on the answer. */
+static void
+decide(struct check *c)
+{
+	struct grpc_run *run = c->kstate;
+	c->now.http_status = run->http_status;
+	if (run->http_status != 200 || !run->grpc_content) {
+		if (run->have_grpc_status && run->grpc_content == 0 && run->http_status == 200)
+			check_finish(c, CHECK_FAIL, "not a gRPC answer (content-type)");
+		else
+			check_finish(c, CHECK_FAIL, "not a gRPC answer (HTTP %d)",
+				     run->http_status);
+		return;
+	}
+	if (!run->have_grpc_status) {
+		check_finish(c, CHECK_FAIL, "gRPC answer without grpc-status");
+		return;
+	}
+	if (run->grpc_status != 0) {
+		check_finish(c, CHECK_FAIL, "grpc-status %ld %s%s%.60s", run->grpc_status,
+			     code_name(run->grpc_status), run->message[0] ? ": " : "",
+			     run->message);
+		return;
+	}
+	uint64_t status;
+	const char *why = check_grpc_answer(run->data.data, run->data.len, &status);
+	if (why)
+		check_finish(c, CHECK_FAIL, "%s", why);
+	else if (status != 1 && serving_name(status))
+		check_finish(c, CHECK_FAIL, "%s", serving_name(status));
+	else if (status != 1)
+		check_finish(c, CHECK_FAIL, "status %llu", (unsigned long long)status);
+	else
+		check_finish(c, CHECK_OK, "SERVING");
+}
+
+static void
+grpc_readable(struct check *c)
+{
+	struct grpc_run *run = c->kstate;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = check_recv(c, buf, sizeof buf);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
+			return;
+		}
+		if (n == 0) {
+			check_finish(c, CHECK_FAIL, "%s",
+				     h2_established(run->h2)
+					 ? "connection closed before the gRPC answer"
+					 : "connection closed without an HTTP/2 answer");
+			return;
+		}
+		int ev = h2_feed(run->h2, buf, (size_t)n);
+		if (ev == H2_ERROR) {
+			check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
+			return;
+		}
+		if (ev == H2_END) {
+			decide(c);
+			return;
+		}
+	}
+	/* SETTINGS and PING want an acknowledgement. */
+	size_t len;
+	if (h2_output(run->h2, &len))
+		grpc_writable(c);
+}
+
+const struct check_kind check_kind_grpc = {
+    .prepare = grpc_prepare,
+    .start = grpc_start,
+    .connected = grpc_connected,
+    .readable = grpc_readable,
+    .writable = grpc_writable,
+    .end = grpc_end,
+    .release = grpc_release,
+};

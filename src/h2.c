@@ -1,0 +1,420 @@
+/* HTTP/2 framing for one client request (RFC 9113), streamed: a frame's payload is never
+ * held whole. Header blocks go through nghttp2's HPACK inflater as they arrive; DATA goes
+ * to the handler. Anything a well-behaved server does not do ends the request with a
+ * reason. */
+#include "h2.h"
+
+#include "buf.h"
+#include "fmt.h"
+
+#include <nghttp2/nghttp2.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	T_DATA,
+	T_HEADERS,
+	T_PRIORITY,
+	T_RST_STREAM,
+	T_SETTINGS,
+	T_PUSH_PROMISE,
+	T_PING,
+	T_GOAWAY,
+	T_WINDOW_UPDATE,
+	T_CONTINUATION
+};
+
+enum { F_END_STREAM = 0x1, F_ACK = 0x1, F_END_HEADERS = 0x4, F_PADDED = 0x8, F_PRIORITY = 0x20 };
+
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+struct h2 {
+	struct h2_handler handler;
+	nghttp2_hd_inflater *inflater;
+	struct buf out;
+	size_t out_off;
+	/* the frame being read */
+	unsigned char head[9];
+	size_t head_len;
+	uint32_t length, stream;
+	uint8_t type, flags;
+	size_t done; /* payload bytes of this frame read */
+	size_t pad;  /* padding at the end of this frame */
+	size_t skip; /* payload bytes to skip before the content (pad length, priority) */
+	unsigned char small[8];
+	/* state */
+	int settings_seen;
+	int in_block; /* a header block is open (CONTINUATION expected) */
+	uint32_t block_stream;
+	int block_end_stream;
+	int blocks;      /* header blocks of stream 1 so far */
+	int block_final; /* this frame's block fragment was fed as the last */
+	int ended;
+	const char *error;
+	char why[96];
+};
+
+static int
+fail(struct h2 *h, const char *why)
+{
+	if (!h->error)
+		h->error = why;
+	return H2_ERROR;
+}
+
+static void
+put_frame(struct buf *b, uint8_t type, uint8_t flags, uint32_t stream, const void *p, size_t n)
+{
+	unsigned char f[9] = {(unsigned char)(n >> 16),
+			      (unsigned char)(n >> 8),
+			      (unsigned char)n,
+			      type,
+			      flags,
+			      (unsigned char)(stream >> 24 & 0x7f),
+			      (unsigned char)(stream >> 16),
+			      (unsigned char)(stream >> 8),
+			      (unsigned char)stream};
+	buf_append(b, f, 9);
+	buf_append(b, p, n);
+}
+
+int
+h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out)
+{
+	/* A table size of 0 keeps the block independent of any connection's state. */
+	nghttp2_hd_deflater *d;
+	if (nghttp2_hd_deflate_new(&d, 0) != 0)
+		return -1;
+	nghttp2_nv *nv = calloc(n, sizeof *nv);
+	int rc = -1;
+	if (nv) {
+		for (size_t i = 0; i < n; i++)
+			nv[i] =
+			    (nghttp2_nv){(uint8_t *)(uintptr_t)fields[i].name,
+					 (uint8_t *)(uintptr_t)fields[i].value, fields[i].name_len,
+					 fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
+		size_t bound = nghttp2_hd_deflate_bound(d, nv, n);
+		unsigned char *block = malloc(bound);
+		ssize_t len = block ? nghttp2_hd_deflate_hd(d, block, bound, nv, n) : -1;
+		if (len >= 0) {
+			buf_append(out, block, (size_t)len);
+			rc = out->failed ? -1 : 0;
+		}
+		free(block);
+		free(nv);
+	}
+	nghttp2_hd_deflate_del(d);
+	return rc;
+}
+
+struct h2 *
+h2_new(const struct h2_handler *handler, const void *block, size_t block_len, const void *body,
+       size_t body_len)
+{
+	struct h2 *h = calloc(1, sizeof *h);
+	if (!h || nghttp2_hd_inflate_new(&h->inflater) != 0) {
+		free(h);
+		return NULL;
+	}
+	h->handler = *handler;
+	/* No server push; everything else at its default (RFC 9113 section 6.5.2). */
+	static const unsigned char settings[] = {0, 2, 0, 0, 0, 0};
+	buf_append(&h->out, preface, sizeof preface - 1);
+	put_frame(&h->out, T_SETTINGS, 0, 0, settings, sizeof settings);
+	put_frame(&h->out, T_HEADERS, F_END_HEADERS | (body ? 0 : F_END_STREAM), 1, block,
+		  block_len);
+	if (body)
+		put_frame(&h->out, T_DATA, F_END_STREAM, 1, body, body_len);
+	if (h->out.failed) {
+		h2_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+h2_free(struct h2 *h)
+{
+	if (!h)
+		return;
+	nghttp2_hd_inflate_del(h->inflater);
+	buf_free(&h->out);
+	free(h);
+}
+
+const char *
+h2_output(struct h2 *h, size_t *len)
+{
+	*len = h->out.len - h->out_off;
+	return *len ? h->out.data + h->out_off : NULL;
+}
+
+void
+h2_sent(struct h2 *h, size_t n)
+{
+	h->out_off += n;
+	if (h->out_off == h->out.len)
+		h->out.len = h->out_off = 0;
+}
+
+const char *
+h2_error(const struct h2 *h)
+{
+	return h->error ? h->error : "HTTP/2 error";
+}
+
+int
+h2_established(const struct h2 *h)
+{
+	return h->settings_seen;
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 9113 section 7. */
+static const char *
+error_name(uint32_t code)
+{
+	static const char *const names[] = {"NO_ERROR",
+					    "PROTOCOL_ERROR",
+					    "INTERNAL_ERROR",
+					    "FLOW_CONTROL_ERROR",
+					    "SETTINGS_TIMEOUT",
+					    "STREAM_CLOSED",
+					    "FRAME_SIZE_ERROR",
+					    "REFUSED_STREAM",
+					    "CANCEL",
+					    "COMPRESSION_ERROR",
+					    "CONNECT_ERROR",
+					    "ENHANCE_YOUR_CALM",
+					    "INADEQUATE_SECURITY",
+					    "HTTP_1_1_REQUIRED"};
+	return code < sizeof names / sizeof names[0] ? names[code] : "unknown error";
+}
+
+/* Feeds part of a header block to HPACK; final: it is the block's last byte. */
+static int
+inflate(struct h2 *h, const char *p, size_t n, int final)
+{
+	const uint8_t *in = (const uint8_t *)p;
+	for (;;) {
+		nghttp2_nv nv;
+		int flags = 0;
+		ssize_t used = nghttp2_hd_inflate_hd2(h->inflater, &nv, &flags, in, n, final);
+		if (used < 0)
+			return fail(h, "HTTP/2: bad header compression (HPACK)");
+		in += used;
+		n -= (size_t)used;
+		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && h->block_stream == 1 && h->handler.field) {
+			struct h2_field f = {(const char *)nv.name, (const char *)nv.value,
+					     nv.namelen, nv.valuelen};
+			h->handler.field(h->handler.arg, &f, h->blocks > 0);
+		}
+		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(h->inflater);
+			return H2_MORE;
+		}
+		if (n == 0 && !(flags & NGHTTP2_HD_INFLATE_EMIT))
+			return H2_MORE;
+	}
+}
+
+/* The frame header is complete: check it, and set up reading its payload. */
+static int
+frame_begin(struct h2 *h)
+{
+	h->length = (uint32_t)h->head[0] << 16 | (uint32_t)h->head[1] << 8 | h->head[2];
+	h->type = h->head[3];
+	h->flags = h->head[4];
+	h->stream = be32(h->head + 5) & 0x7fffffff;
+	h->done = h->pad = h->skip = 0;
+	h->block_final = 0;
+	if (!h->settings_seen) {
+		if (memcmp(h->head, "HTTP/", 5) == 0)
+			return fail(h, "not an HTTP/2 server: it answered HTTP/1.x");
+		if (h->type != T_SETTINGS || (h->flags & F_ACK))
+			return fail(h, "not an HTTP/2 server: no SETTINGS frame first");
+	}
+	if (h->length > H2_FRAME_MAX)
+		return fail(h, "HTTP/2: frame larger than 16384 bytes (FRAME_SIZE_ERROR)");
+	if (h->in_block && (h->type != T_CONTINUATION || h->stream != h->block_stream))
+		return fail(h, "HTTP/2: header block interrupted (PROTOCOL_ERROR)");
+	switch (h->type) {
+	case T_SETTINGS:
+		h->settings_seen = 1;
+		if (h->stream || (h->flags & F_ACK ? h->length != 0 : h->length % 6 != 0))
+			return fail(h, "HTTP/2: malformed SETTINGS frame");
+		break;
+	case T_PING:
+		if (h->stream || h->length != 8)
+			return fail(h, "HTTP/2: malformed PING frame");
+		break;
+	case T_GOAWAY:
+		if (h->stream || h->length < 8)
+			return fail(h, "HTTP/2: malformed GOAWAY frame");
+		break;
+	case T_RST_STREAM:
+		if (h->stream == 0 || h->length != 4)
+			return fail(h, "HTTP/2: malformed RST_STREAM frame");
+		break;
+	case T_PUSH_PROMISE:
+		return fail(h, "HTTP/2: PUSH_PROMISE though push was disabled (PROTOCOL_ERROR)");
+	case T_CONTINUATION:
+		if (!h->in_block)
+			return fail(h, "HTTP/2: CONTINUATION without HEADERS (PROTOCOL_ERROR)");
+		break;
+	case T_HEADERS:
+	case T_DATA:
+		if (h->stream == 0)
+			return fail(h, "HTTP/2: DATA or HEADERS on stream 0 (PROTOCOL_ERROR)");
+		if (h->flags & F_PADDED)
+			h->skip = 1; /* the pad length, read first */
+		if (h->type == T_HEADERS) {
+			if (h->flags & F_PRIORITY)
+				h->skip += 5;
+			h->in_block = 1;
+			h->block_stream = h->stream;
+			h->block_end_stream = h->flags & F_END_STREAM;
+		}
+		if (h->skip > h->length)
+			return fail(h, "HTTP/2: frame too short for its padding (PROTOCOL_ERROR)");
+		break;
+	}
+	return H2_MORE;
+}
+
+/* The whole frame was read. */
+static int
+frame_end(struct h2 *h)
+{
+	uint8_t pong[8];
+	switch (h->type) {
+	case T_SETTINGS:
+		if (!(h->flags & F_ACK))
+			put_frame(&h->out, T_SETTINGS, F_ACK, 0, NULL, 0);
+		break;
+	case T_PING:
+		if (!(h->flags & F_ACK)) {
+			memcpy(pong, h->small, 8);
+			put_frame(&h->out, T_PING, F_ACK, 0, pong, 8);
+		}
+		break;
+	case T_RST_STREAM:
+		if (h->stream == 1) {
+			fmt_format(h->why, sizeof h->why,
+				   "HTTP/2: the server reset the stream (%s)",
+				   error_name(be32(h->small)));
+			return fail(h, h->why);
+		}
+		break;
+	case T_GOAWAY:
+		/* Stream 1 was not processed: it never will be. */
+		if (be32(h->small) < 1) {
+			fmt_format(h->why, sizeof h->why,
+				   "HTTP/2: the server went away (GOAWAY %s)",
+				   error_name(be32(h->small + 4)));
+			return fail(h, h->why);
+		}
+		break;
+	case T_HEADERS:
+	case T_CONTINUATION:
+		if (!(h->flags & F_END_HEADERS))
+			break;
+		h->in_block = 0;
+		if (h->block_stream == 1) {
+			h->blocks++;
+			if (h->block_end_stream)
+				h->ended = 1;
+		}
+		break;
+	case T_DATA:
+		if (h->stream == 1 && (h->flags & F_END_STREAM))
+			h->ended = 1;
+		break;
+	}
+	if (h->out.failed)
+		return fail(h, "out of memory");
+	return h->ended ? H2_END : H2_MORE;
+}
+
+/* n payload bytes at p (the frame's content, after any skip, before any padding). */
+static int
+content(struct h2 *h, const char *p, size_t n, int last)
+{
+	switch (h->type) {
+	case T_HEADERS:
+	case T_CONTINUATION:
+		h->block_final = last && (h->flags & F_END_HEADERS);
+		return inflate(h, p, n, h->block_final);
+	case T_DATA:
+		if (h->stream == 1 && h->handler.data && h->handler.data(h->handler.arg, p, n) < 0)
+			return fail(h, "HTTP/2: more DATA than a health answer holds");
+		return H2_MORE;
+	case T_PING:
+	case T_GOAWAY:
+	case T_RST_STREAM:
+		/* The first 8 bytes are all these need (GOAWAY's debug data is ignored). */
+		for (size_t i = 0; i < n && h->done - n + i < 8; i++)
+			h->small[h->done - n + i] = (unsigned char)p[i];
+		return H2_MORE;
+	}
+	return H2_MORE; /* SETTINGS values, PRIORITY, WINDOW_UPDATE, unknown: ignored */
+}
+
+int
+h2_feed(struct h2 *h, const char *p, size_t n)
+{
+	if (h->error)
+		return H2_ERROR;
+	while (n > 0) {
+		if (h->head_len < 9) {
+			size_t take = 9 - h->head_len < n ? 9 - h->head_len : n;
+			memcpy(h->head + h->head_len, p, take);
+			h->head_len += take;
+			p += take;
+			n -= take;
+			if (h->head_len == 9 && frame_begin(h) == H2_ERROR)
+				return H2_ERROR;
+			if (h->head_len < 9 || h->length > 0)
+				continue;
+		} else {
+			size_t take = h->length - h->done < n ? h->length - h->done : n;
+			size_t start = h->done;
+			h->done += take;
+			/* The pad length comes first (when PADDED), then priority fields. */
+			size_t c0 = start, c1 = h->done;
+			if ((h->flags & F_PADDED) && (h->type == T_DATA || h->type == T_HEADERS) &&
+			    start == 0 && take > 0) {
+				h->pad = (unsigned char)p[0];
+				if (h->pad + h->skip > h->length)
+					return fail(h, "HTTP/2: padding longer than its frame");
+			}
+			size_t content_end = h->length - h->pad;
+			if (c0 < h->skip)
+				c0 = h->skip;
+			if (c1 > content_end)
+				c1 = content_end;
+			if (c0 < c1 && content(h, p + (c0 - start), c1 - c0,
+					       h->done >= content_end) == H2_ERROR)
+				return H2_ERROR;
+			p += take;
+			n -= take;
+			if (h->done < h->length)
+				continue;
+		}
+		/* A fragment with no bytes (or only padding) still ends its header block. */
+		if ((h->type == T_HEADERS || h->type == T_CONTINUATION) &&
+		    (h->flags & F_END_HEADERS) && !h->block_final &&
+		    inflate(h, "", 0, 1) == H2_ERROR)
+			return H2_ERROR;
+		h->head_len = 0;
+		int ev = frame_end(h);
+		if (ev != H2_MORE)
+			return ev;
+	}
+	return H2_MORE;
+}

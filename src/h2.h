@@ -1,0 +1,60 @@
+/* A minimal HTTP/2 client (RFC 9113) for one request on stream 1, with prior knowledge
+ * (h2c) or after ALPN "h2": the framing is ours, HPACK is nghttp2's (behind this file
+ * alone). It answers SETTINGS and PING, honours GOAWAY and RST_STREAM, bounds every
+ * frame, and hands the response's header fields, data and end to its user. */
+#ifndef PODHEALTH_H2_H
+#define PODHEALTH_H2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+#define H2_FRAME_MAX 16384 /* SETTINGS_MAX_FRAME_SIZE we accept: the default */
+
+enum h2_event { H2_ERROR = -1, H2_MORE = 0, H2_END = 1 };
+
+struct h2_field {
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+/* What the response carries, delivered as it is parsed. */
+struct h2_handler {
+	/* A header field of stream 1; trailers: it came after the first header block. */
+	void (*field)(void *arg, const struct h2_field *f, int trailers);
+	/* DATA payload of stream 1. Returns 0, or -1 to fail (too much). */
+	int (*data)(void *arg, const char *p, size_t n);
+	void *arg;
+};
+
+struct h2;
+
+/* Encodes a request's header fields (pseudo-headers first) as an HPACK block without
+ * the dynamic table, so it can be sent on any connection. Returns 0, or -1. */
+int h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out);
+
+/* Returns a connection that has queued the client preface, its SETTINGS, a HEADERS frame
+ * with block and, when body is not NULL, one DATA frame ending the stream. NULL when out of
+ * memory. */
+struct h2 *h2_new(const struct h2_handler *handler, const void *block, size_t block_len,
+		  const void *body, size_t body_len);
+void h2_free(struct h2 *h);
+
+/* Bytes to send next (*len of them), or NULL when there are none. */
+const char *h2_output(struct h2 *h, size_t *len);
+
+/* n bytes of h2_output were sent. */
+void h2_sent(struct h2 *h, size_t n);
+
+/* Feeds bytes from the server. Returns H2_END once stream 1 has ended, H2_ERROR with
+ * h2_error() saying why, or H2_MORE. */
+int h2_feed(struct h2 *h, const char *p, size_t n);
+
+/* Why the connection failed; static or in h. */
+const char *h2_error(const struct h2 *h);
+
+/* Returns 1 when the server's first frame (its SETTINGS) has arrived. */
+int h2_established(const struct h2 *h);
+
+#endif

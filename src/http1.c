@@ -1,0 +1,739 @@
+/* Go's net/http response rules (net/textproto, transfer.go, chunked.go), re-derived for a
+ * byte stream. Each rule cites what it mirrors; the differential tests hold it to Go. */
+#include "http1.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+	S_STATUS,     /* the status line */
+	S_LINE_START, /* the first byte of a header line decides: continuation, end, name */
+	S_NAME,
+	S_VALUE,
+	S_CONT_SKIP, /* the blanks that start a continuation line */
+	S_HEAD_DONE, /* waiting for http1_body */
+	S_BODY_LENGTH,
+	S_BODY_EOF,
+	S_CHUNK_SIZE,
+	S_CHUNK_DATA,
+	S_CHUNK_END,     /* the CR LF after a chunk's data */
+	S_TRAILER_START, /* the two bytes after the last chunk */
+	S_DONE,
+	S_ERROR,
+};
+
+enum { H_NONE, H_LENGTH, H_TE, H_LOCATION };
+enum { B_NONE, B_LENGTH, B_EOF, B_CHUNKED };
+
+static int
+fail(struct http1 *r, const char *why)
+{
+	r->state = S_ERROR;
+	r->error = why;
+	return HTTP1_ERROR;
+}
+
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 token characters: Go canonicalises (so compares case-insensitively) only
+ * names made of these. */
+static int
+token_char(unsigned char c)
+{
+	return isalnum(c) || (c && c < 0x80 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+void
+http1_init(struct http1 *r, int head_request)
+{
+	char *kept = r->kept;
+	size_t kept_cap = r->kept_cap;
+	free(r->location);
+	memset(r, 0, sizeof *r);
+	r->kept = kept;
+	r->kept_cap = kept_cap;
+	r->head_request = head_request;
+	r->length = -1;
+}
+
+int
+http1_keep(struct http1 *r, size_t cap)
+{
+	if (r->kept_cap >= cap)
+		return 0;
+	char *p = realloc(r->kept, cap);
+	if (!p)
+		return -1;
+	r->kept = p;
+	r->kept_cap = cap;
+	return 0;
+}
+
+void
+http1_free(struct http1 *r)
+{
+	free(r->location);
+	free(r->kept);
+	r->location = r->kept = NULL;
+	r->kept_cap = 0;
+}
+
+int
+http1_empty(const struct http1 *r)
+{
+	return !r->any;
+}
+
+int
+http1_headed(const struct http1 *r)
+{
+	return r->headed;
+}
+
+/* --- header values: only those of interest are kept, trimmed as textproto trims --- */
+
+/* The buffer of the value being kept, with its room. */
+static char *
+value_buf(struct http1 *r, size_t **len, size_t *cap)
+{
+	switch (r->interesting) {
+	case H_LENGTH:
+		*len = &r->cl_len, *cap = sizeof r->cl;
+		return r->cl;
+	case H_TE:
+		*len = &r->te_len, *cap = sizeof r->te;
+		return r->te;
+	case H_LOCATION:
+		if (r->location_len == r->location_cap && r->location_cap < HTTP1_LOCATION_MAX) {
+			size_t ncap = r->location_cap ? r->location_cap * 2 : 128;
+			char *p =
+			    realloc(r->location,
+				    (ncap < HTTP1_LOCATION_MAX ? ncap : HTTP1_LOCATION_MAX) + 1);
+			if (p) {
+				r->location = p;
+				r->location_cap =
+				    ncap < HTTP1_LOCATION_MAX ? ncap : HTTP1_LOCATION_MAX;
+			}
+		}
+		*len = &r->location_len, *cap = r->location_cap;
+		return r->location;
+	}
+	return NULL;
+}
+
+/* Keeps c. Blanks past the room are only counted: they may turn out to be trailing
+ * (trimmed); anything past the room makes the value too long. */
+static void
+value_byte(struct http1 *r, char c)
+{
+	size_t *len, cap;
+	char *buf = value_buf(r, &len, &cap);
+	if (!buf || r->value_over)
+		return;
+	if (*len < cap && !(r->pending_ws && !blank(c))) {
+		buf[(*len)++] = c;
+		return;
+	}
+	if (blank(c))
+		r->pending_ws++;
+	else
+		r->value_over = 1;
+}
+
+/* textproto trims blanks at the end of every physical line. */
+static void
+value_line_end(struct http1 *r)
+{
+	size_t *len, cap;
+	char *buf = value_buf(r, &len, &cap);
+	r->pending_ws = 0;
+	if (!buf || r->value_over)
+		return;
+	while (*len > 0 && blank(buf[*len - 1]))
+		(*len)--;
+}
+
+/* textproto.TrimString: ASCII spaces at both ends. */
+static void
+trim(const char *s, size_t n, const char **out, size_t *olen)
+{
+	while (n > 0 && (blank(*s) || *s == '\r' || *s == '\n'))
+		s++, n--;
+	while (n > 0 && (blank(s[n - 1]) || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	*out = s;
+	*olen = n;
+}
+
+/* A logical header line is complete. */
+static void
+header_done(struct http1 *r)
+{
+	const char *v;
+	size_t n;
+	switch (r->interesting) {
+	case H_LENGTH:
+		/* transfer.go fixLength: repeated values must agree, compared trimmed. A value
+		 * too long to keep is never valid (a length has at most 19 digits). */
+		trim(r->cl, r->value_over ? 0 : r->cl_len, &v, &n);
+		if (r->value_over)
+			n = sizeof r->cl_first + 1;
+		if (!r->have_cl) {
+			if (n <= sizeof r->cl_first)
+				memcpy(r->cl_first, v, n);
+			r->cl_first_len = n;
+			r->have_cl = 1;
+		} else if (n != r->cl_first_len || n > sizeof r->cl_first ||
+			   memcmp(v, r->cl_first, n) != 0) {
+			r->cl_conflict = 1;
+		}
+		break;
+	case H_TE:
+		if (r->value_over)
+			r->te_len = sizeof r->te + 1; /* never "chunked" */
+		r->te_count++;
+		break;
+	case H_LOCATION:
+		r->location_long = r->value_over;
+		if (r->location)
+			r->location[r->location_len] = '\0';
+		break;
+	}
+	r->interesting = H_NONE;
+	r->in_value = 0;
+}
+
+/* Picks the headers the verdict needs: Content-Length, Transfer-Encoding and the first
+ * Location. Go's Header.Get finds only canonical names, so only token names match. */
+static void
+name_done(struct http1 *r)
+{
+	r->interesting = H_NONE;
+	r->value_over = 0;
+	r->pending_ws = 0;
+	if (r->trailer || !r->name_token || r->name_len >= sizeof r->name)
+		return;
+	if (r->name_len == 14 && strncasecmp(r->name, "content-length", 14) == 0) {
+		r->interesting = H_LENGTH;
+		r->cl_len = 0;
+	} else if (r->name_len == 17 && strncasecmp(r->name, "transfer-encoding", 17) == 0) {
+		if (r->te_count == 0) {
+			r->interesting = H_TE;
+			r->te_len = 0;
+		} else if (r->te_count < 3) {
+			r->te_count++; /* only counted: a second one is an error anyway */
+		}
+	} else if (r->name_len == 8 && strncasecmp(r->name, "location", 8) == 0 && !r->location) {
+		r->location = malloc(128 + 1);
+		r->location_cap = r->location ? 128 : 0;
+		r->location_len = 0;
+		r->interesting = H_LOCATION;
+		r->value_over = !r->location;
+	}
+}
+
+/* --- the status line (net/http ReadResponse) --- */
+
+static int
+status_byte(struct http1 *r, char c)
+{
+	switch (r->sub) {
+	case 0: /* the protocol, up to the first space */
+		if (c == ' ')
+			r->sub = 1;
+		else if (r->proto_len < sizeof r->proto)
+			r->proto[r->proto_len++] = c;
+		else
+			r->proto_len = sizeof r->proto + 1;
+		break;
+	case 1: /* resp.Status = strings.TrimLeft(status, " ") */
+		if (c == ' ')
+			break;
+		r->sub = 2;
+		/* fall through */
+	case 2:
+		if (c == ' ')
+			r->sub = 3;
+		else if (r->code_len < 4)
+			r->code[r->code_len++] = c;
+		break;
+	}
+	return HTTP1_MORE;
+}
+
+/* net/http ParseHTTPVersion: "HTTP/1.1", "HTTP/1.0", or "HTTP/" digit '.' digit. */
+static int
+parse_version(struct http1 *r)
+{
+	const char *p = r->proto;
+	if (r->proto_len != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
+	    !isdigit((unsigned char)p[5]) || !isdigit((unsigned char)p[7]))
+		return -1;
+	r->major = p[5] - '0';
+	r->minor = p[7] - '0';
+	return 0;
+}
+
+static int
+status_done(struct http1 *r)
+{
+	if (r->sub == 0)
+		return fail(r, "invalid HTTP response: malformed status line");
+	/* A three-character code that strconv.Atoi accepts and that is not negative. */
+	const char *c = r->code;
+	int sign = c[0] == '+' || c[0] == '-';
+	int v = 0;
+	if (r->code_len != 3)
+		return fail(r, "invalid HTTP response: malformed status code");
+	for (size_t i = (size_t)sign; i < 3; i++) {
+		if (!isdigit((unsigned char)c[i]))
+			return fail(r, "invalid HTTP response: malformed status code");
+		v = v * 10 + (c[i] - '0');
+	}
+	if (c[0] == '-' && v > 0)
+		return fail(r, "invalid HTTP response: malformed status code");
+	if (parse_version(r) < 0)
+		return fail(r, "invalid HTTP response: malformed HTTP version");
+	r->status = v;
+	r->state = S_LINE_START;
+	r->first_header = 1;
+	return HTTP1_MORE;
+}
+
+/* --- after the head: transfer.go readTransfer --- */
+
+static int
+body_allowed(int status)
+{
+	return !(status >= 100 && status <= 199) && status != 204 && status != 304;
+}
+
+/* strconv.ParseUint(s, 10, 63). */
+static int
+parse_length(const char *s, size_t n, int64_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		if (v > (UINT64_C(1) << 63) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v >= UINT64_C(1) << 63)
+			return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int head_done_trailer(struct http1 *r);
+
+static int
+head_done(struct http1 *r)
+{
+	if (r->trailer)
+		return head_done_trailer(r);
+	int status = r->status;
+	if (status >= 100 && status <= 199 && status != 101) {
+		/* An interim response: the final one follows (at most 5, as Go allows). */
+		if (++r->interim > HTTP1_INTERIM_MAX)
+			return fail(r, "invalid HTTP response: too many 1xx responses");
+		size_t interim = r->interim;
+		int head = r->head_request;
+		char *kept = r->kept;
+		size_t kept_cap = r->kept_cap;
+		free(r->location);
+		memset(r, 0, sizeof *r);
+		r->kept = kept, r->kept_cap = kept_cap, r->head_request = head;
+		r->interim = interim;
+		r->any = 1;
+		r->length = -1;
+		return HTTP1_MORE;
+	}
+	if (r->major == 0 && r->minor == 0)
+		r->major = r->minor = 1; /* Go reads "HTTP/0.0" as 1.1 */
+	int chunked = 0;
+	/* Transfer-Encoding counts from HTTP/1.1 on: one header, exactly "chunked". */
+	if (r->te_count && (r->major > 1 || (r->major == 1 && r->minor >= 1))) {
+		const char *v;
+		size_t n;
+		if (r->te_count > 1)
+			return fail(r, "invalid HTTP response: more than one Transfer-Encoding");
+		trim(r->te, r->te_len > sizeof r->te ? 0 : r->te_len, &v, &n);
+		if (n != 7 || strncasecmp(v, "chunked", 7) != 0)
+			return fail(r, "invalid HTTP response: unsupported Transfer-Encoding");
+		chunked = 1;
+	}
+	if (r->cl_conflict)
+		return fail(r, "invalid HTTP response: conflicting Content-Length headers");
+	int64_t length = -1;
+	int bad_cl = r->have_cl && r->cl_first_len > 0 &&
+		     parse_length(r->cl_first, r->cl_first_len, &length) < 0;
+	if (r->head_request) {
+		if (bad_cl)
+			return fail(r, "invalid HTTP response: bad Content-Length");
+		r->length = r->have_cl && r->cl_first_len ? length : -1;
+		r->mode = B_NONE;
+	} else if (!body_allowed(status)) {
+		r->length = 0;
+		r->mode = B_NONE;
+	} else if (chunked) {
+		r->length = -1;
+		r->mode = B_CHUNKED;
+	} else if (r->have_cl && r->cl_first_len > 0) {
+		if (bad_cl)
+			return fail(r, "invalid HTTP response: bad Content-Length");
+		r->length = length;
+		r->mode = length ? B_LENGTH : B_NONE;
+	} else {
+		r->length = -1;
+		r->mode = B_EOF;
+	}
+	r->state = S_HEAD_DONE;
+	r->headed = 1;
+	return HTTP1_HEAD;
+}
+
+int
+http1_body(struct http1 *r, size_t limit)
+{
+	r->limit = limit;
+	r->body_read = 0;
+	r->kept_len = 0;
+	if (r->mode == B_NONE || limit == 0) {
+		r->state = S_DONE;
+		return HTTP1_DONE;
+	}
+	r->remaining = r->length;
+	r->state = r->mode == B_LENGTH ? S_BODY_LENGTH
+		   : r->mode == B_EOF  ? S_BODY_EOF
+				       : S_CHUNK_SIZE;
+	r->sub = 0;
+	r->chunk_line = r->hex_len = r->pending_ws = 0;
+	r->chunk_ext = 0;
+	return HTTP1_MORE;
+}
+
+/* Body bytes read; returns HTTP1_DONE once the limit is reached. */
+static int
+deliver(struct http1 *r, const char *p, size_t n)
+{
+	if (r->kept_len < r->kept_cap) {
+		size_t room = r->kept_cap - r->kept_len;
+		memcpy(r->kept + r->kept_len, p, n < room ? n : room);
+		r->kept_len += n < room ? n : room;
+	}
+	r->body_read += n;
+	if (r->body_read >= r->limit) {
+		r->state = S_DONE;
+		return HTTP1_DONE;
+	}
+	return HTTP1_MORE;
+}
+
+/* --- chunked bodies (net/http/internal chunked.go and body.readTrailer) --- */
+
+/* chunked.go readChunkLine: the line without trailing blanks, cut at ';' (an
+ * extension), must be at most 16 hex digits; an empty one is 0, the last chunk. */
+static int
+chunk_size_done(struct http1 *r)
+{
+	if (r->chunk_ext == 2)
+		return fail(r, "malformed chunked body: invalid byte in chunk length");
+	if (r->hex_len > 16)
+		return fail(r, "malformed chunked body: chunk length too large");
+	uint64_t v = 0;
+	for (size_t i = 0; i < r->hex_len; i++) {
+		char c = r->hex[i];
+		if (!isxdigit((unsigned char)c))
+			return fail(r, "malformed chunked body: invalid byte in chunk length");
+		v = v << 4 |
+		    (uint64_t)(isdigit((unsigned char)c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	r->chunk_line = r->hex_len = r->pending_ws = 0;
+	r->chunk_ext = 0;
+	if (v == 0) {
+		r->state = S_TRAILER_START;
+		r->sub = 0;
+		return HTTP1_MORE;
+	}
+	r->remaining = (int64_t)v;
+	r->state = S_CHUNK_DATA;
+	return HTTP1_MORE;
+}
+
+/* chunk_ext: 0 in the number, 1 in an extension (ignored), 2 the number had a blank
+ * inside or before the ';' (invalid: only trailing blanks are trimmed). */
+static int
+chunk_size_byte(struct http1 *r, char c)
+{
+	if (++r->chunk_line >= HTTP1_CHUNK_LINE)
+		return fail(r, "malformed chunked body: chunk line too long");
+	if (c == '\n')
+		return chunk_size_done(r);
+	if (r->chunk_ext)
+		return HTTP1_MORE;
+	if (blank(c) || c == '\r') {
+		r->pending_ws++;
+		return HTTP1_MORE;
+	}
+	if (r->pending_ws) {
+		r->chunk_ext = 2;
+		return HTTP1_MORE;
+	}
+	if (c == ';') {
+		r->chunk_ext = 1;
+		return HTTP1_MORE;
+	}
+	if (r->hex_len < sizeof r->hex)
+		r->hex[r->hex_len++] = c;
+	else
+		r->hex_len = sizeof r->hex;
+	return HTTP1_MORE;
+}
+
+/* Trailer lines go through the header states (r->trailer); an empty line ends them. */
+static int
+head_done_trailer(struct http1 *r)
+{
+	if (!r->trailer_ok)
+		return fail(r, "malformed chunked body: malformed trailer");
+	r->state = S_DONE;
+	return HTTP1_DONE;
+}
+
+/* Go reads a trailer only when CR LF CR LF comes within its 4 KiB buffer. */
+static int
+trailer_scan(struct http1 *r, char c)
+{
+	r->last4 = r->last4 << 8 | (unsigned char)c;
+	if (++r->trailer_bytes <= HTTP1_CHUNK_LINE && r->last4 == 0x0d0a0d0a)
+		r->trailer_ok = 1;
+	if (!r->trailer_ok && r->trailer_bytes > HTTP1_CHUNK_LINE)
+		return fail(r, "malformed chunked body: trailer too long");
+	return HTTP1_MORE;
+}
+
+/* --- the byte loop --- */
+
+static int head_byte(struct http1 *r, char c);
+
+/* A line of the head (or trailer) ended. */
+static int
+head_eol(struct http1 *r)
+{
+	switch (r->state) {
+	case S_STATUS:
+		return status_done(r);
+	case S_LINE_START: /* an empty line ends the head */
+		if (r->in_value)
+			header_done(r);
+		return head_done(r);
+	case S_NAME:
+		return fail(r, r->trailer ? "malformed chunked body: malformed trailer"
+					  : "invalid HTTP response: header line without a colon");
+	case S_VALUE:
+	case S_CONT_SKIP:
+		value_line_end(r);
+		r->state = S_LINE_START;
+		return HTTP1_MORE;
+	}
+	return HTTP1_MORE;
+}
+
+static int
+head_byte(struct http1 *r, char c)
+{
+	switch (r->state) {
+	case S_STATUS:
+		return status_byte(r, c);
+	case S_LINE_START:
+		if (blank(c)) {
+			if (r->first_header)
+				return fail(r, r->trailer
+						   ? "malformed chunked body: malformed trailer"
+						   : "invalid HTTP response: header "
+						     "block starts with a blank");
+			r->state = S_CONT_SKIP;
+			return HTTP1_MORE;
+		}
+		if (r->in_value)
+			header_done(r);
+		r->first_header = 0;
+		r->state = S_NAME;
+		r->name_len = 0;
+		r->name_token = 1;
+		/* fall through */
+	case S_NAME:
+		if (c == ':') {
+			name_done(r);
+			r->state = S_VALUE;
+			r->in_value = 1;
+			r->value_started = 0;
+			r->pending_ws = 0;
+			return HTTP1_MORE;
+		}
+		r->name_token &= token_char((unsigned char)c);
+		if (r->name_len < sizeof r->name)
+			r->name[r->name_len] = c;
+		r->name_len++;
+		return HTTP1_MORE;
+	case S_CONT_SKIP:
+		if (blank(c))
+			return HTTP1_MORE;
+		/* Continuation lines join the value with one space. */
+		r->state = S_VALUE;
+		if (r->value_started)
+			value_byte(r, ' ');
+		r->pending_ws = 0;
+		/* fall through */
+	case S_VALUE:
+		if (!r->value_started && blank(c))
+			return HTTP1_MORE; /* the value starts after the blanks */
+		r->value_started = 1;
+		value_byte(r, c);
+		return HTTP1_MORE;
+	}
+	return HTTP1_MORE;
+}
+
+static int
+in_head(const struct http1 *r)
+{
+	return r->state <= S_CONT_SKIP;
+}
+
+/* Lines end at LF; one CR just before it belongs to the end (bufio.Reader.ReadLine). */
+static int
+head_char(struct http1 *r, char c)
+{
+	if (r->cr) {
+		r->cr = 0;
+		if (c == '\n')
+			return head_eol(r);
+		int ev = head_byte(r, '\r');
+		if (ev != HTTP1_MORE)
+			return ev;
+	}
+	if (c == '\r') {
+		r->cr = 1;
+		return HTTP1_MORE;
+	}
+	return c == '\n' ? head_eol(r) : head_byte(r, c);
+}
+
+int
+http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
+{
+	size_t i = 0;
+	int ev = HTTP1_MORE;
+	if (n)
+		r->any = 1;
+	while (i < n && ev == HTTP1_MORE) {
+		if (in_head(r)) {
+			char c = p[i++];
+			if (r->trailer)
+				ev = trailer_scan(r, c);
+			else if (++r->head_bytes > HTTP1_HEAD_MAX)
+				ev = fail(r, "invalid HTTP response: head larger than 10 MiB");
+			if (ev == HTTP1_MORE)
+				ev = head_char(r, c);
+			continue;
+		}
+		size_t left = n - i, take;
+		switch (r->state) {
+		case S_BODY_LENGTH:
+		case S_CHUNK_DATA:
+			take = left < (uint64_t)r->remaining ? left : (size_t)r->remaining;
+			if (take > r->limit - r->body_read)
+				take = r->limit - r->body_read;
+			r->remaining -= (int64_t)take;
+			ev = deliver(r, p + i, take);
+			i += take;
+			if (ev == HTTP1_MORE && r->remaining == 0) {
+				if (r->state == S_BODY_LENGTH)
+					r->state = S_DONE, ev = HTTP1_DONE;
+				else
+					r->state = S_CHUNK_END, r->sub = 0;
+			}
+			break;
+		case S_BODY_EOF:
+			take = left < r->limit - r->body_read ? left : r->limit - r->body_read;
+			ev = deliver(r, p + i, take);
+			i += take;
+			break;
+		case S_CHUNK_SIZE:
+			ev = chunk_size_byte(r, p[i++]);
+			break;
+		case S_CHUNK_END:
+			if (p[i++] != "\r\n"[r->sub])
+				ev = fail(r, "malformed chunked body: no CR LF after chunk data");
+			else if (++r->sub == 2)
+				r->state = S_CHUNK_SIZE;
+			break;
+		case S_TRAILER_START:
+			/* CR LF at once: no trailer. Anything else is a trailer header. */
+			r->hex[r->sub] = p[i++];
+			if (trailer_scan(r, r->hex[r->sub]) == HTTP1_ERROR) {
+				ev = HTTP1_ERROR;
+				break;
+			}
+			if (++r->sub < 2)
+				break;
+			if (r->hex[0] == '\r' && r->hex[1] == '\n') {
+				r->state = S_DONE;
+				ev = HTTP1_DONE;
+				break;
+			}
+			/* Replay the two bytes through the header states, in trailer mode. */
+			r->state = S_LINE_START;
+			r->trailer = 1;
+			r->first_header = 1;
+			r->in_value = 0;
+			for (int k = 0; k < 2 && ev == HTTP1_MORE; k++)
+				ev = head_char(r, r->hex[k]);
+			break;
+		case S_DONE:
+			ev = HTTP1_DONE;
+			break;
+		case S_ERROR:
+			ev = HTTP1_ERROR;
+			break;
+		default: /* S_HEAD_DONE: the caller must call http1_body first */
+			*used = i;
+			return HTTP1_HEAD;
+		}
+	}
+	*used = i;
+	return ev;
+}
+
+int
+http1_eof(struct http1 *r)
+{
+	switch (r->state) {
+	case S_DONE:
+	case S_BODY_EOF:
+		r->state = S_DONE;
+		return HTTP1_DONE;
+	case S_ERROR:
+		return HTTP1_ERROR;
+	case S_BODY_LENGTH:
+		return fail(r, "body shorter than its Content-Length");
+	case S_HEAD_DONE:
+		return HTTP1_HEAD;
+	default:
+		if (in_head(r) && !r->trailer)
+			return fail(r, r->any ? "invalid HTTP response (truncated)"
+					      : "connection closed without a response");
+		return fail(r, "malformed chunked body: unexpected end");
+	}
+}

@@ -1,0 +1,55 @@
+/* TLS client connections (BearSSL, behind this file alone): TLS 1.2 with ECDHE and AES-GCM
+ * or ChaCha20-Poly1305. Like kubelet's probes, the server's certificate is not verified
+ * unless the check gives ca=. Non-blocking: the caller owns the socket and its events. */
+#ifndef PODHEALTH_TLS_H
+#define PODHEALTH_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct target;
+struct tls_config;
+struct tls_conn;
+
+/* Bytes a TLS connection holds while it is open (its record buffer and contexts). */
+size_t tls_conn_size(void);
+
+/* Loads what a target's TLS keys name (ca=, cert=, key=): startup only. Returns the
+ * settings (free with tls_config_free), or NULL with a reason in err. */
+struct tls_config *tls_config_new(const struct target *t, char *err, size_t errlen);
+void tls_config_free(struct tls_config *cfg);
+
+/* Starts a client connection with cfg (NULL: no verification, no client certificate),
+ * sending server_name as SNI (NULL: none) and offering ALPN "h2" when h2, else
+ * "http/1.1". Returns NULL when out of memory. */
+struct tls_conn *tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2);
+void tls_conn_free(struct tls_conn *t);
+
+/* Moves records between the socket fd and the engine as far as it can without blocking.
+ * Returns 0, or -1 when the connection failed (tls_conn_error says why). */
+int tls_conn_io(struct tls_conn *t, int fd);
+
+/* Returns 1 once the handshake is complete. */
+int tls_conn_ready(const struct tls_conn *t);
+
+/* The socket events the engine needs, given what the application waits for. */
+uint32_t tls_conn_events(const struct tls_conn *t, uint32_t app_wants);
+
+/* Returns 1 when tls_conn_read has data or the end of the stream to report. */
+int tls_conn_readable(const struct tls_conn *t);
+
+/* Returns 1 when tls_conn_write can take bytes. */
+int tls_conn_writable(const struct tls_conn *t);
+
+/* Application data: as recv(2) (> 0, 0 at the end, -1 with errno EAGAIN or EPROTO). */
+ssize_t tls_conn_read(struct tls_conn *t, void *buf, size_t len);
+
+/* Application data: bytes taken (0: none now), or -1 with errno when the connection is
+ * closed. */
+ssize_t tls_conn_write(struct tls_conn *t, const void *buf, size_t len);
+
+/* Why the connection failed; static or in t. */
+const char *tls_conn_error(struct tls_conn *t);
+
+#endif

@@ -1,0 +1,400 @@
+/* Location headers resolved as Go's net/url resolves them for kubelet's client: the same
+ * parse errors, the same dot-segment removal, the same escaping of the path, so that a
+ * redirect podhealth follows is the one kubelet follows. */
+#include "url.h"
+
+#include "buf.h"
+#include "fmt.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One parsed reference; the strings point into the caller's copy of it. */
+struct ref {
+	char scheme[16];
+	int opaque;            /* "scheme:rest" without "//" or "/": no host at all */
+	const char *authority; /* after "//", or NULL */
+	size_t authority_len;
+	const char *path, *query; /* raw; query NULL when absent */
+	size_t path_len, query_len;
+	int force_query; /* a '?' with nothing after it */
+};
+
+static int
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static int
+unhex(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+}
+
+/* Returns 0 when every '%' in s starts a two-digit hex escape (else Go's "invalid URL
+ * escape"). */
+static int
+check_escapes(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '%' && (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+				    !isxdigit((unsigned char)s[i + 2])))
+			return -1;
+	return 0;
+}
+
+/* Bytes Go leaves alone in a path (net/url shouldEscape with encodePath). */
+static int
+path_keeps(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("-._~$&+,/:;=@", c));
+}
+
+/* Writes the path as Go's URL.EscapedPath would send it: as written when every byte is
+ * allowed there, else decoded and escaped afresh. */
+static void
+escaped_path(const char *s, size_t n, struct buf *b)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!path_keeps((unsigned char)s[i]) && !strchr("!'()*[]%", s[i]))
+			break;
+	if (i == n) {
+		buf_append(b, s, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n) { /* well formed: check_escapes ran first */
+			c = (unsigned char)(unhex(s[i + 1]) << 4 | unhex(s[i + 2]));
+			i += 2;
+		}
+		char esc[3] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
+		if (path_keeps(c))
+			buf_append(b, &c, 1);
+		else
+			buf_append(b, esc, 3);
+	}
+}
+
+/* Parses a reference as net/url.Parse does (after the fragment is cut off). */
+static int
+parse_ref(const char *s, size_t n, struct ref *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	/* The scheme: a letter, then letters, digits, '+', '-', '.', up to ':'. */
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (isalpha((unsigned char)c))
+			continue;
+		if (isdigit((unsigned char)c) || c == '+' || c == '-' || c == '.') {
+			if (i == 0)
+				break;
+			continue;
+		}
+		if (c == ':') {
+			if (i == 0)
+				return fmt_error(err, errlen, "missing protocol scheme");
+			if (i >= sizeof r->scheme)
+				return fmt_error(err, errlen, "scheme too long");
+			for (size_t j = 0; j < i; j++)
+				r->scheme[j] = (char)tolower((unsigned char)s[j]);
+			s += i + 1;
+			n -= i + 1;
+		}
+		break;
+	}
+	const char *q = memchr(s, '?', n);
+	if (q) {
+		r->query = q + 1;
+		r->query_len = n - (size_t)(q - s) - 1;
+		r->force_query = r->query_len == 0;
+		n = (size_t)(q - s);
+	}
+	if (n == 0 || s[0] != '/') {
+		if (r->scheme[0]) {
+			r->opaque = 1;
+			return 0;
+		}
+		const char *slash = memchr(s, '/', n);
+		size_t seg = slash ? (size_t)(slash - s) : n;
+		if (memchr(s, ':', seg))
+			return fmt_error(err, errlen,
+					 "first path segment in URL cannot contain colon");
+	}
+	if (n >= 2 && s[0] == '/' && s[1] == '/' && (r->scheme[0] || n < 3 || s[2] != '/')) {
+		const char *slash = memchr(s + 2, '/', n - 2);
+		r->authority = s + 2;
+		r->authority_len = slash ? (size_t)(slash - s - 2) : n - 2;
+		s += 2 + r->authority_len;
+		n -= 2 + r->authority_len;
+	}
+	if (check_escapes(s, n) < 0)
+		return fmt_error(err, errlen, "invalid URL escape");
+	r->path = s;
+	r->path_len = n;
+	return 0;
+}
+
+/* Go's validOptionalPort: "" or ':' followed by digits. */
+static int
+valid_port(const char *s, size_t n)
+{
+	if (n == 0)
+		return 1;
+	if (s[0] != ':')
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Checks an authority as net/url's parseAuthority and parseHost do, and writes the host
+ * (unescaped, with any port) to b. */
+static int
+parse_authority(const char *a, size_t n, struct buf *b, char *err, size_t errlen)
+{
+	for (size_t i = n; i > 0; i--)
+		if (a[i - 1] == '@') {
+			/* user information is allowed, and ignored: nothing is sent from it */
+			a += i;
+			n -= i;
+			break;
+		}
+	const char *port = NULL;
+	if (n > 0 && a[0] == '[') {
+		const char *close = memchr(a, ']', n);
+		if (!close)
+			return fmt_error(err, errlen, "missing ']' in host");
+		port = close + 1;
+	} else {
+		for (size_t i = n; i > 0; i--)
+			if (a[i - 1] == ':') {
+				port = a + i - 1;
+				break;
+			}
+	}
+	if (port && !valid_port(port, n - (size_t)(port - a)))
+		return fmt_error(err, errlen, "invalid port after host");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c == '%') {
+			/* In a host, only bytes outside ASCII may be escaped (and %25, a zone). */
+			if (i + 2 >= n || !isxdigit((unsigned char)a[i + 1]) ||
+			    !isxdigit((unsigned char)a[i + 2]) ||
+			    (unhex(a[i + 1]) < 8 && memcmp(a + i, "%25", 3) != 0))
+				return fmt_error(err, errlen, "invalid URL escape in host");
+			char d = (char)(unhex(a[i + 1]) << 4 | unhex(a[i + 2]));
+			buf_append(b, &d, 1);
+			i += 2;
+			continue;
+		}
+		if (c < 0x80 && !isalnum(c) && !strchr("-._~!$&'()*+,;=:[]<>\"", c))
+			return fmt_error(err, errlen, "invalid character in host name");
+		buf_append(b, &a[i], 1);
+	}
+	return 0;
+}
+
+/* Go's resolvePath: merges ref into base (RFC 3986 section 5.2.3) and removes dot
+ * segments (section 5.2.4); the result starts with '/' unless it is empty. */
+static void
+resolve_path(const char *base, size_t blen, const char *ref, size_t rlen, struct buf *out)
+{
+	struct buf full = {0};
+	if (rlen == 0) {
+		buf_append(&full, base, blen);
+	} else if (ref[0] != '/') {
+		size_t keep = 0;
+		for (size_t i = blen; i > 0; i--)
+			if (base[i - 1] == '/') {
+				keep = i;
+				break;
+			}
+		buf_append(&full, base, keep);
+		buf_append(&full, ref, rlen);
+	} else {
+		buf_append(&full, ref, rlen);
+	}
+	if (full.len == 0) {
+		buf_free(&full);
+		return;
+	}
+	struct buf dst = {0};
+	buf_append(&dst, "/", 1);
+	int first = 1;
+	const char *p = full.data, *end = full.data + full.len;
+	size_t elen = 0;
+	const char *elem = NULL;
+	for (;;) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		elem = p;
+		elen = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		if (elen == 1 && elem[0] == '.') {
+			first = 0;
+		} else if (elen == 2 && elem[0] == '.' && elem[1] == '.') {
+			/* Drop the last segment written (the leading '/' stays). */
+			size_t cut = 0;
+			for (size_t i = dst.len; i > 1; i--)
+				if (dst.data[i - 1] == '/') {
+					cut = i - 1;
+					break;
+				}
+			if (cut == 0) {
+				dst.len = 1;
+				first = 1;
+			} else {
+				dst.len = cut;
+			}
+			dst.data[dst.len] = '\0';
+		} else {
+			if (!first)
+				buf_append(&dst, "/", 1);
+			buf_append(&dst, elem, elen);
+			first = 0;
+		}
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if ((elen == 1 && elem[0] == '.') || (elen == 2 && elem[0] == '.' && elem[1] == '.'))
+		buf_append(&dst, "/", 1);
+	const char *r = dst.data;
+	size_t rl = dst.len;
+	if (rl > 1 && r[1] == '/') {
+		r++;
+		rl--;
+	}
+	buf_append(out, r, rl);
+	buf_free(&dst);
+	buf_free(&full);
+}
+
+int
+url_set(struct url *u, const char *scheme, const char *hostname, uint16_t port,
+	const char *authority, const char *target)
+{
+	memset(u, 0, sizeof *u);
+	fmt_format(u->scheme, sizeof u->scheme, "%s", scheme);
+	fmt_format(u->hostname, sizeof u->hostname, "%s", hostname);
+	u->port = port;
+	u->authority = strdup(authority);
+	u->target = strdup(target);
+	if (!u->authority || !u->target) {
+		url_free(u);
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits host[:port] as Go's URL.Hostname and URL.Port do. */
+static int
+split_authority(struct url *u, const char *a, char *err, size_t errlen)
+{
+	size_t n = strlen(a), hlen = n;
+	const char *colon = strrchr(a, ':');
+	unsigned long port = 0;
+	int have_port = 0;
+	if (colon && valid_port(colon, n - (size_t)(colon - a))) {
+		hlen = (size_t)(colon - a);
+		have_port = colon[1] != '\0';
+		for (const char *p = colon + 1; *p; p++) {
+			port = port * 10 + (unsigned long)(*p - '0');
+			if (port > 65535)
+				return fmt_error(err, errlen, "invalid port");
+		}
+	}
+	if (hlen >= 2 && a[0] == '[' && a[hlen - 1] == ']') {
+		a++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof u->hostname)
+		return fmt_error(err, errlen, "host name too long");
+	memcpy(u->hostname, a, hlen);
+	u->hostname[hlen] = '\0';
+	if (have_port && port == 0)
+		return fmt_error(err, errlen, "invalid port");
+	u->port = have_port                         ? (uint16_t)port
+		  : strcmp(u->scheme, "https") == 0 ? 443
+		  : strcmp(u->scheme, "http") == 0  ? 80
+						    : 0;
+	return 0;
+}
+
+int
+url_resolve(const struct url *base, const char *ref, size_t len, struct url *out, char *err,
+	    size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (len > URL_LOCATION_MAX)
+		return fmt_error(err, errlen, "longer than %d bytes", URL_LOCATION_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (is_ctl((unsigned char)ref[i]))
+			return fmt_error(err, errlen, "invalid control character in URL");
+	const char *hash = memchr(ref, '#', len);
+	if (hash && check_escapes(hash + 1, len - (size_t)(hash - ref) - 1) < 0)
+		return fmt_error(err, errlen, "invalid URL escape in fragment");
+	struct ref r;
+	if (parse_ref(ref, hash ? (size_t)(hash - ref) : len, &r, err, errlen) < 0)
+		return -1;
+	struct buf authority = {0}, target = {0}, path = {0};
+	int rc = 0;
+	const char *bq = strchr(base->target, '?');
+	size_t bplen = bq ? (size_t)(bq - base->target) : strlen(base->target);
+	fmt_format(out->scheme, sizeof out->scheme, "%s", r.scheme[0] ? r.scheme : base->scheme);
+	out->relative = r.scheme[0] == '\0';
+	if (r.opaque) {
+		/* "scheme:rest" names no host: never the same host, so never followed. */
+		buf_append(&authority, "", 0);
+		buf_append(&target, "/", 1);
+	} else if (r.scheme[0] || r.authority) {
+		if (r.authority)
+			rc = parse_authority(r.authority, r.authority_len, &authority, err, errlen);
+		else
+			buf_append(&authority, "", 0);
+		escaped_path(r.path, r.path_len, &path);
+		resolve_path(path.data, path.len, "", 0, &target);
+	} else {
+		buf_append(&authority, base->authority, strlen(base->authority));
+		escaped_path(r.path, r.path_len, &path);
+		resolve_path(base->target, bplen, path.data ? path.data : "", path.len, &target);
+		if (r.path_len == 0 && !r.force_query && !r.query && bq) {
+			r.query = bq + 1;
+			r.query_len = strlen(bq + 1);
+		}
+	}
+	if (target.len == 0)
+		buf_append(&target, "/", 1);
+	if (r.query && (r.query_len || r.force_query)) {
+		buf_append(&target, "?", 1);
+		buf_append(&target, r.query, r.query_len);
+	}
+	buf_free(&path);
+	buf_append(&authority, "", 0); /* "//" names an empty host: still a string */
+	if (rc == 0 && (authority.failed || target.failed))
+		rc = fmt_error(err, errlen, "out of memory");
+	out->authority = authority.data;
+	out->target = target.data;
+	if (rc == 0)
+		rc = split_authority(out, out->authority, err, errlen);
+	if (rc < 0)
+		url_free(out);
+	return rc;
+}
+
+void
+url_format(const struct url *u, struct buf *b)
+{
+	buf_printf(b, "%s://%s%s", u->scheme, u->authority, u->target);
+}
+
+void
+url_free(struct url *u)
+{
+	free(u->authority);
+	free(u->target);
+	u->authority = u->target = NULL;
+}

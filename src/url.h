@@ -1,0 +1,38 @@
+/* Redirect targets: a Location header resolved against the request's URL the way Go's
+ * net/url does for kubelet's client (RFC 3986 section 5 with Go's parsing rules). Pure
+ * functions. */
+#ifndef PODHEALTH_URL_H
+#define PODHEALTH_URL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest Location header podhealth follows. */
+#define URL_LOCATION_MAX 8192
+
+/* An absolute URL as a request needs it. */
+struct url {
+	char scheme[16];    /* lower case: "http", "https", or what the Location said */
+	char hostname[256]; /* without port or brackets, case as written */
+	uint16_t port;      /* explicit, else the scheme's default (80, 443; 0 otherwise) */
+	char *authority;    /* host[:port] as written: the Host header; owned */
+	char *target; /* escaped path (at least "/") and "?query": the request target; owned */
+	int relative; /* the reference had no scheme (Go keeps a custom Host then) */
+};
+
+/* Resolves ref (len bytes) against base. Returns 0 with out filled (free with url_free),
+ * or -1 with a reason in err. */
+int url_resolve(const struct url *base, const char *ref, size_t len, struct url *out, char *err,
+		size_t errlen);
+
+/* Fills u for http(s)://authority/target. Returns 0, or -1 when out of memory. */
+int url_set(struct url *u, const char *scheme, const char *hostname, uint16_t port,
+	    const char *authority, const char *target);
+
+/* Writes scheme://authority/target (the Referer of the next request) into b. */
+struct buf;
+void url_format(const struct url *u, struct buf *b);
+
+void url_free(struct url *u);
+
+#endif

@@ -1,0 +1,180 @@
+// kubelet_probe decides a probe the way kubelet does, with the libraries kubelet uses:
+// Go's net/http for HTTP and HTTPS (pkg/probe/http) and grpc-go's health client for gRPC
+// (pkg/probe/grpc). The differential tests run it and podhealth against the same
+// upstreams and require the same verdict. It is written from kubelet's documented
+// behaviour, not copied: a client with one timeout for the whole exchange, TLS without
+// verification, no keep-alive, no proxy, no compression, redirects followed only to the
+// same host name and at most 10 times, and at most 10 KiB of the body read, where an error
+// is a failure.
+//
+// usage: kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] http|https URL
+//
+//	kubelet_probe [-timeout DUR] [-tls] [-ca FILE] [-servername NAME] grpc HOST:PORT [SERVICE]
+//
+// It prints "success DETAIL", "warning DETAIL" (kubelet's "probe terminated redirects",
+// which counts as success) or "failure DETAIL" and exits 0, 0 or 1.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// The body kubelet reads at most (pkg/probe/http: maxRespBodyLength).
+const bodyLimit = 10 * 1024
+
+type headerList []string
+
+func (h *headerList) String() string     { return strings.Join(*h, ", ") }
+func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
+
+var (
+	timeout    = flag.Duration("timeout", time.Second, "the probe's timeout")
+	useTLS     = flag.Bool("tls", false, "gRPC over TLS (grpcs://)")
+	caFile     = flag.String("ca", "", "verify the server against this PEM bundle")
+	serverName = flag.String("servername", "", "the TLS server name")
+	headers    headerList
+)
+
+func tlsConfig() *tls.Config {
+	c := &tls.Config{InsecureSkipVerify: true, ServerName: *serverName}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(2)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		c.InsecureSkipVerify = false
+		c.RootCAs = pool
+	}
+	return c
+}
+
+func result(verdict, detail string) {
+	fmt.Println(verdict, strings.ReplaceAll(detail, "\n", " "))
+	if verdict == "failure" {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func probeHTTP(url string) {
+	transport := &http.Transport{
+		TLSClientConfig:    tlsConfig(),
+		DisableKeepAlives:  true,
+		Proxy:              http.ProxyURL(nil),
+		DisableCompression: true,
+	}
+	// kubelet's transport gets HTTP/2 over TLS (k8s.io/apimachinery SetTransportDefaults).
+	if err := http2.ConfigureTransport(transport); err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	client := &http.Client{
+		Timeout:   *timeout,
+		Transport: transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if req.URL.Hostname() != via[0].URL.Hostname() {
+				return http.ErrUseLastResponse
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		},
+	}
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		result("failure", err.Error())
+	}
+	req.Header.Set("User-Agent", "kube-probe/oracle")
+	req.Header.Set("Accept", "*/*")
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		result("failure", err.Error())
+	}
+	defer res.Body.Close()
+	lr := &io.LimitedReader{R: res.Body, N: bodyLimit}
+	body, err := io.ReadAll(lr)
+	if err != nil {
+		result("failure", "reading the body: "+err.Error())
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 400 {
+		if res.StatusCode >= 300 {
+			result("warning", fmt.Sprintf("HTTP %d, redirect not followed", res.StatusCode))
+		}
+		result("success", fmt.Sprintf("HTTP %d, %d body bytes", res.StatusCode, len(body)))
+	}
+	result("failure", fmt.Sprintf("HTTP probe failed with statuscode: %d", res.StatusCode))
+}
+
+func probeGRPC(addr, service string) {
+	creds := grpc.WithInsecure()
+	if *useTLS {
+		creds = grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig()))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	conn, err := grpc.DialContext(ctx, addr, creds, grpc.WithBlock(), grpc.WithUserAgent("kube-probe/oracle"))
+	if err != nil {
+		result("failure", "failed to connect: "+err.Error())
+	}
+	defer conn.Close()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		switch status.Code(err) {
+		case codes.Unimplemented:
+			result("failure", "no health service: "+err.Error())
+		case codes.DeadlineExceeded:
+			result("failure", "timeout: "+err.Error())
+		}
+		result("failure", "health rpc failed: "+err.Error())
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		result("failure", "service unhealthy: "+resp.GetStatus().String())
+	}
+	result("success", "SERVING")
+}
+
+func main() {
+	flag.Var(&headers, "H", "a request header, repeatable")
+	flag.Parse()
+	args := flag.Args()
+	switch {
+	case len(args) == 2 && (args[0] == "http" || args[0] == "https"):
+		probeHTTP(args[1])
+	case len(args) >= 2 && args[0] == "grpc":
+		service := ""
+		if len(args) > 2 {
+			service = args[2]
+		}
+		probeGRPC(args[1], service)
+	}
+	fmt.Fprintln(os.Stderr, "usage: kubelet_probe [flags] http|https URL | grpc HOST:PORT [SERVICE]")
+	os.Exit(2)
+}
