@@ -134,13 +134,22 @@ build/podhealth: build/musl/podhealth
 unit: $(UNIT:%=build/gcc/tests/%) $(UNIT:%=build/asan/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
 
+# Test peers built with Go from Debian's packages, offline (GOPATH mode over
+# /usr/share/gocode): kubelet's prober logic on Go's net/http and grpc-go (the oracle of the
+# differential tests), and a grpc-go health server.
+GO := GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/build/gocache GOFLAGS= go
+build/peers/%: tests/*/%.go build/.deps-test
+	@mkdir -p $(@D)
+	$(GO) build -o $@ $(filter %.go,$^)
+PEERS := build/peers/kubelet_probe build/peers/grpc_health_server
+
 # The end-to-end suite four times: the shipped binary; an ASan+UBSan build; the shipped
 # binary under a 4 MiB address-space limit (but for the three wait tests whose Python
 # children would share the limit); a glibc build under valgrind's memcheck (any error or
 # leak fails).
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-e2e: build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test
+e2e: build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS)
 	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q tests/e2e
 	PODHEALTH_BIN=$(CURDIR)/build/asan/podhealth PODHEALTH_SANITIZED=1 \
 		$(PYTHON) -m pytest -q tests/e2e

@@ -254,6 +254,12 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 {
 	if (!c->running)
 		return;
+	/* The reason first: its arguments may point into the kind's state, freed below. */
+	char reason[sizeof c->last.reason];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vformat(reason, sizeof reason, fmt, ap);
+	va_end(ap);
 	check_release(c);
 	c->running = 0;
 	c->conn++;
@@ -269,10 +275,7 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (result != CHECK_OK)
 		c->last.warning[0] = '\0';
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vformat(c->last.reason, sizeof c->last.reason, fmt, ap);
-	va_end(ap);
+	memcpy(c->last.reason, reason, sizeof reason);
 	c->totals[result]++;
 	log_change(c);
 	notify(c->ck, c);
@@ -514,7 +517,7 @@ check_start(struct check *c)
 	c->next_addr = 0;
 	c->port = t->port;
 	c->use_tls = t->tls;
-	c->tls_name = t->tls_name;
+	c->tls_name = target_tls_name(t);
 	memset(&c->now, 0, sizeof c->now);
 	loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c);
 	if (c->kind->start && c->kind->start(c) < 0) {

@@ -16,12 +16,15 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static void
 text_value(struct buf *b, const char *v)
 {
-	/* logfmt: quote values with spaces, quotes or '='. */
-	if (*v && !strpbrk(v, " \"=\t\n\\")) {
+	/* logfmt: quote values with spaces, quotes or '=', and escape anything but printable
+	 * ASCII, so a log line is always valid UTF-8 text (a URL may hold any byte). */
+	int plain = *v != '\0';
+	for (const unsigned char *p = (const unsigned char *)v; *p && plain; p++)
+		plain = *p > 0x20 && *p < 0x7f && !strchr("\"=\\", *p);
+	if (plain)
 		buf_append(b, v, strlen(v));
-		return;
-	}
-	buf_json_string(b, v, strlen(v));
+	else
+		buf_json_string(b, v, strlen(v));
 }
 
 static void

@@ -20,8 +20,10 @@ struct conn;
 #define SERVER_ACCEPT_MAX 256 /* bytes of the Accept header kept */
 
 /* Unsent response bytes, over all clients, past which a client that does not read its
- * responses is dropped (one that pipelines requests and never reads). */
-#define SERVER_OUTPUT_BUDGET (4 * 1024 * 1024)
+ * responses is dropped (one that pipelines requests and never reads); and each client's
+ * kernel send buffer. */
+#define SERVER_OUTPUT_BUDGET (1024 * 1024)
+#define SERVER_SNDBUF        (64 * 1024)
 
 /* Every status podhealth answers: number, reason phrase, default body. */
 #define SERVER_STATUSES(X)                                                                         \

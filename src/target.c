@@ -357,9 +357,6 @@ finish(struct target *t, char *err, size_t errlen)
 				 "body= needs method GET (a HEAD response has no body)");
 	if (!t->method[0])
 		strcpy(t->method, "GET");
-	t->tls_name = t->servername                     ? t->servername
-		      : target_ip_literal(t->host) == 0 ? NULL
-							: t->host;
 	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0))
 		return fmt_error(err, errlen, "out of memory");
 	return 0;
@@ -667,6 +664,14 @@ target_set_call(struct target *t, const char *method, char *err, size_t errlen)
 	if (render_request(t) < 0)
 		return fmt_error(err, errlen, "out of memory");
 	return 0;
+}
+
+const char *
+target_tls_name(const struct target *t)
+{
+	/* An address stays in the struct: a pointer to t->host would not survive the
+	 * array of targets growing. */
+	return t->servername ? t->servername : target_ip_literal(t->host) == 0 ? NULL : t->host;
 }
 
 int

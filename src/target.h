@@ -40,8 +40,7 @@ struct target {
 	char *headers[TARGET_MAX_HEADERS];
 	size_t nheaders;
 	char *ca_file, *servername, *cert_file, *key_file; /* TLS; owned */
-	const char *tls_name; /* SNI: servername, else the host unless it is an IP address */
-	char *request;        /* HTTP: the complete first request; owned */
+	char *request; /* HTTP: the complete first request; owned */
 	size_t request_len;
 };
 
@@ -73,6 +72,10 @@ int target_rename(struct target *t, int (*unique)(const char *name, void *arg), 
  * referer is not NULL) into out: the first request and every redirect. */
 void target_request(const struct target *t, const char *target, const char *host,
 		    const char *referer, struct buf *out);
+
+/* The TLS server name (SNI, and the name verified): servername=, else the host unless it
+ * is an IP address (NULL: none). Borrowed from t. */
+const char *target_tls_name(const struct target *t);
 
 /* Returns 1 when status is what t expects (by default 200-399, as kubelet). */
 int target_expect_match(const struct target *t, int status);

@@ -32,6 +32,7 @@ test)
 	want libclang-rt-14-dev
 	want valgrind
 	want python3-yaml
+	want python3-cryptography
 	want libbearssl-dev
 	want libnghttp2-dev
 	want golang-go

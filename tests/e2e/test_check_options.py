@@ -195,3 +195,27 @@ def test_quiet_logs_only_warnings(podhealth, upstream):
     u.mode = 500
     get(p.port, "/all")
     assert p.log() == 'podhealth: warn: check unhealthy check=app reason="HTTP 500"\n'
+
+
+def test_errors_name_the_key_without_echoing_secrets():
+    # A ~950-byte bearer token and a bad expect= in one spec: the message names the bad
+    # key, is not cut, and the token appears nowhere (it used to be echoed and truncated
+    # at 512 bytes).
+    token = "eyJ" + "a" * 950
+    spec = "name=api,url=http://h/,header=Authorization: Bearer %s,expect=2xx" % token
+    rc, out, err = run(["probe", "--check", spec])
+    assert rc == 2
+    assert token[:20] not in err
+    assert err.splitlines()[0] == ("podhealth: invalid --check #1: expect: invalid status '2xx' "
+                                   "(want 100-599 or a range like 200-299)")
+    assert err.endswith("Try 'podhealth probe --help'.\n")
+
+
+@pytest.mark.parametrize("header", ["Content-Length: 10", "Transfer-Encoding: chunked",
+                                    "Connection: keep-alive", "Upgrade: h2c"])
+def test_framing_headers_are_refused(header):
+    # header=Content-Length: 10 used to make every GET hang until the timeout.
+    rc, out, err = run(["probe", "--check", "url=http://h/,header=" + header])
+    name = header.split(":")[0]
+    assert (rc, err.splitlines()[0]) == (2, "podhealth: invalid --check #1: header %s is "
+                                            "podhealth's to set (it frames the request)" % name)

@@ -135,3 +135,13 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
         assert opt[2:] in documented, opt
     for var in variables:
         assert var in man, var
+
+
+def test_flags_win_over_a_bad_environment(upstream):
+    # An invalid variable that a flag overrides is never read (it used to be fatal).
+    env = dict(os.environ, PODHEALTH_TIMEOUT="soon", PODHEALTH_QUIET="maybe")
+    rc, _, err = run(["probe", "--timeout", "2s", upstream(200).url()], env=env)
+    assert (rc, err) == (0, "")
+    env = dict(os.environ, PODHEALTH_LOG_FORMAT="xml", PODHEALTH_QUIET="TRUE")
+    rc, _, err = run(["wait", "--log-format", "json", "--deadline", "1s", upstream(200).url()], env=env)
+    assert (rc, err) == (0, "")  # TRUE is true, as Go's strconv.ParseBool reads it

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.skipif(not can_unshare(), reason="needs root and unshar
 
 
 class FakeDNS:
-    """Answers NXDOMAIN for names starting with 'missing', never answers the rest."""
+    """Answers NXDOMAIN for names starting with 'missing', 127.0.0.1 (after 100 ms) for
+    names starting with 'shared', and never answers the rest."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -46,11 +47,18 @@ class FakeDNS:
                 qname.append(data[i + 1:i + 1 + data[i]].decode())
                 i += 1 + data[i]
             name = ".".join(qname)
-            self.queries.append(name)
+            qtype = struct.unpack(">H", data[i + 1:i + 3])[0]
+            self.queries.append((name, qtype))
+            qid, question = data[:2], data[12:i + 5]
             if name.startswith("missing"):
-                qid = data[:2]
                 header = qid + struct.pack(">HHHHH", 0x8183, 1, 0, 0, 0)
-                self.sock.sendto(header + data[12:i + 5], addr)
+                self.sock.sendto(header + question, addr)
+            elif name.startswith("shared"):
+                answer = b""
+                if qtype == 1:  # A: 127.0.0.1; anything else: no data
+                    answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 1])
+                header = qid + struct.pack(">HHHHH", 0x8180, 1, 1 if answer else 0, 0, 0)
+                threading.Timer(0.1, self.sock.sendto, (header + question + answer, addr)).start()
 
     def close(self):
         self.sock.close()
@@ -133,4 +141,27 @@ def test_slow_dns_never_delays_self(podhealth, upstream, netfiles, dns):
     assert done["r"].status == 503
     assert done["r"].body == listing(("blackhole.test:%d" % u.port, "timeout after 500ms"), name_of(u.url()))
     assert 0.5 <= done["t"] < 0.5 + SLACK
-    assert "blackhole.test" in dns.queries
+    assert "blackhole.test" in [name for name, _ in dns.queries]
+
+
+def test_more_checks_than_lookup_threads(podhealth, upstream, netfiles, dns):
+    # 40 host names, more than the 32 lookups that run at once: the rest wait in line
+    # (they used to fail at once with "too many DNS lookups in flight").
+    u = upstream(200)
+    hosts = "".join("127.0.0.1 h%d.test\n" % i for i in range(40))
+    checks = ["tcp://h%d.test:%d" % (i, u.port) for i in range(40)]
+    p = podhealth("--timeout", "5s", *checks, wrap=netfiles(hosts))
+    for _ in range(3):
+        r = get(p.port, "/all")
+        assert (r.status, r.body) == (200, "ok\n")
+
+
+def test_checks_of_one_host_share_a_lookup(podhealth, upstream, netfiles, dns):
+    # Ten checks of one name in one round: one lookup (an A and an AAAA query), not ten.
+    u = upstream(200)
+    checks = ["c%d=http://shared.test:%d/%d" % (i, u.port, i) for i in range(10)]
+    p = podhealth("--timeout", "3s", *checks, wrap=netfiles(""))
+    r = get(p.port, "/all")
+    assert (r.status, r.body) == (200, "ok\n")
+    asked = [q for q in dns.queries if q[0] == "shared.test"]
+    assert 1 <= len(asked) <= 2 and len(set(asked)) == len(asked), dns.queries

@@ -1,10 +1,12 @@
 """Startup logging, shutdown on SIGTERM/SIGINT with requests in flight."""
+import os
 import signal
+import subprocess
 import time
 
 import pytest
 
-from conftest import Client, get, name_of, refused_url, run
+from conftest import BIN, WRAP, Client, free_port, get, name_of, port_is_free, refused_url, run, wait_until
 
 
 @pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")])
@@ -99,3 +101,25 @@ def test_idle_daemon_never_wakes_up(podhealth, upstream):
     before = context_switches(p.proc.pid)
     time.sleep(2)
     assert context_switches(p.proc.pid) == before
+
+
+def test_closed_stderr_never_ends_serve(upstream):
+    # The log reader goes away; the next log line (a check changing state) must not kill
+    # podhealth with SIGPIPE (it used to exit 141 and drop the request in flight).
+    u = upstream(200)
+    port = free_port()
+    r, w = os.pipe()
+    p = subprocess.Popen(WRAP + [BIN, "serve", "--port", str(port), "app=" + u.url()], stderr=w)
+    os.close(w)
+    try:
+        assert wait_until(lambda: port_is_free(port) is False, timeout=30)
+        os.close(r)  # nobody reads podhealth's log any more
+        u.mode = 503
+        resp = get(port, "/all")  # healthy -> unhealthy: a log line, written to no one
+        assert resp.status == 503
+        u.mode = 200
+        assert get(port, "/all").status == 200
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        assert p.wait(timeout=10) == 0

@@ -1,8 +1,10 @@
 """Named checks and the Kubernetes API server conventions: /livez /readyz, per-check paths,
 ?verbose, ?exclude=, application/health+json, Prometheus metrics, --hide-reasons."""
 import json
+import os
 import re
 import socket
+import subprocess
 import time
 
 import pytest
@@ -225,3 +227,45 @@ def test_tcp_check_ipv6_and_timeout(podhealth, upstream):
     r = get(p.port, "/all/blackhole")
     assert r.status == 503
     assert time.monotonic() - t0 < 0.3 + SLACK
+
+
+def test_plus_is_a_plus_everywhere(podhealth, upstream):
+    # A name may hold '+'; in /all/NAME and ?exclude=NAME it is a '+' (names hold no
+    # space, so it never stands for one). It used to be decoded as a space.
+    p = podhealth("a+b=" + upstream(200).url(), "c=" + refused_url())
+    assert get(p.port, "/all/a+b").status == 200
+    assert get(p.port, "/all/a%2Bb").status == 200
+    r = get(p.port, "/all?exclude=c&exclude=a+b&verbose")
+    assert (r.status, r.body) == (200, "[+]a+b excluded: ok\n[+]c excluded: ok\ncheck passed\n")
+
+
+def test_made_names_obey_the_name_rules(podhealth, upstream, tmp_path):
+    # Names podhealth makes from URLs follow the rules given names follow: cut at 128
+    # characters, and '%', bytes outside ASCII and the other forbidden characters made '_'.
+    # Each is reachable at /all/NAME as it is written, and /metrics stays valid.
+    u = upstream(200)
+    long_path = "/" + "p" * 200
+    raw = os.fsdecode(b"/caf\xc3\xa9/\xff")
+    p = podhealth(u.url(long_path), u.url("/a%41"), u.url(raw), u.url("/x,y=z"))
+    base = "127.0.0.1:%d" % u.port
+    names = [(base + long_path)[:128], base + "/a_41", base + "/caf__/_", base + "/x_y_z"]
+    r = get(p.port, "/all?verbose")
+    assert r.body == "".join("[+]%s ok\n" % n for n in names) + "check passed\n"
+    for n in names:
+        assert get(p.port, "/all/" + n).status == 200, n
+    metrics = tmp_path / "metrics.txt"
+    metrics.write_text(get(p.port, "/metrics").body)
+    check = subprocess.run(["promtool", "check", "metrics"], stdin=open(metrics), capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_accept_media_ranges(podhealth, upstream):
+    # Accept is parsed as media ranges with q-values (RFC 9110 section 12.5.1), not searched.
+    p = podhealth("a=" + upstream(200).url())
+    for accept, json_wanted in (("application/jsonl", False), ("application/json;q=0", False),
+                                ("text/plain, application/json;q=0.5", False),
+                                ("text/html, application/json;q=0.9", True)):
+        c = Client(p.port)
+        r = c.request("GET", "/all", headers={"Accept": accept, "Connection": "close"})
+        c.close()
+        assert (r.header("content-type") == "application/health+json") == json_wanted, accept

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Client, cpu_ticks, get
+from conftest import SLACK, Client, cpu_ticks, get, wait_until
 
 
 @pytest.fixture
@@ -290,4 +290,43 @@ def test_many_long_accept_headers(daemon):
     r = c.read()
     assert r.status == 200 and r.body == "ok\n"  # the JSON wish fell beyond the kept 127 bytes
     assert c.request("GET", "/self").status == 200
+    c.close()
+
+
+def test_cap_makes_room_when_a_busy_client_goes_idle(podhealth, upstream):
+    # Two clients at the cap wait on a hanging check; once answered they sit idle, and a
+    # third client is served at once by evicting one (it used to wait out the 60 s idle
+    # timeout: the listener was re-armed only when a connection closed).
+    hang = upstream("hang")
+    p = podhealth("--max-connections", "2", "-t", "1s", "hang=" + hang.url())
+    a, b = Client(p.port), Client(p.port)
+    for c in (a, b):
+        c.send("GET /all HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert wait_until(lambda: len(hang.requests) == 1)
+    t0 = time.monotonic()
+    third = Client(p.port)  # waits in the backlog: both slots are busy
+    third.send("GET /self HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert a.read().status == 503 and b.read().status == 503
+    assert third.read(timeout=10).status == 200
+    assert time.monotonic() - t0 < 1.0 + SLACK + 0.5
+    for c in (a, b, third):
+        c.close()
+
+
+def test_upgrade_is_ignored_and_connect_closes(daemon):
+    # curl --http2 asks for h2c: RFC 9110 section 7.8 lets a server ignore it, and the
+    # connection stays HTTP/1.1 and usable (it used to answer, then refuse the next one).
+    c = Client(daemon.port)
+    c.send("GET /self HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+           "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")
+    r = c.read()
+    assert (r.status, r.header("connection")) == (200, None)
+    assert c.request("GET", "/self").status == 200
+    c.close()
+    # After CONNECT the bytes would be a tunnel's: answered, then closed cleanly.
+    c = Client(daemon.port)
+    c.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET /self HTTP/1.1\r\n\r\n")
+    r = c.read()
+    assert (r.status, r.header("connection")) == (404, "close")
+    assert c.closed()
     c.close()

@@ -1,10 +1,11 @@
 """Probe storms: coalescing, --cache, --interval background mode, steady-state memory."""
+import socket
 import threading
 import time
 
 import pytest
 
-from conftest import SLACK, STATIC, Client, get, listing, rss_kib
+from conftest import MEMLIMIT, SLACK, STATIC, Client, get, listing, rss_kib, wait_until
 
 
 def concurrent(port, path, n):
@@ -116,3 +117,42 @@ def test_memory_does_not_grow_with_requests(podhealth, upstream):
     after = rss_kib(p.proc.pid)
     c.close()
     assert after - before <= 8, (before, after)
+
+
+def unsent_bytes(port):
+    """Bytes queued in the kernel on the server's side of its client connections."""
+    total = 0
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].split(":")[1], 16) == port:
+                    total += int(fields[4].split(":")[0], 16)
+    return total
+
+
+@pytest.mark.skipif(not STATIC or MEMLIMIT, reason="measures the RSS of the static binary")
+def test_clients_that_never_read_are_bounded(podhealth):
+    # 2000 checks make a ~340 KB JSON answer. 40 clients pipeline it and never read. Each
+    # client's kernel send buffer is fixed at 64 KiB, and past 1 MiB of unsent bytes in
+    # podhealth the next such client is dropped instead of buffered for. Together: about
+    # 40 x 64 KiB + 1 MiB, where it used to be one whole answer a client (~13 MB here).
+    args = []
+    for i in range(2000):
+        args += ["--check", "name=check-with-a-long-name-%04d-%s,url=tcp://127.0.0.1:1" % (i, "x" * 64)]
+    p = podhealth(*args)
+    idle = rss_kib(p.proc.pid)
+    clients = []
+    for _ in range(40):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connect: a small window
+        s.connect(("127.0.0.1", p.port))
+        s.sendall(b"GET /all?format=json HTTP/1.1\r\nHost: t\r\n\r\n" * 20)
+        clients.append(s)
+    assert wait_until(lambda: unsent_bytes(p.port) > 1 << 20, timeout=5)
+    time.sleep(0.5)  # settled: every answer is in the kernel, in podhealth, or dropped
+    grown = (rss_kib(p.proc.pid) - idle) * 1024 + unsent_bytes(p.port)
+    assert grown < 6 << 20, (grown, unsent_bytes(p.port))
+    assert get(p.port, "/self").status == 200
+    for s in clients:
+        s.close()

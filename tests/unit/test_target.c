@@ -134,12 +134,12 @@ test_target_kinds(void **state)
 	assert_true(t.tls);
 	assert_string_equal(t.path, "pkg.Svc");
 	assert_string_equal(t.name, "svc:50051/pkg.Svc");
-	assert_string_equal(t.tls_name, "svc");
+	assert_string_equal(target_tls_name(&t), "svc");
 	assert_null(t.request);
 	target_free(&t);
 	assert_int_equal(target_parse("grpc://127.0.0.1:50051", &t, err, sizeof err), 0);
 	assert_string_equal(t.path, "");
-	assert_null(t.tls_name); /* no SNI for an IP address */
+	assert_null(target_tls_name(&t)); /* no SNI for an IP address */
 	target_free(&t);
 
 	assert_int_equal(target_parse("unix:///run/app.sock", &t, err, sizeof err), 0);
@@ -276,7 +276,7 @@ test_spec_valid(void **state)
 					   err, sizeof err),
 			 0);
 	assert_string_equal(t.ca_file, "/ca.pem");
-	assert_string_equal(t.tls_name, "api");
+	assert_string_equal(target_tls_name(&t), "api");
 	assert_string_equal(t.socket_path, "/s");
 	target_free(&t);
 

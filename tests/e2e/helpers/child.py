@@ -30,6 +30,7 @@ elif mode == "orphans":
         if os.fork() == 0:
             if os.fork() == 0:
                 time.sleep(0.05)
+                write("orphan exited")
                 os._exit(0)  # an orphan whose parent is gone: PID 1 must reap it
             os._exit(0)
         os.wait()

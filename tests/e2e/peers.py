@@ -1,0 +1,222 @@
+"""Test peers for the differential tests: a scripted raw HTTP upstream, TLS servers and
+their certificates, the grpc-go health server, and kubelet's verdict computed by Go
+(build/peers/kubelet_probe)."""
+import datetime
+import ipaddress
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
+GRPC_SERVER = os.path.join(ROOT, "build", "peers", "grpc_health_server")
+
+
+def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False):
+    """kubelet's verdict: ("pass" | "warn" | "fail", detail)."""
+    args = [ORACLE, "-timeout", timeout]
+    for h in headers:
+        args += ["-H", h]
+    if ca:
+        args += ["-ca", ca]
+    if servername:
+        args += ["-servername", servername]
+    if tls:
+        args += ["-tls"]
+    args += [kind] + (target if isinstance(target, list) else [target])
+    out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+    verdict, _, detail = out.partition(" ")
+    return {"success": "pass", "warning": "warn", "failure": "fail"}[verdict], detail
+
+
+def verdicts(podhealth, checks, timeout="1s"):
+    """Runs podhealth serve with checks {name: URL or full --check spec} and returns
+    ({name: "pass" | "warn" | "fail"}, the ?verbose listing)."""
+    import re
+    from conftest import get
+    args = []
+    for name, spec in checks.items():
+        args += ["--check", spec if spec.startswith("name=") else
+                 "name=%s,url=%s,timeout=%s" % (name, spec, timeout)]
+    p = podhealth(*args)
+    r = get(p.port, "/all?verbose")
+    got = {}
+    for line in r.body.splitlines():
+        m = re.match(r"\[([+-])\](\S+) (ok|failed)( \((.*)\))?", line)
+        if m:
+            got[m.group(2)] = "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass"
+    return got, r.body
+
+
+class RawUpstream:
+    """Answers each request with scripted bytes chosen by its path.
+
+    script(path, head) returns (bytes, after) or None (404), where after is "close",
+    "hang" (keep the connection open until stop), "reset" (RST) or "dribble" (one byte at
+    a time). Records each request head."""
+
+    def __init__(self, script, host="127.0.0.1", context=None, whole_head=True):
+        self.script, self.context, self.whole_head = script, context, whole_head
+        self.heads, self.lock = [], threading.Lock()
+        self.stopping = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(256)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        try:
+            if self.context:
+                conn.settimeout(5)
+                conn = self.context.wrap_socket(conn, server_side=True)
+                with self.lock:
+                    self.conns.append(conn)
+            conn.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+                if not self.whole_head:
+                    break  # answer the first bytes, whatever they are (a plain server vs TLS)
+            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            with self.lock:
+                self.heads.append(head)
+            path = head.split(" ")[1] if " " in head else ""
+            answer = self.script(path, head)
+            if answer is None:
+                answer = (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "close")
+            payload, after = answer
+            if after == "dribble":
+                for b in payload:
+                    conn.sendall(bytes([b]))
+                    time.sleep(0.002)
+            else:
+                conn.sendall(payload)
+            if after == "hang":
+                self.stopping.wait()
+            elif after == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            conn.close()
+        except (OSError, ssl.SSLError):
+            pass
+
+    def url(self, path="/", host="127.0.0.1", scheme="http"):
+        return "%s://%s:%d%s" % (scheme, host, self.port, path)
+
+    def stop(self):
+        self.stopping.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+
+
+class Certs:
+    """A CA, certificates it signs, and a self-signed one, made with Python's cryptography
+    (OpenSSL); files in a temporary directory."""
+
+    def __init__(self):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        from cryptography.x509.oid import NameOID
+
+        self.dir = tempfile.mkdtemp()
+        now = datetime.datetime.utcnow()
+
+        def name(cn):
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+        def save(fname, data):
+            path = os.path.join(self.dir, fname)
+            with open(path, "wb") as f:
+                f.write(data)
+            return path
+
+        def keypem(k):
+            return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption())
+
+        def make(cn, key, issuer, issuer_key, ca=False, sans=("localhost",), days=(-1, 30)):
+            b = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(issuer))
+                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(now + datetime.timedelta(days=days[0]))
+                 .not_valid_after(now + datetime.timedelta(days=days[1])))
+            if ca:
+                b = b.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            else:
+                alt = [x509.DNSName(s) for s in sans if not s[0].isdigit()]
+                alt += [x509.IPAddress(ipaddress.ip_address(s)) for s in sans if s[0].isdigit()]
+                b = b.add_extension(x509.SubjectAlternativeName(alt), False)
+            return b.sign(issuer_key, hashes.SHA256())
+
+        pem = serialization.Encoding.PEM
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = make("podhealth test CA", ca_key, "podhealth test CA", ca_key, ca=True)
+        self.ca = save("ca.pem", ca.public_bytes(pem))
+        other_key = ec.generate_private_key(ec.SECP256R1())
+        other = make("another CA", other_key, "another CA", other_key, ca=True)
+        self.other_ca = save("other-ca.pem", other.public_bytes(pem))
+
+        def server(fname, key, **kw):
+            cert = make(kw.pop("cn", "localhost"), key, "podhealth test CA", ca_key, **kw)
+            return save(fname + ".pem", cert.public_bytes(pem)), save(fname + ".key", keypem(key))
+
+        self.ec = server("ec", ec.generate_private_key(ec.SECP256R1()),
+                         sans=("localhost", "127.0.0.1"))
+        self.rsa = server("rsa", rsa.generate_private_key(65537, 2048))
+        self.p384 = server("p384", ec.generate_private_key(ec.SECP384R1()))
+        self.expired = server("expired", ec.generate_private_key(ec.SECP256R1()), days=(-30, -1))
+        selfkey = ec.generate_private_key(ec.SECP256R1())
+        selfcert = make("self", selfkey, "self", selfkey)
+        self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),
+                           save("self.key", keypem(selfkey)))
+
+    def context(self, pair, tls13_only=False, alpn=None):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*pair)
+        if tls13_only:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        return ctx
+
+
+class GrpcServer:
+    """grpc-go's standard health service (build/peers/grpc_health_server)."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.proc = subprocess.Popen([GRPC_SERVER] + list(args), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)

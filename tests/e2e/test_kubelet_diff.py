@@ -1,0 +1,224 @@
+"""Differential tests: podhealth's verdict on an upstream against kubelet's, computed by
+Go's net/http with kubelet's probe rules (build/peers/kubelet_probe, tests/oracle), on the
+same upstream. Every case must agree, and agree with the verdict written here, which is
+also the README's "Check semantics" table (test_readme_table_matches keeps them equal)."""
+import os
+import re
+
+import pytest
+
+from conftest import VALGRIND, free_port
+from peers import ROOT, RawUpstream, kubelet, verdicts
+
+
+def resp(status=200, body=b"", headers="", length=True, version="HTTP/1.1"):
+    head = "%s %03d X\r\n%s" % (version, status, headers)
+    if length:
+        head += "Content-Length: %d\r\n" % len(body)
+    return head.encode() + b"\r\n" + body
+
+
+def redirect(status, location, extra=""):
+    return resp(status, headers="Location: %s\r\n%s" % (location, extra))
+
+
+def chunked(*parts, trailer=b""):
+    return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(parts) + trailer
+
+
+OK = resp(200, b"ok")
+# One timeout for both sides; longer under valgrind, where ~90 checks at once are slow.
+TIMEOUT = "3s" if VALGRIND else "1s"
+BIG = 20000  # a body larger than the 10 KiB kubelet reads
+
+# id: (behaviour, {path: (bytes or callable(port), after)}, verdict)
+# The check's URL is http://127.0.0.1:PORT/ID. Verdicts: pass, warn (passes; kubelet
+# records a warning), fail.
+CASES = {
+    # Status classes
+    "s200": ("200 OK", {}, "pass"),
+    "s204": ("204 No Content", {"/s204": (resp(204), "close")}, "pass"),
+    "s399": ("399, an unassigned 3xx", {"/s399": (resp(399), "close")}, "warn"),
+    "s304": ("304 Not Modified", {"/s304": (resp(304, headers="Location: /x\r\n", length=False), "close")}, "warn"),
+    "s400": ("400", {"/s400": (resp(400), "close")}, "fail"),
+    "s404": ("404", {"/s404": (resp(404), "close")}, "fail"),
+    "s500": ("500", {"/s500": (resp(500), "close")}, "fail"),
+    "s503": ("503", {"/s503": (resp(503), "close")}, "fail"),
+    "s101": ("101 Switching Protocols", {"/s101": (b"HTTP/1.1 101 S\r\nUpgrade: x\r\n\r\n", "close")}, "fail"),
+    "s099": ("status 099", {"/s099": (resp(99), "close")}, "fail"),
+    "s700": ("status 700", {"/s700": (resp(700), "close")}, "fail"),
+    "interim": ("100 Continue, then 200", {"/interim": (b"HTTP/1.1 100 C\r\n\r\n" + OK, "close")}, "pass"),
+    "interim5": ("five 1xx, then 200", {"/interim5": (b"HTTP/1.1 103 E\r\n\r\n" * 5 + OK, "close")}, "pass"),
+    "interim6": ("six 1xx, then 200", {"/interim6": (b"HTTP/1.1 103 E\r\n\r\n" * 6 + OK, "close")}, "fail"),
+    # Faults
+    "refused": ("connection refused", {}, "fail"),
+    "hang": ("accepts, never answers", {"/hang": (b"", "hang")}, "fail"),
+    "reset": ("resets after the request", {"/reset": (b"", "reset")}, "fail"),
+    "closed": ("closes without answering", {"/closed": (b"", "close")}, "fail"),
+    "garbage": ("answers garbage", {"/garbage": (b"this is not HTTP\r\n\r\n", "close")}, "fail"),
+    "tls": ("a TLS alert (TLS server on http://)", {"/tls": (b"\x15\x03\x01\x00\x02\x02\x46", "close")}, "fail"),
+    "h2": ("an HTTP/2 SETTINGS frame", {"/h2": (b"\x00\x00\x00\x04\x00\x00\x00\x00\x00", "close")}, "fail"),
+    "dribble": ("answers one byte at a time", {"/dribble": (OK, "dribble")}, "pass"),
+    "truncated": ("half a status line, then close", {"/truncated": (b"HTTP/1.1 20", "close")}, "fail"),
+    "headhang": ("a head, then silence", {"/headhang": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", "hang")}, "fail"),
+    # What Go's client parses
+    "lf": ("bare LF line endings", {"/lf": (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "close")}, "pass"),
+    "fold": ("obsolete line folding", {"/fold": (b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "head20k": ("a 20 KiB head", {"/head20k": (resp(200, b"ok", "X: %s\r\n" % ("a" * 20000)), "close")}, "pass"),
+    "head64k": ("a 64 KiB head in 64 headers", {"/head64k": (resp(200, b"ok", "".join("X-%d: %s\r\n" % (i, "a" * 1000) for i in range(64))), "close")}, "pass"),
+    "line1m": ("a 1 MiB header line", {"/line1m": (resp(200, b"ok", "X: %s\r\n" % ("a" * (1 << 20))), "close")}, "pass"),
+    "head11m": ("an 11 MiB head", {"/head11m": (resp(200, b"ok", "X: %s\r\n" % ("a" * (11 << 20))), "close")}, "fail"),
+    "ctlname": ("control bytes in a header name", {"/ctlname": (b"HTTP/1.1 200 OK\r\nX\x01: y\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "emptyname": ("an empty header name", {"/emptyname": (b"HTTP/1.1 200 OK\r\n: y\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "spacecolon": ("a space before a colon", {"/spacecolon": (b"HTTP/1.1 200 OK\r\nX : y\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "nocolon": ("a header line without a colon", {"/nocolon": (b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "close")}, "fail"),
+    "leadfold": ("the first header starts with a blank", {"/leadfold": (b"HTTP/1.1 200 OK\r\n\tX: y\r\n\r\n", "close")}, "fail"),
+    "http10": ("HTTP/1.0, body until the close", {"/http10": (resp(200, b"ok", length=False, version="HTTP/1.0"), "close")}, "pass"),
+    "http20": ("status line HTTP/2.0", {"/http20": (resp(200, b"ok", version="HTTP/2.0"), "close")}, "pass"),
+    "http2": ("status line HTTP/2", {"/http2": (resp(200, b"ok", version="HTTP/2"), "close")}, "fail"),
+    "lower": ("status line http/1.1", {"/lower": (resp(200, b"ok", version="http/1.1"), "close")}, "fail"),
+    "noreason": ("no reason phrase", {"/noreason": (b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "twospaces": ("two spaces before the status", {"/twospaces": (b"HTTP/1.1  200 OK\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "code4": ("a four-digit status", {"/code4": (b"HTTP/1.1 2000 OK\r\n\r\n", "close")}, "fail"),
+    # Body framing: kubelet reads at most 10 KiB, and an error in them fails
+    "short": ("body shorter than Content-Length", {"/short": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "close")}, "fail"),
+    "bigok": ("Content-Length 20000, 10 KiB sent, then silence", {"/bigok": (b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"x" * 10240, "hang")}, "pass"),
+    "bigshort": ("Content-Length 20000, 5000 bytes, then close", {"/bigshort": (b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"x" * 5000, "close")}, "fail"),
+    "eofhang": ("no Content-Length, body, then silence", {"/eofhang": (resp(200, b"ok", length=False), "hang")}, "fail"),
+    "eofreset": ("no Content-Length, body, then a reset", {"/eofreset": (resp(200, b"ok", length=False), "reset")}, "fail"),
+    "bodyhang": ("Content-Length 10, 2 bytes, then silence", {"/bodyhang": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "hang")}, "fail"),
+    "dupcl": ("Content-Length twice, the same", {"/dupcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
+    "conflictcl": ("Content-Length twice, different", {"/conflictcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", "close")}, "fail"),
+    "badcl": ("Content-Length: +2", {"/badcl": (b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", "close")}, "fail"),
+    "tecl": ("chunked and Content-Length", {"/tecl": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n2\r\nok\r\n0\r\n\r\n", "close")}, "pass"),
+    "tegzip": ("Transfer-Encoding: gzip", {"/tegzip": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok", "close")}, "fail"),
+    "tetwice": ("Transfer-Encoding twice", {"/tetwice": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "close")}, "fail"),
+    "te10": ("Transfer-Encoding on HTTP/1.0", {"/te10": (b"HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok", "close")}, "pass"),
+    "chunked": ("chunked", {"/chunked": (chunked(b"2\r\nok\r\n", b"0\r\n\r\n"), "close")}, "pass"),
+    "chunklf": ("chunked, bare LF after a size", {"/chunklf": (chunked(b"2\nok\r\n", b"0\r\n\r\n"), "close")}, "pass"),
+    "chunkext": ("chunked, extensions and trailer", {"/chunkext": (chunked(b"2;a=b\r\nok\r\n", b"0\r\n", trailer=b"T: x\r\n\r\n"), "close")}, "pass"),
+    "chunkbad": ("chunked, a bad size", {"/chunkbad": (chunked(b"zz\r\nok\r\n", b"0\r\n\r\n"), "close")}, "fail"),
+    "chunkcrlf": ("chunked, data without CR LF", {"/chunkcrlf": (chunked(b"2\r\nokXX", b"0\r\n\r\n"), "close")}, "fail"),
+    "chunknoend": ("chunked, no last chunk", {"/chunknoend": (chunked(b"2\r\nok\r\n"), "close")}, "fail"),
+    "chunktrailer": ("chunked, a bad trailer", {"/chunktrailer": (chunked(b"2\r\nok\r\n", b"0\r\n", trailer=b"bad\r\n\r\n"), "close")}, "fail"),
+    "chunkbig": ("chunked, 20000 bytes, then garbage", {"/chunkbig": (chunked(b"%x\r\n" % BIG, b"y" * BIG, b"\r\nZZZ\r\n"), "close")}, "pass"),
+    "s204cl": ("204 with a bad Content-Length", {"/s204cl": (b"HTTP/1.1 204 N\r\nContent-Length: x\r\n\r\n", "close")}, "pass"),
+    # Redirects: followed to the same host name, 10 requests at most
+    "rel": ("302 relative, then 200", {"/rel": (redirect(302, "/s200"), "close")}, "pass"),
+    "rel503": ("302 relative, then 503", {"/rel503": (redirect(302, "/s503"), "close")}, "fail"),
+    "dots": ("307 to a/../../s200", {"/dots": (redirect(307, "a/../../s200"), "close")}, "pass"),
+    "abs": ("301 absolute, same host", {"/abs": (lambda port: redirect(301, "http://127.0.0.1:%d/s200" % port), "close")}, "pass"),
+    "absport": ("303 same host, another port", {"/absport": (lambda port: redirect(303, "http://127.0.0.1:%d/" % free_port()), "close")}, "fail"),
+    "other": ("302 to another host name", {"/other": (lambda port: redirect(302, "http://localhost:%d/s503" % port), "close")}, "warn"),
+    "other503": ("503 with a Location elsewhere", {"/other503": (lambda port: redirect(503, "http://localhost:%d/s200" % port), "close")}, "fail"),
+    "nolocation": ("302 without Location", {"/nolocation": (resp(302), "close")}, "warn"),
+    "emptylocation": ("302 with an empty Location", {"/emptylocation": (resp(302, headers="Location:\r\n"), "close")}, "warn"),
+    "s300": ("300 with a Location", {"/s300": (redirect(300, "/s503"), "close")}, "warn"),
+    "s308": ("308, then 200", {"/s308": (redirect(308, "/s200"), "close")}, "pass"),
+    "badlocation": ("Location /%zz", {"/badlocation": (redirect(302, "/%zz"), "close")}, "fail"),
+    "ftp": ("302 to ftp:// on the same host", {"/ftp": (redirect(302, "ftp://127.0.0.1/x"), "close")}, "fail"),
+    "space": ("302 to '/s 200' (escaped as %20)", {"/space": (redirect(302, "/s 200"), "close"), "/s%20200": (OK, "close")}, "pass"),
+    "loop": ("a redirect loop", {"/loop": (redirect(301, "/loop"), "close")}, "fail"),
+    "hops9": ("9 redirects, then 200", {}, "pass"),
+    "hops10": ("10 redirects, then 200", {}, "fail"),
+    "hops11": ("11 redirects, then 200", {}, "fail"),
+    "rhang": ("302 whose body never ends", {"/rhang": (redirect(302, "/s200").replace(b"Content-Length: 0\r\n", b""), "hang")}, "fail"),
+    "rbig": ("302 with Content-Length 5000, then silence", {"/rbig": (redirect(302, "/s200").replace(b"Content-Length: 0", b"Content-Length: 5000"), "hang")}, "pass"),
+    "rsmall": ("302 with Content-Length 50, then silence", {"/rsmall": (redirect(302, "/s200").replace(b"Content-Length: 0", b"Content-Length: 50"), "hang")}, "fail"),
+    "rotherhang": ("302 elsewhere whose body never ends", {"/rotherhang": (lambda port: redirect(302, "http://localhost:%d/" % port).replace(b"Content-Length: 0\r\n", b""), "hang")}, "fail"),
+}
+for _n in range(1, 12):
+    CASES["hops9"][1]["/chain%d" % _n] = (redirect(302, "/chain%d" % (_n - 1)), "close")
+CASES["hops9"][1]["/chain0"] = (OK, "close")
+
+
+def script_for(port):
+    def script(path, head):
+        # Each case is served at /ID; hop chains at /chainN; "hopsN" starts at /chainN.
+        m = re.match(r"/hops(\d+)$", path)
+        if m:
+            path = "/chain%s" % m.group(1)
+        for _, paths, _ in CASES.values():
+            if path in paths:
+                payload, after = paths[path]
+                return (payload(port) if callable(payload) else payload), after
+        if path == "/s200":
+            return OK, "close"
+        if path == "/s503":
+            return resp(503), "close"
+        return None
+    return script
+
+
+@pytest.fixture(scope="module")
+def upstream_all():
+    u = RawUpstream(lambda path, head: None)
+    u.script = script_for(u.port)
+    yield u
+    u.stop()
+
+
+def url_of(u, case):
+    if case == "refused":
+        return "http://127.0.0.1:%d/" % free_port()
+    return u.url("/" + case)
+
+
+def test_http_verdicts_match_kubelet(podhealth, upstream_all):
+    from concurrent.futures import ThreadPoolExecutor
+    urls = {case: url_of(upstream_all, case) for case in CASES}
+    with ThreadPoolExecutor(16) as pool:
+        oracle = dict(zip(urls, pool.map(lambda u: kubelet("http", u, TIMEOUT), urls.values())))
+    got, listing = verdicts(podhealth, urls, TIMEOUT)
+    problems = []
+    for case, (desc, _, want) in CASES.items():
+        k = oracle[case][0]
+        if not (k == got.get(case) == want):
+            problems.append("%s (%s): want %s, kubelet %s (%s), podhealth %s" %
+                            (case, desc, want, k, oracle[case][1], got.get(case)))
+    assert not problems, "\n".join(problems) + "\n" + listing
+
+
+def test_http_reasons(podhealth, upstream_all):
+    # The reasons that name an outcome of the chain.
+    checks = {c: url_of(upstream_all, c) for c in ("rel503", "hops10", "loop", "other", "badlocation", "short")}
+    _, listing = verdicts(podhealth, checks)
+    assert "[-]rel503 failed: HTTP 503 after 1 redirect\n" in listing
+    assert "[-]hops10 failed: stopped after 10 redirects\n" in listing
+    assert "[-]loop failed: stopped after 10 redirects\n" in listing
+    assert "[+]other ok (HTTP 302 to another host not followed: http://localhost:%d/s503)\n" % upstream_all.port in listing
+    assert "[-]badlocation failed: HTTP 302: bad Location: invalid URL escape\n" in listing
+    assert "[-]short failed: HTTP 200: body shorter than its Content-Length\n" in listing
+
+
+def test_redirects_off(podhealth, upstream_all):
+    # redirects=off: the 3xx is the answer (Consul's disable_redirects); it passes, warned.
+    _, listing = verdicts(podhealth, {"r": "name=r,url=%s,redirects=off" % url_of(upstream_all, "rel503")})
+    assert listing == "[+]r ok (HTTP 302 not followed (redirects=off))\ncheck passed\n"
+
+
+def test_redirect_hops_send_kubelets_request(podhealth, upstream_all):
+    # Every hop repeats the headers, with the Host of its own URL and a Referer; a host=
+    # survives only relative redirects, as in Go's client.
+    before = len(upstream_all.heads)
+    spec = "name=h,url=%s,host=custom.example,header=X-Token: t1" % url_of(upstream_all, "hops9")
+    got, _ = verdicts(podhealth, {"h": spec})
+    assert got == {"h": "pass"}
+    heads = upstream_all.heads[before:]
+    assert len(heads) == 10
+    assert all("\r\nHost: custom.example\r\n" in h and "\r\nX-Token: t1\r\n" in h for h in heads)
+    assert heads[1].startswith("GET /chain8 HTTP/1.1\r\n")
+    assert "\r\nReferer: http://127.0.0.1:%d/chain8\r\n" % upstream_all.port in heads[2]
+
+
+def test_readme_table_matches():
+    """The README's Check semantics table lists every case with the verdicts above."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    rows = {}
+    for line in readme.splitlines():
+        m = re.match(r"\| (.+?) \| (pass|warn|fail) \| (pass|warn|fail) \|$", line)
+        if m:
+            rows[m.group(1)] = (m.group(2), m.group(3))
+    missing = [(desc, want) for desc, _, want in CASES.values() if rows.get(desc) != (want, want)]
+    assert not missing, "README rows missing or different: %r" % missing

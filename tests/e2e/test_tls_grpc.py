@@ -1,0 +1,300 @@
+"""HTTPS, gRPC and unix-socket checks against real peers nobody here wrote: Python's ssl
+(OpenSSL), nginx with TLS, grpc-go's standard health service, Python's grpcio. Where
+kubelet has the same probe, its verdict (Go's net/http or grpc-go's health client, via
+build/peers/kubelet_probe) must be podhealth's."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import free_port, get, run, wait_until
+from peers import Certs, GrpcServer, RawUpstream, kubelet, verdicts
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@pytest.fixture(scope="module")
+def certs():
+    c = Certs()
+    yield c
+    shutil.rmtree(c.dir)
+
+
+@pytest.fixture(scope="module")
+def tls_servers(certs):
+    """HTTPS upstreams answering 200, one per certificate."""
+    made = {name: RawUpstream(lambda path, head: (OK, "close"), context=certs.context(pair))
+            for name, pair in (("ec", certs.ec), ("rsa", certs.rsa), ("p384", certs.p384),
+                               ("expired", certs.expired), ("self", certs.selfsigned))}
+    made["tls13"] = RawUpstream(lambda path, head: (OK, "close"),
+                                context=certs.context(certs.ec, tls13_only=True))
+    yield made
+    for u in made.values():
+        u.stop()
+
+
+def silent_server():
+    """Accepts and reads, never answers: a peer that hangs mid-handshake."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    conns = []
+
+    def serve():
+        while True:
+            try:
+                c, _ = s.accept()
+            except OSError:
+                return
+            conns.append(c)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return s, conns
+
+
+def compare(podhealth, cases, oracle_kind="https"):
+    """cases: {name: (check spec or URL, oracle args dict or None, want)}; the oracle's
+    verdict, podhealth's and want must be equal (None: no kubelet counterpart)."""
+    with ThreadPoolExecutor(8) as pool:
+        futures = {name: pool.submit(kubelet, oracle_kind, **args)
+                   for name, (_, args, _) in cases.items() if args is not None}
+        oracle = {name: f.result() for name, f in futures.items()}
+    got, listing = verdicts(podhealth, {name: spec for name, (spec, _, _) in cases.items()})
+    problems = ["%s: want %s, kubelet %s, podhealth %s" % (name, want, oracle.get(name, ("-",))[0],
+                                                          got.get(name))
+                for name, (_, args, want) in cases.items()
+                if got.get(name) != want or (args is not None and oracle[name][0] != want)]
+    assert not problems, "\n".join(problems) + "\n" + listing + repr(oracle)
+    return listing
+
+
+def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
+    s = tls_servers
+    # A plain HTTP server answers a ClientHello as a bad request, as nginx and others do.
+    plain = RawUpstream(lambda path, head: (b"HTTP/1.1 400 Bad Request\r\n\r\n", "close"),
+                        whole_head=False)
+    silent, conns = silent_server()
+    hang_url = "https://127.0.0.1:%d/" % silent.getsockname()[1]
+    local = lambda u: u.url("/", host="localhost", scheme="https")
+    try:
+        cases = {
+            # Not verified by default, as kubelet does not verify.
+            "self": (s["self"].url(scheme="https"), {"target": s["self"].url(scheme="https")}, "pass"),
+            "rsa": (s["rsa"].url(scheme="https"), {"target": s["rsa"].url(scheme="https")}, "pass"),
+            "p384": (s["p384"].url(scheme="https"), {"target": s["p384"].url(scheme="https")}, "pass"),
+            "expired": (s["expired"].url(scheme="https"), {"target": s["expired"].url(scheme="https")}, "pass"),
+            # ca= verifies the chain and the name (the URL's host, or servername=).
+            "ca": ("name=ca,url=%s,ca=%s" % (local(s["ec"]), certs.ca),
+                   {"target": local(s["ec"]), "ca": certs.ca}, "pass"),
+            "ca-servername": ("name=ca-servername,url=%s,ca=%s,servername=localhost" % (s["rsa"].url(scheme="https"), certs.ca),
+                              {"target": s["rsa"].url(scheme="https"), "ca": certs.ca, "servername": "localhost"}, "pass"),
+            "ca-other": ("name=ca-other,url=%s,ca=%s" % (local(s["ec"]), certs.other_ca),
+                         {"target": local(s["ec"]), "ca": certs.other_ca}, "fail"),
+            "ca-name": ("name=ca-name,url=%s,ca=%s,servername=wrong.example" % (local(s["ec"]), certs.ca),
+                        {"target": local(s["ec"]), "ca": certs.ca, "servername": "wrong.example"}, "fail"),
+            "ca-expired": ("name=ca-expired,url=%s,ca=%s" % (local(s["expired"]), certs.ca),
+                           {"target": local(s["expired"]), "ca": certs.ca}, "fail"),
+            "ca-self": ("name=ca-self,url=%s,ca=%s" % (local(s["self"]), certs.ca),
+                        {"target": local(s["self"]), "ca": certs.ca}, "fail"),
+            # Faults
+            "plain": (plain.url(scheme="https"), {"target": plain.url(scheme="https")}, "fail"),
+            "hang": (hang_url, {"target": hang_url}, "fail"),
+            "refused": ("https://127.0.0.1:%d/" % free_port(), {"target": "https://127.0.0.1:1/"}, "fail"),
+        }
+        listing = compare(podhealth, cases)
+        assert "[-]plain failed: TLS handshake failed: the server answered in plain HTTP\n" in listing
+        assert "[-]hang failed: timeout after 1s\n" in listing
+        assert "[-]ca-other failed: TLS: certificate signed by an unknown authority\n" in listing
+        assert "[-]ca-name failed: TLS: certificate is not valid for the server name\n" in listing
+        assert "[-]ca-expired failed: TLS: certificate has expired or is not yet valid\n" in listing
+    finally:
+        plain.stop()
+        silent.close()
+
+
+def test_http_to_https_redirect_is_followed(podhealth, tls_servers):
+    # Same host name, another scheme and port: kubelet follows it; so does podhealth.
+    tls_port = tls_servers["ec"].port
+    u = RawUpstream(lambda path, head: (
+        b"HTTP/1.1 302 Found\r\nLocation: https://127.0.0.1:%d/x\r\nContent-Length: 0\r\n\r\n" % tls_port,
+        "close"))
+    try:
+        listing = compare(podhealth, {"up": (u.url("/"), {"target": u.url("/")}, "pass")}, "http")
+        assert listing == "[+]up ok\ncheck passed\n"
+    finally:
+        u.stop()
+
+
+def test_tls13_only_server_is_a_known_difference(podhealth, tls_servers):
+    # BearSSL speaks TLS 1.2; Go speaks 1.3 too. A server that refuses 1.2 passes kubelet's
+    # probe and fails podhealth's, with a reason that says so (README: "TLS").
+    url = tls_servers["tls13"].url(scheme="https")
+    assert kubelet("https", url)[0] == "pass"
+    got, listing = verdicts(podhealth, {"t": url})
+    assert listing == ("[-]t failed: TLS handshake failed: the server does not speak TLS 1.2\n"
+                       "check failed\n")
+
+
+@pytest.fixture(scope="module")
+def nginx_tls(certs):
+    if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+        pytest.fail("nginx is missing: tools/deps.sh test installs nginx-light")
+    d = tempfile.mkdtemp()
+    port = free_port()
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""daemon off; worker_processes 1; pid %(d)s/pid; error_log stderr error;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path %(d)s; proxy_temp_path %(d)s;
+  fastcgi_temp_path %(d)s; uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+  server { listen 127.0.0.1:%(port)d ssl; ssl_certificate %(cert)s; ssl_certificate_key %(key)s;
+    location /healthz { return 200 "ok\\n"; } location / { return 503; } } }
+""" % {"d": d, "port": port, "cert": certs.ec[0], "key": certs.ec[1]})
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", d], stderr=subprocess.PIPE)
+    assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+    yield port
+    p.terminate()
+    p.wait()
+    shutil.rmtree(d)
+
+
+def test_nginx_over_tls(podhealth, certs, nginx_tls):
+    base = "https://localhost:%d" % nginx_tls
+    compare(podhealth, {
+        "ok": (base + "/healthz", {"target": base + "/healthz"}, "pass"),
+        "down": (base + "/", {"target": base + "/"}, "fail"),
+        "verified": ("name=verified,url=%s/healthz,ca=%s" % (base, certs.ca),
+                     {"target": base + "/healthz", "ca": certs.ca}, "pass"),
+    })
+
+
+def test_tls_files_are_checked_at_startup(certs):
+    rc, _, err = run(["probe", "--check", "url=https://a/,ca=/nonexistent.pem"])
+    assert (rc, err) == (2, "podhealth: error: check 'a:443': cannot open '/nonexistent.pem'\n")
+    rc, _, err = run(["probe", "--check", "url=https://a/,ca=%s" % certs.ec[1]])
+    assert (rc, err) == (2, "podhealth: error: check 'a:443': ca=: no certificate in '%s'\n" % certs.ec[1])
+
+
+# --- gRPC ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def grpc_servers(certs):
+    made = {"plain": GrpcServer(), "bare": GrpcServer("-no-health"),
+            "tls": GrpcServer("-tls", "%s,%s" % certs.ec)}
+    yield made
+    for g in made.values():
+        g.stop()
+
+
+def test_grpc_verdicts_match_kubelet(podhealth, grpc_servers):
+    g = grpc_servers
+    addr = lambda s: "127.0.0.1:%d" % s.port
+    http1 = RawUpstream(lambda path, head: (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "close"))
+    try:
+        cases = {
+            "serving": ("grpc://%s" % addr(g["plain"]), {"target": [addr(g["plain"])]}, "pass"),
+            "app": ("grpc://%s/app" % addr(g["plain"]), {"target": [addr(g["plain"]), "app"]}, "pass"),
+            "down": ("grpc://%s/down" % addr(g["plain"]), {"target": [addr(g["plain"]), "down"]}, "fail"),
+            "unknown": ("grpc://%s/nope" % addr(g["plain"]), {"target": [addr(g["plain"]), "nope"]}, "fail"),
+            "slow": ("grpc://%s/slow" % addr(g["plain"]), {"target": [addr(g["plain"]), "slow"]}, "fail"),
+            "nohealth": ("grpc://%s" % addr(g["bare"]), {"target": [addr(g["bare"])]}, "fail"),
+            "tls": ("grpcs://%s" % addr(g["tls"]), {"target": [addr(g["tls"])], "tls": True}, "pass"),
+            "tls-plain": ("grpcs://%s" % addr(g["plain"]), {"target": [addr(g["plain"])], "tls": True}, "fail"),
+            "plain-tls": ("grpc://%s" % addr(g["tls"]), {"target": [addr(g["tls"])]}, "fail"),
+            "http1": ("grpc://127.0.0.1:%d" % http1.port, {"target": ["127.0.0.1:%d" % http1.port]}, "fail"),
+            "refused": ("grpc://127.0.0.1:%d" % free_port(), {"target": ["127.0.0.1:1"]}, "fail"),
+        }
+        listing = compare(podhealth, cases, "grpc")
+        assert "[-]down failed: NOT_SERVING\n" in listing
+        assert "[-]unknown failed: grpc-status 5 NOT_FOUND: unknown service\n" in listing
+        assert "[-]nohealth failed: grpc-status 12 UNIMPLEMENTED: unknown service grpc.health.v1.Health\n" in listing
+        assert "[-]slow failed: timeout after 1s\n" in listing
+        assert "[-]http1 failed: not an HTTP/2 server: it answered HTTP/1.x\n" in listing
+    finally:
+        http1.stop()
+
+
+def test_grpc_answers_from_grpcio(podhealth):
+    """Python's grpcio (gRPC's C core) answering with what grpc-go's server never sends:
+    UNKNOWN, SERVICE_UNKNOWN, an enum value past the known ones, a malformed message,
+    an error status with a message, and unknown fields around a SERVING."""
+    import grpc
+
+    answers = {"unknown": b"", "service-unknown": b"\x08\x03", "seven": b"\x08\x07",
+               "serving-extra": b"\x12\x03abc\x08\x01\x1d\x00\x00\x00\x00", "malformed": b"\x08",
+               "serving": b"\x08\x01"}
+
+    def check(request, context):
+        service = request[2:].decode() if request[:1] == b"\x0a" else ""
+        if service == "unavailable":
+            context.abort(grpc.StatusCode.UNAVAILABLE, "draining 50%")
+        return answers[service]
+
+    server = grpc.server(ThreadPoolExecutor(4))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(
+            check, request_deserializer=lambda b: b, response_serializer=lambda b: b)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        addr = "127.0.0.1:%d" % port
+        want = {"unknown": "fail", "service-unknown": "fail", "seven": "fail", "serving-extra": "pass",
+                "malformed": "fail", "serving": "pass", "unavailable": "fail"}
+        listing = compare(podhealth, {name: ("grpc://%s/%s" % (addr, name), {"target": [addr, name]}, v)
+                                      for name, v in want.items()}, "grpc")
+        assert "[-]unknown failed: UNKNOWN\n" in listing
+        assert "[-]service-unknown failed: SERVICE_UNKNOWN\n" in listing
+        assert "[-]seven failed: status 7\n" in listing
+        assert "[-]malformed failed: gRPC: malformed HealthCheckResponse\n" in listing
+        assert "[-]unavailable failed: grpc-status 14 UNAVAILABLE: draining 50%\n" in listing
+    finally:
+        server.stop(None)
+
+
+# --- unix sockets ----------------------------------------------------------------------
+
+def test_unix_sockets(podhealth):
+    d = tempfile.mkdtemp()
+    sock_path = os.path.join(d, "app.sock")
+    grpc_path = os.path.join(d, "grpc.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock_path)
+    srv.listen(8)
+
+    def answer(c):
+        try:
+            if c.recv(4096):  # the unix:// check only connects
+                c.sendall(OK)
+        except OSError:
+            pass
+        c.close()
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(c,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    g = GrpcServer("-unix", grpc_path)
+    try:
+        got, listing = verdicts(podhealth, {
+            "up": "unix://" + sock_path,
+            "missing": "unix://" + os.path.join(d, "nope.sock"),
+            "http": "name=http,url=http://app.internal/healthz,socket=" + sock_path,
+            "grpc": "name=grpc,url=grpc://app.internal:50051,socket=" + grpc_path,
+        })
+        assert listing == ("[+]up ok\n[-]missing failed: no such socket\n[+]http ok\n[+]grpc ok\n"
+                           "check failed\n")
+    finally:
+        g.stop()
+        srv.close()
+        shutil.rmtree(d)

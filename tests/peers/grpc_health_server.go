@@ -1,0 +1,86 @@
+// grpc_health_server is a test peer: grpc-go's standard health service
+// (google.golang.org/grpc/health), as the gRPC servers podhealth checks run it.
+//
+// usage: grpc_health_server [-tls CERT,KEY] [-no-health] [-unix PATH]
+//
+// It listens on 127.0.0.1 (a free port, printed on stdout), or on the unix socket PATH
+// (printing 0), with these services:
+// "" and "app" SERVING, "down" NOT_SERVING, "slow" SERVING after a 5 s delay; any other
+// name is unknown (NOT_FOUND). With -no-health the health service is not registered
+// (UNIMPLEMENTED). It runs until its standard input closes.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+func main() {
+	tlsFiles := flag.String("tls", "", "CERT,KEY: serve over TLS")
+	noHealth := flag.Bool("no-health", false, "do not register the health service")
+	unixPath := flag.String("unix", "", "listen on this unix socket instead")
+	flag.Parse()
+
+	var opts []grpc.ServerOption
+	if *tlsFiles != "" {
+		files := strings.SplitN(*tlsFiles, ",", 2)
+		cert, err := tls.LoadX509KeyPair(files[0], files[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		opts = append(opts, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
+	}
+	// The "slow" service answers after 5 s: longer than any test's timeout.
+	opts = append(opts, grpc.UnaryInterceptor(func(ctx context.Context, req interface{},
+		info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (interface{}, error) {
+		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.Service == "slow" {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return handler(ctx, req)
+	}))
+	s := grpc.NewServer(opts...)
+	if !*noHealth {
+		h := health.NewServer()
+		h.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+		h.SetServingStatus("app", healthpb.HealthCheckResponse_SERVING)
+		h.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
+		h.SetServingStatus("slow", healthpb.HealthCheckResponse_SERVING)
+		healthpb.RegisterHealthServer(s, h)
+	}
+	network, addr := "tcp", "127.0.0.1:0"
+	if *unixPath != "" {
+		network, addr = "unix", *unixPath
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if tcp, ok := l.Addr().(*net.TCPAddr); ok {
+		fmt.Println(tcp.Port)
+	} else {
+		fmt.Println(0)
+	}
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	s.Serve(l)
+}
