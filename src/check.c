@@ -275,6 +275,9 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	c->last.finished_wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (result != CHECK_OK)
 		c->last.warning[0] = '\0';
+	/* What a retry would cost: wait retries cheap failures quickly. */
+	c->last.cheap = result == CHECK_FAIL &&
+			(c->refused || (c->local && c->last.latency_ms < CHECK_QUICK_MS));
 	memcpy(c->last.reason, reason, sizeof reason);
 	c->totals[result]++;
 	log_change(c);
@@ -406,6 +409,7 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 	unsigned conn = c->conn;
 	if (!c->connected && !c->tls) {
 		int err = net_socket_error(fd);
+		c->refused = err == ECONNREFUSED;
 		if (err) {
 			loop_io_close(check_loop(c), &c->io);
 			check_connect_next(c, err);
@@ -445,7 +449,9 @@ check_connect_next(struct check *c, int last_err)
 		int fd;
 		int rc = path ? net_connect_unix(path, &fd)
 			      : net_connect(&c->addrs.a[c->next_addr], c->port, &fd);
+		c->local = path || net_addr_is_loopback(&c->addrs.a[c->next_addr]);
 		c->next_addr++;
+		c->refused = rc < 0 && errno == ECONNREFUSED;
 		if (rc < 0) {
 			last_err = errno;
 			if (last_err == EMFILE || last_err == ENFILE || last_err == ENOMEM)
@@ -515,6 +521,7 @@ check_start(struct check *c)
 	c->seq = ++ck->seq;
 	c->started = loop_now();
 	c->next_addr = 0;
+	c->local = c->refused = 0;
 	c->port = t->port;
 	c->use_tls = t->tls;
 	c->tls_name = target_tls_name(t);

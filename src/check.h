@@ -22,10 +22,12 @@ enum check_result { CHECK_UNKNOWN, CHECK_OK, CHECK_FAIL };
 struct check_status {
 	enum check_result result;
 	int64_t latency_ms;
-	int64_t finished;               /* loop_now() at completion */
-	int64_t finished_wall;          /* CLOCK_REALTIME milliseconds at completion */
-	int http_status;                /* the final response's status, 0 when there was none */
-	int delivered;                  /* the whole first request was written */
+	int64_t finished;      /* loop_now() at completion */
+	int64_t finished_wall; /* CLOCK_REALTIME milliseconds at completion */
+	int http_status;       /* the final response's status, 0 when there was none */
+	int delivered;         /* the whole first request was written */
+	int cheap; /* a failure cheap to retry: refused, or a loopback or unix-socket peer that
+		   answered within 100 ms */
 	char reason[CHECK_REASON_MAX];  /* "connection refused", "HTTP 503 after 2 redirects" */
 	char warning[CHECK_REASON_MAX]; /* set on a pass kubelet would record a warning for */
 };

@@ -13,6 +13,9 @@
 struct tls_config;
 struct tls_conn;
 
+/* A local peer that answers within this is cheap to ask again (struct check_status). */
+#define CHECK_QUICK_MS 100
+
 struct check;
 
 /* A kind of check: callbacks the engine makes on a connection. Any may end the run with
@@ -58,6 +61,8 @@ struct check {
 	struct tls_config *tls_cfg; /* the target's TLS settings, or NULL; owned */
 	struct tls_conn *tls;
 	int connected;
+	int local;     /* the connection is to loopback or a unix socket */
+	int refused;   /* the last connection attempt was refused outright */
 	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
 	int64_t started;
 	void *kdata;              /* the kind's, for the life of the checker */

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "buf.h"
 #include "duration.h"
 #include "fmt.h"
 #include "target.h"
@@ -179,9 +180,37 @@ parse_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 	{                                                                                          \
 		return parse_bool(&c->field, name, v, err, errlen);                                \
 	}
+static int
+set_fast_interval(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	return set_duration(&c->fast_interval_ms, MAX_TIMEOUT_MS, name, v, err, errlen);
+}
+
+static int
+set_pod_annotations(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (!*v)
+		return fmt_error(err, errlen, "invalid %s: want a file (a Downward API volume)",
+				 name);
+	c->pod_annotations = v;
+	return 0;
+}
+
+static int
+set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"auto", "classic", "native", "none"};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (strcmp(v, modes[i]) == 0)
+			return c->sidecar = (enum sidecar_mode)i, 0;
+	return fmt_error(err, errlen, "invalid %s '%.32s': want auto, classic, native or none",
+			 name, v);
+}
+
 BOOL_SETTER(set_hide_reasons, hide_reasons)
 BOOL_SETTER(set_quiet, quiet)
 BOOL_SETTER(set_istio, istio)
+BOOL_SETTER(set_linkerd, linkerd)
 BOOL_SETTER(set_verbose, verbose)
 
 /* --- checks --- */
@@ -268,29 +297,62 @@ add_env_items(struct config *c, enum item_kind kind, const char *name, const cha
 #define M_PROBE (1 << MODE_PROBE)
 #define M_ALL   (M_SERVE | M_WAIT | M_PROBE)
 
+/* Every option: its flags, variable, modes, setter, and the --help line (a "\n" in help
+ * continues on the next line, under the first). */
 static const struct option {
 	const char *flag, *shortflag, *env;
 	unsigned modes;
 	setter set; /* NULL for the items (--check, --on-exit) */
 	int is_bool;
+	const char *arg, *help;
 } options[] = {
-    {"--port", "-p", "PODHEALTH_PORT", M_SERVE, set_port, 0},
-    {"--listen", NULL, "PODHEALTH_LISTEN", M_SERVE, set_listen, 0},
-    {"--timeout", "-t", "PODHEALTH_TIMEOUT", M_ALL, set_timeout, 0},
-    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0},
-    {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1},
-    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0},
-    {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1},
-    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT | M_SERVE, set_interval, 0},
-    {"--cache", NULL, "PODHEALTH_CACHE", M_SERVE, set_cache, 0},
-    {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0},
-    {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0},
-    {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0},
-    {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0},
-    {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1},
-    {"--verbose", "-v", NULL, M_PROBE, set_verbose, 1},
-    {"--check", NULL, NULL, M_ALL, NULL, 0},
-    {"--on-exit", NULL, NULL, M_WAIT, NULL, 0},
+    {"--port", "-p", "PODHEALTH_PORT", M_SERVE, set_port, 0, "N",
+     "port to listen on, default 8081"},
+    {"--listen", NULL, "PODHEALTH_LISTEN", M_SERVE, set_listen, 0, "ADDR",
+     "IP address to listen on, default every interface,\nIPv6 and IPv4"},
+    {"--timeout", "-t", "PODHEALTH_TIMEOUT", M_ALL, set_timeout, 0, "DUR",
+     "per-check timeout: 3, 2.5, 500ms, 3s, 1m; default 1s"},
+    {"--check", NULL, "PODHEALTH_CHECK", M_ALL, NULL, 0, "SPEC",
+     "a check as key=value pairs, repeatable: name,url,\ntimeout,expect,header,host,method,body,"
+     "redirects,\nsocket,ca,servername (one SPEC per line in the variable)"},
+    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0, "N",
+     "simultaneous clients, default 1024"},
+    {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1, NULL,
+     "withhold failure reasons from responses (logs keep\nthem)"},
+    {"--cache", NULL, "PODHEALTH_CACHE", M_SERVE, set_cache, 0, "DUR",
+     "answer from results younger than DUR; default 0,\nevery probe checks afresh"},
+    {"--interval", NULL, "PODHEALTH_INTERVAL", M_SERVE, set_interval, 0, "DUR",
+     "run the checks in the background every DUR and\nanswer from the last results"},
+    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT, set_interval, 0, "DUR",
+     "pause after a failure that is not cheap, default 1s,\ndoubling up to --max-interval"},
+    {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0, "DUR",
+     "backoff limit, and how often a passed check is\nchecked again while others fail; default 5s"},
+    {"--fast-interval", NULL, "PODHEALTH_FAST_INTERVAL", M_WAIT, set_fast_interval, 0, "DUR",
+     "pause after a cheap failure (refused, or a loopback\nanswer within 100ms); default 50ms"},
+    {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0, "DUR",
+     "give up after DUR, 0 = never; default 60s"},
+    {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0, "N",
+     "exit code past the deadline, default 1"},
+    {"--on-exit", NULL, "PODHEALTH_ON_EXIT", M_WAIT, NULL, 0, "URL",
+     "call URL after CMD ends or the deadline passes,\nrepeatable (whitespace-separated in the "
+     "variable)"},
+    {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0, "M",
+     "the method of on-exit calls, default POST"},
+    {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1, NULL,
+     "wait for " ISTIO_CHECK "=" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL},
+    {"--linkerd", NULL, "PODHEALTH_LINKERD", M_WAIT, set_linkerd, 1, NULL,
+     "wait for " LINKERD_CHECK "=" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL},
+    {"--pod-annotations", NULL, "PODHEALTH_POD_ANNOTATIONS", M_WAIT, set_pod_annotations, 0, "FILE",
+     "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
+     "injected"},
+    {"--sidecar", NULL, "PODHEALTH_SIDECAR", M_WAIT, set_sidecar, 0, "MODE",
+     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none"},
+    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0, "FORMAT",
+     "text or json, default text"},
+    {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1, NULL,
+     "log warnings and errors only"},
+    {"--verbose", "-v", NULL, M_PROBE, set_verbose, 1, NULL,
+     "a line for every check, passing ones too"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -334,8 +396,8 @@ apply_env(struct config *c, char **envp, const unsigned char *given, char *err, 
 	 * the environment cannot stop a command line that overrides it. */
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v;
-		if (given[i] || !(options[i].modes & 1u << c->mode) || !options[i].env ||
-		    !(v = env_get(envp, options[i].env)))
+		if (given[i] || !options[i].set || !(options[i].modes & 1u << c->mode) ||
+		    !options[i].env || !(v = env_get(envp, options[i].env)))
 			continue;
 		if (options[i].set(c, options[i].env, v, err, errlen) < 0)
 			return -1;
@@ -408,20 +470,32 @@ make_names_unique(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* --istio supplies defaults: the proxy's readiness check unless a check of that name was
- * given, and its shutdown call unless any --on-exit was. */
+/* --istio and --linkerd supply defaults: the proxy's readiness check unless a check of
+ * that name was given, and its shutdown call unless any --on-exit was. They are marked,
+ * so that wait can leave out what the pod's sidecar mode makes wrong. */
 static int
-apply_istio(struct config *c, char *err, size_t errlen)
+apply_mesh(struct config *c, enum target_mesh mesh, const char *check, const char *ready,
+	   const char *quit, int had_on_exit, char *err, size_t errlen)
 {
-	int have = 0;
-	for (size_t i = 0; i < c->ntargets; i++)
-		have |= strcmp(c->targets[i].name, ISTIO_CHECK) == 0;
-	if (!have &&
-	    add_item(c, ITEM_CHECK, "--istio", ISTIO_CHECK "=" ISTIO_READY_URL, err, errlen) < 0)
-		return -1;
-	if (c->n_on_exit == 0 &&
-	    add_item(c, ITEM_ON_EXIT, "--istio", ISTIO_QUIT_URL, err, errlen) < 0)
-		return -1;
+	struct buf item = {0};
+	size_t i;
+	for (i = 0; i < c->ntargets; i++)
+		if (strcmp(c->targets[i].name, check) == 0)
+			break;
+	if (i == c->ntargets) {
+		buf_printf(&item, "%s=%s", check, ready);
+		int rc = item.failed ? fmt_error(err, errlen, "out of memory")
+				     : add_item(c, ITEM_CHECK, check, item.data, err, errlen);
+		buf_free(&item);
+		if (rc < 0)
+			return -1;
+	}
+	c->targets[i].mesh = mesh;
+	if (!had_on_exit) {
+		if (add_item(c, ITEM_ON_EXIT, check, quit, err, errlen) < 0)
+			return -1;
+		c->on_exit[c->n_on_exit - 1].mesh = mesh;
+	}
 	return 0;
 }
 
@@ -430,11 +504,16 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 {
 	if (env_items(c, envp, err, errlen) < 0)
 		return -1;
-	if (c->istio && apply_istio(c, err, errlen) < 0)
+	int had_on_exit = c->n_on_exit > 0;
+	if (c->istio && apply_mesh(c, MESH_ISTIO, ISTIO_CHECK, ISTIO_READY_URL, ISTIO_QUIT_URL,
+				   had_on_exit, err, errlen) < 0)
+		return -1;
+	if (c->linkerd && apply_mesh(c, MESH_LINKERD, LINKERD_CHECK, LINKERD_READY_URL,
+				     LINKERD_QUIT_URL, had_on_exit, err, errlen) < 0)
 		return -1;
 	if (c->ntargets == 0)
 		return fmt_error(err, errlen,
-				 c->mode == MODE_WAIT     ? "no CHECK given (or --istio)"
+				 c->mode == MODE_WAIT     ? "no CHECK given (or --istio, --linkerd)"
 				 : c->mode == MODE_LEGACY ? "no ENDPOINT given"
 							  : "no CHECK given");
 	if (c->max_interval_ms < c->interval_ms)
@@ -458,6 +537,7 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 	c->max_conns = DEFAULT_MAX_CONNS;
 	c->interval_ms = mode == MODE_WAIT ? DEFAULT_INTERVAL_MS : 0;
 	c->max_interval_ms = DEFAULT_MAX_INTERVAL;
+	c->fast_interval_ms = DEFAULT_FAST_INTERVAL;
 	c->deadline_ms = DEFAULT_DEADLINE_MS;
 	c->deadline_exit_code = 1;
 	unsigned char given[NOPTIONS] = {0};
@@ -555,104 +635,74 @@ config_usage(enum config_mode mode)
 	}
 }
 
-static const char checks_help[] =
-    "CHECK:  [NAME=]URL   URL: http://host[:port][/path][?query] or tcp://host:port\n"
-    "        host: a name, an IPv4 address or an [IPv6] address\n"
-    "      --check SPEC          a check as key=value pairs, repeatable:\n"
-    "                            name=,url=,timeout=,expect=,header=,host=,method=,body=\n"
-    "                            [PODHEALTH_CHECK, one SPEC per line]\n"
-    "  -t, --timeout DUR         per-check timeout: 3, 2.5, 500ms, 3s, 1m; default 1s\n"
-    "                            [PODHEALTH_TIMEOUT]\n";
-
-static const char common_help[] = "  -h, --help                show this help\n"
-				  "  -V, --version             show the version\n";
-
-const char *
-config_help(enum config_mode mode, int part)
+/* Writes one option's help: the flags in a 28-column field, then the text, then the
+ * variable in brackets; a "\n" in the text continues under it. */
+static void
+help_option(struct buf *b, const struct option *o)
 {
-	const char *head, *extra;
-	switch (mode) {
-	case MODE_WAIT:
-		head =
-		    "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n\n"
-		    "Runs rounds of checks until one round passes, then exits 0 or runs CMD\n"
-		    "(exec'd, or supervised when --on-exit is given: signals forwarded, zombies\n"
-		    "reaped, its exit code passed on). Past the deadline: on-exit calls, exit "
-		    "1.\n\n"
-		    "Options (environment variable in brackets; flags win):\n";
-		extra =
-		    "      --interval DUR        pause between rounds, default 1s "
-		    "[PODHEALTH_INTERVAL]\n"
-		    "      --max-interval DUR    backoff limit, default 5s "
-		    "[PODHEALTH_MAX_INTERVAL]\n"
-		    "      --deadline DUR        give up after DUR, 0 = never; default 60s\n"
-		    "                            [PODHEALTH_DEADLINE]\n"
-		    "      --deadline-exit-code N  exit code past the deadline, default 1\n"
-		    "                            [PODHEALTH_DEADLINE_EXIT_CODE]\n"
-		    "      --on-exit URL         call URL after CMD ends or the deadline passes,\n"
-		    "                            repeatable [PODHEALTH_ON_EXIT, "
-		    "whitespace-separated]\n"
-		    "      --on-exit-method M    the method of on-exit calls, default POST\n"
-		    "                            [PODHEALTH_ON_EXIT_METHOD]\n"
-		    "      --istio               wait for " ISTIO_CHECK "=" ISTIO_READY_URL "\n"
-		    "                            and --on-exit " ISTIO_QUIT_URL "\n"
-		    "                            (a check of that name, or --on-exit, overrides)\n"
-		    "                            [PODHEALTH_ISTIO=true]\n"
-		    "      --log-format FORMAT   text or json, default text "
-		    "[PODHEALTH_LOG_FORMAT]\n"
-		    "  -q, --quiet               log warnings and errors only "
-		    "[PODHEALTH_QUIET=true]\n"
-		    "Checks may also come from PODHEALTH_WAIT_FOR (whitespace-separated\n"
-		    "[NAME=]URL); checks on the command line replace those in the environment.\n";
-		break;
-	case MODE_PROBE:
-		head =
-		    "usage: podhealth probe [OPTIONS] CHECK...\n\n"
-		    "Runs the checks once, concurrently: exit 0 when all pass, 1 when any fails,\n"
-		    "2 on bad usage. One line per failing check on stderr.\n\n"
-		    "Options (environment variable in brackets; flags win):\n";
-		extra =
-		    "  -v, --verbose             a line for every check, passing ones too\n"
-		    "Checks may also come from PODHEALTH_CHECKS (whitespace-separated\n"
-		    "[NAME=]URL); checks on the command line replace those in the environment.\n";
-		break;
-	default:
-		head =
-		    "usage: podhealth serve [OPTIONS] CHECK...\n"
-		    "       podhealth PORT TIMEOUT ENDPOINT...\n"
-		    "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]  (see wait "
-		    "--help)\n"
-		    "       podhealth probe [OPTIONS] CHECK...               (see probe --help)\n\n"
-		    "Serves /self (200 once up) and /all (200 when every check passes within its\n"
-		    "timeout, else 503 listing each check).\n\n"
-		    "Options (environment variable in brackets; flags win):\n";
-		extra =
-		    "  -p, --port N              port to listen on, default 8081 [PODHEALTH_PORT]\n"
-		    "      --listen ADDR         IP address to listen on, default every "
-		    "interface,\n"
-		    "                            IPv6 and IPv4 [PODHEALTH_LISTEN]\n"
-		    "      --hide-reasons        withhold failure reasons from responses (logs "
-		    "keep\n"
-		    "                            them) [PODHEALTH_HIDE_REASONS=true]\n"
-		    "      --cache DUR           answer from results younger than DUR; default 0,\n"
-		    "                            every probe checks afresh [PODHEALTH_CACHE]\n"
-		    "      --interval DUR        run the checks in the background every DUR and\n"
-		    "                            answer from the last results "
-		    "[PODHEALTH_INTERVAL]\n"
-		    "      --max-connections N   simultaneous clients, default 1024\n"
-		    "                            [PODHEALTH_MAX_CONNECTIONS]\n"
-		    "      --log-format FORMAT   text or json, default text "
-		    "[PODHEALTH_LOG_FORMAT]\n"
-		    "  -q, --quiet               log warnings and errors only "
-		    "[PODHEALTH_QUIET=true]\n"
-		    "Checks may also come from PODHEALTH_CHECKS (whitespace-separated "
-		    "[NAME=]URL);\n"
-		    "checks on the command line replace those in the environment.\n\n"
-		    "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
-		    "/all?verbose, ?exclude=NAME, ?format=json or Accept: "
-		    "application/health+json.\n";
-		break;
+	struct buf left = {0};
+	buf_printf(&left, "  %s%s%s%s%s", o->shortflag ? o->shortflag : "  ",
+		   o->shortflag ? ", " : "  ", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+	buf_printf(b, "%-28s", left.data ? left.data : "");
+	if (left.len >= 28)
+		buf_printf(b, "\n%28s", "");
+	buf_free(&left);
+	for (const char *p = o->help; *p;) {
+		size_t n = strcspn(p, "\n");
+		buf_append(b, p, n);
+		p += n;
+		if (*p == '\n') {
+			buf_printf(b, "\n%28s", "");
+			p++;
+		}
 	}
-	const char *parts[] = {head, checks_help, extra, common_help};
-	return part >= 0 && part < 4 ? parts[part] : NULL;
+	if (o->env)
+		buf_printf(b, " [%s]", o->env);
+	buf_append(b, "\n", 1);
+}
+
+static const char *const help_heads[] = {
+    [MODE_SERVE] = "usage: podhealth serve [OPTIONS] CHECK...\n"
+		   "       podhealth PORT TIMEOUT ENDPOINT...\n"
+		   "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]  (see wait --help)\n"
+		   "       podhealth probe [OPTIONS] CHECK...               (see probe --help)\n\n"
+		   "Serves /self (200 once up) and /all (200 when every check passes within its\n"
+		   "timeout, else 503 listing each check).\n",
+    [MODE_WAIT] = "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n\n"
+		  "Checks until every check has passed, then exits 0 or runs CMD (exec'd, or\n"
+		  "supervised when there are on-exit calls: signals forwarded, zombies reaped,\n"
+		  "its exit code passed on). Past the deadline: on-exit calls, exit 1.\n",
+    [MODE_PROBE] = "usage: podhealth probe [OPTIONS] CHECK...\n\n"
+		   "Runs the checks once, concurrently: exit 0 when all pass, 1 when any fails,\n"
+		   "2 on bad usage. One line per failing check on stderr.\n",
+};
+
+static const char *const help_tails[] = {
+    [MODE_SERVE] = "Checks may also come from PODHEALTH_CHECKS (whitespace-separated [NAME=]URL);\n"
+		   "checks on the command line replace those in the environment.\n\n"
+		   "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
+		   "/all?verbose, ?exclude=NAME, ?format=json or Accept: "
+		   "application/health+json.\n",
+    [MODE_WAIT] = "Checks may also come from PODHEALTH_WAIT_FOR (whitespace-separated\n"
+		  "[NAME=]URL); checks on the command line replace those in the environment.\n",
+    [MODE_PROBE] = "Checks may also come from PODHEALTH_CHECKS (whitespace-separated\n"
+		   "[NAME=]URL); checks on the command line replace those in the environment.\n",
+};
+
+void
+config_help(enum config_mode mode, struct buf *b)
+{
+	enum config_mode m = mode == MODE_LEGACY ? MODE_SERVE : mode;
+	buf_printf(b,
+		   "%s\nCHECK:  [NAME=]URL  URL: http[s]://host[:port][/path][?query],\n"
+		   "        tcp://host:port, grpc[s]://host:port[/service], unix:///path\n\n"
+		   "Options (environment variable in brackets; flags win):\n",
+		   help_heads[m]);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].modes & 1u << m)
+			help_option(b, &options[i]);
+	buf_printf(b,
+		   "  -h, --help                show this help\n"
+		   "  -V, --version             show the version\n%s",
+		   help_tails[m]);
 }

@@ -8,20 +8,30 @@
 
 struct target;
 
-#define DEFAULT_PORT         8081
-#define DEFAULT_TIMEOUT_MS   1000
-#define DEFAULT_MAX_CONNS    1024
-#define DEFAULT_INTERVAL_MS  1000
-#define DEFAULT_MAX_INTERVAL 5000
-#define DEFAULT_DEADLINE_MS  60000
-#define MAX_TIMEOUT_MS       (3600 * 1000)
-#define MAX_DEADLINE_MS      (7 * 24 * 3600 * 1000LL)
-#define MAX_CHECKS           4096
+#define DEFAULT_PORT          8081
+#define DEFAULT_TIMEOUT_MS    1000
+#define DEFAULT_MAX_CONNS     1024
+#define DEFAULT_INTERVAL_MS   1000
+#define DEFAULT_MAX_INTERVAL  5000
+#define DEFAULT_FAST_INTERVAL 50
+#define DEFAULT_DEADLINE_MS   60000
+#define MAX_TIMEOUT_MS        (3600 * 1000)
+#define MAX_DEADLINE_MS       (7 * 24 * 3600 * 1000LL)
+#define MAX_CHECKS            4096
 
 /* Istio's standard sidecar ports: the proxy's readiness and its shutdown endpoint. */
 #define ISTIO_READY_URL "http://localhost:15021/healthz/ready"
 #define ISTIO_QUIT_URL  "http://localhost:15020/quitquitquit"
 #define ISTIO_CHECK     "istio-proxy"
+
+/* Linkerd's proxy: its readiness and its shutdown endpoint (Linkerd 2.16 and later serve
+ * the latter only with proxy.enableShutdownEndpoint). */
+#define LINKERD_READY_URL "http://localhost:4191/ready"
+#define LINKERD_QUIT_URL  "http://localhost:4191/shutdown"
+#define LINKERD_CHECK     "linkerd-proxy"
+
+/* How the mesh proxy runs in the pod: from --pod-annotations (auto), or as --sidecar says. */
+enum sidecar_mode { SIDECAR_AUTO, SIDECAR_CLASSIC, SIDECAR_NATIVE, SIDECAR_NONE };
 
 enum config_mode { MODE_SERVE, MODE_LEGACY, MODE_WAIT, MODE_PROBE };
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
@@ -45,7 +55,10 @@ struct config {
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */
 	int deadline_exit_code;
-	int istio;
+	int istio, linkerd;
+	const char *pod_annotations; /* the Downward API file of the pod's annotations */
+	enum sidecar_mode sidecar;
+	int64_t fast_interval_ms; /* wait: the pause after a cheap failure */
 	const char *on_exit_method;
 	struct target *on_exit; /* owned */
 	size_t n_on_exit;
@@ -67,9 +80,9 @@ void config_free(struct config *c);
 /* Returns 1 when s looks like the original form's PORT (all digits). */
 int config_is_legacy(const char *s);
 
-/* Part `part` (0, 1, ...) of the help text for a mode, or NULL after the last; static
- * storage. */
-const char *config_help(enum config_mode mode, int part);
+/* Writes the help text for a mode, generated from the option table, into b. */
+struct buf;
+void config_help(enum config_mode mode, struct buf *b);
 
 /* The one-line usage for a mode; static storage. */
 const char *config_usage(enum config_mode mode);

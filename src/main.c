@@ -1,4 +1,5 @@
 /* podhealth: subcommand dispatch. */
+#include "buf.h"
 #include "config.h"
 #include "fmt.h"
 #include "serve.h"
@@ -20,9 +21,11 @@ misuse(enum config_mode mode, const char *msg)
 static void
 help(enum config_mode mode)
 {
-	const char *part;
-	for (int i = 0; (part = config_help(mode, i)); i++)
-		fmt_puts(1, part);
+	struct buf b = {0};
+	config_help(mode, &b);
+	if (b.len)
+		fmt_write(1, b.data, b.len);
+	buf_free(&b);
 }
 
 static int

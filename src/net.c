@@ -131,6 +131,17 @@ net_connect_unix(const char *path, int *fd)
 }
 
 int
+net_addr_is_loopback(const union net_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+	const uint8_t *b = a->in6.sin6_addr.s6_addr;
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr) ||
+	       (memcmp(b, v4mapped, 12) == 0 && b[12] == 127);
+}
+
+int
 net_socket_error(int fd)
 {
 	int err = 0;

@@ -32,6 +32,9 @@ int net_connect(const union net_addr *a, uint16_t port, int *fd);
 /* The same for the unix socket at path. */
 int net_connect_unix(const char *path, int *fd);
 
+/* Returns 1 when a is a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x.x.x). */
+int net_addr_is_loopback(const union net_addr *a);
+
 /* Returns the pending SO_ERROR of fd (0 when none). */
 int net_socket_error(int fd);
 

@@ -9,6 +9,10 @@ struct buf;
 
 enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC };
 
+/* The mesh whose proxy a target is (its readiness check, or its shutdown call), set by
+ * --istio or --linkerd. */
+enum target_mesh { MESH_NONE, MESH_ISTIO, MESH_LINKERD };
+
 struct status_range {
 	uint16_t lo, hi;
 };
@@ -22,9 +26,10 @@ struct target {
 	enum target_kind kind;
 	int tls;          /* https:// or grpcs:// */
 	int derived_name; /* the name was made from the URL */
-	char *name;       /* unique; owned */
-	char *text;       /* the URL as given (a password in it shown as xxxxx); owned */
-	char host[256];   /* name or IP literal, IPv6 without brackets */
+	enum target_mesh mesh;
+	char *name;     /* unique; owned */
+	char *text;     /* the URL as given (a password in it shown as xxxxx); owned */
+	char host[256]; /* name or IP literal, IPv6 without brackets */
 	uint16_t port;
 	char *authority;    /* host[:port] as written in the URL: the Host header; owned */
 	char *path;         /* HTTP: the request target "/path?query"; gRPC: the service; owned */

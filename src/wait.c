@@ -1,3 +1,5 @@
+/* podhealth wait: each check on its own schedule until all pass, then the command (or an
+ * exit), then the on-exit calls; and probe, one concurrent round. */
 #include "wait.h"
 
 #include "buf.h"
@@ -7,6 +9,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "loop.h"
+#include "mesh.h"
 #include "net.h"
 #include "supervise.h"
 #include "target.h"
@@ -32,18 +35,34 @@ struct call {
 	struct waitrun *run;
 };
 
+/* One check while waiting, on its own schedule: a cheap failure (refused, or a local peer
+ * that answered at once) is retried after --fast-interval, any other after a pause that
+ * doubles from --interval to --max-interval, so a remote dependency is never asked more
+ * often than that; a pass is confirmed again every --max-interval while others fail. */
+struct watch {
+	struct waiter w;
+	struct timer timer;
+	struct waitrun *run;
+	int64_t delay; /* the next pause after a failure that is not cheap */
+	int passed;    /* its last run passed */
+	unsigned runs;
+};
+
 struct waitrun {
 	const struct config *cfg;
 	struct loop *loop;
 	struct resolver *res;
+	struct target *targets, *on_exit; /* after the sidecar modes: shallow copies of cfg's */
+	size_t ntargets, n_on_exit;
 	struct checker *ck, *calls_ck;
-	struct waiter w;
-	struct timer round_timer, deadline_timer;
+	struct watch *watches;
+	size_t passing;
+	struct waiter probe;
+	struct timer deadline_timer;
 	struct io sig_io;
 	sigset_t orig;
 	enum { WAITING, RUNNING, CALLING } phase;
-	int64_t start, interval, last_progress;
-	unsigned attempt;
+	int64_t start, last_progress;
 	pid_t child;
 	int status;
 	struct call *calls;
@@ -110,31 +129,32 @@ call_start(struct call *k)
 	checker_wait(k->run->calls_ck, &k->w, on_call);
 }
 
+static void stop_watching(struct waitrun *r);
+
 /* Makes every on-exit call at once; the loop stops when all are done. */
 static void
 start_calls(struct waitrun *r)
 {
 	const struct config *cfg = r->cfg;
 	r->phase = CALLING;
-	waiter_cancel(&r->w);
-	loop_timer_cancel(r->loop, &r->round_timer);
+	stop_watching(r);
 	loop_timer_cancel(r->loop, &r->deadline_timer);
-	if (cfg->n_on_exit == 0) {
+	if (r->n_on_exit == 0) {
 		loop_stop(r->loop);
 		return;
 	}
 	char why[256];
-	r->calls_ck = checker_new(r->loop, r->res, cfg->on_exit, cfg->n_on_exit, cfg->timeout_ms,
-				  why, sizeof why);
-	r->calls = calloc(cfg->n_on_exit, sizeof *r->calls);
+	r->calls_ck = checker_new(r->loop, r->res, r->on_exit, r->n_on_exit, cfg->timeout_ms, why,
+				  sizeof why);
+	r->calls = calloc(r->n_on_exit, sizeof *r->calls);
 	if (!r->calls_ck || !r->calls) {
 		log_event(LOG_ERROR, "out of memory: on-exit calls not made", NULL);
 		loop_stop(r->loop);
 		return;
 	}
 	checker_log_changes(r->calls_ck, 0);
-	r->calls_left = cfg->n_on_exit;
-	for (size_t i = 0; i < cfg->n_on_exit; i++) {
+	r->calls_left = r->n_on_exit;
+	for (size_t i = 0; i < r->n_on_exit; i++) {
 		struct call *k = &r->calls[i];
 		k->run = r;
 		k->w.only = (long)i;
@@ -155,7 +175,7 @@ run_command(struct waitrun *r)
 		return;
 	}
 	log_event(LOG_INFO, "running", "cmd", cfg->cmd[0], NULL);
-	if (cfg->n_on_exit == 0) {
+	if (r->n_on_exit == 0) {
 		/* Nothing to do afterwards: become the command. */
 		r->status = supervise_exec(cfg->cmd, &r->orig);
 		loop_stop(r->loop);
@@ -169,55 +189,91 @@ run_command(struct waitrun *r)
 	r->phase = RUNNING;
 }
 
-/* --- rounds --- */
+/* --- waiting: one schedule per check --- */
 
-static void start_round(struct waitrun *r);
+static void watch_run(struct watch *x);
 
 static void
-on_round_timer(struct loop *loop, struct timer *t, void *arg)
+on_watch_timer(struct loop *loop, struct timer *t, void *arg)
 {
 	(void)loop;
 	(void)t;
-	start_round(arg);
+	watch_run(arg);
 }
 
 static void
-on_round(struct waiter *w)
+stop_watching(struct waitrun *r)
 {
-	struct waitrun *r = w->arg;
-	const struct checker *ck = r->ck;
+	for (size_t i = 0; r->watches && i < r->ntargets; i++) {
+		waiter_cancel(&r->watches[i].w);
+		loop_timer_cancel(r->loop, &r->watches[i].timer);
+	}
+}
+
+static unsigned
+attempts(const struct waitrun *r)
+{
+	unsigned most = 0;
+	for (size_t i = 0; i < r->ntargets; i++)
+		if (r->watches[i].runs > most)
+			most = r->watches[i].runs;
+	return most;
+}
+
+static void
+progress(struct waitrun *r, int ready)
+{
 	char attempt[16], elapsed[32];
-	r->attempt++;
-	fmt_format(attempt, sizeof attempt, "%u", r->attempt);
+	fmt_format(attempt, sizeof attempt, "%u", attempts(r));
 	fmt_elapsed(r, elapsed, sizeof elapsed);
-	if (checker_ok(ck, w)) {
-		loop_timer_cancel(r->loop, &r->deadline_timer);
+	if (ready) {
 		log_event(LOG_INFO, "ready", "attempts", attempt, "elapsed", elapsed, NULL);
+		return;
+	}
+	struct buf b = {0};
+	failing_list(r->ck, &b);
+	log_event(LOG_INFO, "waiting", "for", b.data ? b.data : "", "attempt", attempt, "elapsed",
+		  elapsed, NULL);
+	buf_free(&b);
+	r->last_progress = loop_now();
+}
+
+static void
+on_watch(struct waiter *w)
+{
+	struct watch *x = w->arg;
+	struct waitrun *r = x->run;
+	const struct config *cfg = r->cfg;
+	const struct check_status *st = checker_status(r->ck, (size_t)w->only);
+	int passed = st->result == CHECK_OK;
+	x->runs++;
+	r->passing += (size_t)passed - (size_t)x->passed;
+	x->passed = passed;
+	if (r->passing == r->ntargets) {
+		loop_timer_cancel(r->loop, &r->deadline_timer);
+		stop_watching(r);
+		progress(r, 1);
 		run_command(r);
 		return;
 	}
-	int64_t now = loop_now();
-	if (r->attempt == 1 || now - r->last_progress >= PROGRESS_EVERY_MS) {
-		struct buf b = {0};
-		failing_list(ck, &b);
-		log_event(LOG_INFO, "waiting", "for", b.data ? b.data : "", "attempt", attempt,
-			  "elapsed", elapsed, NULL);
-		buf_free(&b);
-		r->last_progress = now;
+	int64_t pause = cfg->max_interval_ms; /* a pass: confirmed again later */
+	if (!passed && st->cheap) {
+		pause = cfg->fast_interval_ms;
+	} else if (!passed) {
+		pause = x->delay;
+		x->delay =
+		    x->delay * 2 > cfg->max_interval_ms ? cfg->max_interval_ms : x->delay * 2;
 	}
-	loop_timer_set(r->loop, &r->round_timer, loop_after(r->interval), on_round_timer, r);
-	/* Exponential backoff between rounds, up to --max-interval. */
-	r->interval =
-	    r->interval * 2 > r->cfg->max_interval_ms ? r->cfg->max_interval_ms : r->interval * 2;
+	if (!passed &&
+	    (r->last_progress == 0 || loop_now() - r->last_progress >= PROGRESS_EVERY_MS))
+		progress(r, 0);
+	loop_timer_set(r->loop, &x->timer, loop_after(pause), on_watch_timer, x);
 }
 
 static void
-start_round(struct waitrun *r)
+watch_run(struct watch *x)
 {
-	r->w.only = -1;
-	r->w.nexclude = 0;
-	r->w.arg = r;
-	checker_wait(r->ck, &r->w, on_round);
+	checker_wait(x->run->ck, &x->w, on_watch);
 }
 
 static void
@@ -272,6 +328,37 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+/* Copies what to wait for and what to call, leaving out what each mesh's sidecar mode
+ * makes wrong: no sidecar, no waiting for it and no shutdown call; a native sidecar is
+ * started first and stopped by the kubelet, so no shutdown call (it would restart it).
+ * Returns 1, or 0 out of memory. */
+static int
+plan_sidecars(struct waitrun *r, const struct config *cfg)
+{
+	enum sidecar_mode modes[3] = {SIDECAR_CLASSIC, SIDECAR_CLASSIC, SIDECAR_CLASSIC};
+	static const char *const mode_names[] = {"auto", "classic", "native", "none"};
+	static const char *const mesh_names[] = {"", "istio", "linkerd"};
+	for (int m = MESH_ISTIO; m <= MESH_LINKERD; m++) {
+		if (!(m == MESH_ISTIO ? cfg->istio : cfg->linkerd))
+			continue;
+		modes[m] = mesh_mode(cfg, (enum target_mesh)m);
+		log_event(LOG_INFO, "sidecar", "mesh", mesh_names[m], "mode", mode_names[modes[m]],
+			  "wait", modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
+			  modes[m] == SIDECAR_CLASSIC ? "yes" : "no", NULL);
+	}
+	r->targets = calloc(cfg->ntargets + 1, sizeof *r->targets);
+	r->on_exit = calloc(cfg->n_on_exit + 1, sizeof *r->on_exit);
+	if (!r->targets || !r->on_exit)
+		return 0;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (modes[cfg->targets[i].mesh] != SIDECAR_NONE)
+			r->targets[r->ntargets++] = cfg->targets[i];
+	for (size_t i = 0; i < cfg->n_on_exit; i++)
+		if (modes[cfg->on_exit[i].mesh] == SIDECAR_CLASSIC)
+			r->on_exit[r->n_on_exit++] = cfg->on_exit[i];
+	return 1;
+}
+
 /* Returns 0, 1 (the system failed us: logged) or 2 (a check names a file that cannot be
  * used: logged). */
 static int
@@ -284,8 +371,10 @@ setup(struct waitrun *r, const struct config *cfg, int supervise)
 	char why[512] = "out of memory";
 	r->loop = loop_new();
 	r->res = r->loop ? resolver_new(r->loop) : NULL;
-	r->ck = r->res ? checker_new(r->loop, r->res, cfg->targets, cfg->ntargets, cfg->timeout_ms,
-				     why, sizeof why)
+	if (!plan_sidecars(r, cfg))
+		return 1;
+	r->ck = r->res ? checker_new(r->loop, r->res, r->targets, r->ntargets, cfg->timeout_ms, why,
+				     sizeof why)
 		       : NULL;
 	if (!r->ck) {
 		log_error("%s", why);
@@ -312,6 +401,9 @@ teardown(struct waitrun *r)
 	checker_free(r->ck);
 	checker_free(r->calls_ck);
 	free(r->calls);
+	free(r->watches);
+	free(r->targets); /* shallow copies: the strings are cfg's */
+	free(r->on_exit);
 	resolver_free(r->res);
 	if (r->loop)
 		loop_io_close(r->loop, &r->sig_io);
@@ -328,11 +420,27 @@ wait_run(const struct config *cfg)
 		return rc;
 	}
 	r.start = loop_now();
-	r.interval = cfg->interval_ms;
+	r.watches = calloc(r.ntargets + 1, sizeof *r.watches);
+	if (!r.watches) {
+		log_error("out of memory");
+		teardown(&r);
+		return 1;
+	}
 	if (cfg->deadline_ms)
 		loop_timer_set(r.loop, &r.deadline_timer, loop_after(cfg->deadline_ms), on_deadline,
 			       &r);
-	start_round(&r);
+	if (r.ntargets == 0) {
+		run_command(&r); /* nothing to wait for: every check's sidecar is absent */
+	} else {
+		for (size_t i = 0; i < r.ntargets; i++) {
+			struct watch *x = &r.watches[i];
+			x->run = &r;
+			x->delay = cfg->interval_ms;
+			x->w.only = (long)i;
+			x->w.arg = x;
+			watch_run(x);
+		}
+	}
 	loop_run(r.loop);
 	teardown(&r);
 	return r.status;
@@ -353,12 +461,12 @@ probe_run(const struct config *cfg)
 		teardown(&r);
 		return rc;
 	}
-	r.w.only = -1;
-	r.w.arg = r.loop;
-	checker_wait(r.ck, &r.w, on_probe);
+	r.probe.only = -1;
+	r.probe.arg = r.loop;
+	checker_wait(r.ck, &r.probe, on_probe);
 	loop_run(r.loop); /* returns at once if the round ended inside checker_wait */
 	/* The verbose listing of /all, one line per check. */
-	int status = checker_ok(r.ck, &r.w) ? 0 : 1;
+	int status = checker_ok(r.ck, &r.probe) ? 0 : 1;
 	struct buf b = {0};
 	for (size_t i = 0; i < checker_count(r.ck); i++) {
 		const struct check_status *st = checker_status(r.ck, i);

@@ -76,6 +76,12 @@ def test_job_manifest():
     assert_locked_down(c)
     argv = c["command"] + c["args"]
     assert argv[:3] == ["/podhealth", "wait", "--istio"]
+    # The annotations reach podhealth through the Downward API.
+    volume = doc["spec"]["template"]["spec"]["volumes"][0]
+    assert volume["downwardAPI"]["items"] == [{"path": "annotations",
+                                               "fieldRef": {"fieldPath": "metadata.annotations"}}]
+    assert c["volumeMounts"][0]["mountPath"] + "/annotations" == argv[argv.index("--pod-annotations") + 1]
+    argv = [a for a in argv if a not in ("--pod-annotations", "/etc/podinfo/annotations")]
     assert argv[argv.index("--") + 1:] == ["/app/migrate", "--all"]
     # The same command line with a short deadline: accepted (not exit 2), waits for the
     # proxy and the database, and never starts the command.
@@ -110,3 +116,98 @@ def test_dockerfile():
         p.stop()
         p.cleanup()
     assert run(cmd[1:])[0] == 1  # and fails once it is gone
+
+
+# --- the Job manifests under the three cluster modes ------------------------------------
+
+class FakeMesh:
+    """A mesh's admin endpoints on their real ports: readiness (503 twice, then 200) and
+    shutdown; records what was asked."""
+
+    def __init__(self, ready_port, ready_path, quit_port, quit_path):
+        import http.server
+        import threading
+        self.polls, self.quits = [], []
+        mesh = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                mesh.polls.append(self.path)
+                self.send_response(200 if len(mesh.polls) > 2 else 503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):
+                mesh.quits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        ports = sorted({ready_port, quit_port})
+        self.servers = [http.server.ThreadingHTTPServer(("127.0.0.1", p), Handler) for p in ports]
+        for s in self.servers:
+            threading.Thread(target=s.serve_forever, daemon=True).start()
+
+    def stop(self):
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+
+
+def go_quote(v):
+    return json.dumps(v)  # Go's strconv.Quote, for these ASCII values
+
+
+# What the kubelet writes to the Downward API file, per mesh and mode.
+ISTIO_STATUS = {
+    "classic": {"initContainers": ["istio-init"], "containers": ["istio-proxy"],
+                "volumes": ["istio-envoy"], "imagePullSecrets": None, "revision": "default"},
+    "native": {"initContainers": ["istio-init", "istio-proxy"], "containers": None,
+               "volumes": ["istio-envoy"], "imagePullSecrets": None, "revision": "default"},
+}
+MESHES = {
+    "job.yaml": ("migrate", (15021, "/healthz/ready", 15020, "/quitquitquit"), {
+        "classic": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["classic"])},
+        "native": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["native"])},
+        "none": {"ambient.istio.io/redirection": "enabled"},
+    }),
+    "job-linkerd.yaml": ("report", (4191, "/ready", 4191, "/shutdown"), {
+        "classic": {"linkerd.io/proxy-version": "edge-25.1.1",
+                    "config.linkerd.io/proxy-admin-shutdown": "enabled"},
+        "native": {"linkerd.io/proxy-version": "edge-25.1.1",
+                   "config.linkerd.io/proxy-admin-shutdown": "enabled",
+                   "config.beta.linkerd.io/proxy-enable-native-sidecar": "true"},
+        "none": {"config.linkerd.io/proxy-admin-shutdown": "enabled"},
+    }),
+}
+
+
+@pytest.mark.parametrize("mode", ["classic", "native", "none"])
+@pytest.mark.parametrize("manifest", list(MESHES))
+def test_job_manifests_in_every_cluster_mode(manifest, mode, tmp_path):
+    container, ports, annotations = MESHES[manifest]
+    if not all(port_is_free(p, "127.0.0.1") for p in (ports[0], ports[2])):
+        pytest.skip("the mesh's ports are in use here")
+    c = containers(load(manifest))[container]
+    argv = c["command"] + c["args"]
+    env = env_of(c)
+    # The Downward API file, as the kubelet writes it (key="value", sorted).
+    podinfo = tmp_path / "annotations"
+    podinfo.write_text("".join('%s=%s\n' % (k, go_quote(v)) for k, v in sorted(annotations[mode].items())))
+    argv = [str(podinfo) if a == "/etc/podinfo/annotations" else a for a in argv]
+    if env.get("PODHEALTH_POD_ANNOTATIONS"):
+        env["PODHEALTH_POD_ANNOTATIONS"] = str(podinfo)
+    env["PODHEALTH_WAIT_FOR"] = ""  # the manifest's own dependencies are not the point here
+    cmd = argv.index("--")
+    argv = argv[1:cmd + 1] + ["sh", "-c", "exit 3"]
+    mesh = FakeMesh(*ports)
+    try:
+        rc, _, err = run(argv, env=dict(os.environ, **env))
+        assert rc == 3, err
+        assert len(mesh.polls) == {"classic": 3, "native": 3, "none": 0}[mode], err
+        assert mesh.quits == {"classic": [ports[3]], "native": [], "none": []}[mode], err
+    finally:
+        mesh.stop()

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from conftest import BIN, MEMLIMIT, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url, run, wait_until
+from conftest import (BIN, MEMLIMIT, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
+                      run, wait_until)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 # Under the 4 MiB address-space limit the command inherits the limit: sh fits, Python not.
@@ -411,3 +412,106 @@ def test_deadline_before_any_answer_says_so(upstream):
     assert rc == 1
     assert ('podhealth: error: deadline passed, not starting the command deadline=500ms '
             'for="h: no answer yet"') in err.splitlines()
+
+
+# --- the schedule: cheap failures retried at once, costly ones backed off ----------------
+
+def primary_address():
+    """A non-loopback address of this host (the one its default route uses), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))
+            addr = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if addr.startswith("127.") else addr
+
+
+def test_cheap_failures_are_retried_quickly(tmp):
+    # A loopback endpoint answering 503 at once is asked again every 50 ms, so the command
+    # starts within 100 ms of it turning ready, whatever the moment.
+    u = Upstream(503)
+    marker = os.path.join(tmp, "started")
+    try:
+        threading.Thread(target=lambda: wait_until(lambda: u.hits >= 10, timeout=30) and
+                         (setattr(u, "ready_at", time.time()), setattr(u, "mode", 200)),
+                         daemon=True).start()
+        t0 = time.monotonic()
+        rc, _, err = run(["wait", u.url(), "--", "sh", "-c", "date +%%s.%%N > %s" % marker])
+        assert rc == 0, err
+        assert time.monotonic() - t0 < 10 * 0.05 + 2 + 10 * SLACK  # not 1 s, 2 s, 4 s apart
+        with open(marker) as f:
+            assert float(f.read()) - u.ready_at < 0.1 + 4 * SLACK
+    finally:
+        u.stop()
+
+
+def test_costly_failures_back_off():
+    # A loopback endpoint that never answers costs a timeout each time: 1 s, then 2 s...
+    hang = Upstream("hang")
+    try:
+        rc, _, _ = run(["wait", "--timeout", "200ms", "--deadline", "2500ms", hang.url()])
+        assert rc == 1
+        assert hang.hits <= 3  # at 0, ~1.2 s, ~3.4 s: never every 50 ms
+    finally:
+        hang.stop()
+
+
+@pytest.mark.skipif(primary_address() is None, reason="this host has no address but loopback")
+def test_remote_answers_back_off():
+    # The same quick 503 from an address that is not loopback: a remote dependency is never
+    # asked more often than the backoff (1 s, 2 s, 4 s...).
+    addr = primary_address()
+    u = Upstream(503, host="0.0.0.0")
+    try:
+        rc, _, err = run(["wait", "--deadline", "2500ms", "http://%s:%d/healthz" % (addr, u.port)])
+        assert rc == 1, err
+        assert 1 <= u.hits <= 3
+    finally:
+        u.stop()
+
+
+def test_passing_checks_are_not_polled_fast():
+    # While another check fails cheaply, a passing one is confirmed every --max-interval.
+    ok = Upstream(200)
+    try:
+        rc, _, _ = run(["wait", "--deadline", "2500ms", "--max-interval", "1s", ok.url(),
+                        refused_url()])
+        assert rc == 1
+        assert 2 <= ok.hits <= 4  # at 0, 1, 2 s
+    finally:
+        ok.stop()
+
+
+@pytest.mark.skipif(not STATIC or SANITIZED or WRAP, reason="measures the static binary's CPU")
+def test_waiting_costs_next_to_no_cpu():
+    # Retrying a refused loopback port every 50 ms: at most 1% of a core.
+    p = start(["--deadline", "0", refused_url()])
+    try:
+        assert wait_until(lambda: waiting(p), timeout=10)
+        with open("/proc/%d/stat" % p.pid) as f:
+            before = sum(map(int, f.read().rsplit(")", 1)[1].split()[11:13]))
+        time.sleep(3)
+        with open("/proc/%d/stat" % p.pid) as f:
+            after = sum(map(int, f.read().rsplit(")", 1)[1].split()[11:13]))
+        assert after - before <= 3, after - before  # 3 ticks of 300: 1%
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=5)
+
+
+def test_sidecar_mode_without_a_readable_file_is_classic(upstream, tmp):
+    # The manifest names an annotations file that is not there: podhealth says so and
+    # does what a classic sidecar needs (the safe side for a Job); --sidecar overrides.
+    q, ready = upstream(200), upstream(200)
+    common = ["--istio", "--check", "name=istio-proxy,url=" + ready.url(), "--on-exit", q.url("/quit")]
+    rc, _, err = run(["wait", "--pod-annotations", os.path.join(tmp, "nope")] + common + ["--", "true"])
+    assert rc == 0
+    assert "podhealth: warn: cannot read the pod's annotations: taking a classic sidecar file=" in err
+    assert "podhealth: info: sidecar mesh=istio mode=classic wait=yes on-exit=yes" in err.splitlines()
+    assert len(calls(q)) == 1
+    # An explicit --on-exit is the user's, not the mesh's: it is made in every mode.
+    rc, _, err = run(["wait", "--sidecar", "none"] + common + ["--", "true"])
+    assert rc == 0 and len(calls(q)) == 2
+    assert "podhealth: info: sidecar mesh=istio mode=none wait=no on-exit=no" in err.splitlines()
+    assert ready.hits == 1  # not asked under --sidecar none

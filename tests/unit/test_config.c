@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "mesh.h"
 #include "target.h"
 
 static void
@@ -388,6 +389,43 @@ test_config_duplicates(void **state)
 }
 
 static void
+test_mesh_modes(void **state)
+{
+	(void)state;
+	/* The Downward API's annotations file: key="value" lines, values Go-quoted. */
+	static const struct {
+		const char *file;
+		enum target_mesh mesh;
+		enum sidecar_mode want;
+	} cases[] = {
+	    {"sidecar.istio.io/status=\"{\\\"initContainers\\\":[\\\"istio-init\\\"],"
+	     "\\\"containers\\\":[\\\"istio-proxy\\\"]}\"\n",
+	     MESH_ISTIO, SIDECAR_CLASSIC},
+	    {"a=\"b\"\nsidecar.istio.io/status=\"{\\\"initContainers\\\":[\\\"istio-init\\\","
+	     "\\\"istio-proxy\\\"],\\\"containers\\\":null}\"\n",
+	     MESH_ISTIO, SIDECAR_NATIVE},
+	    {"ambient.istio.io/redirection=\"enabled\"\n", MESH_ISTIO, SIDECAR_NONE},
+	    {"", MESH_ISTIO, SIDECAR_NONE},
+	    {"linkerd.io/proxy-version=\"edge-25.1.1\"\n", MESH_LINKERD, SIDECAR_CLASSIC},
+	    {"config.alpha.linkerd.io/proxy-enable-native-sidecar=\"true\"\n"
+	     "linkerd.io/proxy-version=\"stable-2.14.10\"\n",
+	     MESH_LINKERD, SIDECAR_NATIVE},
+	    {"config.beta.linkerd.io/proxy-enable-native-sidecar=\"false\"\n"
+	     "linkerd.io/proxy-version=\"x\"",
+	     MESH_LINKERD, SIDECAR_CLASSIC},
+	    {"config.linkerd.io/proxy-admin-shutdown=\"enabled\"\n", MESH_LINKERD, SIDECAR_NONE},
+	    /* A key that only starts like one is another key. */
+	    {"linkerd.io/proxy-version-x=\"1\"\n", MESH_LINKERD, SIDECAR_NONE},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (mesh_mode_from(cases[i].file, strlen(cases[i].file), cases[i].mesh) !=
+		    cases[i].want)
+			fail_msg(
+			    "case %zu: got %d", i,
+			    mesh_mode_from(cases[i].file, strlen(cases[i].file), cases[i].mesh));
+}
+
+static void
 test_is_legacy(void **state)
 {
 	(void)state;
@@ -405,6 +443,7 @@ main(void)
 	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
 	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
 	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
+	    cmocka_unit_test(test_mesh_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
