@@ -341,11 +341,8 @@ finish(struct target *t, char *err, size_t errlen)
 		return fmt_error(
 		    err, errlen,
 		    "expect, header, host, method, body and redirects are for http(s)://");
-	if (!t->tls && (t->ca_file || t->servername || t->cert_file || t->key_file))
-		return fmt_error(err, errlen,
-				 "ca, servername, cert and key are for https:// and grpcs://");
-	if (!t->cert_file != !t->key_file)
-		return fmt_error(err, errlen, "cert= and key= go together");
+	if (!t->tls && (t->ca_file || t->servername))
+		return fmt_error(err, errlen, "ca and servername are for https:// and grpcs://");
 	if (t->socket_path && t->kind == TARGET_TCP)
 		return fmt_error(err, errlen,
 				 "socket= is for http(s):// and grpc(s)://; use unix:///path");
@@ -556,8 +553,6 @@ spec_field(struct target *t, const char *key, char *val, int *have_url, char *er
 		return set_string(&t->socket_path, val, err, errlen);
 	}
 	char **file = strcmp(key, "ca") == 0           ? &t->ca_file
-		      : strcmp(key, "cert") == 0       ? &t->cert_file
-		      : strcmp(key, "key") == 0        ? &t->key_file
 		      : strcmp(key, "servername") == 0 ? &t->servername
 						       : NULL;
 	if (file) {
@@ -568,7 +563,7 @@ spec_field(struct target *t, const char *key, char *val, int *have_url, char *er
 	return fmt_error(
 	    err, errlen,
 	    "unknown key '%.32s' (want name, url, timeout, expect, header, host, method, "
-	    "body, redirects, socket, ca, servername, cert or key)",
+	    "body, redirects, socket, ca or servername)",
 	    key);
 }
 
@@ -697,8 +692,6 @@ target_free(struct target *t)
 	free(t->body);
 	free(t->ca_file);
 	free(t->servername);
-	free(t->cert_file);
-	free(t->key_file);
 	for (size_t i = 0; i < t->nheaders; i++)
 		free(t->headers[i]);
 	memset(t, 0, sizeof *t);

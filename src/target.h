@@ -44,8 +44,8 @@ struct target {
 	char *body;          /* substring the body must contain; owned */
 	char *headers[TARGET_MAX_HEADERS];
 	size_t nheaders;
-	char *ca_file, *servername, *cert_file, *key_file; /* TLS; owned */
-	char *request; /* HTTP: the complete first request; owned */
+	char *ca_file, *servername; /* TLS; owned */
+	char *request;              /* HTTP: the complete first request; owned */
 	size_t request_len;
 };
 

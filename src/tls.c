@@ -31,15 +31,68 @@ static const uint16_t suites[] = {
 
 #define PEM_FILE_MAX (1024 * 1024)
 
+/* Elliptic curves: X25519 with its own code, the NIST curves (P-256, P-384, P-521) with
+ * BearSSL's generic one. A P-256-only implementation would be faster and 7.5 KB larger;
+ * a handshake does two or three curve operations. */
+static const br_ec_impl *
+curve_impl(int curve)
+{
+	return curve == BR_EC_curve25519 ? &br_ec_c25519_m31 : &br_ec_prime_i31;
+}
+
+static const unsigned char *
+ec_generator(int curve, size_t *len)
+{
+	return curve_impl(curve)->generator(curve, len);
+}
+
+static const unsigned char *
+ec_order(int curve, size_t *len)
+{
+	return curve_impl(curve)->order(curve, len);
+}
+
+static size_t
+ec_xoff(int curve, size_t *len)
+{
+	return curve_impl(curve)->xoff(curve, len);
+}
+
+static uint32_t
+ec_mul(unsigned char *g, size_t glen, const unsigned char *k, size_t klen, int curve)
+{
+	return curve_impl(curve)->mul(g, glen, k, klen, curve);
+}
+
+static size_t
+ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
+{
+	return curve_impl(curve)->mulgen(r, x, xlen, curve);
+}
+
+static uint32_t
+ec_muladd(unsigned char *a, const unsigned char *b, size_t len, const unsigned char *x, size_t xlen,
+	  const unsigned char *y, size_t ylen, int curve)
+{
+	return curve_impl(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
+}
+
+static const br_ec_impl curves = {
+    (uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 |
+	(uint32_t)1 << BR_EC_secp521r1 | (uint32_t)1 << BR_EC_curve25519,
+    ec_generator,
+    ec_order,
+    ec_xoff,
+    ec_mul,
+    ec_mulgen,
+    ec_muladd,
+};
+
 struct tls_config {
 	int verify;                    /* ca= given: check the chain and the name */
 	br_x509_trust_anchor *anchors; /* from ca= */
 	size_t nanchors;
-	br_x509_certificate *chain; /* from cert= */
-	size_t nchain;
-	br_skey_decoder_context *key; /* from key= */
-	struct buf store;             /* the bytes the pointers above point into */
-	size_t *offsets;              /* where each anchor's and certificate's bytes start */
+	struct buf store; /* the bytes the anchors point into */
 };
 
 /* An X.509 engine that verifies nothing (kubelet's InsecureSkipVerify): it decodes the
@@ -257,39 +310,6 @@ add_anchor(struct tls_config *cfg, const char *name, struct buf *der, char *err,
 	return 0;
 }
 
-static int
-add_cert(struct tls_config *cfg, const char *name, struct buf *der, char *err, size_t errlen)
-{
-	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
-		return 0;
-	br_x509_certificate *c = realloc(cfg->chain, (cfg->nchain + 1) * sizeof *cfg->chain);
-	if (!c)
-		return fmt_error(err, errlen, "out of memory");
-	cfg->chain = c;
-	c[cfg->nchain].data = OFF(keep(cfg, der->data, der->len));
-	c[cfg->nchain++].data_len = der->len;
-	return 0;
-}
-
-static int
-add_key(struct tls_config *cfg, const char *name, struct buf *der, char *err, size_t errlen)
-{
-	if (strcmp(name, "RSA PRIVATE KEY") != 0 && strcmp(name, "EC PRIVATE KEY") != 0 &&
-	    strcmp(name, "PRIVATE KEY") != 0)
-		return 0;
-	if (cfg->key)
-		return fmt_error(err, errlen, "key=: more than one private key");
-	cfg->key = malloc(sizeof *cfg->key);
-	if (!cfg->key)
-		return fmt_error(err, errlen, "out of memory");
-	br_skey_decoder_init(cfg->key);
-	br_skey_decoder_push(cfg->key, der->data, der->len);
-	if (br_skey_decoder_last_error(cfg->key) != 0)
-		return fmt_error(err, errlen,
-				 "key=: an RSA or EC private key that cannot be decoded");
-	return 0;
-}
-
 static void
 fix_pointers(struct tls_config *cfg)
 {
@@ -305,8 +325,6 @@ fix_pointers(struct tls_config *cfg)
 			FIX(a->pkey.key.ec.q);
 		}
 	}
-	for (size_t i = 0; i < cfg->nchain; i++)
-		FIX(cfg->chain[i].data);
 #undef FIX
 }
 
@@ -325,15 +343,6 @@ tls_config_new(const struct target *t, char *err, size_t errlen)
 		if (rc == 0 && cfg->nanchors == 0)
 			rc = fmt_error(err, errlen, "ca=: no certificate in '%s'", t->ca_file);
 	}
-	if (rc == 0 && t->cert_file) {
-		rc = each_pem(cfg, t->cert_file, add_cert, err, errlen);
-		if (rc == 0 && cfg->nchain == 0)
-			rc = fmt_error(err, errlen, "cert=: no certificate in '%s'", t->cert_file);
-		if (rc == 0)
-			rc = each_pem(cfg, t->key_file, add_key, err, errlen);
-		if (rc == 0 && !cfg->key)
-			rc = fmt_error(err, errlen, "key=: no private key in '%s'", t->key_file);
-	}
 	if (rc == 0 && cfg->store.failed)
 		rc = fmt_error(err, errlen, "out of memory");
 	if (rc < 0) {
@@ -350,8 +359,6 @@ tls_config_free(struct tls_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->anchors);
-	free(cfg->chain);
-	free(cfg->key);
 	buf_free(&cfg->store);
 	free(cfg);
 }
@@ -371,7 +378,8 @@ tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2)
 	br_ssl_client_zero(cc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
-	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	/* No SHA-1: servers sign with SHA-2 when SHA-1 is not offered, and Go refuses
+	 * SHA-1 in certificate chains (since 1.18). */
 	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
 	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
 	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
@@ -380,7 +388,7 @@ tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2)
 	/* One implementation of each primitive, the portable constant-time ones: a health
 	 * check moves a few hundred bytes, so the CPU-specific ones would only add size. */
 	br_ssl_engine_set_rsavrfy(eng, br_rsa_i31_pkcs1_vrfy);
-	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
+	br_ssl_engine_set_ec(eng, &curves);
 	br_ssl_engine_set_ecdsa(eng, br_ecdsa_i31_vrfy_asn1);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
 	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
@@ -391,27 +399,15 @@ tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2)
 	if (cfg && cfg->verify) {
 		br_x509_minimal_context *xm = &t->x509.minimal;
 		br_x509_minimal_init(xm, &br_sha256_vtable, cfg->anchors, cfg->nanchors);
-		br_x509_minimal_set_hash(xm, br_sha1_ID, &br_sha1_vtable);
 		br_x509_minimal_set_hash(xm, br_sha256_ID, &br_sha256_vtable);
 		br_x509_minimal_set_hash(xm, br_sha384_ID, &br_sha384_vtable);
 		br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
 		br_x509_minimal_set_rsa(xm, br_rsa_i31_pkcs1_vrfy);
-		br_x509_minimal_set_ecdsa(xm, &br_ec_all_m31, br_ecdsa_i31_vrfy_asn1);
+		br_x509_minimal_set_ecdsa(xm, &curves, br_ecdsa_i31_vrfy_asn1);
 		br_ssl_engine_set_x509(eng, &xm->vtable);
 	} else {
 		t->x509.insecure.vtable = &insecure_vtable;
 		br_ssl_engine_set_x509(eng, &t->x509.insecure.vtable);
-	}
-	if (cfg && cfg->key) {
-		const br_skey_decoder_context *k = cfg->key;
-		if (br_skey_decoder_key_type(k) == BR_KEYTYPE_RSA)
-			br_ssl_client_set_single_rsa(cc, cfg->chain, cfg->nchain,
-						     br_skey_decoder_get_rsa(k),
-						     br_rsa_i31_pkcs1_sign);
-		else
-			br_ssl_client_set_single_ec(cc, cfg->chain, cfg->nchain,
-						    br_skey_decoder_get_ec(k), BR_KEYTYPE_SIGN, 0,
-						    &br_ec_all_m31, br_ecdsa_i31_sign_asn1);
 	}
 	t->alpn[0] = h2 ? "h2" : "http/1.1";
 	br_ssl_engine_set_protocol_names(eng, t->alpn, 1);

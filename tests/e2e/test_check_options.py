@@ -145,7 +145,7 @@ USAGE_TAIL = "usage: podhealth serve [OPTIONS] CHECK...\n"
      "duplicate check name 'a' (check 1 and 2); give each its own with NAME=URL or name="),
     (["serve", "--check", "name=x"], {}, "invalid --check #1: missing url="),
     (["serve", "--check", "url=http://h/,colour=red"], {},
-     "invalid --check #1: unknown key 'colour' (want name, url, timeout, expect, header, host, method, body, redirects, socket, ca, servername, cert or key)"),
+     "invalid --check #1: unknown key 'colour' (want name, url, timeout, expect, header, host, method, body, redirects, socket, ca or servername)"),
     (["serve", "--check", "url=http://h/,expect=2xx"], {},
      "invalid --check #1: expect: invalid status '2xx' (want 100-599 or a range like 200-299)"),
     (["serve", "--check", "url=http://h/,timeout=0s"], {},

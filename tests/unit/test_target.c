@@ -331,7 +331,7 @@ test_spec_invalid(void **state)
 	    {"", "missing url="},
 	    {"url=http://h/,color=red",
 	     "unknown key 'color' (want name, url, timeout, expect, header, host, method, body, "
-	     "redirects, socket, ca, servername, cert or key)"},
+	     "redirects, socket, ca or servername)"},
 	    {"http://h/", "'http://h/' is not key=value"},
 	    {"url=http://h/,url=http://i/", "url given twice"},
 	    {"url=ftp://h/",
