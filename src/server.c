@@ -4,9 +4,9 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "request.h"
 
 #include <errno.h>
-#include <llhttp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +14,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Request targets up to this long live inside the connection; longer ones (up to
- * SERVER_URL_MAX) get a heap buffer for the duration of the request. */
-#define URL_INLINE 96
 
 enum conn_state {
 	CONN_IDLE,    /* between requests: no byte of the next one yet */
@@ -33,21 +29,11 @@ struct conn {
 	struct timer timer;
 	void (*end)(void *arg); /* the handler answers later (server_defer) */
 	void *end_arg;
-	llhttp_t parser;
+	struct request_reader req;
 	enum conn_state state;
 	uint32_t events;
 	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
 	    peer_closed : 1, close_after : 1;
-	int error_status; /* a limit the current request broke: 414, 431 */
-	size_t head_bytes;
-	char field[8]; /* the start of the header name being parsed */
-	size_t field_len;
-	unsigned in_accept : 1;
-	size_t accept_len;
-	char accept[SERVER_ACCEPT_MAX];
-	size_t url_len;
-	char *url_heap;
-	char url[URL_INLINE];
 	char *in; /* unparsed pipelined bytes while busy; owned */
 	size_t in_len;
 	char *out; /* unsent response bytes; owned */
@@ -78,12 +64,6 @@ static void conn_feed(struct conn *c, const char *data, size_t len);
 static void server_update_accept(struct server *s);
 static void drain_check(struct server *s);
 
-static struct conn *
-parser_conn(llhttp_t *p)
-{
-	return p->data;
-}
-
 static const struct status {
 	int code;
 	const char *phrase, *body;
@@ -102,126 +82,19 @@ status_of(int code)
 	return &statuses[7]; /* 500 */
 }
 
-/* --- llhttp callbacks: collect the request target, enforce the limits --- */
-
-static int
-count_head(struct conn *c, size_t len)
-{
-	c->head_bytes += len;
-	if (c->head_bytes > SERVER_HEAD_MAX) {
-		c->error_status = 431;
-		return -1;
-	}
-	return 0;
-}
-
 static void on_request_timeout(struct loop *loop, struct timer *t, void *arg);
 
-static int
-on_message_begin(llhttp_t *p)
+/* A request's first byte: from here it must arrive within SERVER_REQUEST_TIMEOUT. */
+static void
+on_request_begin(struct request_reader *r)
 {
-	struct conn *c = parser_conn(p);
+	struct conn *c = (struct conn *)((char *)r - offsetof(struct conn, req));
 	if (c->state == CONN_IDLE) {
 		c->state = CONN_READING;
 		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
 			       on_request_timeout, c);
 	}
-	c->head_bytes = 0;
-	c->url_len = 0;
-	c->error_status = 0;
-	c->accept_len = 0;
-	c->field_len = 0;
-	c->in_accept = 0;
-	return 0;
 }
-
-static int
-on_url(llhttp_t *p, const char *at, size_t len)
-{
-	struct conn *c = parser_conn(p);
-	if (c->url_len + len > SERVER_URL_MAX) {
-		c->error_status = 414;
-		return -1;
-	}
-	if (c->url_len + len > URL_INLINE && !c->url_heap) {
-		c->url_heap = malloc(SERVER_URL_MAX);
-		if (!c->url_heap) {
-			c->error_status = 500;
-			return -1;
-		}
-		memcpy(c->url_heap, c->url, c->url_len);
-	}
-	memcpy((c->url_heap ? c->url_heap : c->url) + c->url_len, at, len);
-	c->url_len += len;
-	return count_head(c, len);
-}
-
-/* Appends what fits of at (len bytes) to buf (cap bytes, *used so far), dropping the rest. */
-static void
-keep(char *buf, size_t cap, size_t *used, const char *at, size_t len)
-{
-	size_t room = cap - *used;
-	memcpy(buf + *used, at, len < room ? len : room);
-	*used += len < room ? len : room;
-}
-
-static int
-on_header_field(llhttp_t *p, const char *at, size_t len)
-{
-	struct conn *c = parser_conn(p);
-	/* Keep enough of the name to recognise Accept, however the bytes arrive. */
-	keep(c->field, sizeof c->field, &c->field_len, at, len);
-	return count_head(c, len);
-}
-
-static int
-on_header_field_complete(llhttp_t *p)
-{
-	struct conn *c = parser_conn(p);
-	c->in_accept = c->field_len == 6 && strncasecmp(c->field, "accept", 6) == 0;
-	c->field_len = 0;
-	/* Repeated Accept lines form one list. accept_len stays below sizeof c->accept,
-	 * leaving room for the NUL (a full buffer once let the next value overflow it). */
-	if (c->in_accept && c->accept_len > 0 && c->accept_len + 1 < sizeof c->accept)
-		c->accept[c->accept_len++] = ',';
-	return 0;
-}
-
-static int
-on_header_value(llhttp_t *p, const char *at, size_t len)
-{
-	struct conn *c = parser_conn(p);
-	if (c->in_accept && c->accept_len + 1 < sizeof c->accept)
-		keep(c->accept, sizeof c->accept - 1, &c->accept_len, at, len); /* room for NUL */
-	return count_head(c, len);
-}
-
-static int
-on_header_value_complete(llhttp_t *p)
-{
-	struct conn *c = parser_conn(p);
-	c->in_accept = 0;
-	return count_head(c, 4); /* ": " and CRLF */
-}
-
-static int
-on_message_complete(llhttp_t *p)
-{
-	(void)p;
-	/* Pause so the request is handled outside the parser, and so pipelined requests
-	 * after it wait until it has been answered (RFC 9112 section 9.3.2). */
-	return HPE_PAUSED;
-}
-
-static const llhttp_settings_t request_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_field_complete = on_header_field_complete,
-    .on_header_value = on_header_value,
-    .on_header_value_complete = on_header_value_complete,
-    .on_message_complete = on_message_complete,
-};
 
 /* --- writing --- */
 
@@ -423,44 +296,23 @@ conn_error(struct conn *c, int status)
 }
 
 static void
-split_target(const char *url, size_t len, struct request *req)
-{
-	/* Absolute-form targets (RFC 9112 section 3.2.2) are accepted: skip to the path. */
-	if (len > 7 && strncasecmp(url, "http://", 7) == 0) {
-		const char *slash = memchr(url + 7, '/', len - 7);
-		size_t skip = slash ? (size_t)(slash - url) : len;
-		url += skip;
-		len -= skip;
-	}
-	const char *q = memchr(url, '?', len);
-	req->path = url;
-	req->path_len = q ? (size_t)(q - url) : len;
-	req->query = q ? q + 1 : NULL;
-	req->query_len = q ? len - req->path_len - 1 : 0;
-}
-
-static void
 conn_dispatch(struct conn *c)
 {
 	struct server *s = c->srv;
-	llhttp_t *p = &c->parser;
+	struct request req;
+	request_get(&c->req, &req);
 	loop_timer_cancel(s->loop, &c->timer);
 	c->state = CONN_BUSY;
-	c->keep_alive = llhttp_should_keep_alive(p) != 0;
-	c->http10 = llhttp_get_http_major(p) == 1 && llhttp_get_http_minor(p) == 0;
-	c->head_only = llhttp_get_method(p) == HTTP_HEAD;
+	c->keep_alive = req.keep_alive;
+	c->http10 = req.http10;
+	c->head_only = req.method == HTTP_HEAD;
 	/* What follows a CONNECT would be a tunnel's bytes: answer, then close. */
-	if (llhttp_get_upgrade(p) && llhttp_get_method(p) == HTTP_CONNECT)
+	if (req.method == HTTP_CONNECT)
 		c->close_after = 1;
-	c->accept[c->accept_len] = '\0';
-	struct request req = {.method = llhttp_get_method(p), .accept = c->accept};
-	split_target(c->url_heap ? c->url_heap : c->url, c->url_len, &req);
 	c->in_dispatch = 1;
 	s->handler(s->ctx, c, &req);
 	c->in_dispatch = 0;
-	free(c->url_heap);
-	c->url_heap = NULL;
-	c->url_len = 0;
+	request_done(&c->req);
 }
 
 static void
@@ -481,23 +333,16 @@ conn_feed(struct conn *c, const char *data, size_t len)
 		}
 		if (c->state == CONN_CLOSING)
 			return; /* lingering: discard */
-		llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
-		if (err == HPE_OK)
+		size_t used;
+		enum request_result res = request_feed(&c->req, data, len, &used);
+		if (res == REQUEST_MORE)
 			return;
-		if (err == HPE_PAUSED_UPGRADE) {
-			/* An Upgrade (curl --http2 asks for h2c) is ignored, as RFC 9110 section
-			 * 7.8 allows: the answer was HTTP/1.1, and so is the next request. */
-			llhttp_resume_after_upgrade(&c->parser);
-			continue;
-		}
-		if (err != HPE_PAUSED) {
-			conn_error(c, c->error_status ? c->error_status : 400);
+		if (res == REQUEST_ERROR) {
+			conn_error(c, request_error_status(&c->req));
 			return;
 		}
-		size_t used = (size_t)(llhttp_get_error_pos(&c->parser) - data);
 		data += used;
 		len -= used;
-		llhttp_resume(&c->parser);
 		conn_dispatch(c);
 	}
 }
@@ -589,8 +434,8 @@ conn_close(struct conn *c)
 	s->out_pending -= c->out_len - c->out_off;
 	free(c->in);
 	free(c->out);
-	free(c->url_heap);
-	c->in = c->out = c->url_heap = NULL;
+	request_done(&c->req);
+	c->in = c->out = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -643,8 +488,7 @@ server_adopt(struct server *s, int fd)
 	c->srv = s;
 	c->events = EPOLLIN;
 	c->state = CONN_IDLE;
-	llhttp_init(&c->parser, HTTP_REQUEST, &request_settings);
-	c->parser.data = c;
+	request_init(&c->req, on_request_begin);
 	c->prev = s->tail;
 	if (s->tail)
 		s->tail->next = c;

@@ -1,5 +1,5 @@
-/* The HTTP/1.1 server side: accepts clients, parses requests with llhttp under fixed
- * limits, keeps connections alive, and writes responses in order. What to answer is the
+/* The HTTP/1.1 server side: accepts clients, reads requests (request.c) under fixed limits,
+ * keeps connections alive, and writes responses in order. What to answer is the
  * handler's business (routes.c). */
 #ifndef PODHEALTH_SERVER_H
 #define PODHEALTH_SERVER_H
@@ -7,17 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "request.h"
+
 struct loop;
 struct conn;
 
-/* Limits (RFC 9112 leaves them to the server). */
-#define SERVER_HEAD_MAX        (8 * 1024) /* request head; past it 431 */
-#define SERVER_URL_MAX         1024       /* request target; past it 414 */
-#define SERVER_REQUEST_TIMEOUT 5000       /* ms from a request's first byte to its end */
-#define SERVER_IDLE_TIMEOUT    60000      /* ms a keep-alive connection may sit idle */
-#define SERVER_LINGER          1000       /* ms to drain a client after our last response */
-
-#define SERVER_ACCEPT_MAX 256 /* bytes of the Accept header kept */
+/* Limits (RFC 9112 leaves them to the server); request.h has those on a request's size. */
+#define SERVER_REQUEST_TIMEOUT 5000  /* ms from a request's first byte to its end */
+#define SERVER_IDLE_TIMEOUT    60000 /* ms a keep-alive connection may sit idle */
+#define SERVER_LINGER          1000  /* ms to drain a client after our last response */
 
 /* Unsent response bytes, over all clients, past which a client that does not read its
  * responses is dropped (one that pipelines requests and never reads); and each client's
@@ -36,15 +34,6 @@ struct conn;
 	X(431, "Request Header Fields Too Large", "request header too large\n")                    \
 	X(500, "Internal Server Error", "internal server error\n")                                 \
 	X(503, "Service Unavailable", "unhealthy\n")
-
-struct request {
-	int method;       /* llhttp_method_t */
-	const char *path; /* without the query; not NUL-terminated */
-	size_t path_len;
-	const char *query; /* after '?', or NULL */
-	size_t query_len;
-	const char *accept; /* the Accept header (truncated), "" when absent */
-};
 
 /* Called once per request. It answers with server_respond, now or later (after
  * server_defer); until then the connection reads no further requests. The request's
