@@ -43,15 +43,13 @@ func main() {
 		}
 		opts = append(opts, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
 	}
-	// The "slow" service answers after 5 s: longer than any test's timeout.
+	// The "slow" service answers after 5 s, longer than any test's timeout, and ignores
+	// the deadline the client sends (grpc-timeout): had it honoured it, its own
+	// DEADLINE_EXCEEDED answer would race the client's timer.
 	opts = append(opts, grpc.UnaryInterceptor(func(ctx context.Context, req interface{},
 		info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (interface{}, error) {
 		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.Service == "slow" {
-			select {
-			case <-time.After(5 * time.Second):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+			time.Sleep(5 * time.Second)
 		}
 		return handler(ctx, req)
 	}))
