@@ -242,6 +242,20 @@ grpc_connected(struct check *c)
 	grpc_writable(c);
 }
 
+/* Reads a protobuf varint at p[*i], up to n. Returns 0, or -1 when cut short or too long. */
+static int
+varint(const unsigned char *p, size_t n, size_t *i, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		if (*i >= n || shift > 63)
+			return -1;
+		*v |= (uint64_t)(p[*i] & 0x7f) << shift;
+		if (!(p[(*i)++] & 0x80))
+			return 0;
+	}
+}
+
 /* Reads HealthCheckResponse{status = 1} (protobuf): the last value of field 1; other
  * fields are skipped. Returns 0, or -1 when malformed. */
 static int
@@ -250,36 +264,19 @@ decode_response(const unsigned char *p, size_t n, uint64_t *status)
 	*status = 0; /* proto3: an absent enum is 0, UNKNOWN */
 	size_t i = 0;
 	while (i < n) {
-		uint64_t key = 0, v = 0;
-		for (unsigned shift = 0;; shift += 7) {
-			if (i >= n || shift > 63)
-				return -1;
-			key |= (uint64_t)(p[i] & 0x7f) << shift;
-			if (!(p[i++] & 0x80))
-				break;
-		}
+		uint64_t key, v;
+		if (varint(p, n, &i, &key) < 0)
+			return -1;
 		unsigned type = key & 7;
 		if (type == 0) {
-			for (unsigned shift = 0;; shift += 7) {
-				if (i >= n || shift > 63)
-					return -1;
-				v |= (uint64_t)(p[i] & 0x7f) << shift;
-				if (!(p[i++] & 0x80))
-					break;
-			}
+			if (varint(p, n, &i, &v) < 0)
+				return -1;
 			if (key >> 3 == 1)
 				*status = v;
 		} else if (type == 1 || type == 5) {
 			i += type == 1 ? 8 : 4;
 		} else if (type == 2) {
-			for (unsigned shift = 0;; shift += 7) {
-				if (i >= n || shift > 63)
-					return -1;
-				v |= (uint64_t)(p[i] & 0x7f) << shift;
-				if (!(p[i++] & 0x80))
-					break;
-			}
-			if (v > n - i)
+			if (varint(p, n, &i, &v) < 0 || v > n - i)
 				return -1;
 			i += (size_t)v;
 		} else {

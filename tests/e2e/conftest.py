@@ -237,7 +237,59 @@ def podhealth():
             p.cleanup()
 
 
-class Upstream:
+class Peer:
+    """A listener on loopback (TCP, or a unix socket at path) that hands every connection to
+    handle(conn) in a thread of its own. Counts connections (hits); stop() closes the
+    listener and every connection. Subclasses define handle() and set their own state
+    before calling Peer.__init__, whose thread starts accepting at once."""
+
+    def __init__(self, handle=None, host="127.0.0.1", family=socket.AF_INET, path=None):
+        if handle:
+            self.handle = handle
+        self.lock, self.stopping = threading.Lock(), threading.Event()
+        self.hits, self.conns = 0, []
+        self.host = host
+        self.sock = socket.socket(socket.AF_UNIX if path else family, socket.SOCK_STREAM)
+        if not path:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(path or (host, 0))
+        self.sock.listen(256)
+        self.port = None if path else self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.track(conn, hit=True)
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def track(self, conn, hit=False):
+        """Closes conn (a socket, or one wrapped in TLS) on stop()."""
+        with self.lock:
+            self.hits += hit
+            self.conns.append(conn)
+
+    def stop(self):
+        self.stopping.set()
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+        # listening socket open, answering one more connection after the test ended.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+
+
+class Upstream(Peer):
     """A fake upstream on loopback. mode: status (int), 'hang', 'reset', 'garbage', 'slow'
     (response one byte at a time), 'close' (read the request, close without answering),
     'slowclose' (half a status line, then close).
@@ -245,32 +297,12 @@ class Upstream:
 
     def __init__(self, mode=200, host="127.0.0.1", family=socket.AF_INET, delay=0.0, body=b""):
         self.mode, self.delay, self.body = mode, delay, body
-        self.requests, self.hits, self.lock = [], 0, threading.Lock()
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
-        self.sock.listen(128)
-        self.port = self.sock.getsockname()[1]
-        self.host = host
-        self.stopping = False
-        self.conns = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.requests = []
+        Peer.__init__(self, host=host, family=family)
 
     def url(self, path="/healthz"):
         h = "[%s]" % self.host if ":" in self.host else self.host
         return "http://%s:%d%s" % (h, self.port, path)
-
-    def _serve(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.hits += 1
-                self.conns.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _read_head(self, conn):
         data = b""
@@ -284,7 +316,7 @@ class Upstream:
             self.requests.append(data.decode("latin-1"))
         return data
 
-    def _handle(self, conn):
+    def handle(self, conn):
         mode = self.mode
         try:
             self._read_head(conn)
@@ -294,8 +326,7 @@ class Upstream:
             if self.delay:
                 time.sleep(self.delay)
             if mode == "hang":
-                while not self.stopping:
-                    time.sleep(0.05)
+                self.stopping.wait()
             elif mode == "reset":
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 conn.close()
@@ -316,22 +347,6 @@ class Upstream:
             conn.close()
         except OSError:
             pass
-
-    def stop(self):
-        self.stopping = True
-        # shutdown() wakes the thread blocked in accept(); close() alone would leave the
-        # listening socket open, answering one more connection after the test ended.
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.close()
-                except OSError:
-                    pass
 
 
 @pytest.fixture

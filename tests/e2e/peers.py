@@ -8,8 +8,9 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
+
+from conftest import Peer, get
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
@@ -37,7 +38,6 @@ def verdicts(podhealth, checks, timeout="1s"):
     """Runs podhealth serve with checks {name: URL or full --check spec} and returns
     ({name: "pass" | "warn" | "fail"}, the ?verbose listing)."""
     import re
-    from conftest import get
     args = []
     for name, spec in checks.items():
         args += ["--check", spec if spec.startswith("name=") else
@@ -52,7 +52,7 @@ def verdicts(podhealth, checks, timeout="1s"):
     return got, r.body
 
 
-class RawUpstream:
+class RawUpstream(Peer):
     """Answers each request with scripted bytes chosen by its path.
 
     script(path, head) returns (bytes, after) or None (404), where after is "close",
@@ -61,33 +61,15 @@ class RawUpstream:
 
     def __init__(self, script, host="127.0.0.1", context=None, whole_head=True):
         self.script, self.context, self.whole_head = script, context, whole_head
-        self.heads, self.lock = [], threading.Lock()
-        self.stopping = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
-        self.sock.listen(256)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.heads = []
+        Peer.__init__(self, host=host)
 
-    def _serve(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.conns.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn):
+    def handle(self, conn):
         try:
             if self.context:
                 conn.settimeout(5)
                 conn = self.context.wrap_socket(conn, server_side=True)
-                with self.lock:
-                    self.conns.append(conn)
+                self.track(conn)
             conn.settimeout(10)
             data = b""
             while b"\r\n\r\n" not in data:
@@ -121,20 +103,6 @@ class RawUpstream:
 
     def url(self, path="/", host="127.0.0.1", scheme="http"):
         return "%s://%s:%d%s" % (scheme, host, self.port, path)
-
-    def stop(self):
-        self.stopping.set()
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        with self.lock:
-            for c in self.conns:
-                try:
-                    c.close()
-                except OSError:
-                    pass
 
 
 class Certs:

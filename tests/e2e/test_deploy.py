@@ -2,7 +2,6 @@
 and their podhealth command lines run through the real binary."""
 import json
 import os
-import socket
 
 import pytest
 

@@ -5,12 +5,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
 
-from conftest import (BIN, STATIC, VALGRIND, WRAP, Client, cpu_ticks, free_port, get, listing, rss_kib,
+from conftest import (BIN, Peer, STATIC, VALGRIND, WRAP, Client, cpu_ticks, free_port, get, listing, rss_kib,
                       wait_until)
 
 
@@ -48,20 +47,8 @@ def test_descriptor_exhaustion(podhealth, upstream):
 
 
 def abusive(handler):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-
-    def serve():
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:
-                return
-            threading.Thread(target=handler, args=(c,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return s, "http://127.0.0.1:%d/" % s.getsockname()[1]
+    peer = Peer(handler)
+    return peer, "http://127.0.0.1:%d/" % peer.port
 
 
 def endless_body(c):
@@ -108,7 +95,7 @@ def test_abusive_upstreams_are_bounded(podhealth):
     if STATIC and not VALGRIND:
         assert rss_kib(p.proc.pid) < 1024  # nothing buffered the endless or huge responses
     for s, _ in servers:
-        s.close()
+        s.stop()
 
 
 def can_chroot():

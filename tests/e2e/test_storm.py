@@ -1,6 +1,5 @@
 """Probe storms: coalescing, --cache, --interval background mode, steady-state memory."""
 import socket
-import threading
 import time
 
 import pytest

@@ -7,13 +7,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import free_port, get, run, wait_until
+from conftest import Peer, free_port, run, wait_until
 from peers import Certs, GrpcServer, RawUpstream, kubelet, verdicts
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -39,25 +37,6 @@ def tls_servers(certs):
         u.stop()
 
 
-def silent_server():
-    """Accepts and reads, never answers: a peer that hangs mid-handshake."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-    conns = []
-
-    def serve():
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:
-                return
-            conns.append(c)
-
-    threading.Thread(target=serve, daemon=True).start()
-    return s, conns
-
-
 def compare(podhealth, cases, oracle_kind="https"):
     """cases: {name: (check spec or URL, oracle args dict or None, want)}; the oracle's
     verdict, podhealth's and want must be equal (None: no kubelet counterpart)."""
@@ -79,8 +58,8 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
     # A plain HTTP server answers a ClientHello as a bad request, as nginx and others do.
     plain = RawUpstream(lambda path, head: (b"HTTP/1.1 400 Bad Request\r\n\r\n", "close"),
                         whole_head=False)
-    silent, conns = silent_server()
-    hang_url = "https://127.0.0.1:%d/" % silent.getsockname()[1]
+    silent = Peer(lambda conn: None)  # accepts and reads, never answers: hangs mid-handshake
+    hang_url = "https://127.0.0.1:%d/" % silent.port
     local = lambda u: u.url("/", host="localhost", scheme="https")
     try:
         cases = {
@@ -115,7 +94,7 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
         assert "[-]ca-expired failed: TLS: certificate has expired or is not yet valid\n" in listing
     finally:
         plain.stop()
-        silent.close()
+        silent.stop()
 
 
 def test_http_to_https_redirect_is_followed(podhealth, tls_servers):
@@ -263,10 +242,6 @@ def test_unix_sockets(podhealth):
     d = tempfile.mkdtemp()
     sock_path = os.path.join(d, "app.sock")
     grpc_path = os.path.join(d, "grpc.sock")
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(sock_path)
-    srv.listen(8)
-
     def answer(c):
         try:
             if c.recv(4096):  # the unix:// check only connects
@@ -275,15 +250,7 @@ def test_unix_sockets(podhealth):
             pass
         c.close()
 
-    def serve():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=answer, args=(c,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
+    srv = Peer(answer, path=sock_path)
     g = GrpcServer("-unix", grpc_path)
     try:
         got, listing = verdicts(podhealth, {
@@ -296,5 +263,5 @@ def test_unix_sockets(podhealth):
                            "check failed\n")
     finally:
         g.stop()
-        srv.close()
+        srv.stop()
         shutil.rmtree(d)
