@@ -323,9 +323,7 @@ update_events(struct check *c)
 void
 check_want(struct check *c, uint32_t events)
 {
-	c->want = events;
-	if (c->connected)
-		update_events(c);
+	c->want = events; /* applied once the kind's callback returns */
 }
 
 const char *
@@ -368,9 +366,12 @@ check_send(struct check *c, const void *buf, size_t len)
 static void
 connection_ready(struct check *c)
 {
+	unsigned conn = c->conn;
 	c->connected = 1;
 	c->want = 0;
 	c->kind->connected(c);
+	if (still(c, conn) && !c->tls)
+		update_events(c);
 }
 
 /* TLS: move records between the socket and the TLS engine, then hand the kind what it
@@ -437,6 +438,8 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 		c->kind->readable(c);
 	if (out && still(c, conn) && (c->want & EPOLLOUT))
 		c->kind->writable(c);
+	if (still(c, conn))
+		update_events(c);
 }
 
 /* Tries the addresses in order, as Go's dialer does for kubelet, until one accepts. */

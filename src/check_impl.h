@@ -85,7 +85,8 @@ ssize_t check_send(struct check *c, const void *buf, size_t len);
 /* A short reason for errno value err on c's connection (TLS errors included). */
 const char *check_strerror(struct check *c, int err);
 
-/* Says what the kind waits for: EPOLLIN, EPOLLOUT, or both. */
+/* Says what the kind waits for: EPOLLIN, EPOLLOUT, or both; the engine applies it once the
+ * kind's callback returns (one epoll_ctl at most per callback). */
 void check_want(struct check *c, uint32_t events);
 
 /* Closes the connection and makes a new one to the same addresses on port, with or

@@ -72,6 +72,7 @@ loop_io_add(struct loop *loop, struct io *io, int fd, uint32_t events, io_cb cb,
 {
 	struct epoll_event ev = {.events = events, .data.ptr = io};
 	io->fd = fd;
+	io->events = events;
 	io->cb = cb;
 	io->arg = arg;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -84,8 +85,13 @@ loop_io_add(struct loop *loop, struct io *io, int fd, uint32_t events, io_cb cb,
 int
 loop_io_mod(struct loop *loop, struct io *io, uint32_t events)
 {
+	if (events == io->events)
+		return 0; /* a system call saved per check and connection */
 	struct epoll_event ev = {.events = events, .data.ptr = io};
-	return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
+		return -1;
+	io->events = events;
+	return 0;
 }
 
 void
@@ -102,10 +108,13 @@ loop_io_del(struct loop *loop, struct io *io)
 void
 loop_io_close(struct loop *loop, struct io *io)
 {
+	(void)loop;
 	int fd = io->fd;
 	if (fd < 0)
 		return;
-	loop_io_del(loop, io);
+	/* close() ends the epoll registration by itself, since no descriptor podhealth
+	 * watches is ever duplicated or inherited (all are close-on-exec): no EPOLL_CTL_DEL. */
+	io->fd = -1;
 	int saved = errno;
 	close(fd);
 	errno = saved;

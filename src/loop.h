@@ -12,7 +12,8 @@ typedef void (*io_cb)(struct loop *loop, int fd, uint32_t events, void *arg);
 
 /* A watched file descriptor; embedded in its owner, which must outlive the watch. */
 struct io {
-	int fd; /* -1 when not watched */
+	int fd;          /* -1 when not watched */
+	uint32_t events; /* what epoll watches for */
 	io_cb cb;
 	void *arg;
 };

@@ -31,7 +31,6 @@ struct conn {
 	void *end_arg;
 	struct request_reader req;
 	enum conn_state state;
-	uint32_t events;
 	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
 	    peer_closed : 1, close_after : 1;
 	char *in; /* unparsed pipelined bytes while busy; owned */
@@ -106,8 +105,7 @@ conn_update_events(struct conn *c)
 		ev |= EPOLLOUT;
 	else if (c->state == CONN_IDLE || c->state == CONN_READING || c->state == CONN_CLOSING)
 		ev |= EPOLLIN;
-	if (ev != c->events && loop_io_mod(c->srv->loop, &c->io, ev) == 0)
-		c->events = ev;
+	loop_io_mod(c->srv->loop, &c->io, ev);
 }
 
 static void on_linger_timeout(struct loop *loop, struct timer *t, void *arg);
@@ -486,7 +484,6 @@ server_adopt(struct server *s, int fd)
 	int sndbuf = SERVER_SNDBUF;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	c->srv = s;
-	c->events = EPOLLIN;
 	c->state = CONN_IDLE;
 	request_init(&c->req, on_request_begin);
 	c->prev = s->tail;
