@@ -59,6 +59,8 @@ build/.deps-bench: tools/deps.sh
 	@mkdir -p build && tools/deps.sh bench && touch $@
 build/.deps-test: tools/deps.sh
 	@mkdir -p build && tools/deps.sh test && touch $@
+build/.deps-go: tools/deps.sh
+	@mkdir -p build && tools/deps.sh go && touch $@
 deps: build/.deps-build
 
 build/gen/version.h: VERSION
@@ -138,7 +140,7 @@ unit: $(UNIT:%=build/gcc/tests/%) $(UNIT:%=build/asan/tests/%)
 # /usr/share/gocode): kubelet's prober logic on Go's net/http and grpc-go (the oracle of the
 # differential tests), and a grpc-go health server.
 GO := GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/build/gocache GOFLAGS= go
-build/peers/%: tests/*/%.go build/.deps-test
+build/peers/%: tests/*/%.go build/.deps-go
 	@mkdir -p $(@D)
 	$(GO) build -o $@ $(filter %.go,$^)
 PEERS := build/peers/kubelet_probe build/peers/grpc_health_server
@@ -169,7 +171,7 @@ demo: build/podhealth
 measure: build/podhealth
 	$(PYTHON) bench/measure.py build/podhealth
 
-bench: build/podhealth build/.deps-bench
+bench: build/podhealth build/.deps-bench build/peers/grpc_health_server
 	$(PYTHON) bench/bench.py build/podhealth
 
 # Static binaries with SHA-256 sums. x86_64 only: Debian ships no aarch64 musl cross

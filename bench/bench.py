@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make bench: podhealth against a reference measured in the same run, on loopback only.
 Bounded: every wrk run lasts BENCH_SECONDS (default 5), the idle test BENCH_IDLE_SECONDS
-(default 30); the whole run takes about a minute and a half. Prints one table."""
+(default 30), the wait trials BENCH_TRIALS (default 30); the whole run takes about three
+minutes. Prints one table."""
 import os
 import platform
 import re
@@ -19,6 +20,9 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/podhealth")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 IDLE_SECONDS = int(os.environ.get("BENCH_IDLE_SECONDS", "30"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+GRPC_SERVER = os.path.join(os.path.dirname(BIN), "peers", "grpc_health_server")
+TRIALS = int(os.environ.get("BENCH_TRIALS", "30"))
+WAIT_CPU_SECONDS = int(os.environ.get("BENCH_WAIT_CPU_SECONDS", "10"))
 
 
 def free_port():
@@ -62,11 +66,21 @@ def wrk(url, connections=50):
 
 
 class Nginx:
-    """nginx with one worker: `return 200` on /, the reference and a fast upstream."""
+    """nginx with one worker: `return 200` on /, `return 503` on /503, and /slow/ proxied to
+    a SlowServer; on a plain port and a TLS port (an ECDSA P-256 certificate made with the
+    openssl command). The reference, a fast upstream and a real TLS server."""
 
-    def __init__(self):
+    def __init__(self, slow_port):
         self.dir = tempfile.mkdtemp()
-        self.port = free_port()
+        self.port, self.tls_port = free_port(), free_port()
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        locations = """
+        location / { return 200 "ok\\n"; }
+        location = /503 { return 503; }
+        location /slow/ { proxy_pass http://127.0.0.1:%d; }""" % slow_port
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write("""
@@ -83,20 +97,66 @@ http {
     uwsgi_temp_path %(d)s;
     scgi_temp_path %(d)s;
     keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:%(p)d;
-        location / { return 200 "ok\\n"; }
+    server { listen 127.0.0.1:%(p)d; %(l)s
+    }
+    server { listen 127.0.0.1:%(t)d ssl; ssl_certificate %(c)s; ssl_certificate_key %(k)s; %(l)s
     }
 }
-""" % {"d": self.dir, "p": self.port})
+""" % {"d": self.dir, "p": self.port, "t": self.tls_port, "c": cert, "k": key, "l": locations})
         self.proc = subprocess.Popen([NGINX, "-c", conf, "-p", self.dir],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
+        wait_port(self.tls_port)
 
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class GrpcServer:
+    """grpc-go's standard health service (tests/peers/grpc_health_server.go, built by make);
+    it prints its port and stops when its stdin closes."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([GRPC_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.port = int(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+class FakeProxy:
+    """A proxy's readiness endpoint that answers 503 until ready_at (time.time()), then 200:
+    a Python HTTP server on its own thread."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        proxy = self
+        self.ready_at = float("inf")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                code = 200 if time.time() >= proxy.ready_at else 503
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class SlowServer:
@@ -158,6 +218,87 @@ def idle_connections(port, n):
     return socks
 
 
+def round_ms(checks, n=20):
+    """Median and max latency of /all over n fresh rounds of checks (each probe checks afresh)."""
+    p = Podhealth(*checks)
+    try:
+        assert fetch(p.port, "/all") == 200  # warm: every check passes
+        return latency(p.port, "/all", n)
+    finally:
+        p.stop()
+
+
+def rss_in_flight(checks, settle=0.25):
+    """RSS (KiB) of podhealth idle, and while checks hang in flight (a probe of /all is
+    pending against upstreams that answer after 1 s)."""
+    import threading
+
+    p = Podhealth(*checks)
+    try:
+        idle = status(p.proc.pid, "VmRSS")
+        t = threading.Thread(target=fetch, args=(p.port, "/all"))
+        t.start()
+        time.sleep(settle)
+        busy = status(p.proc.pid, "VmRSS")
+        t.join()
+        return idle, busy
+    finally:
+        p.stop()
+
+
+def start_latency(proxy_port, trials):
+    """podhealth wait with default options against a proxy that turns ready at a random
+    moment, against a loop polling every 500 ms (pilot-agent wait's period) in the same
+    trials: the ms from ready to the command's start (podhealth) or to a 200 (the loop)."""
+    import random
+    import threading
+    import urllib.error
+
+    def poll_500ms(out, url):
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        out.append(time.time())
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+
+    url = "http://127.0.0.1:%d/healthz/ready" % proxy_port
+    ours, theirs = [], []
+    for _ in range(trials):
+        PROXY.ready_at = float("inf")
+        polled = []
+        poller = threading.Thread(target=poll_500ms, args=(polled, url))
+        proc = subprocess.Popen([BIN, "wait", "--quiet", "--deadline", "30s", url, "--",
+                                 "date", "+%s.%N"], stdout=subprocess.PIPE, text=True)
+        poller.start()
+        time.sleep(0.05)
+        PROXY.ready_at = time.time() + random.uniform(0.1, 1.5)
+        started = float(proc.communicate(timeout=30)[0])
+        poller.join()
+        ours.append((started - PROXY.ready_at) * 1000)
+        theirs.append((polled[0] - PROXY.ready_at) * 1000)
+    return ours, theirs
+
+
+def wait_cpu_percent(url, seconds):
+    """Percent of one core podhealth wait uses while url keeps failing for `seconds`."""
+    proc = subprocess.Popen([BIN, "wait", "--quiet", "--deadline", "%ds" % seconds, url])
+    time.sleep(0.2)
+    before = cpu_ticks(proc.pid)
+    t0 = time.monotonic()
+    time.sleep(seconds - 1)
+    ticks = cpu_ticks(proc.pid) - before
+    elapsed = time.monotonic() - t0
+    proc.wait(timeout=seconds + 5)
+    return 100.0 * ticks / os.sysconf("SC_CLK_TCK") / elapsed
+
+
+PROXY = None
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -166,9 +307,14 @@ def main():
     def row(figure, measured, reference, ratio, target, met):
         rows.append((figure, measured, reference, ratio, target, "yes" if met else "NO"))
 
-    nginx = Nginx()
+    global PROXY
     slow = SlowServer(100)
+    slow1s = SlowServer(1000)
+    nginx = Nginx(slow1s.port)
+    grpc = GrpcServer()
+    PROXY = FakeProxy()
     up = "http://127.0.0.1:%d/" % nginx.port
+    tls_up = "https://127.0.0.1:%d/" % nginx.tls_port
     try:
         # 1. /self throughput against nginx `return 200`, same wrk settings.
         ref = wrk("http://127.0.0.1:%d/" % nginx.port)
@@ -205,8 +351,42 @@ def main():
                 over < 50 if n == 1000 else True)
             p.stop()
 
-        # 5. Memory: idle, peak under test 1, 1000 idle keep-alive connections.
-        row("idle RSS", "%d KiB" % idle_rss, "-", "-", "<= 512 KiB", idle_rss <= 512)
+        # 5. Every kind: a round of 100 HTTPS checks (nginx over TLS, a new handshake each)
+        # and of 100 gRPC checks (grpc-go's health service), against 100 plain HTTP checks
+        # of the same nginx.
+        http_med, _ = round_ms(["%s%d" % (up, i) for i in range(100)])
+        https_med, _ = round_ms(["%s%d" % (tls_up, i) for i in range(100)])
+        grpc_med, _ = round_ms(["--check=name=g%d,url=grpc://127.0.0.1:%d" % (i, grpc.port)
+                                for i in range(100)])
+        row("round of 100 HTTP checks (nginx)", "median %.1f ms" % http_med, "-", "1.00", "-", True)
+        row("round of 100 HTTPS checks (nginx, TLS)", "median %.1f ms" % https_med,
+            "100 HTTP: %.1f ms" % http_med, "%.2f" % (https_med / http_med), "-", True)
+        row("round of 100 gRPC checks (grpc-go)", "median %.1f ms" % grpc_med,
+            "100 HTTP: %.1f ms" % http_med, "%.2f" % (grpc_med / http_med), "-", True)
+
+        # 6. Memory per check in flight: 100 checks waiting on nginx, which waits 1 s on
+        # the slow server; plain HTTP and HTTPS.
+        idle, busy = rss_in_flight(["%sslow/%d" % (up, i) for i in range(100)])
+        http_per = (busy - idle) / 100
+        idle, busy = rss_in_flight(["%sslow/%d" % (tls_up, i) for i in range(100)])
+        tls_per = (busy - idle) / 100
+        row("RSS per HTTP check in flight", "%.1f KiB" % http_per, "-", "-", "-", True)
+        row("RSS per HTTPS check in flight", "%.1f KiB" % tls_per, "HTTP: %.1f KiB" % http_per,
+            "%.1f" % (tls_per / max(http_per, 0.1)), "<= 32 KiB", tls_per <= 32)
+
+        # 7. wait: start latency over TRIALS random moments, and CPU while waiting.
+        ours, theirs = start_latency(PROXY.port, TRIALS)
+        row("wait: ready -> command start, %d trials" % TRIALS,
+            "median %.1f ms, max %.1f ms" % (statistics.median(ours), max(ours)),
+            "500 ms poll: max %.0f ms" % max(theirs), "%.2f" % (max(ours) / max(theirs)),
+            "<= 100 ms", max(ours) <= 100)
+        cpu_refused = wait_cpu_percent("http://127.0.0.1:%d/" % free_port(), WAIT_CPU_SECONDS)
+        cpu_503 = wait_cpu_percent("%s503" % up, WAIT_CPU_SECONDS)
+        row("wait: CPU while refused / while 503", "%.2f%% / %.2f%% of a core" % (cpu_refused, cpu_503),
+            "-", "-", "<= 1%", max(cpu_refused, cpu_503) <= 1.0)
+
+        # 8. Memory: idle, peak under test 1, 1000 idle keep-alive connections.
+        row("idle RSS", "%d KiB" % idle_rss, "-", "-", "<= 256 KiB", idle_rss <= 256)
         row("peak RSS during /self load", "%d KiB" % peak_rss_load, "-", "-", "-", True)
         p = Podhealth(up)
         socks = idle_connections(p.port, 1000)
@@ -216,7 +396,7 @@ def main():
         row("RSS, 1000 idle keep-alive conns", "%d KiB" % rss, "-", "-", "<= 2 MiB", rss <= 2048)
         p.stop()
 
-        # 6. Idle CPU: no requests for IDLE_SECONDS.
+        # 9. Idle CPU: no requests for IDLE_SECONDS.
         p = Podhealth(up)
         before = cpu_ticks(p.proc.pid)
         time.sleep(IDLE_SECONDS)
@@ -226,10 +406,13 @@ def main():
     finally:
         nginx.stop()
         slow.stop()
+        slow1s.stop()
+        grpc.stop()
+        PROXY.stop()
 
     size = os.path.getsize(BIN)
-    row("binary size", "%d bytes (%.1f KiB)" % (size, size / 1024), "-", "-", "<= 128 KiB",
-        size <= 128 * 1024)
+    row("binary size", "%d bytes (%.1f KiB)" % (size, size / 1024), "-", "-", "<= 256 KiB",
+        size <= 256 * 1024)
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print("podhealth benchmark, %s, %d cores (%s), Linux %s, wrk -t2 -c50 -d%ds" % (

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when something is missing.
-# Usage: tools/deps.sh build|test|bench
+# Usage: tools/deps.sh build|test|bench|go
 #   build also unpacks the Debian source packages of BearSSL and nghttp2 into
 #   build/deps/src (apt-get source; deb-src entries are added when there are none): the
 #   static musl binary compiles them, since Debian ships them built for glibc only.
@@ -48,6 +48,10 @@ bench)
 	want golang-go
 	want golang-google-grpc-dev
 	want openssl
+	;;
+go) # the Go test peers: kubelet's prober on net/http, and grpc-go's health server
+	want golang-go
+	want golang-google-grpc-dev
 	;;
 esac
 
