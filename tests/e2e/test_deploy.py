@@ -2,6 +2,7 @@
 and their podhealth command lines run through the real binary."""
 import json
 import os
+import shutil
 
 import pytest
 
@@ -210,3 +211,45 @@ def test_job_manifests_in_every_cluster_mode(manifest, mode, tmp_path):
         assert mesh.quits == {"classic": [ports[3]], "native": [], "none": []}[mode], err
     finally:
         mesh.stop()
+
+
+def test_https_grpc_manifest():
+    """Every kind in one pod: the manifest's own command line, its localhost ports moved to
+    real peers: grpc-go's health service, an HTTPS server (OpenSSL, self-signed) and a fake
+    Istio readiness endpoint."""
+    from peers import Certs, GrpcServer, RawUpstream
+
+    doc = load("deployment-https-grpc.yaml")
+    cs = containers(doc)
+    ph = cs["podhealth"]
+    port = ph["ports"][0]["containerPort"]
+    assert_locked_down(ph)
+    assert cs["orders"]["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
+    certs = Certs()
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    tls = RawUpstream(lambda path, head: (ok, "close") if path == "/ping" else None,
+                      context=certs.context(certs.selfsigned))
+    envoy = RawUpstream(lambda path, head: (ok, "close") if path == "/healthz/ready" else None)
+    grpc = GrpcServer()
+    moved = {"localhost:15021": envoy.port, "localhost:50051": grpc.port, "localhost:8443": tls.port}
+    args = []
+    for a in ph["args"]:
+        for old, new in moved.items():
+            a = a.replace(old, "localhost:%d" % new)
+        args.append(a)
+    assert args != ph["args"] and all(old not in " ".join(args) for old in moved)
+    if not port_is_free(port):
+        pytest.skip("port %d is in use here" % port)
+    p = Podhealth(args, ready_port=port)
+    try:
+        r = get(port, "/readyz?verbose")
+        assert (r.status, r.body) == (200, "[+]envoy ok\n[+]orders ok\n[+]auth ok\ncheck passed\n")
+        grpc.stop()
+        r = get(port, "/readyz?verbose")
+        assert r.status == 503 and "[-]orders failed: connection refused\n" in r.body
+    finally:
+        assert p.stop() == 0
+        p.cleanup()
+        tls.stop()
+        envoy.stop()
+        shutil.rmtree(certs.dir)
