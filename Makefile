@@ -143,7 +143,7 @@ GO := GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/build/gocache G
 build/peers/%: tests/*/%.go build/.deps-go
 	@mkdir -p $(@D)
 	$(GO) build -o $@ $(filter %.go,$^)
-PEERS := build/peers/kubelet_probe build/peers/grpc_health_server
+PEERS := build/peers/kubelet_probe build/peers/grpc_health_server build/peers/h2_only_server
 
 # The end-to-end suite four times: the shipped binary; an ASan+UBSan build; the shipped
 # binary under a 4 MiB address-space limit (but for the three wait tests whose Python

@@ -14,7 +14,6 @@ from conftest import Peer, get
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
-GRPC_SERVER = os.path.join(ROOT, "build", "peers", "grpc_health_server")
 
 
 def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False):
@@ -138,7 +137,7 @@ class Certs:
                  .not_valid_after(now + datetime.timedelta(days=days[1])))
             if ca:
                 b = b.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            else:
+            elif sans:
                 alt = [x509.DNSName(s) for s in sans if not s[0].isdigit()]
                 alt += [x509.IPAddress(ipaddress.ip_address(s)) for s in sans if s[0].isdigit()]
                 b = b.add_extension(x509.SubjectAlternativeName(alt), False)
@@ -161,6 +160,8 @@ class Certs:
         self.rsa = server("rsa", rsa.generate_private_key(65537, 2048))
         self.p384 = server("p384", ec.generate_private_key(ec.SECP384R1()))
         self.expired = server("expired", ec.generate_private_key(ec.SECP256R1()), days=(-30, -1))
+        # The name in the Common Name only, no subjectAltName (Go refuses these since 1.15).
+        self.cn_only = server("cn-only", ec.generate_private_key(ec.SECP256R1()), sans=())
         selfkey = ec.generate_private_key(ec.SECP256R1())
         selfcert = make("self", selfkey, "self", selfkey)
         self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),
@@ -176,15 +177,21 @@ class Certs:
         return ctx
 
 
-class GrpcServer:
-    """grpc-go's standard health service (build/peers/grpc_health_server)."""
+class GoPeer:
+    """A Go test peer (build/peers/NAME): prints its port, stops when its stdin closes."""
 
-    def __init__(self, *args):
-        self.args = args
-        self.proc = subprocess.Popen([GRPC_SERVER] + list(args), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+    def __init__(self, name, *args):
+        self.proc = subprocess.Popen([os.path.join(ROOT, "build", "peers", name)] + list(args),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline())
 
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+
+
+class GrpcServer(GoPeer):
+    """grpc-go's standard health service (build/peers/grpc_health_server)."""
+
+    def __init__(self, *args):
+        GoPeer.__init__(self, "grpc_health_server", *args)

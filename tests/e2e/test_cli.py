@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from conftest import free_port, get, run
+from conftest import free_port, get, listing, run
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
@@ -104,6 +104,25 @@ def test_original_form_works(podhealth, upstream):
     assert "address=* port=%d timeout=3s" % p.port in p.log()
 
 
+def test_original_form_takes_every_list_the_original_took(podhealth, upstream):
+    # The same URL twice, URLs that differ only in their query, user:password@ (sent as
+    # Basic authorization, as Go's http.Get sends it, and never logged): all accepted, each
+    # checked, the made names told apart with ~2.
+    a = upstream(200)
+    cred = a.url("/h").replace("http://", "http://ops:s3cret@")
+    p = podhealth("2", a.url("/h"), a.url("/h"), a.url("/h?x=1"), a.url("/h?x=2"), cred,
+                  legacy=True)
+    r = get(p.port, "/all?verbose")
+    name = "127.0.0.1:%d/h" % a.port
+    assert (r.status, r.body) == (200, listing(name, name + "~2", name + "~3", name + "~4",
+                                               name + "~5", ok=True))
+    heads = a.requests[-5:]
+    assert sum("\r\nAuthorization: Basic b3BzOnMzY3JldA==\r\n" in h for h in heads) == 1
+    assert sum(h.startswith("GET /h?x=2 HTTP/1.1\r\n") for h in heads) == 1
+    log = p.log()
+    assert "s3cret" not in log and "http://ops:xxxxx@127.0.0.1:%d/h" % a.port in log
+
+
 def test_original_form_decimal_timeout(podhealth, upstream):
     p = podhealth("0.5", upstream("hang").url(), legacy=True)
     r = get(p.port, "/all")
@@ -124,6 +143,7 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
                           "--interval", "--max-connections", "--log-format", "--quiet"},
                 "wait": {"--timeout", "--check", "--interval", "--max-interval", "--deadline",
                          "--deadline-exit-code", "--on-exit", "--on-exit-method", "--istio",
+                         "--linkerd", "--fast-interval", "--pod-annotations", "--sidecar",
                          "--log-format", "--quiet"},
                 "probe": {"--timeout", "--check", "--verbose"}}[cmd]
     assert expected | {"--help", "--version"} <= options

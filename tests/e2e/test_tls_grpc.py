@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import Peer, free_port, run, wait_until
-from peers import Certs, GrpcServer, RawUpstream, kubelet, verdicts
+from peers import Certs, GoPeer, GrpcServer, RawUpstream, kubelet, verdicts
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -118,6 +118,46 @@ def test_tls13_only_server_is_a_known_difference(podhealth, tls_servers):
     got, listing = verdicts(podhealth, {"t": url})
     assert listing == ("[-]t failed: TLS handshake failed: the server does not speak TLS 1.2\n"
                        "check failed\n")
+
+
+def test_h2_only_go_server_agrees(podhealth, certs):
+    # Kubelet's client offers h2 and http/1.1, podhealth http/1.1 only. A Go server
+    # configured for h2 alone still lets HTTP/1.1 clients in (crypto/tls's fallback), so
+    # both pass: the one HTTPS server family that would tell them apart does not.
+    peer = GoPeer("h2_only_server", *certs.ec)
+    try:
+        url = "https://127.0.0.1:%d/" % peer.port
+        assert kubelet("https", url)[0] == "pass"
+        got, _ = verdicts(podhealth, {"t": url})
+        assert got == {"t": "pass"}
+    finally:
+        peer.stop()
+
+
+def test_common_name_only_certificate_is_a_known_difference(podhealth, certs):
+    # With ca=, BearSSL accepts a name found only in the Common Name; Go no longer does.
+    u = RawUpstream(lambda path, head: (OK, "close"), context=certs.context(certs.cn_only))
+    try:
+        url = u.url("/", host="localhost", scheme="https")
+        assert kubelet("https", url, ca=certs.ca)[0] == "fail"
+        got, _ = verdicts(podhealth, {"t": "name=t,url=%s,ca=%s" % (url, certs.ca)})
+        assert got == {"t": "pass"}
+    finally:
+        u.stop()
+
+
+def test_location_over_8_kib_is_a_known_difference(podhealth):
+    # podhealth keeps at most 8 KiB of a Location; Go follows a longer one.
+    long_path = "/" + "a" * 9000
+    u = RawUpstream(lambda path, head: (
+        b"HTTP/1.1 302 F\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % long_path.encode()
+        if path == "/" else OK, "close"))
+    try:
+        assert kubelet("http", u.url("/"))[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": u.url("/")})
+        assert listing == "[-]t failed: HTTP 302: Location longer than 8192 bytes\ncheck failed\n"
+    finally:
+        u.stop()
 
 
 @pytest.fixture(scope="module")
