@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -233,11 +234,16 @@ struct lookup {
 	struct resolver *r;
 	int wfd; /* the pipe the thread hands the lookup back through */
 	int running;
+	atomic_int handoff;       /* LOOKUP_BUSY, then LOOKUP_DONE (thread) or LOOKUP_ORPHANED */
 	struct resolve_req *reqs; /* who waits for it (loop thread only) */
 	char host[256];
 	const char *err; /* written by the thread before it hands the lookup back */
 	struct net_addrs addrs;
 };
+
+/* Who frees a running lookup: the loop thread once the lookup thread has handed it back
+ * (DONE), or the lookup thread itself when the resolver was freed first (ORPHANED). */
+enum { LOOKUP_BUSY, LOOKUP_DONE, LOOKUP_ORPHANED };
 
 struct resolve_req {
 	struct resolve_req *next, *prev;
@@ -363,10 +369,11 @@ resolver_free(struct resolver *r)
 	if (!r)
 		return;
 	loop_io_del(r->loop, &r->io);
-	/* The pipe stays open, and running lookups stay allocated: a thread still in
-	 * getaddrinfo() writes to the pipe when done, and a closed read end would raise
-	 * SIGPIPE, a closed write end a write to a reused fd. Only the exit that follows this
-	 * call closes it. Waiting lookups and every request are freed. */
+	/* The pipe stays open: a thread that has just finished may still write to it, and a
+	 * closed read end would raise SIGPIPE, a closed write end a write to a reused fd. Only
+	 * the exit that follows this call closes it. A thread still in getaddrinfo() frees its
+	 * own lookup when done; one already done has handed it over, and it is freed here,
+	 * unread. Waiting lookups and every request are freed. */
 	for (struct lookup *lk = r->head, *next; lk; lk = next) {
 		next = lk->next;
 		while (lk->reqs) {
@@ -374,7 +381,7 @@ resolver_free(struct resolver *r)
 			lk->reqs = req->next;
 			free(req);
 		}
-		if (!lk->running)
+		if (!lk->running || atomic_exchange(&lk->handoff, LOOKUP_ORPHANED) == LOOKUP_DONE)
 			free(lk);
 	}
 	free(r);
@@ -408,6 +415,10 @@ resolve_thread(void *p)
 	if (!lk->err && lk->addrs.n == 0)
 		lk->err = "no such host";
 	int fd = lk->wfd; /* not through lk->r: the resolver may be gone (resolver_free) */
+	if (atomic_exchange(&lk->handoff, LOOKUP_DONE) == LOOKUP_ORPHANED) {
+		free(lk);
+		return NULL;
+	}
 	ssize_t n;
 	do
 		n = write(fd, &lk, sizeof lk);

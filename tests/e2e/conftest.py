@@ -367,9 +367,9 @@ def refused_url(path="/healthz"):
     return "http://127.0.0.1:%d%s" % (free_port(), path)
 
 
-def run(args, timeout=10, **kw):
+def run(args, timeout=10, wrap=None, **kw):
     """Runs podhealth to completion; returns (exit code, stdout, stderr)."""
-    p = subprocess.run(WRAP + [BIN] + args, capture_output=True, text=True,
+    p = subprocess.run((wrap or []) + WRAP + [BIN] + args, capture_output=True, text=True,
                        timeout=timeout * (10 if VALGRIND else 1), **kw)
     return p.returncode, p.stdout, p.stderr
 

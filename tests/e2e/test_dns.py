@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import SLACK, get, listing, name_of
+from conftest import SLACK, get, listing, name_of, run
 
 DNS_ADDR = "127.0.0.77"
 
@@ -165,3 +165,19 @@ def test_checks_of_one_host_share_a_lookup(podhealth, upstream, netfiles, dns):
     assert (r.status, r.body) == (200, "ok\n")
     asked = [q for q in dns.queries if q[0] == "shared.test"]
     assert 1 <= len(asked) <= 2 and len(set(asked)) == len(asked), dns.queries
+
+
+@pytest.mark.parametrize("timeout_ms", [80, 100, 120])
+def test_probe_exits_with_lookups_in_flight(netfiles, dns, timeout_ms):
+    # probe decides at its timeout while one lookup never ends and another ends around
+    # then (the fake DNS answers shared.test after 100 ms): it exits on schedule, and frees
+    # every lookup, finished or not (the valgrind pass fails on a leak).
+    t0 = time.monotonic()
+    rc, _, err = run(["probe", "--timeout", "%dms" % timeout_ms,
+                      "--check", "name=never,url=http://blackhole.test:1/",
+                      "--check", "name=late,url=tcp://shared.test:1"], wrap=netfiles(""))
+    elapsed = time.monotonic() - t0
+    assert rc == 1, err
+    assert "[-]never failed: timeout after %dms" % timeout_ms in err
+    assert "[-]late failed: " in err
+    assert elapsed < timeout_ms / 1000 + SLACK
