@@ -26,7 +26,7 @@ musl_CFLAGS  := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump
 # linker applies RELRO to a static musl binary; its data pages stay writable either way),
 # but their alignment padding cost 4 KiB steps.
 musl_LDFLAGS := -static -no-pie -s -Oz -flto -fno-jump-tables -Wl,--gc-sections \
-		-Wl,-z,noseparate-code -Wl,-z,norelro
+		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-T,tools/layout.ld
 musl_AR      := gcc-ar
 # TLS (BearSSL) and HPACK (nghttp2): Debian ships both built for glibc only, so the musl
 # binary compiles them from Debian's source packages (tools/deps.sh build unpacks them);
@@ -67,11 +67,13 @@ build/gen/version.h: VERSION
 	@mkdir -p $(@D)
 	printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)" > $@
 
-# BearSSL and nghttp2 for musl, compiled as the binary is (size-optimised, link-time
-# optimised, unused code collected by --gc-sections), several files per compiler run.
-# Without the stack protector that podhealth's own code has: BearSSL allocates nothing and
-# bounds every buffer by design, and the protector cost 4 KB there.
-DEPS_CFLAGS := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
+# BearSSL and nghttp2 for musl, compiled as the binary is (size-optimised, unused code
+# collected by --gc-sections), several files per compiler run. Not link-time optimised: their
+# sections keep the archives' names, so tools/layout.ld can place them apart from
+# podhealth's own (2.8 KB more code, 56 KiB less idle RSS). Without the stack protector that
+# podhealth's own code has: BearSSL allocates nothing and bounds every buffer by design,
+# and the protector cost 4 KB there.
+DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
 build/musl/deps/libbearssl.a: | build/.deps-build
 	@rm -rf build/musl/deps/bearssl && mkdir -p build/musl/deps/bearssl
@@ -103,7 +105,7 @@ build/$(1)/llhttp/%.o: | build/.deps-build
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
 build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a
-	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(or $$($(1)_DEPS_LIB),$(DEPS_LIB)) -lpthread
+	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$(or $$($(1)_DEPS_LIB),$(DEPS_LIB)) -lpthread
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
@@ -111,6 +113,7 @@ build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
 -include $$(wildcard build/$(1)/*.d)
 endef
 $(foreach f,musl gcc asan fuzz,$(eval $(call build_flavor,$(f))))
+build/musl/podhealth: tools/layout.ld
 
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
