@@ -58,7 +58,13 @@ class FakeDNS:
                 if qtype == 1:  # A: 127.0.0.1; anything else: no data
                     answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 1])
                 header = qid + struct.pack(">HHHHH", 0x8180, 1, 1 if answer else 0, 0, 0)
-                threading.Timer(0.1, self.sock.sendto, (header + question + answer, addr)).start()
+                threading.Timer(0.1, self._send, (header + question + answer, addr)).start()
+
+    def _send(self, data, addr):
+        try:
+            self.sock.sendto(data, addr)
+        except OSError:
+            pass  # closed meanwhile: the module's tests ended
 
     def close(self):
         self.sock.close()
