@@ -292,7 +292,8 @@ class Peer:
 class Upstream(Peer):
     """A fake upstream on loopback. mode: status (int), 'hang', 'reset', 'garbage', 'slow'
     (response one byte at a time), 'close' (read the request, close without answering),
-    'slowclose' (half a status line, then close).
+    'slowclose' (half a status line, then close), or a function returning one of those,
+    called once per connection in the order they arrive.
     Records each request head and counts connections."""
 
     def __init__(self, mode=200, host="127.0.0.1", family=socket.AF_INET, delay=0.0, body=b""):
@@ -317,7 +318,8 @@ class Upstream(Peer):
         return data
 
     def handle(self, conn):
-        mode = self.mode
+        with self.lock:
+            mode = self.mode() if callable(self.mode) else self.mode
         try:
             self._read_head(conn)
             if mode == "close":

@@ -185,12 +185,10 @@ def test_environment_and_descriptors_unchanged(upstream, tmp):
 # --- waiting, deadline and on-exit calls ------------------------------------------
 
 def test_waits_until_healthy_then_runs(tmp):
-    u = Upstream(503)
+    answers = iter([503, 503])
+    u = Upstream(lambda: next(answers, 200))  # healthy from the third request on
     marker = os.path.join(tmp, "ran")
     try:
-        # Healthy from the third request on, however fast or slow podhealth runs.
-        threading.Thread(target=lambda: wait_until(lambda: u.hits >= 2, timeout=30) and
-                         setattr(u, "mode", 200), daemon=True).start()
         t0 = time.monotonic()
         rc, out, err = run(["wait", "--interval", "100ms", "--max-interval", "200ms", "app=" + u.url(),
                             "--", "sh", "-c", "touch %s" % marker])
