@@ -84,17 +84,29 @@ checker_new(struct loop *loop, struct resolver *res, const struct target *target
 	return ck;
 }
 
-static void
-check_release(struct check *c)
+static struct loop *
+check_loop(const struct check *c)
 {
-	struct loop *loop = c->ck->loop;
-	loop_io_close(loop, &c->io);
-	loop_timer_cancel(loop, &c->timer);
-	resolver_cancel(c->dns);
-	c->dns = NULL;
+	return c->ck->loop;
+}
+
+/* Closes the run's connection, TLS included. */
+static void
+connection_close(struct check *c)
+{
+	loop_io_close(check_loop(c), &c->io);
 	tls_conn_free(c->tls);
 	c->tls = NULL;
 	c->connected = 0;
+}
+
+static void
+check_release(struct check *c)
+{
+	connection_close(c);
+	loop_timer_cancel(check_loop(c), &c->timer);
+	resolver_cancel(c->dns);
+	c->dns = NULL;
 }
 
 void
@@ -123,12 +135,6 @@ void
 checker_log_changes(struct checker *ck, int on)
 {
 	ck->quiet = !on;
-}
-
-struct loop *
-check_loop(const struct check *c)
-{
-	return c->ck->loop;
 }
 
 size_t
@@ -315,7 +321,7 @@ update_events(struct check *c)
 {
 	uint32_t ev = c->want;
 	if (c->tls)
-		ev = tls_conn_events(c->tls, c->want);
+		ev = tls_conn_events(c->tls);
 	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
 		check_finish(c, CHECK_FAIL, "%s", net_strerror(errno));
 }
@@ -476,10 +482,7 @@ check_connect_next(struct check *c, int last_err)
 void
 check_reconnect(struct check *c, uint16_t port, int use_tls, const char *tls_name)
 {
-	loop_io_close(check_loop(c), &c->io);
-	tls_conn_free(c->tls);
-	c->tls = NULL;
-	c->connected = 0;
+	connection_close(c);
 	c->conn++;
 	c->port = port;
 	c->use_tls = use_tls;

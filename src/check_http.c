@@ -32,19 +32,23 @@ struct http_run {
 	struct url next; /* where the redirect goes */
 };
 
+/* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
+static int
+response_init(const struct target *t, struct http_run *run)
+{
+	http1_init(&run->resp, strcmp(t->method, "HEAD") == 0);
+	return t->body ? http1_keep(&run->resp, TARGET_BODY_MAX) : 0;
+}
+
 static int
 http_start(struct check *c)
 {
-	const struct target *t = c->target;
 	struct http_run *run = calloc(1, sizeof *run);
 	if (!run)
 		return -1;
 	c->kstate = run;
-	http1_init(&run->resp, strcmp(t->method, "HEAD") == 0);
-	if (t->body && http1_keep(&run->resp, TARGET_BODY_MAX) < 0)
-		return -1;
-	run->custom_host = t->host_header != NULL;
-	return 0;
+	run->custom_host = c->target->host_header != NULL;
+	return response_init(c->target, run);
 }
 
 static void
@@ -119,15 +123,16 @@ decide(struct check *c)
 	struct http_run *run = c->kstate;
 	const struct target *t = c->target;
 	int status = run->resp.status;
-	char hops[32];
+	char buf[32];
+	const char *hops = after(run, buf, sizeof buf);
 	c->now.http_status = status;
 	if (!target_expect_match(t, status))
-		check_finish(c, CHECK_FAIL, "HTTP %d%s", status, after(run, hops, sizeof hops));
+		check_finish(c, CHECK_FAIL, "HTTP %d%s", status, hops);
 	else if (t->body && !body_contains(&run->resp, t->body))
 		check_finish(c, CHECK_FAIL, "HTTP %d%s, body does not contain \"%.40s\"", status,
-			     after(run, hops, sizeof hops), t->body);
+			     hops, t->body);
 	else
-		check_finish(c, CHECK_OK, "HTTP %d%s", status, after(run, hops, sizeof hops));
+		check_finish(c, CHECK_OK, "HTTP %d%s", status, hops);
 }
 
 static int
@@ -186,8 +191,7 @@ follow(struct check *c)
 	memset(next, 0, sizeof *next);
 	run->hops++;
 	run->slurping = 0;
-	http1_init(&run->resp, strcmp(t->method, "HEAD") == 0);
-	if (t->body && http1_keep(&run->resp, TARGET_BODY_MAX) < 0) {
+	if (response_init(t, run) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
@@ -287,10 +291,8 @@ http_readable(struct check *c)
 			ev = http1_eof(&run->resp);
 			if (ev == HTTP1_HEAD && (ev = on_head(c)) == HTTP1_MORE)
 				ev = http1_eof(&run->resp);
-			if (c->conn == conn && ev != HTTP1_ERROR)
+			if (c->conn == conn)
 				on_end(c, ev);
-			else if (c->conn == conn)
-				on_end(c, HTTP1_ERROR);
 			return;
 		}
 		size_t off = 0;

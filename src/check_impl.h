@@ -108,7 +108,4 @@ int64_t check_timeout(const struct check *c);
  * Pure (a fuzz target). */
 const char *check_grpc_answer(const void *data, size_t n, uint64_t *status);
 
-/* The loop a check runs on. */
-struct loop *check_loop(const struct check *c);
-
 #endif

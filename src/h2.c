@@ -291,17 +291,14 @@ frame_begin(struct h2 *h)
 static int
 frame_end(struct h2 *h)
 {
-	uint8_t pong[8];
 	switch (h->type) {
 	case T_SETTINGS:
 		if (!(h->flags & F_ACK))
 			put_frame(&h->out, T_SETTINGS, F_ACK, 0, NULL, 0);
 		break;
 	case T_PING:
-		if (!(h->flags & F_ACK)) {
-			memcpy(pong, h->small, 8);
-			put_frame(&h->out, T_PING, F_ACK, 0, pong, 8);
-		}
+		if (!(h->flags & F_ACK))
+			put_frame(&h->out, T_PING, F_ACK, 0, h->small, 8);
 		break;
 	case T_RST_STREAM:
 		if (h->stream == 1) {

@@ -27,6 +27,8 @@ enum {
 enum { H_NONE, H_LENGTH, H_TE, H_LOCATION };
 enum { B_NONE, B_LENGTH, B_EOF, B_CHUNKED };
 
+#define BAD_TRAILER "malformed chunked body: malformed trailer"
+
 static int
 fail(struct http1 *r, const char *why)
 {
@@ -85,12 +87,6 @@ http1_free(struct http1 *r)
 }
 
 int
-http1_empty(const struct http1 *r)
-{
-	return !r->any;
-}
-
-int
 http1_headed(const struct http1 *r)
 {
 	return r->headed;
@@ -112,13 +108,12 @@ value_buf(struct http1 *r, size_t **len, size_t *cap)
 	case H_LOCATION:
 		if (r->location_len == r->location_cap && r->location_cap < HTTP1_LOCATION_MAX) {
 			size_t ncap = r->location_cap ? r->location_cap * 2 : 128;
-			char *p =
-			    realloc(r->location,
-				    (ncap < HTTP1_LOCATION_MAX ? ncap : HTTP1_LOCATION_MAX) + 1);
+			if (ncap > HTTP1_LOCATION_MAX)
+				ncap = HTTP1_LOCATION_MAX;
+			char *p = realloc(r->location, ncap + 1);
 			if (p) {
 				r->location = p;
-				r->location_cap =
-				    ncap < HTTP1_LOCATION_MAX ? ncap : HTTP1_LOCATION_MAX;
+				r->location_cap = ncap;
 			}
 		}
 		*len = &r->location_len, *cap = r->location_cap;
@@ -347,15 +342,9 @@ head_done(struct http1 *r)
 		if (++r->interim > HTTP1_INTERIM_MAX)
 			return fail(r, "invalid HTTP response: too many 1xx responses");
 		size_t interim = r->interim;
-		int head = r->head_request;
-		char *kept = r->kept;
-		size_t kept_cap = r->kept_cap;
-		free(r->location);
-		memset(r, 0, sizeof *r);
-		r->kept = kept, r->kept_cap = kept_cap, r->head_request = head;
+		http1_init(r, r->head_request);
 		r->interim = interim;
 		r->any = 1;
-		r->length = -1;
 		return HTTP1_MORE;
 	}
 	if (r->major == 0 && r->minor == 0)
@@ -505,7 +494,7 @@ static int
 head_done_trailer(struct http1 *r)
 {
 	if (!r->trailer_ok)
-		return fail(r, "malformed chunked body: malformed trailer");
+		return fail(r, BAD_TRAILER);
 	r->state = S_DONE;
 	return HTTP1_DONE;
 }
@@ -538,7 +527,7 @@ head_eol(struct http1 *r)
 			header_done(r);
 		return head_done(r);
 	case S_NAME:
-		return fail(r, r->trailer ? "malformed chunked body: malformed trailer"
+		return fail(r, r->trailer ? BAD_TRAILER
 					  : "invalid HTTP response: header line without a colon");
 	case S_VALUE:
 	case S_CONT_SKIP:
@@ -558,10 +547,9 @@ head_byte(struct http1 *r, char c)
 	case S_LINE_START:
 		if (blank(c)) {
 			if (r->first_header)
-				return fail(r, r->trailer
-						   ? "malformed chunked body: malformed trailer"
-						   : "invalid HTTP response: header "
-						     "block starts with a blank");
+				return fail(r, r->trailer ? BAD_TRAILER
+							  : "invalid HTTP response: header "
+							    "block starts with a blank");
 			r->state = S_CONT_SKIP;
 			return HTTP1_MORE;
 		}

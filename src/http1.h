@@ -81,9 +81,6 @@ int http1_body(struct http1 *r, size_t limit);
  * already complete) or HTTP1_ERROR. */
 int http1_eof(struct http1 *r);
 
-/* Returns 1 when nothing of a response was received yet. */
-int http1_empty(const struct http1 *r);
-
 /* Returns 1 once the final response's head was read (errors after it are in the body). */
 int http1_headed(const struct http1 *r);
 

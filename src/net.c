@@ -127,8 +127,7 @@ net_connect_unix(const char *path, int *fd)
 	}
 	memcpy(un.sun_path, path, n + 1);
 	/* A unix socket connects at once or fails (EAGAIN: its backlog is full). */
-	int rc = connect_to((struct sockaddr *)&un, sizeof un, fd);
-	return rc;
+	return connect_to((struct sockaddr *)&un, sizeof un, fd);
 }
 
 int

@@ -12,15 +12,12 @@ struct target;
 struct tls_config;
 struct tls_conn;
 
-/* Bytes a TLS connection holds while it is open (its record buffer and contexts). */
-size_t tls_conn_size(void);
-
-/* Loads what a target's TLS keys name (ca=, cert=, key=): startup only. Returns the
+/* Loads the CA bundle a target's ca= names: startup only. Returns the
  * settings (free with tls_config_free), or NULL with a reason in err. */
 struct tls_config *tls_config_new(const struct target *t, char *err, size_t errlen);
 void tls_config_free(struct tls_config *cfg);
 
-/* Starts a client connection with cfg (NULL: no verification, no client certificate),
+/* Starts a client connection with cfg (NULL, or without ca=: no verification),
  * sending server_name as SNI (NULL: none) and offering ALPN "h2" when h2, else
  * "http/1.1". Returns NULL when out of memory. */
 struct tls_conn *tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2);
@@ -33,8 +30,9 @@ int tls_conn_io(struct tls_conn *t, int fd);
 /* Returns 1 once the handshake is complete. */
 int tls_conn_ready(const struct tls_conn *t);
 
-/* The socket events the engine needs, given what the application waits for. */
-uint32_t tls_conn_events(const struct tls_conn *t, uint32_t app_wants);
+/* The socket events the engine needs: what it has to send and whether it can take
+ * records (the application's wishes are in the engine's state already). */
+uint32_t tls_conn_events(const struct tls_conn *t);
 
 /* Returns 1 when tls_conn_read has data or the end of the stream to report. */
 int tls_conn_readable(const struct tls_conn *t);
