@@ -159,9 +159,9 @@ on_field(void *arg, const struct h2_field *f, int trailers)
 		/* Percent-encoded (gRPC over HTTP/2, "Responses"). */
 		size_t o = 0;
 		for (size_t i = 0; i < n && o + 1 < sizeof run->message; i++) {
-			if (v[i] == '%' && i + 2 < n) {
-				char hex[3] = {v[i + 1], v[i + 2], 0};
-				run->message[o++] = (char)strtol(hex, NULL, 16);
+			int b = fmt_percent_byte(v + i, n - i);
+			if (b >= 0) {
+				run->message[o++] = (char)b;
 				i += 2;
 			} else {
 				run->message[o++] = (unsigned char)v[i] < 0x20 ? ' ' : v[i];
@@ -231,9 +231,7 @@ grpc_connected(struct check *c)
 {
 	struct grpc_run *run = c->kstate;
 	const struct grpc_request *req = c->kdata;
-	static const struct h2_handler handler_template = {on_field, on_data, NULL};
-	struct h2_handler handler = handler_template;
-	handler.arg = run;
+	const struct h2_handler handler = {on_field, on_data, run};
 	run->h2 = h2_new(&handler, req->block.data, req->block.len, req->body.data, req->body.len);
 	if (!run->h2) {
 		check_finish(c, CHECK_FAIL, "out of memory");

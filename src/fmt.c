@@ -2,9 +2,9 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <time.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct out {
@@ -218,4 +218,22 @@ fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max, un
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+int
+fmt_percent_byte(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '%' || hex_digit(s[1]) < 0 || hex_digit(s[2]) < 0)
+		return -1;
+	return hex_digit(s[1]) << 4 | hex_digit(s[2]);
 }

@@ -24,6 +24,10 @@ int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
 int fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max,
 		   unsigned long *out);
 
+/* The byte a percent-escape ("%" and two hex digits) at s stands for, n bytes being
+ * available there; -1 when s does not start with one. The one decoder of escapes. */
+int fmt_percent_byte(const char *s, size_t n);
+
 /* Writes all len bytes of s to fd, retrying after EINTR and partial writes. Returns 0, or
  * -1 with errno set. */
 int fmt_write(int fd, const char *s, size_t len);

@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "fmt.h"
 #include "server.h"
 #include "target.h"
 #include "version.h"
@@ -116,12 +117,6 @@ routes_accepts_json(const char *accept)
 	return q_json > 0 && q_json >= q_text;
 }
 
-static int
-hexval(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
-}
-
 /* Percent-decodes s (n bytes) into out (cap bytes). '+' stays '+': names cannot hold a
  * space, so it never stands for one. Returns the length, or -1 when it does not fit. */
 static int
@@ -131,9 +126,9 @@ decode(const char *s, size_t n, char *out, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		if (o + 1 >= cap)
 			return -1;
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		int b = fmt_percent_byte(s + i, n - i);
+		if (b >= 0) {
+			out[o++] = (char)b;
 			i += 2;
 		} else {
 			out[o++] = s[i];

@@ -83,11 +83,9 @@ static void
 append_unescaped(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = {s[i + 1], s[i + 2], 0};
-			char c = (char)strtol(hex, NULL, 16);
-			buf_append(b, &c, 1);
+		int c = fmt_percent_byte(s + i, n - i);
+		if (c >= 0) {
+			buf_append(b, &(char){(char)c}, 1);
 			i += 2;
 		} else {
 			buf_append(b, &s[i], 1);

@@ -27,20 +27,13 @@ is_ctl(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-static int
-unhex(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-}
-
 /* Returns 0 when every '%' in s starts a two-digit hex escape (else Go's "invalid URL
  * escape"). */
 static int
 check_escapes(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (s[i] == '%' && (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-				    !isxdigit((unsigned char)s[i + 2])))
+		if (s[i] == '%' && fmt_percent_byte(s + i, n - i) < 0)
 			return -1;
 	return 0;
 }
@@ -67,8 +60,9 @@ escaped_path(const char *s, size_t n, struct buf *b)
 	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n) { /* well formed: check_escapes ran first */
-			c = (unsigned char)(unhex(s[i + 1]) << 4 | unhex(s[i + 2]));
+		int d = fmt_percent_byte(s + i, n - i); /* well formed: check_escapes ran first */
+		if (d >= 0) {
+			c = (unsigned char)d;
 			i += 2;
 		}
 		char esc[3] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
@@ -183,12 +177,10 @@ parse_authority(const char *a, size_t n, struct buf *b, char *err, size_t errlen
 		unsigned char c = (unsigned char)a[i];
 		if (c == '%') {
 			/* In a host, only bytes outside ASCII may be escaped (and %25, a zone). */
-			if (i + 2 >= n || !isxdigit((unsigned char)a[i + 1]) ||
-			    !isxdigit((unsigned char)a[i + 2]) ||
-			    (unhex(a[i + 1]) < 8 && memcmp(a + i, "%25", 3) != 0))
+			int d = fmt_percent_byte(a + i, n - i);
+			if (d < 0 || (d < 0x80 && d != '%'))
 				return fmt_error(err, errlen, "invalid URL escape in host");
-			char d = (char)(unhex(a[i + 1]) << 4 | unhex(a[i + 2]));
-			buf_append(b, &d, 1);
+			buf_append(b, &(char){(char)d}, 1);
 			i += 2;
 			continue;
 		}

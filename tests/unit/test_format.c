@@ -151,6 +151,22 @@ test_fmt_truncates_like_snprintf(void **state)
 	assert_string_equal(err, "bad 'x'");
 }
 
+static void
+test_percent_byte(void **state)
+{
+	(void)state;
+	assert_int_equal(fmt_percent_byte("%41", 3), 'A');
+	assert_int_equal(fmt_percent_byte("%2f/", 4), '/');
+	assert_int_equal(fmt_percent_byte("%FF", 3), 0xff);
+	assert_int_equal(fmt_percent_byte("%00", 3), 0);
+	assert_int_equal(fmt_percent_byte("%4", 2), -1);  /* cut short */
+	assert_int_equal(fmt_percent_byte("%41", 2), -1); /* only two bytes available */
+	assert_int_equal(fmt_percent_byte("%zz", 3), -1); /* not hex */
+	assert_int_equal(fmt_percent_byte("%4g", 3), -1);
+	assert_int_equal(fmt_percent_byte("A41", 3), -1); /* not an escape */
+	assert_int_equal(fmt_percent_byte("%+1", 3), -1); /* no sign, unlike strtol */
+}
+
 int
 main(void)
 {
@@ -162,6 +178,7 @@ main(void)
 	    cmocka_unit_test(test_accepts_json),
 	    cmocka_unit_test(test_fmt_matches_snprintf),
 	    cmocka_unit_test(test_fmt_truncates_like_snprintf),
+	    cmocka_unit_test(test_percent_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
