@@ -291,22 +291,25 @@ on_checked(struct waiter *w)
 	buf_free(&b);
 }
 
+enum metric { M_UP, M_DURATION, M_TOTALS };
+
 /* One metric family over every check that has a value for it. */
 static void
 metric(const struct checker *ck, struct buf *b, const char *name, const char *type,
-       const char *help, int what)
+       const char *help, enum metric what)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 	for (size_t i = 0; i < checker_count(ck); i++) {
 		const struct check_status *st = checker_status(ck, i);
-		if (what != 2 && st->result == CHECK_UNKNOWN)
+		if (what != M_TOTALS && st->result == CHECK_UNKNOWN)
 			continue; /* never run: no sample rather than a made-up one */
-		for (int pass = 1; pass >= (what == 2 ? 0 : 1); pass--) {
+		/* Totals have a sample per result, success then failure; the others one. */
+		for (int pass = 1; pass >= (what == M_TOTALS ? 0 : 1); pass--) {
 			buf_printf(b, "%s{check=\"", name);
 			buf_prom_label(b, checker_target(ck, i)->name);
-			if (what == 0)
+			if (what == M_UP)
 				buf_printf(b, "\"} %d\n", st->result == CHECK_OK);
-			else if (what == 1)
+			else if (what == M_DURATION)
 				buf_printf(b, "\"} %lld.%03lld\n",
 					   (long long)(st->latency_ms / 1000),
 					   (long long)(st->latency_ms % 1000));
@@ -325,10 +328,11 @@ respond_metrics(const struct routes *r, struct conn *c)
 {
 	struct buf b = {0};
 	metric(r->ck, &b, "podhealth_check_up", "gauge", "Whether the last completed check passed.",
-	       0);
+	       M_UP);
 	metric(r->ck, &b, "podhealth_check_duration_seconds", "gauge",
-	       "How long the last completed check took.", 1);
-	metric(r->ck, &b, "podhealth_checks_total", "counter", "Completed checks by result.", 2);
+	       "How long the last completed check took.", M_DURATION);
+	metric(r->ck, &b, "podhealth_checks_total", "counter", "Completed checks by result.",
+	       M_TOTALS);
 	buf_printf(&b,
 		   "# HELP podhealth_build_info Build information.\n"
 		   "# TYPE podhealth_build_info gauge\n"
