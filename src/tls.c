@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "fmt.h"
+#include "log.h"
 #include "net.h"
 #include "target.h"
 
@@ -17,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* TLS 1.2, forward-secret key exchange, AEAD ciphers: what Go's client prefers. */
@@ -88,10 +90,23 @@ static const br_ec_impl curves = {
     ec_muladd,
 };
 
+/* A certificate's validity, as BearSSL counts it: days since 1 January of year 0 and
+ * seconds within the day. */
+struct validity {
+	uint32_t from_days, from_seconds, until_days, until_seconds;
+};
+
 struct tls_config {
 	int verify;                    /* ca= given: check the chain and the name */
 	br_x509_trust_anchor *anchors; /* from ca= */
+	struct validity *validity;     /* of each anchor */
 	size_t nanchors;
+	/* The anchors valid now, in the order given: BearSSL checks the dates of every
+	 * certificate but the anchor's, and Go checks those too (an expired CA verifies
+	 * nothing). Rebuilt when a connection starts and the set has changed. */
+	br_x509_trust_anchor *valid;
+	size_t nvalid;
+	int some_invalid; /* an anchor is left out for its dates */
 	struct buf store; /* the bytes the anchors point into */
 };
 
@@ -112,12 +127,13 @@ struct tls_conn {
 	} x509;
 	const struct tls_config *cfg;
 	const char *alpn[1];
-	int eof;       /* the socket reached its end */
-	int ready;     /* the handshake completed */
-	int dead;      /* the socket failed (io_errno) or closed mid-handshake */
-	int io_errno;  /* a socket error */
-	int plain;     /* the first bytes were plain HTTP */
-	int got_bytes; /* anything received yet */
+	int anchor_dates; /* an anchor was left out for its dates (for the reason) */
+	int eof;          /* the socket reached its end */
+	int ready;        /* the handshake completed */
+	int dead;         /* the socket failed (io_errno) or closed mid-handshake */
+	int io_errno;     /* a socket error */
+	int plain;        /* the first bytes were plain HTTP */
+	int got_bytes;    /* anything received yet */
 	char why[96];
 	unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
@@ -146,7 +162,10 @@ static void
 insecure_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
 	struct insecure *x = (struct insecure *)(void *)ctx;
-	if (x->count == 0)
+	/* A decoder that failed must never run again: it would resume past the check that
+	 * stopped it (a key too large for its buffer) and write beyond that buffer. BearSSL's
+	 * own X.509 engine stops the same way (xm_append). */
+	if (x->count == 0 && x->dc.err == 0)
 		br_x509_decoder_push(&x->dc, buf, len);
 }
 
@@ -201,6 +220,28 @@ read_file(const char *path, struct buf *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* Rewrites PEM text as BearSSL's decoder reads it: lines end in LF alone, with no trailing
+ * white space, and no line is blank. RFC 7468 section 2 (and Go's and OpenSSL's readers)
+ * allow CRLF, trailing blanks and empty lines, which BearSSL refuses. */
+static void
+pem_normalise(struct buf *b)
+{
+	size_t o = 0, line = 0; /* write offset; where the line being written starts */
+	for (size_t i = 0; i < b->len; i++) {
+		char c = b->data[i];
+		if (c != '\n') {
+			b->data[o++] = c;
+			continue;
+		}
+		while (o > line && strchr(" \t\r", b->data[o - 1]))
+			o--;
+		if (o > line)
+			b->data[o++] = '\n';
+		line = o;
+	}
+	b->len = o;
+}
+
 static void
 append_der(void *ctx, const void *data, size_t len)
 {
@@ -220,8 +261,11 @@ keep(struct tls_config *cfg, const void *data, size_t len)
 /* Offsets stored in the pointer fields while loading; made pointers by fix_pointers. */
 #define OFF(x) ((unsigned char *)(uintptr_t)(x))
 
+/* Adds the certificate der (PEM object number index of path) to cfg's anchors. One that
+ * cannot be decoded is skipped with a warning, as Go's AppendCertsFromPEM skips it. */
 static int
-add_anchor(struct tls_config *cfg, const char *name, struct buf *der, char *err, size_t errlen)
+add_anchor(struct tls_config *cfg, const char *path, size_t index, const char *name,
+	   struct buf *der, char *err, size_t errlen)
 {
 	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
 		return 0;
@@ -232,14 +276,26 @@ add_anchor(struct tls_config *cfg, const char *name, struct buf *der, char *err,
 	const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
 	if (br_x509_decoder_last_error(&dc) != 0 || !pk || dn.failed) {
 		buf_free(&dn);
-		return fmt_error(err, errlen, "ca=: a certificate that cannot be decoded");
+		if (dn.failed)
+			return fmt_error(err, errlen, "out of memory");
+		char n[24];
+		fmt_format(n, sizeof n, "%zu", index + 1);
+		log_event(LOG_WARN, "ca=: skipping a certificate that cannot be decoded", "file",
+			  path, "object", n, NULL);
+		return 0;
 	}
 	br_x509_trust_anchor *a = realloc(cfg->anchors, (cfg->nanchors + 1) * sizeof *cfg->anchors);
-	if (!a) {
+	struct validity *v = a ? realloc(cfg->validity, (cfg->nanchors + 1) * sizeof *v) : NULL;
+	if (a)
+		cfg->anchors = a;
+	if (v)
+		cfg->validity = v;
+	if (!a || !v) {
 		buf_free(&dn);
 		return fmt_error(err, errlen, "out of memory");
 	}
-	cfg->anchors = a;
+	cfg->validity[cfg->nanchors] = (struct validity){dc.notbefore_days, dc.notbefore_seconds,
+							 dc.notafter_days, dc.notafter_seconds};
 	a = &cfg->anchors[cfg->nanchors++];
 	memset(a, 0, sizeof *a);
 	a->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
@@ -287,6 +343,7 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 		buf_free(&file);
 		return -1;
 	}
+	pem_normalise(&file);
 	br_pem_decoder_context pc;
 	br_pem_decoder_init(&pc);
 	const unsigned char *p = (const unsigned char *)file.data;
@@ -305,8 +362,9 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 			break;
 		case BR_PEM_END_OBJ:
 			objects++;
-			rc = der.failed ? fmt_error(err, errlen, "out of memory")
-					: add_anchor(cfg, name, &der, err, errlen);
+			rc = der.failed
+				 ? fmt_error(err, errlen, "out of memory")
+				 : add_anchor(cfg, path, objects - 1, name, &der, err, errlen);
 			break;
 		case BR_PEM_ERROR:
 			rc = fmt_error(err, errlen, "'%s' is not valid PEM", path);
@@ -337,6 +395,8 @@ tls_config_new(const struct target *t, char *err, size_t errlen)
 	}
 	if (rc == 0 && cfg->store.failed)
 		rc = fmt_error(err, errlen, "out of memory");
+	if (rc == 0 && cfg->nanchors && !(cfg->valid = malloc(cfg->nanchors * sizeof *cfg->valid)))
+		rc = fmt_error(err, errlen, "out of memory");
 	if (rc < 0) {
 		tls_config_free(cfg);
 		return NULL;
@@ -351,14 +411,41 @@ tls_config_free(struct tls_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->anchors);
+	free(cfg->validity);
+	free(cfg->valid);
 	buf_free(&cfg->store);
 	free(cfg);
 }
 
 /* --- connections --- */
 
+/* a is before b, both (days, seconds). */
+static int
+before(uint32_t ad, uint32_t as, uint32_t bd, uint32_t bs)
+{
+	return ad < bd || (ad == bd && as < bs);
+}
+
+/* Makes cfg->valid the anchors whose dates hold now (BearSSL's epoch, as its X.509 engine
+ * computes it from time()). */
+static void
+select_anchors(struct tls_config *cfg)
+{
+	time_t now = time(NULL);
+	uint32_t days = (uint32_t)(now / 86400) + 719528, seconds = (uint32_t)(now % 86400);
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->nanchors; i++) {
+		const struct validity *v = &cfg->validity[i];
+		if (!before(days, seconds, v->from_days, v->from_seconds) &&
+		    !before(v->until_days, v->until_seconds, days, seconds))
+			cfg->valid[n++] = cfg->anchors[i];
+	}
+	cfg->nvalid = n;
+	cfg->some_invalid = n < cfg->nanchors;
+}
+
 struct tls_conn *
-tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2)
+tls_conn_new(struct tls_config *cfg, const char *server_name, int h2)
 {
 	struct tls_conn *t = malloc(sizeof *t);
 	if (!t)
@@ -390,7 +477,9 @@ tls_conn_new(const struct tls_config *cfg, const char *server_name, int h2)
 	br_ssl_engine_set_poly1305(eng, br_poly1305_ctmul_run);
 	if (cfg && cfg->verify) {
 		br_x509_minimal_context *xm = &t->x509.minimal;
-		br_x509_minimal_init(xm, &br_sha256_vtable, cfg->anchors, cfg->nanchors);
+		select_anchors(cfg);
+		t->anchor_dates = cfg->some_invalid;
+		br_x509_minimal_init(xm, &br_sha256_vtable, cfg->valid, cfg->nvalid);
 		br_x509_minimal_set_hash(xm, br_sha256_ID, &br_sha256_vtable);
 		br_x509_minimal_set_hash(xm, br_sha384_ID, &br_sha384_vtable);
 		br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
@@ -502,6 +591,8 @@ tls_conn_events(const struct tls_conn *t)
 {
 	unsigned st = br_ssl_engine_current_state(&t->cc.eng);
 	uint32_t ev = 0;
+	if (t->dead)
+		return 0; /* nothing more will come: the kind reads the error */
 	if (st & BR_SSL_SENDREC)
 		ev |= EPOLLOUT;
 	if ((st & BR_SSL_RECVREC) && !t->eof)
@@ -509,17 +600,20 @@ tls_conn_events(const struct tls_conn *t)
 	return ev;
 }
 
+/* A dead connection (a reset after the handshake) is readable and writable: the next
+ * read or write reports its error, so the check ends at once instead of waiting for
+ * events on a socket that has none left to give. */
 int
 tls_conn_readable(const struct tls_conn *t)
 {
 	unsigned st = br_ssl_engine_current_state(&t->cc.eng);
-	return (st & BR_SSL_RECVAPP) || (st & BR_SSL_CLOSED) || t->eof;
+	return (st & BR_SSL_RECVAPP) || (st & BR_SSL_CLOSED) || t->eof || t->dead;
 }
 
 int
 tls_conn_writable(const struct tls_conn *t)
 {
-	return (br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_SENDAPP) != 0;
+	return (br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_SENDAPP) != 0 || t->dead;
 }
 
 ssize_t
@@ -582,7 +676,11 @@ tls_conn_error(struct tls_conn *t)
 				    : "TLS handshake failed: connection closed without a response";
 	switch (err) {
 	case BR_ERR_X509_NOT_TRUSTED:
-		return "TLS: certificate signed by an unknown authority";
+		/* Go reports the dates of an expired CA that would have signed the chain. */
+		return t->anchor_dates ? "TLS: certificate has expired or is not yet valid"
+				       : "TLS: certificate signed by an unknown authority";
+	case BR_ERR_X509_LIMIT_EXCEEDED:
+		return "TLS: certificate key larger than 4096 bits";
 	case BR_ERR_X509_BAD_SERVER_NAME:
 		return "TLS: certificate is not valid for the server name";
 	case BR_ERR_X509_EXPIRED:

@@ -104,6 +104,42 @@ class RawUpstream(Peer):
         return "%s://%s:%d%s" % (scheme, host, self.port, path)
 
 
+def _der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(b)]) + b + content
+
+
+def crafted_tls_server_answer(modulus_len):
+    """A TLS 1.2 server's first flight, cut after its Certificate message, whose one
+    certificate carries an RSA modulus of modulus_len bytes (DER written by hand: no TLS
+    library will send such a key). Nothing is signed: a client that decodes the
+    certificate must refuse it before any signature is looked at."""
+    def seq(*xs):
+        return _der(0x30, b"".join(xs))
+    null = b"\x05\x00"
+    sha256_rsa = _der(0x06, bytes.fromhex("2a864886f70d01010b"))
+    rsa_enc = _der(0x06, bytes.fromhex("2a864886f70d010101"))
+    name = seq(_der(0x31, seq(_der(0x06, b"\x55\x04\x03"), _der(0x0c, b"crafted"))))
+    modulus = b"\x00" + b"\xc3" * (modulus_len - 1)
+    spki = seq(seq(rsa_enc, null),
+               _der(0x03, b"\x00" + seq(_der(0x02, modulus), _der(0x02, b"\x01\x00\x01"))))
+    tbs = seq(_der(0xa0, _der(0x02, b"\x02")), _der(0x02, b"\x01"), seq(sha256_rsa, null), name,
+              seq(_der(0x17, b"200101000000Z"), _der(0x17, b"400101000000Z")), name, spki)
+    cert = seq(tbs, seq(sha256_rsa, null), _der(0x03, b"\x00" + b"\x55" * 256))
+
+    def handshake(kind, body):
+        return bytes([kind]) + len(body).to_bytes(3, "big") + body
+    # ServerHello: TLS 1.2, no session id, ECDHE_RSA_WITH_AES_128_GCM_SHA256, no compression.
+    hello = handshake(2, b"\x03\x03" + os.urandom(32) + b"\x00\xc0\x2f\x00")
+    chain = len(cert).to_bytes(3, "big") + cert
+    flight = hello + handshake(11, len(chain).to_bytes(3, "big") + chain)
+    return b"".join(b"\x16\x03\x03" + len(flight[i:i + 16384]).to_bytes(2, "big") +
+                    flight[i:i + 16384] for i in range(0, len(flight), 16384))
+
+
 class Certs:
     """A CA, certificates it signs, and a self-signed one, made with Python's cryptography
     (OpenSSL); files in a temporary directory."""
@@ -154,6 +190,7 @@ class Certs:
         def server(fname, key, **kw):
             cert = make(kw.pop("cn", "localhost"), key, "podhealth test CA", ca_key, **kw)
             return save(fname + ".pem", cert.public_bytes(pem)), save(fname + ".key", keypem(key))
+        self.server_pair = server
 
         self.ec = server("ec", ec.generate_private_key(ec.SECP256R1()),
                          sans=("localhost", "127.0.0.1"))
@@ -162,6 +199,22 @@ class Certs:
         self.expired = server("expired", ec.generate_private_key(ec.SECP256R1()), days=(-30, -1))
         # The name in the Common Name only, no subjectAltName (Go refuses these since 1.15).
         self.cn_only = server("cn-only", ec.generate_private_key(ec.SECP256R1()), sans=())
+        # A CA whose own dates have passed, and a server it signed that is valid now.
+        old_key = ec.generate_private_key(ec.SECP256R1())
+        old_ca = make("expired CA", old_key, "expired CA", old_key, ca=True, days=(-60, -1))
+        self.expired_ca = save("expired-ca.pem", old_ca.public_bytes(pem))
+        leaf_key = ec.generate_private_key(ec.SECP256R1())
+        leaf = make("localhost", leaf_key, "expired CA", old_key)
+        self.by_expired_ca = (save("by-expired-ca.pem", leaf.public_bytes(pem)),
+                              save("by-expired-ca.key", keypem(leaf_key)))
+        # The test CA as Windows tools write PEM: CRLF line ends, a blank line after BEGIN,
+        # trailing blanks; and a bundle whose first object is no certificate Go can read.
+        with open(self.ca, "rb") as f:
+            lines = f.read().decode().splitlines()
+        self.ca_crlf = save("ca-crlf.pem", ("\r\n".join([lines[0], ""] + [l + " " for l in lines[1:]])
+                                            + "\r\n").encode())
+        self.ca_with_junk = save("ca-junk.pem", b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n"
+                                 b"-----END CERTIFICATE-----\n" + "\n".join(lines).encode() + b"\n")
         selfkey = ec.generate_private_key(ec.SECP256R1())
         selfcert = make("self", selfkey, "self", selfkey)
         self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),

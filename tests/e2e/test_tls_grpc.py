@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import BIN, STATIC, Peer, free_port, get, run, wait_until
-from peers import Certs, GoPeer, GrpcServer, RawUpstream, kubelet, verdicts
+from peers import (Certs, GoPeer, GrpcServer, RawUpstream, crafted_tls_server_answer, kubelet,
+                   verdicts)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -340,3 +341,90 @@ def test_tls_code_is_mapped_only_when_used(podhealth, upstream, tls_servers):
     assert get(p.port, "/all").status == 200
     _, every_kind = code_kib(p.proc.pid)
     assert every_kind >= http_only + 28, (size, http_only, every_kind)
+
+
+def _answer_once(payload):
+    """A peer that reads the ClientHello, sends payload and holds the connection open."""
+    def handle(conn):
+        try:
+            conn.settimeout(10)
+            conn.recv(65536)
+            conn.sendall(payload)
+            conn.recv(65536)
+        except OSError:
+            pass
+    return Peer(handle)
+
+
+@pytest.mark.parametrize("scheme", ["https", "grpcs"])
+def test_crafted_certificate_key_does_not_overflow(podhealth, scheme):
+    # A ~30 KB RSA modulus: the certificate decoder refuses it (its key buffer holds 4096
+    # bits) and must not be fed again afterwards, or it writes the modulus past its buffer
+    # (valgrind sees the write; the static binary died with SIGSEGV).
+    peer = _answer_once(crafted_tls_server_answer(30000))
+    try:
+        url = "%s://127.0.0.1:%d/" % (scheme, peer.port)
+        rc, out, err = run(["probe", "-t", "5s", url])
+        assert rc == 1, (rc, out, err)
+        assert "TLS: certificate key larger than 4096 bits" in err, err
+        p = podhealth(url, "--timeout", "5s")
+        r = get(p.port, "/all?verbose")
+        assert r.status == 503 and "TLS" in r.body, r.body
+        assert get(p.port, "/self").status == 200
+    finally:
+        peer.stop()
+
+
+@pytest.mark.parametrize("scheme", ["https", "grpcs"])
+def test_reset_after_handshake_fails_at_once(podhealth, certs, scheme):
+    # The server completes the handshake, reads the request and resets. Plain HTTP says
+    # "connection reset" at once, and so must TLS: it used to spin on the dead socket until
+    # the timeout ("timeout after 5s").
+    u = RawUpstream(lambda path, head: (b"", "reset"), context=certs.context(certs.ec),
+                    whole_head=False)
+    try:
+        url = u.url("/", scheme=scheme)
+        rc, out, err = run(["probe", "-t", "5s", url])
+        assert rc == 1 and "connection reset" in err and "timeout" not in err, err
+    finally:
+        u.stop()
+
+
+def test_ca_files_as_go_reads_them(podhealth, certs, tls_servers):
+    # Go verifies with an expired CA's chain as "expired"; CRLF and blank lines are PEM too
+    # (RFC 7468); a bundle object Go cannot parse is skipped by Go, and so by podhealth.
+    expired_ca = RawUpstream(lambda path, head: (OK, "close"),
+                             context=certs.context(certs.by_expired_ca))
+    local = lambda u: u.url("/", host="localhost", scheme="https")
+    try:
+        listing = compare(podhealth, {
+            "expired-ca": ("name=expired-ca,url=%s,ca=%s" % (local(expired_ca), certs.expired_ca),
+                           {"target": local(expired_ca), "ca": certs.expired_ca}, "fail"),
+            "crlf": ("name=crlf,url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_crlf),
+                     {"target": local(tls_servers["ec"]), "ca": certs.ca_crlf}, "pass"),
+            "junk": ("name=junk,url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_with_junk),
+                     {"target": local(tls_servers["ec"]), "ca": certs.ca_with_junk}, "pass"),
+        })
+        assert "[-]expired-ca failed: TLS: certificate has expired or is not yet valid\n" in listing
+    finally:
+        expired_ca.stop()
+    rc, _, err = run(["probe", "--check", "url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_with_junk)])
+    assert rc == 0 and "skipping a certificate that cannot be decoded" in err and "object=1" in err, err
+
+
+@pytest.fixture(scope="module")
+def rsa8192(certs):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    return certs.server_pair("rsa8192", rsa.generate_private_key(65537, 8192))
+
+
+def test_rsa_8192_is_a_known_difference(podhealth, certs, rsa8192):
+    # BearSSL decodes RSA keys up to 4096 bits; Go up to 8192. README: "Known differences".
+    u = RawUpstream(lambda path, head: (OK, "close"), context=certs.context(rsa8192))
+    try:
+        url = u.url("/", scheme="https")
+        assert kubelet("https", url)[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": url})
+        assert listing == "[-]t failed: TLS: certificate key larger than 4096 bits\ncheck failed\n"
+    finally:
+        u.stop()
