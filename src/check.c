@@ -266,6 +266,7 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vformat(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	fmt_printable(reason);
 	check_release(c);
 	c->running = 0;
 	c->conn++;
@@ -297,6 +298,7 @@ check_warn(struct check *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vformat(c->now.warning, sizeof c->now.warning, fmt, ap);
 	va_end(ap);
+	fmt_printable(c->now.warning);
 }
 
 int64_t

@@ -23,15 +23,22 @@ struct grpc_request {
 	struct buf body;  /* the length-prefixed HealthCheckRequest */
 };
 
-/* One run (kind state). */
+/* One run (kind state). grpc-go reads the status from the header block that ends the
+ * stream alone (http2_client.go, operateHeaders): the grpc-* fields of any other block
+ * are forgotten when it ends. */
 struct grpc_run {
 	struct h2 *h2;
 	int http_status;
-	int have_grpc_status;
-	long grpc_status;
 	int grpc_content; /* content-type application/grpc[+...|;...] */
-	char message[64]; /* grpc-message, percent-decoded */
-	struct buf data;  /* the DATA of the stream */
+	int blocks;       /* header blocks completed */
+	int trailers;     /* a header block ended the stream */
+	int have_grpc_status;
+	long grpc_status;    /* -1: not a number grpc-go reads */
+	const char *details; /* grpc-status-details-bin refused: why */
+	long details_code;   /* its google.rpc.Status code, when it was given */
+	char message[64];    /* grpc-message, percent-decoded */
+	char why[96];        /* a block refused: why */
+	struct buf data;     /* the DATA of the stream */
 };
 
 /* gRPC status codes (grpc/doc/statuscodes.md). */
@@ -137,14 +144,98 @@ field_is(const struct h2_field *f, const char *name)
 	return f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0;
 }
 
+/* grpc-status as grpc-go reads it (strconv.Atoi: an optional sign, decimal digits):
+ * the value, or -1 when it is not a number, and 2^31 for any value outside 0..2^31-1 (a
+ * failure whatever it is). */
+static long
+status_value(const char *v, size_t n)
+{
+	int neg = n > 0 && v[0] == '-';
+	if (n > 0 && (v[0] == '+' || v[0] == '-')) {
+		v++;
+		n--;
+	}
+	if (n == 0)
+		return -1;
+	while (n > 1 && v[0] == '0') {
+		v++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+	unsigned long s;
+	if (fmt_parse_uint(v, n, 0, 0x7fffffff, &s) < 0 || (neg && s != 0))
+		return 0x80000000L;
+	return (long)s;
+}
+
+static int
+base64_value(char ch)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = ch ? strchr(alphabet, ch) : NULL;
+	return p ? (int)(p - alphabet) : -1;
+}
+
+/* Decodes standard base64, padded or not (grpc-go's decodeBinHeader), into out (cap
+ * bytes). Returns the length, or -1. */
+static long
+base64_decode(const char *v, size_t n, unsigned char *out, size_t cap)
+{
+	if (n % 4 == 0 && n >= 2 && v[n - 1] == '=')
+		n -= v[n - 2] == '=' ? 2 : 1;
+	if (n % 4 == 1)
+		return -1;
+	size_t o = 0;
+	uint32_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = base64_value(v[i]);
+		if (d < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)d;
+		if (i % 4 == 3 || i == n - 1) {
+			size_t bytes = i % 4; /* 3 for a full group, else 1 or 2 */
+			uint32_t w = acc << (6 * (3 - i % 4));
+			for (size_t k = 0; k < bytes; k++) {
+				if (o == cap)
+					return -1;
+				out[o++] = (unsigned char)(w >> (16 - 8 * k));
+			}
+			acc = 0;
+		}
+	}
+	return (long)o;
+}
+
+static int decode_field(const unsigned char *p, size_t n, uint64_t field, uint64_t *value);
+
+/* grpc-status-details-bin: a base64 google.rpc.Status, which grpc-go puts in place of
+ * grpc-status when it parses, and fails the call on when it does not. */
+static void
+on_details(struct grpc_run *run, const char *v, size_t n)
+{
+	unsigned char raw[512];
+	long len = base64_decode(v, n, raw, sizeof raw);
+	uint64_t code;
+	if (len < 0 || decode_field(raw, (size_t)len, 1, &code) < 0) {
+		run->details = "gRPC: malformed grpc-status-details-bin";
+		return;
+	}
+	run->details = NULL;
+	run->details_code = code > 0x7fffffff ? 0x80000000L : (long)code;
+}
+
 static void
 on_field(void *arg, const struct h2_field *f, int trailers)
 {
 	struct grpc_run *run = arg;
-	(void)trailers;
 	const char *v = f->value;
 	size_t n = f->value_len;
-	if (field_is(f, ":status")) {
+	if (trailers && (field_is(f, ":status") || field_is(f, "content-type"))) {
+		return; /* grpc-go reads these from the response headers */
+	} else if (field_is(f, ":status")) {
 		unsigned long s;
 		run->http_status = fmt_parse_uint(v, n, 100, 999, &s) == 0 ? (int)s : -1;
 	} else if (field_is(f, "content-type")) {
@@ -152,9 +243,11 @@ on_field(void *arg, const struct h2_field *f, int trailers)
 		run->grpc_content = n >= 16 && memcmp(v, "application/grpc", 16) == 0 &&
 				    (n == 16 || v[16] == '+' || v[16] == ';');
 	} else if (field_is(f, "grpc-status")) {
-		unsigned long s;
 		run->have_grpc_status = 1;
-		run->grpc_status = fmt_parse_uint(v, n, 0, 1000000, &s) == 0 ? (long)s : -1;
+		run->grpc_status = status_value(v, n);
+	} else if (field_is(f, "grpc-status-details-bin")) {
+		run->details_code = -1;
+		on_details(run, v, n);
 	} else if (field_is(f, "grpc-message")) {
 		/* Percent-encoded (gRPC over HTTP/2, "Responses"). */
 		size_t o = 0;
@@ -164,11 +257,44 @@ on_field(void *arg, const struct h2_field *f, int trailers)
 				run->message[o++] = (char)b;
 				i += 2;
 			} else {
-				run->message[o++] = (unsigned char)v[i] < 0x20 ? ' ' : v[i];
+				run->message[o++] = v[i];
 			}
 		}
 		run->message[o] = '\0';
 	}
+}
+
+/* The verdict on the response headers (the first block): grpc-go's on an HTTP status and
+ * content-type. */
+static const char *
+headers_verdict(struct grpc_run *run)
+{
+	if (run->http_status == 200 && run->grpc_content)
+		return NULL;
+	if (run->have_grpc_status && run->grpc_content == 0 && run->http_status == 200)
+		return "not a gRPC answer (content-type)";
+	fmt_format(run->why, sizeof run->why, "not a gRPC answer (HTTP %d)", run->http_status);
+	return run->why;
+}
+
+static const char *
+on_block_end(void *arg, int end_stream)
+{
+	struct grpc_run *run = arg;
+	const char *why = NULL;
+	if (run->blocks == 0)
+		why = headers_verdict(run);
+	else if (!end_stream)
+		why = "gRPC: a HEADERS frame in the middle of the stream";
+	run->blocks++;
+	run->trailers = end_stream;
+	if (!end_stream) { /* only the block that ends the stream has the status */
+		run->have_grpc_status = 0;
+		run->message[0] = '\0';
+		run->details = NULL;
+		run->details_code = -1;
+	}
+	return why;
 }
 
 static int
@@ -189,6 +315,7 @@ grpc_start(struct check *c)
 		return -1;
 	c->kstate = run;
 	run->grpc_status = -1;
+	run->details_code = -1;
 	return 0;
 }
 
@@ -231,7 +358,8 @@ grpc_connected(struct check *c)
 {
 	struct grpc_run *run = c->kstate;
 	const struct grpc_request *req = c->kdata;
-	const struct h2_handler handler = {on_field, on_data, run};
+	const struct h2_handler handler = {
+	    .field = on_field, .data = on_data, .block_end = on_block_end, .arg = run};
 	run->h2 = h2_new(&handler, req->block.data, req->block.len, req->body.data, req->body.len);
 	if (!run->h2) {
 		check_finish(c, CHECK_FAIL, "out of memory");
@@ -254,12 +382,13 @@ varint(const unsigned char *p, size_t n, size_t *i, uint64_t *v)
 	}
 }
 
-/* Reads HealthCheckResponse{status = 1} (protobuf): the last value of field 1; other
- * fields are skipped. Returns 0, or -1 when malformed. */
+/* Reads a protobuf message: the last value of varint field (0 when absent, as proto3 reads
+ * it); other fields are skipped. Returns 0, or -1 when malformed. */
 static int
-decode_response(const unsigned char *p, size_t n, uint64_t *status)
+decode_field(const unsigned char *p, size_t n, uint64_t field, uint64_t *value)
 {
-	*status = 0; /* proto3: an absent enum is 0, UNKNOWN */
+	uint64_t *status = value;
+	*status = 0;
 	size_t i = 0;
 	while (i < n) {
 		uint64_t key, v;
@@ -269,7 +398,7 @@ decode_response(const unsigned char *p, size_t n, uint64_t *status)
 		if (type == 0) {
 			if (varint(p, n, &i, &v) < 0)
 				return -1;
-			if (key >> 3 == 1)
+			if (key >> 3 == field)
 				*status = v;
 		} else if (type == 1 || type == 5) {
 			i += type == 1 ? 8 : 4;
@@ -298,7 +427,7 @@ check_grpc_answer(const void *data, size_t n, uint64_t *status)
 		return "gRPC: compressed answer (none was offered)";
 	if (len != n - 5)
 		return len > n - 5 ? "gRPC: truncated message" : "gRPC: more than one message";
-	if (decode_response(p + 5, len, status) < 0)
+	if (decode_field(p + 5, len, 1, status) < 0) /* HealthCheckResponse.status */
 		return "gRPC: malformed HealthCheckResponse";
 	return NULL;
 }
@@ -309,16 +438,26 @@ decide(struct check *c)
 {
 	struct grpc_run *run = c->kstate;
 	c->now.http_status = run->http_status;
-	if (run->http_status != 200 || !run->grpc_content) {
-		if (run->have_grpc_status && run->grpc_content == 0 && run->http_status == 200)
-			check_finish(c, CHECK_FAIL, "not a gRPC answer (content-type)");
-		else
-			check_finish(c, CHECK_FAIL, "not a gRPC answer (HTTP %d)",
-				     run->http_status);
+	if (!run->trailers) {
+		/* grpc-go: "server closed the stream without sending trailers". */
+		check_finish(c, CHECK_FAIL, "gRPC: the stream ended without trailers");
 		return;
+	}
+	if (run->details) {
+		check_finish(c, CHECK_FAIL, "%s", run->details);
+		return;
+	}
+	/* A status in grpc-status-details-bin stands for grpc-status (grpc-go's statusGen). */
+	if (run->details_code >= 0) {
+		run->have_grpc_status = 1;
+		run->grpc_status = run->details_code;
 	}
 	if (!run->have_grpc_status) {
 		check_finish(c, CHECK_FAIL, "gRPC answer without grpc-status");
+		return;
+	}
+	if (run->grpc_status < 0) {
+		check_finish(c, CHECK_FAIL, "gRPC: malformed grpc-status");
 		return;
 	}
 	if (run->grpc_status != 0) {
@@ -343,6 +482,7 @@ static void
 grpc_readable(struct check *c)
 {
 	struct grpc_run *run = c->kstate;
+	unsigned conn = c->conn;
 	char buf[4096];
 	for (;;) {
 		ssize_t n = check_recv(c, buf, sizeof buf);
@@ -368,11 +508,15 @@ grpc_readable(struct check *c)
 			decide(c);
 			return;
 		}
+		/* SETTINGS and PING want an acknowledgement: sent as they come, so that only
+		 * a peer that stops reading lets them pile up (h2.c bounds that). */
+		size_t len;
+		if (h2_output(run->h2, &len)) {
+			grpc_writable(c);
+			if (c->conn != conn)
+				return; /* it failed, and ended the run */
+		}
 	}
-	/* SETTINGS and PING want an acknowledgement. */
-	size_t len;
-	if (h2_output(run->h2, &len))
-		grpc_writable(c);
 }
 
 const struct check_kind check_kind_grpc = {

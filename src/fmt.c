@@ -237,3 +237,11 @@ fmt_percent_byte(const char *s, size_t n)
 		return -1;
 	return hex_digit(s[1]) << 4 | hex_digit(s[2]);
 }
+
+void
+fmt_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}

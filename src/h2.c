@@ -50,6 +50,7 @@ struct h2 {
 	int blocks;      /* header blocks of stream 1 so far */
 	int block_final; /* this frame's block fragment was fed as the last */
 	int ended;
+	unsigned acks; /* SETTINGS and PING acknowledgements queued since out was last empty */
 	const char *error;
 	char why[96];
 };
@@ -154,7 +155,7 @@ h2_sent(struct h2 *h, size_t n)
 {
 	h->out_off += n;
 	if (h->out_off == h->out.len)
-		h->out.len = h->out_off = 0;
+		h->out.len = h->out_off = h->acks = 0;
 }
 
 const char *
@@ -236,7 +237,9 @@ frame_begin(struct h2 *h)
 	if (!h->settings_seen) {
 		if (memcmp(h->head, "HTTP/", 5) == 0)
 			return fail(h, "not an HTTP/2 server: it answered HTTP/1.x");
-		if (h->type != T_SETTINGS || (h->flags & F_ACK))
+		/* Any SETTINGS frame, an acknowledgement too, is a server preface to grpc-go
+		 * (http2_client.go, reader) and to Go's HTTP/2 client. */
+		if (h->type != T_SETTINGS)
 			return fail(h, "not an HTTP/2 server: no SETTINGS frame first");
 	}
 	if (h->length > H2_FRAME_MAX)
@@ -260,6 +263,10 @@ frame_begin(struct h2 *h)
 	case T_RST_STREAM:
 		if (h->stream == 0 || h->length != 4)
 			return fail(h, "HTTP/2: malformed RST_STREAM frame");
+		break;
+	case T_WINDOW_UPDATE:
+		if (h->length != 4)
+			return fail(h, "HTTP/2: malformed WINDOW_UPDATE frame");
 		break;
 	case T_PUSH_PROMISE:
 		return fail(h, "HTTP/2: PUSH_PROMISE though push was disabled (PROTOCOL_ERROR)");
@@ -293,11 +300,17 @@ frame_end(struct h2 *h)
 {
 	switch (h->type) {
 	case T_SETTINGS:
-		if (!(h->flags & F_ACK))
-			put_frame(&h->out, T_SETTINGS, F_ACK, 0, NULL, 0);
-		break;
 	case T_PING:
-		if (!(h->flags & F_ACK))
+		if (h->flags & F_ACK)
+			break;
+		/* A peer that sends SETTINGS or PING faster than it reads the acknowledgements
+		 * would grow them without bound: nghttp2 and Go's server end the connection
+		 * past a limit, and so do we (nghttp2's default, about 17 KB of frames). */
+		if (++h->acks > H2_ACKS_MAX)
+			return fail(h, "HTTP/2: too many control frames (ENHANCE_YOUR_CALM)");
+		if (h->type == T_SETTINGS)
+			put_frame(&h->out, T_SETTINGS, F_ACK, 0, NULL, 0);
+		else
 			put_frame(&h->out, T_PING, F_ACK, 0, h->small, 8);
 		break;
 	case T_RST_STREAM:
@@ -323,10 +336,22 @@ frame_end(struct h2 *h)
 			break;
 		h->in_block = 0;
 		if (h->block_stream == 1) {
+			const char *why =
+			    h->handler.block_end
+				? h->handler.block_end(h->handler.arg, h->block_end_stream)
+				: NULL;
+			if (why)
+				return fail(h, why);
 			h->blocks++;
 			if (h->block_end_stream)
 				h->ended = 1;
 		}
+		break;
+	case T_WINDOW_UPDATE:
+		/* RFC 9113 section 6.9: an increment of 0 is a PROTOCOL_ERROR, of the connection
+		 * on stream 0 and of the stream on ours; grpc-go's framer fails either. */
+		if ((h->stream == 0 || h->stream == 1) && (be32(h->small) & 0x7fffffff) == 0)
+			return fail(h, "HTTP/2: WINDOW_UPDATE of 0 (PROTOCOL_ERROR)");
 		break;
 	case T_DATA:
 		if (h->stream == 1 && (h->flags & F_END_STREAM))
@@ -354,12 +379,13 @@ content(struct h2 *h, const char *p, size_t n, int last)
 	case T_PING:
 	case T_GOAWAY:
 	case T_RST_STREAM:
+	case T_WINDOW_UPDATE:
 		/* The first 8 bytes are all these need (GOAWAY's debug data is ignored). */
 		for (size_t i = 0; i < n && h->done - n + i < 8; i++)
 			h->small[h->done - n + i] = (unsigned char)p[i];
 		return H2_MORE;
 	}
-	return H2_MORE; /* SETTINGS values, PRIORITY, WINDOW_UPDATE, unknown: ignored */
+	return H2_MORE; /* SETTINGS values, PRIORITY, unknown: ignored */
 }
 
 int

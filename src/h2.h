@@ -11,6 +11,7 @@
 struct buf;
 
 #define H2_FRAME_MAX 16384 /* SETTINGS_MAX_FRAME_SIZE we accept: the default */
+#define H2_ACKS_MAX  1000  /* acknowledgements queued unsent before the peer is a flood */
 
 enum h2_event { H2_ERROR = -1, H2_MORE = 0, H2_END = 1 };
 
@@ -25,6 +26,10 @@ struct h2_handler {
 	void (*field)(void *arg, const struct h2_field *f, int trailers);
 	/* DATA payload of stream 1. Returns 0, or -1 to fail (too much). */
 	int (*data)(void *arg, const char *p, size_t n);
+	/* A header block of stream 1 is complete; end_stream: it ends the stream. Returns
+	 * NULL, or why the response is refused (kept by the caller until h2_free). May be
+	 * NULL. */
+	const char *(*block_end)(void *arg, int end_stream);
 	void *arg;
 };
 

@@ -140,6 +140,58 @@ def crafted_tls_server_answer(modulus_len):
                     flight[i:i + 16384] for i in range(0, len(flight), 16384))
 
 
+def h2_frame(kind, flags, stream, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def h2_headers(fields, end_stream=False, stream=1):
+    """A HEADERS frame of literal fields (HPACK "without indexing", no Huffman)."""
+    block = b"".join(b"\x00" + bytes([len(k)]) + k.encode() + bytes([len(v)]) + v.encode()
+                     for k, v in fields)
+    return h2_frame(1, 0x4 | (0x1 if end_stream else 0), stream, block)
+
+
+H2_SETTINGS = h2_frame(4, 0, 0)
+GRPC_HEADERS = h2_headers([(":status", "200"), ("content-type", "application/grpc")])
+GRPC_SERVING = h2_frame(0, 0, 1, b"\x00\x00\x00\x00\x02\x08\x01")
+
+
+class RawH2(Peer):
+    """An HTTP/2 server with scripted bytes (frames made with h2_frame and h2_headers):
+    preface goes out as soon as the client connects, answer once the client's HEADERS
+    frame has arrived; then it reads until the client closes."""
+
+    def __init__(self, answer, preface=H2_SETTINGS):
+        self.preface, self.answer = preface, answer
+        Peer.__init__(self)
+
+    def handle(self, conn):
+        try:
+            conn.settimeout(10)
+            conn.sendall(self.preface)
+            data = b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+                frames, off = data[24:], 0  # past the client preface
+                seen = False
+                while len(frames) - off >= 9:
+                    seen = seen or frames[off + 3] == 1
+                    off += 9 + int.from_bytes(frames[off:off + 3], "big")
+                if seen:
+                    break
+            conn.sendall(self.answer)
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+
 class Certs:
     """A CA, certificates it signs, and a self-signed one, made with Python's cryptography
     (OpenSSL); files in a temporary directory."""

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import BIN, STATIC, Peer, free_port, get, run, wait_until
-from peers import (Certs, GoPeer, GrpcServer, RawUpstream, crafted_tls_server_answer, kubelet,
+from peers import (GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
+                   RawUpstream, crafted_tls_server_answer, h2_frame, h2_headers, kubelet,
                    verdicts)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -428,3 +429,83 @@ def test_rsa_8192_is_a_known_difference(podhealth, certs, rsa8192):
         assert listing == "[-]t failed: TLS: certificate key larger than 4096 bits\ncheck failed\n"
     finally:
         u.stop()
+
+
+@pytest.mark.parametrize("frame", ["PING", "SETTINGS"])
+def test_h2_control_frame_flood_is_bounded(frame):
+    # A peer that floods PING or SETTINGS and never reads the acknowledgements: they used
+    # to queue without bound (hundreds of MB in seconds). Now the check fails with a reason
+    # once 1000 wait unsent; the peer stops after 2,000,000 frames whatever happens.
+    one = (b"\0\0\x08\x06\0\0\0\0\0" + b"12345678") if frame == "PING" else b"\0\0\0\x04\0\0\0\0\0"
+
+    def flood(conn):
+        try:
+            conn.settimeout(10)
+            conn.sendall(b"\0\0\0\x04\0\0\0\0\0")  # the server's SETTINGS
+            for _ in range(2000):
+                conn.sendall(one * 1000)
+        except OSError:
+            pass
+
+    peer = Peer(flood)
+    try:
+        rc, out, err = run(["probe", "-t", "10s", "grpc://127.0.0.1:%d" % peer.port])
+        assert rc == 1 and "HTTP/2: too many control frames (ENHANCE_YOUR_CALM)" in err, err
+    finally:
+        peer.stop()
+
+
+
+def test_grpc_answer_shapes_match_grpc_go(podhealth):
+    # Shapes of answer where podhealth and grpc-go (kubelet's client) once differed.
+    trailers = lambda *f: h2_headers([("grpc-status", "0")] + list(f), end_stream=True)
+    scripts = {
+        "normal": (GRPC_HEADERS + GRPC_SERVING + trailers(), "pass"),
+        # grpc-status in the response headers, then DATA ends the stream: no trailers.
+        "no-trailers": (h2_headers([(":status", "200"), ("content-type", "application/grpc"),
+                                    ("grpc-status", "0")]) + h2_frame(0, 1, 1, GRPC_SERVING[9:]),
+                        "fail"),
+        "trailers-without-status": (GRPC_HEADERS + GRPC_SERVING +
+                                    h2_headers([("grpc-message", "x")], end_stream=True), "fail"),
+        "status-only-in-headers": (h2_headers([(":status", "200"), ("content-type", "application/grpc"),
+                                               ("grpc-status", "0")]) + GRPC_SERVING +
+                                   h2_headers([("x", "y")], end_stream=True), "fail"),
+        "headers-mid-stream": (GRPC_HEADERS + GRPC_SERVING + h2_headers([("x", "y")]) + trailers(),
+                               "fail"),
+        "status-100-first": (h2_headers([(":status", "100")]) + GRPC_HEADERS + GRPC_SERVING +
+                             trailers(), "fail"),
+        "plus-zero": (GRPC_HEADERS + GRPC_SERVING +
+                      h2_headers([("grpc-status", "+0")], end_stream=True), "pass"),
+        "settings-ack-first": (GRPC_HEADERS + GRPC_SERVING + trailers(), "pass"),
+        "zero-window-update": (h2_frame(8, 0, 0, b"\0\0\0\0") + GRPC_HEADERS + GRPC_SERVING +
+                               trailers(), "fail"),
+        "details-malformed": (GRPC_HEADERS + GRPC_SERVING +
+                              trailers(("grpc-status-details-bin", "!!!")), "fail"),
+        "details-ok": (GRPC_HEADERS + GRPC_SERVING + trailers(("grpc-status-details-bin", "CgJoaQ")),
+                       "pass"),
+        "details-code": (GRPC_HEADERS + GRPC_SERVING + trailers(("grpc-status-details-bin", "CA4")),
+                         "fail"),
+    }
+    peers = {name: RawH2(answer, preface=h2_frame(4, 1, 0) if name == "settings-ack-first" else H2_SETTINGS)
+             for name, (answer, _) in scripts.items()}
+    try:
+        compare(podhealth, {name: ("grpc://" + peers[name].addr(), {"target": [peers[name].addr()]}, want)
+                            for name, (_, want) in scripts.items()}, "grpc")
+    finally:
+        for p in peers.values():
+            p.stop()
+
+
+def test_grpc_message_cannot_forge_listing_lines(podhealth):
+    forged = "down%0A[%2B]app ok%0Acheck passed"
+    peer = RawH2(GRPC_HEADERS + h2_headers(
+        [("grpc-status", "14"), ("grpc-message", forged)], end_stream=True))
+    try:
+        url = "grpc://" + peer.addr()
+        got, listing = verdicts(podhealth, {"g": url})
+        assert listing == ("[-]g failed: grpc-status 14 UNAVAILABLE: down [+]app ok check passed\n"
+                           "check failed\n")
+        rc, out, err = run(["probe", url])
+        assert rc == 1 and err.count("\n") == 1 and "check passed" not in err.split("\n")[0][:20], err
+    finally:
+        peer.stop()
