@@ -283,7 +283,8 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	if (result != CHECK_OK)
 		c->last.warning[0] = '\0';
 	/* What a retry would cost: wait retries cheap failures quickly. */
-	c->last.cheap = result == CHECK_FAIL &&
+	/* A timeout is never cheap, however short: the peer took all the time given. */
+	c->last.cheap = result == CHECK_FAIL && !c->timed_out &&
 			(c->refused || (c->local && c->last.latency_ms < CHECK_QUICK_MS));
 	memcpy(c->last.reason, reason, sizeof reason);
 	c->totals[result]++;
@@ -515,6 +516,7 @@ on_timeout(struct loop *loop, struct timer *t, void *arg)
 	struct check *c = arg;
 	char d[32];
 	duration_format(check_timeout(c), d, sizeof d);
+	c->timed_out = 1;
 	check_finish(c, CHECK_FAIL, "timeout after %s", d);
 }
 
@@ -529,7 +531,7 @@ check_start(struct check *c)
 	c->seq = ++ck->seq;
 	c->started = loop_now();
 	c->next_addr = 0;
-	c->local = c->refused = 0;
+	c->local = c->refused = c->timed_out = 0;
 	c->port = t->port;
 	c->use_tls = t->tls;
 	c->tls_name = target_tls_name(t);

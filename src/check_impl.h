@@ -63,6 +63,7 @@ struct check {
 	int connected;
 	int local;     /* the connection is to loopback or a unix socket */
 	int refused;   /* the last connection attempt was refused outright */
+	int timed_out; /* the run ended at its deadline */
 	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
 	int64_t started;
 	void *kdata;              /* the kind's, for the life of the checker */

@@ -455,6 +455,18 @@ def test_costly_failures_back_off():
         hang.stop()
 
 
+def test_short_timeouts_are_not_cheap():
+    # A timeout under 100 ms is still a timeout: retried after --interval, doubling, not
+    # every 50 ms like a refused port (it was 30 connections in 3 s).
+    hang = Upstream("hang")
+    try:
+        rc, _, _ = run(["wait", "--timeout", "50ms", "--deadline", "2500ms", hang.url()])
+        assert rc == 1
+        assert hang.hits <= 3  # at 0, ~1 s, ~3 s
+    finally:
+        hang.stop()
+
+
 @pytest.mark.skipif(primary_address() is None, reason="this host has no address but loopback")
 def test_remote_answers_back_off():
     # The same quick 503 from an address that is not loopback: a remote dependency is never
