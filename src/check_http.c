@@ -155,6 +155,7 @@ current_url(struct check *c, struct url *tmp)
 	tmp->port = t->port;
 	tmp->authority = t->authority;
 	tmp->target = t->path;
+	tmp->authorization = t->authorization;
 	return tmp;
 }
 
@@ -179,8 +180,9 @@ follow(struct check *c)
 	if (!(strcmp(base->scheme, "https") == 0 && !https)) /* never https -> http */
 		url_format(base, &referer);
 	buf_free(&run->req);
+	/* Each hop sends the credentials of its own URL, as Go's client does. */
 	target_request(t, next->target, run->custom_host ? t->host_header : next->authority,
-		       referer.data, &run->req);
+		       next->authorization, referer.data, &run->req);
 	buf_free(&referer);
 	if (run->req.failed) {
 		check_finish(c, CHECK_FAIL, "out of memory");

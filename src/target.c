@@ -4,6 +4,7 @@
 #include "config.h"
 #include "duration.h"
 #include "fmt.h"
+#include "url.h"
 #include "version.h"
 
 #include <arpa/inet.h>
@@ -79,36 +80,16 @@ parse_unix(const char *path, struct target *t, char *err, size_t errlen)
 							 : fmt_error(err, errlen, "out of memory");
 }
 
-static void
-append_unescaped(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int c = fmt_percent_byte(s + i, n - i);
-		if (c >= 0) {
-			buf_append(b, &(char){(char)c}, 1);
-			i += 2;
-		} else {
-			buf_append(b, &s[i], 1);
-		}
-	}
-}
-
 /* user[:password]@ (n bytes at info): Go's client sends them as Basic authorization; the
  * URL shown in logs has the password replaced, as Go's URL.Redacted does. */
 static int
 set_userinfo(struct target *t, const char *url, const char *info, size_t n)
 {
 	const char *colon = memchr(info, ':', n);
-	struct buf plain = {0}, header = {0}, text = {0};
-	append_unescaped(&plain, info, colon ? (size_t)(colon - info) : n);
-	buf_append(&plain, ":", 1);
-	if (colon)
-		append_unescaped(&plain, colon + 1, n - (size_t)(colon - info) - 1);
-	buf_append(&header, "Basic ", 6);
-	buf_base64(&header, plain.data, plain.len);
+	struct buf header = {0}, text = {0};
+	url_basic_auth(info, n, &header);
 	buf_append(&text, url, (size_t)(colon ? colon + 1 - url : info + n - url));
 	buf_printf(&text, "%s%s", colon ? "xxxxx" : "", info + n);
-	buf_free(&plain);
 	if (header.failed || text.failed) {
 		buf_free(&header);
 		buf_free(&text);
@@ -288,8 +269,8 @@ has_header(const struct target *t, const char *name)
 }
 
 void
-target_request(const struct target *t, const char *target, const char *host, const char *referer,
-	       struct buf *b)
+target_request(const struct target *t, const char *target, const char *host,
+	       const char *authorization, const char *referer, struct buf *b)
 {
 	/* What kubelet's HTTP prober sends (pkg/probe/http): Host as the URL writes it, a
 	 * User-Agent naming us, Accept any, no keep-alive; headers given by the user replace
@@ -305,8 +286,8 @@ target_request(const struct target *t, const char *target, const char *host, con
 			continue;
 		buf_printf(b, "%s\r\n", t->headers[i]);
 	}
-	if (t->authorization && !has_header(t, "Authorization"))
-		buf_printf(b, "Authorization: %s\r\n", t->authorization);
+	if (authorization && !has_header(t, "Authorization"))
+		buf_printf(b, "Authorization: %s\r\n", authorization);
 	if (referer)
 		buf_printf(b, "Referer: %s\r\n", referer);
 	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
@@ -319,7 +300,8 @@ static int
 render_request(struct target *t)
 {
 	struct buf b = {0};
-	target_request(t, t->path, t->host_header ? t->host_header : t->authority, NULL, &b);
+	target_request(t, t->path, t->host_header ? t->host_header : t->authority, t->authorization,
+		       NULL, &b);
 	if (b.failed) {
 		buf_free(&b);
 		return -1;

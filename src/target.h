@@ -73,10 +73,11 @@ int target_set_call(struct target *t, const char *method, char *err, size_t errl
  * an unnamed check that repeats another's). Returns 0, or -1 out of memory. */
 int target_rename(struct target *t, int (*unique)(const char *name, void *arg), void *arg);
 
-/* Writes t's HTTP request for request target `target` with Host host (and a Referer when
- * referer is not NULL) into out: the first request and every redirect. */
+/* Writes t's HTTP request for request target `target` with Host host, the Authorization
+ * value authorization and a Referer referer (each when not NULL) into out: the first
+ * request and every redirect. */
 void target_request(const struct target *t, const char *target, const char *host,
-		    const char *referer, struct buf *out);
+		    const char *authorization, const char *referer, struct buf *out);
 
 /* The TLS server name (SNI, and the name verified): servername=, else the host unless it
  * is an IP address (NULL: none). Borrowed from t. */

@@ -147,13 +147,20 @@ valid_port(const char *s, size_t n)
 }
 
 /* Checks an authority as net/url's parseAuthority and parseHost do, and writes the host
- * (unescaped, with any port) to b. */
+ * (unescaped, with any port) to b and any user information, as an Authorization value,
+ * to *auth (NULL when there is none). */
 static int
-parse_authority(const char *a, size_t n, struct buf *b, char *err, size_t errlen)
+parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, size_t errlen)
 {
 	for (size_t i = n; i > 0; i--)
 		if (a[i - 1] == '@') {
-			/* user information is allowed, and ignored: nothing is sent from it */
+			struct buf basic = {0};
+			url_basic_auth(a, i - 1, &basic);
+			if (basic.failed) {
+				buf_free(&basic);
+				return fmt_error(err, errlen, "out of memory");
+			}
+			*auth = basic.data;
 			a += i;
 			n -= i;
 			break;
@@ -265,21 +272,33 @@ resolve_path(const char *base, size_t blen, const char *ref, size_t rlen, struct
 	buf_free(&full);
 }
 
-int
-url_set(struct url *u, const char *scheme, const char *hostname, uint16_t port,
-	const char *authority, const char *target)
+static void
+append_unescaped(struct buf *b, const char *s, size_t n)
 {
-	memset(u, 0, sizeof *u);
-	fmt_format(u->scheme, sizeof u->scheme, "%s", scheme);
-	fmt_format(u->hostname, sizeof u->hostname, "%s", hostname);
-	u->port = port;
-	u->authority = strdup(authority);
-	u->target = strdup(target);
-	if (!u->authority || !u->target) {
-		url_free(u);
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int c = fmt_percent_byte(s + i, n - i);
+		if (c >= 0) {
+			buf_append(b, &(char){(char)c}, 1);
+			i += 2;
+		} else {
+			buf_append(b, &s[i], 1);
+		}
 	}
-	return 0;
+}
+
+void
+url_basic_auth(const char *info, size_t n, struct buf *out)
+{
+	const char *colon = memchr(info, ':', n);
+	struct buf plain = {0};
+	append_unescaped(&plain, info, colon ? (size_t)(colon - info) : n);
+	buf_append(&plain, ":", 1);
+	if (colon)
+		append_unescaped(&plain, colon + 1, n - (size_t)(colon - info) - 1);
+	buf_append(out, "Basic ", 6);
+	buf_base64(out, plain.data, plain.len);
+	out->failed |= plain.failed;
+	buf_free(&plain);
 }
 
 /* Splits host[:port] as Go's URL.Hostname and URL.Port do. */
@@ -344,13 +363,16 @@ url_resolve(const struct url *base, const char *ref, size_t len, struct url *out
 		buf_append(&target, "/", 1);
 	} else if (r.scheme[0] || r.authority) {
 		if (r.authority)
-			rc = parse_authority(r.authority, r.authority_len, &authority, err, errlen);
+			rc = parse_authority(r.authority, r.authority_len, &authority,
+					     &out->authorization, err, errlen);
 		else
 			buf_append(&authority, "", 0);
 		escaped_path(r.path, r.path_len, &path);
 		resolve_path(path.data, path.len, "", 0, &target);
 	} else {
 		buf_append(&authority, base->authority, strlen(base->authority));
+		if (base->authorization && !(out->authorization = strdup(base->authorization)))
+			rc = fmt_error(err, errlen, "out of memory");
 		escaped_path(r.path, r.path_len, &path);
 		resolve_path(base->target, bplen, path.data ? path.data : "", path.len, &target);
 		if (r.path_len == 0 && !r.force_query && !r.query && bq) {
@@ -388,5 +410,6 @@ url_free(struct url *u)
 {
 	free(u->authority);
 	free(u->target);
-	u->authority = u->target = NULL;
+	free(u->authorization);
+	u->authority = u->target = u->authorization = NULL;
 }

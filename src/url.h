@@ -18,19 +18,22 @@ struct url {
 	char *authority;    /* host[:port] as written: the Host header; owned */
 	char *target; /* escaped path (at least "/") and "?query": the request target; owned */
 	int relative; /* the reference had no scheme (Go keeps a custom Host then) */
+	char *authorization; /* "Basic ..." from the URL's user information, or NULL; owned */
 };
 
 /* Resolves ref (len bytes) against base. Returns 0 with out filled (free with url_free),
- * or -1 with a reason in err. */
+ * or -1 with a reason in err. Credentials follow Go's ResolveReference: a reference with
+ * a scheme or a host carries its own user information (or none), any other keeps
+ * base's. */
 int url_resolve(const struct url *base, const char *ref, size_t len, struct url *out, char *err,
 		size_t errlen);
 
-/* Fills u for http(s)://authority/target. Returns 0, or -1 when out of memory. */
-int url_set(struct url *u, const char *scheme, const char *hostname, uint16_t port,
-	    const char *authority, const char *target);
+/* Appends the Authorization value Go's client sends for user[:password] (n bytes at
+ * info, percent-escaped as in a URL): "Basic " and base64 of user:password. */
+struct buf;
+void url_basic_auth(const char *info, size_t n, struct buf *out);
 
 /* Writes scheme://authority/target (the Referer of the next request) into b. */
-struct buf;
 void url_format(const struct url *u, struct buf *b);
 
 void url_free(struct url *u);

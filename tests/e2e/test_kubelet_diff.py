@@ -222,3 +222,42 @@ def test_readme_table_matches():
             rows[m.group(1)] = (m.group(2), m.group(3))
     missing = [(desc, want) for desc, _, want in CASES.values() if rows.get(desc) != (want, want)]
     assert not missing, "README rows missing or different: %r" % missing
+
+
+def test_redirect_credentials_follow_go(upstream_all):
+    # Each hop sends the user information of its own URL, as Go's client does: a relative
+    # Location keeps the start's, an absolute one carries its own or none. Compared header
+    # by header with what kubelet's client (Go) sends to the same upstream.
+    from conftest import run
+    port = upstream_all.port
+    upstream_all.extra = {
+        "/cred-abs": redirect(302, "http://127.0.0.1:%d/cred-end" % port),
+        "/cred-own": redirect(302, "http://u2:p%%402@127.0.0.1:%d/cred-end" % port),
+        "/cred-rel": redirect(302, "/cred-end"),
+        "/cred-end": OK,
+    }
+    old = upstream_all.script
+    upstream_all.script = lambda path, head: ((upstream_all.extra[path], "close")
+                                              if path in upstream_all.extra else old(path, head))
+
+    def auths(agent):
+        found = []
+        for h in upstream_all.heads:
+            if "/cred-" in h.split("\r\n")[0] and agent in h.lower():
+                a = [l for l in h.split("\r\n") if l.lower().startswith("authorization:")]
+                found.append((h.split(" ")[1], a[0] if a else None))
+        return found
+
+    try:
+        for start in ("http://user:pw@127.0.0.1:%d/cred-abs", "http://127.0.0.1:%d/cred-own",
+                      "http://user:pw@127.0.0.1:%d/cred-rel"):
+            url = start % port
+            del upstream_all.heads[:]
+            assert kubelet("http", url)[0] == "pass"
+            go = auths("kube-probe")
+            rc, _, err = run(["probe", url])
+            assert rc == 0, err
+            ours = auths("podhealth")
+            assert len(go) == 2 and ours == go, (url, go, ours)
+    finally:
+        upstream_all.script = old
