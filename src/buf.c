@@ -2,10 +2,13 @@
 
 #include "fmt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int
 buf_reserve(struct buf *b, size_t extra)
@@ -155,4 +158,26 @@ buf_base64(struct buf *b, const void *data, size_t n)
 			     i + 1 < n ? abc[v >> 6 & 63] : '=', i + 2 < n ? abc[v & 63] : '='};
 		buf_append(b, q, 4);
 	}
+}
+
+int
+buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t start = b->len;
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b->len - start > max)
+			break;
+		buf_append(b, chunk, (size_t)n);
+	}
+	int err = n < 0 ? errno : b->failed ? ENOMEM : b->len - start > max ? EFBIG : 0;
+	close(fd);
+	errno = err;
+	return err ? -1 : 0;
 }

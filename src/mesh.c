@@ -1,11 +1,11 @@
 #include "mesh.h"
 
 #include "buf.h"
+#include "fmt.h"
+#include "json.h"
 #include "log.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The value of annotation key, unquoted into out (Go's strconv.Quote escapes: \" \\ and
  * the rest kept as they are, which is all a decision here needs). Returns 1 when present. */
@@ -31,68 +31,132 @@ annotation(const char *text, size_t len, const char *key, struct buf *out)
 	return 0;
 }
 
-/* Whether JSON array "field":[...] in json names container. */
+/* Go's strconv.ParseBool, as Linkerd's injector reads its annotations: 1, 0 or -1. */
 static int
-lists(const char *json, const char *field, const char *container)
+parse_bool(const char *v)
 {
-	const char *f = strstr(json, field);
-	if (!f)
-		return 0;
-	const char *open = strchr(f, '[');
-	const char *close = open ? strchr(open, ']') : NULL;
-	const char *colon = strchr(f, ':');
-	if (!open || !close || colon > open)
-		return 0;
-	const char *hit = strstr(open, container);
-	return hit && hit < close;
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Reads "N.M..." at v: the first two numbers. Returns 0, or -1. */
+static int
+two_numbers(const char *v, unsigned long *a, unsigned long *b, const char **rest)
+{
+	size_t n = strspn(v, "0123456789");
+	if (n == 0 || v[n] != '.' || fmt_parse_uint(v, n, 0, 100000, a) < 0)
+		return -1;
+	v += n + 1;
+	n = strspn(v, "0123456789");
+	if (n == 0 || fmt_parse_uint(v, n, 0, 100000, b) < 0)
+		return -1;
+	*rest = v + n;
+	return 0;
+}
+
+/* Whether Linkerd proxy version v injects a native sidecar by default: 1, 0, or -1 when
+ * v cannot be read. linkerd2 PR 15267 made it the default; it shipped in edge-26.5.2 and
+ * in Linkerd 2.20 (stable and enterprise). */
+static int
+linkerd_native_by_default(const char *v)
+{
+	unsigned long a, b, c = 0;
+	const char *rest;
+	if (strncmp(v, "stable-", 7) == 0 || strncmp(v, "enterprise-", 11) == 0) {
+		if (two_numbers(strchr(v, '-') + 1, &a, &b, &rest) < 0 || a != 2)
+			return -1;
+		return b >= 20;
+	}
+	if (strncmp(v, "edge-", 5) == 0) {
+		if (two_numbers(v + 5, &a, &b, &rest) < 0 || *rest != '.' ||
+		    fmt_parse_uint(rest + 1, strlen(rest + 1), 0, 100000, &c) < 0)
+			return -1;
+		return a > 26 || (a == 26 && (b > 5 || (b == 5 && c >= 2)));
+	}
+	return -1;
 }
 
 enum sidecar_mode
-mesh_mode_from(const char *text, size_t len, enum target_mesh mesh)
+mesh_mode_from(const char *text, size_t len, enum target_mesh mesh, char *why, size_t whylen,
+	       int *warn)
 {
 	struct buf v = {0};
 	enum sidecar_mode mode = SIDECAR_NONE;
+	*warn = 0;
+	fmt_format(why, whylen, "no %s annotation",
+		   mesh == MESH_ISTIO ? "sidecar.istio.io/status" : "linkerd.io/proxy-version");
 	if (mesh == MESH_ISTIO && annotation(text, len, "sidecar.istio.io/status", &v)) {
 		/* The injector lists the proxy among initContainers when it is native. */
-		mode = lists(v.data, "\"initContainers\"", "\"istio-proxy\"") ? SIDECAR_NATIVE
-									      : SIDECAR_CLASSIC;
+		int r = json_array_has(v.data, v.len, "initContainers", "istio-proxy");
+		mode = r == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
+		*warn = r < 0;
+		fmt_format(why, whylen, "%s",
+			   r == 1   ? "istio-proxy is an init container"
+			   : r == 0 ? "istio-proxy is not an init container"
+				    : "sidecar.istio.io/status is not valid JSON: taking classic");
 	} else if (mesh == MESH_LINKERD && annotation(text, len, "linkerd.io/proxy-version", &v)) {
+		/* The newest form decides when present (Linkerd's own precedence). */
 		static const char *const native[] = {
 		    "config.linkerd.io/proxy-enable-native-sidecar",
 		    "config.beta.linkerd.io/proxy-enable-native-sidecar",
 		    "config.alpha.linkerd.io/proxy-enable-native-sidecar"};
-		mode = SIDECAR_CLASSIC;
-		for (size_t i = 0; i < sizeof native / sizeof native[0]; i++) {
-			v.len = 0;
-			if (annotation(text, len, native[i], &v) && strcmp(v.data, "true") == 0)
-				mode = SIDECAR_NATIVE;
+		struct buf a = {0};
+		int decided = -1;
+		for (size_t i = 0; i < sizeof native / sizeof native[0] && decided < 0; i++) {
+			a.len = 0;
+			if (annotation(text, len, native[i], &a) &&
+			    (decided = parse_bool(a.data)) >= 0)
+				fmt_format(why, whylen, "%s=%s", native[i], a.data);
 		}
+		buf_free(&a);
+		if (decided < 0) {
+			decided = linkerd_native_by_default(v.data);
+			if (decided < 0) {
+				*warn = 1;
+				fmt_format(why, whylen,
+					   "unknown linkerd version \"%.40s\": taking classic",
+					   v.data);
+			} else {
+				fmt_format(why, whylen, "linkerd %.40s: %s", v.data,
+					   decided ? "2.20+ default" : "before 2.20");
+			}
+		}
+		mode = decided == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
 	}
 	buf_free(&v);
 	return mode;
 }
 
 enum sidecar_mode
-mesh_mode(const struct config *cfg, enum target_mesh mesh)
+mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t whylen)
 {
-	if (cfg->sidecar != SIDECAR_AUTO)
+	if (cfg->sidecar != SIDECAR_AUTO) {
+		fmt_format(why, whylen, "--sidecar");
 		return cfg->sidecar;
+	}
+	fmt_format(why, whylen, "no --pod-annotations");
 	if (!cfg->pod_annotations)
 		return SIDECAR_CLASSIC;
-	int fd = open(cfg->pod_annotations, O_RDONLY | O_CLOEXEC);
 	struct buf text = {0};
-	char chunk[4096];
-	ssize_t n = 0;
-	while (fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0 && text.len < 1 << 20)
-		buf_append(&text, chunk, (size_t)n);
-	if (fd >= 0)
-		close(fd);
 	enum sidecar_mode mode = SIDECAR_CLASSIC;
-	if (fd < 0 || n < 0 || text.failed)
-		log_event(LOG_WARN, "cannot read the pod's annotations: taking a classic sidecar",
-			  "file", cfg->pod_annotations, NULL);
-	else
-		mode = mesh_mode_from(text.data ? text.data : "", text.len, mesh);
+	int warn = 0;
+	if (buf_read_file(&text, cfg->pod_annotations, 1 << 20) < 0) {
+		fmt_format(why, whylen,
+			   "cannot read the pod's annotations: taking a classic sidecar");
+		warn = 1;
+	} else {
+		mode =
+		    mesh_mode_from(text.data ? text.data : "", text.len, mesh, why, whylen, &warn);
+	}
+	if (warn)
+		log_event(LOG_WARN, why, "file", cfg->pod_annotations, NULL);
 	buf_free(&text);
 	return mode;
 }

@@ -13,11 +13,17 @@
 /* Decides each mesh's sidecar mode: --sidecar when it is not auto; else from the
  * annotations file when given (startup I/O: read once); else classic. Never fails: an
  * unreadable file is logged and read as classic, the safe default for a Job. Returns the
- * mode of mesh (MESH_ISTIO or MESH_LINKERD). */
-enum sidecar_mode mesh_mode(const struct config *cfg, enum target_mesh mesh);
+ * mode of mesh (MESH_ISTIO or MESH_LINKERD), with the reason for it in why. */
+enum sidecar_mode mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why,
+			    size_t whylen);
 
 /* Decides from the text of an annotations file (Downward API: key="value" lines, values
- * quoted as Go quotes them). Pure. */
-enum sidecar_mode mesh_mode_from(const char *annotations, size_t len, enum target_mesh mesh);
+ * quoted as Go quotes them), with the reason in why; *warn is set when the annotations
+ * could not be read as they should (invalid JSON, an unknown version). Istio: the proxy
+ * among the status annotation's initContainers is native. Linkerd: no proxy-version, no
+ * proxy; else the native-sidecar annotation (config., then config.beta., then
+ * config.alpha.), else the version's default. Pure. */
+enum sidecar_mode mesh_mode_from(const char *annotations, size_t len, enum target_mesh mesh,
+				 char *why, size_t whylen, int *warn);
 
 #endif

@@ -12,7 +12,6 @@
 
 #include <bearssl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -204,18 +203,11 @@ static const br_x509_class insecure_vtable = {
 static int
 read_file(const char *path, struct buf *out, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fmt_error(err, errlen, "cannot open '%s'", path);
-	char chunk[4096];
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0 && out->len <= PEM_FILE_MAX)
-		buf_append(out, chunk, (size_t)n);
-	close(fd);
-	if (n < 0 || out->failed)
-		return fmt_error(err, errlen, "cannot read '%s'", path);
-	if (out->len > PEM_FILE_MAX)
-		return fmt_error(err, errlen, "'%s' is larger than 1 MiB", path);
+	if (buf_read_file(out, path, PEM_FILE_MAX) < 0)
+		return errno == EFBIG    ? fmt_error(err, errlen, "'%s' is larger than 1 MiB", path)
+		       : errno == ENOMEM ? fmt_error(err, errlen, "out of memory")
+		       : out->len == 0   ? fmt_error(err, errlen, "cannot open '%s'", path)
+					 : fmt_error(err, errlen, "cannot read '%s'", path);
 	buf_append(out, "\n", 1); /* BearSSL's PEM decoder wants a final newline */
 	return 0;
 }

@@ -341,9 +341,10 @@ plan_sidecars(struct waitrun *r, const struct config *cfg)
 	for (int m = MESH_ISTIO; m <= MESH_LINKERD; m++) {
 		if (!(m == MESH_ISTIO ? cfg->istio : cfg->linkerd))
 			continue;
-		modes[m] = mesh_mode(cfg, (enum target_mesh)m);
+		char why[160];
+		modes[m] = mesh_mode(cfg, (enum target_mesh)m, why, sizeof why);
 		log_event(LOG_INFO, "sidecar", "mesh", mesh_names[m], "mode", mode_names[modes[m]],
-			  "wait", modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
+			  "reason", why, "wait", modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
 			  modes[m] == SIDECAR_CLASSIC ? "yes" : "no", NULL);
 	}
 	r->targets = calloc(cfg->ntargets + 1, sizeof *r->targets);

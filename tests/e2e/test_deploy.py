@@ -167,12 +167,19 @@ ISTIO_STATUS = {
                 "volumes": ["istio-envoy"], "imagePullSecrets": None, "revision": "default"},
     "native": {"initContainers": ["istio-init", "istio-proxy"], "containers": None,
                "volumes": ["istio-envoy"], "imagePullSecrets": None, "revision": "default"},
+    # No init containers at all (istio-cni): the next field's list names the proxy.
+    "classic-null": {"initContainers": None, "containers": ["istio-proxy"], "revision": "default"},
+    # Any field order, and fields the reader does not know.
+    "native-reordered": {"revision": "default", "containers": [], "future": {"a": [1, 2.5e3, True]},
+                         "initContainers": ["istio-proxy"]},
 }
 MESHES = {
     "job.yaml": ("migrate", (15021, "/healthz/ready", 15020, "/quitquitquit"), {
         "classic": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["classic"])},
         "native": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["native"])},
         "none": {"ambient.istio.io/redirection": "enabled"},
+        "classic:null-init": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["classic-null"])},
+        "native:reordered": {"sidecar.istio.io/status": json.dumps(ISTIO_STATUS["native-reordered"])},
     }),
     "job-linkerd.yaml": ("report", (4191, "/ready", 4191, "/shutdown"), {
         "classic": {"linkerd.io/proxy-version": "edge-25.1.1",
@@ -181,12 +188,19 @@ MESHES = {
                    "config.linkerd.io/proxy-admin-shutdown": "enabled",
                    "config.beta.linkerd.io/proxy-enable-native-sidecar": "true"},
         "none": {"config.linkerd.io/proxy-admin-shutdown": "enabled"},
+        # Linkerd 2.20 injects a native sidecar by default and says so by its version alone.
+        "native:2.20-default": {"linkerd.io/proxy-version": "stable-2.20.0"},
+        "native:edge-default": {"linkerd.io/proxy-version": "edge-26.5.2"},
+        "classic:2.20-opt-out": {"linkerd.io/proxy-version": "stable-2.20.0",
+                                 "config.linkerd.io/proxy-enable-native-sidecar": "false"},
+        "classic:config-beats-beta": {"linkerd.io/proxy-version": "edge-25.1.1",
+                                      "config.linkerd.io/proxy-enable-native-sidecar": "false",
+                                      "config.beta.linkerd.io/proxy-enable-native-sidecar": "true"},
     }),
 }
 
 
-@pytest.mark.parametrize("mode", ["classic", "native", "none"])
-@pytest.mark.parametrize("manifest", list(MESHES))
+@pytest.mark.parametrize("manifest,mode", [(m, k) for m, v in MESHES.items() for k in v[2]])
 def test_job_manifests_in_every_cluster_mode(manifest, mode, tmp_path):
     container, ports, annotations = MESHES[manifest]
     if not all(port_is_free(p, "127.0.0.1") for p in (ports[0], ports[2])):
@@ -207,8 +221,10 @@ def test_job_manifests_in_every_cluster_mode(manifest, mode, tmp_path):
     try:
         rc, _, err = run(argv, env=dict(os.environ, **env))
         assert rc == 3, err
-        assert len(mesh.polls) == {"classic": 3, "native": 3, "none": 0}[mode], err
-        assert mesh.quits == {"classic": [ports[3]], "native": [], "none": []}[mode], err
+        kind = mode.split(":")[0]
+        assert len(mesh.polls) == {"classic": 3, "native": 3, "none": 0}[kind], err
+        assert mesh.quits == {"classic": [ports[3]], "native": [], "none": []}[kind], err
+        assert "sidecar mesh=%s mode=%s " % ("istio" if manifest == "job.yaml" else "linkerd", kind) in err
     finally:
         mesh.stop()
 

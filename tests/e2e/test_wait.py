@@ -518,10 +518,11 @@ def test_sidecar_mode_without_a_readable_file_is_classic(upstream, tmp):
     rc, _, err = run(["wait", "--pod-annotations", os.path.join(tmp, "nope")] + common + ["--", "true"])
     assert rc == 0
     assert "podhealth: warn: cannot read the pod's annotations: taking a classic sidecar file=" in err
-    assert "podhealth: info: sidecar mesh=istio mode=classic wait=yes on-exit=yes" in err.splitlines()
+    assert ("podhealth: info: sidecar mesh=istio mode=classic reason=\"cannot read the pod's "
+            "annotations: taking a classic sidecar\" wait=yes on-exit=yes") in err.splitlines()
     assert len(calls(q)) == 1
     # An explicit --on-exit is the user's, not the mesh's: it is made in every mode.
     rc, _, err = run(["wait", "--sidecar", "none"] + common + ["--", "true"])
     assert rc == 0 and len(calls(q)) == 2
-    assert "podhealth: info: sidecar mesh=istio mode=none wait=no on-exit=no" in err.splitlines()
+    assert "podhealth: info: sidecar mesh=istio mode=none reason=--sidecar wait=no on-exit=no" in err.splitlines()
     assert ready.hits == 1  # not asked under --sidecar none
