@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import VALGRIND, free_port
+from conftest import SANITIZED, VALGRIND, free_port
 from peers import ROOT, RawUpstream, kubelet, verdicts
 
 
@@ -169,7 +169,15 @@ def test_http_verdicts_match_kubelet(podhealth, upstream_all):
     urls = {case: url_of(upstream_all, case) for case in CASES}
     with ThreadPoolExecutor(16) as pool:
         oracle = dict(zip(urls, pool.map(lambda u: kubelet("http", u, TIMEOUT), urls.values())))
-    got, listing = verdicts(podhealth, urls, TIMEOUT)
+    # Under valgrind or the sanitizers one podhealth runs at most 16 of the cases at once, so
+    # that no round holds more work than the wrapper can finish within the timeout.
+    cases = list(urls)
+    size = 16 if VALGRIND or SANITIZED else len(cases)
+    got, listing = {}, ""
+    for i in range(0, len(cases), size):
+        part, text = verdicts(podhealth, {c: urls[c] for c in cases[i:i + size]}, TIMEOUT)
+        got.update(part)
+        listing += text
     problems = []
     for case, (desc, _, want) in CASES.items():
         k = oracle[case][0]

@@ -174,7 +174,7 @@ def test_slow_client_is_dropped(daemon):
     t0 = time.monotonic()
     r = c.read(timeout=10)
     assert (r.status, r.header("connection")) == (408, "close")
-    assert 4.5 < time.monotonic() - t0 < 6.5
+    assert 4.5 < time.monotonic() - t0 < 6.5 + SLACK
     assert c.closed()
 
 
@@ -182,7 +182,7 @@ def test_silent_client_is_closed(daemon):
     c = Client(daemon.port)
     t0 = time.monotonic()
     assert c.closed(timeout=10)
-    assert 4.5 < time.monotonic() - t0 < 6.5
+    assert 4.5 < time.monotonic() - t0 < 6.5 + SLACK
 
 
 def test_slow_clients_do_not_block_others(daemon):
@@ -191,7 +191,7 @@ def test_slow_clients_do_not_block_others(daemon):
         s.send("GET /self HTTP/1.1\r\n")
     t0 = time.monotonic()
     assert get(daemon.port, "/self").status == 200
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 0.5 + SLACK
     for s in slow:
         s.close()
 

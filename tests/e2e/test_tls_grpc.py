@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import BIN, STATIC, Peer, free_port, get, run, wait_until
-from peers import (GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
+from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
                    RawUpstream, crafted_tls_server_answer, h2_frame, h2_headers, kubelet,
                    verdicts)
 
@@ -90,7 +90,7 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
         }
         listing = compare(podhealth, cases)
         assert "[-]plain failed: TLS handshake failed: the server answered in plain HTTP\n" in listing
-        assert "[-]hang failed: timeout after 1s\n" in listing
+        assert "[-]hang failed: timeout after %s\n" % CHECK_TIMEOUT in listing
         assert "[-]ca-other failed: TLS: certificate signed by an unknown authority\n" in listing
         assert "[-]ca-name failed: TLS: certificate is not valid for the server name\n" in listing
         assert "[-]ca-expired failed: TLS: certificate has expired or is not yet valid\n" in listing
@@ -235,7 +235,7 @@ def test_grpc_verdicts_match_kubelet(podhealth, grpc_servers):
         assert "[-]down failed: NOT_SERVING\n" in listing
         assert "[-]unknown failed: grpc-status 5 NOT_FOUND: unknown service\n" in listing
         assert "[-]nohealth failed: grpc-status 12 UNIMPLEMENTED: unknown service grpc.health.v1.Health\n" in listing
-        assert "[-]slow failed: timeout after 1s\n" in listing
+        assert "[-]slow failed: timeout after %s\n" % CHECK_TIMEOUT in listing
         assert "[-]http1 failed: not an HTTP/2 server: it answered HTTP/1.x\n" in listing
     finally:
         http1.stop()

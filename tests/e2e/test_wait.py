@@ -238,7 +238,7 @@ def test_deadline_never_starts_command(upstream, tmp):
     rc, out, err = run(["wait", "--deadline", "500ms", "--interval", "100ms", "--on-exit", quit_.url("/quit"),
                         "x=" + refused_url(), "--", "sh", "-c", "touch %s" % marker])
     assert rc == 1
-    assert time.monotonic() - t0 < 0.5 + 1.0
+    assert time.monotonic() - t0 < 0.5 + 1.0 + SLACK
     assert not os.path.exists(marker)
     assert len(calls(quit_)) == 1
     assert ('podhealth: error: deadline passed, not starting the command deadline=500ms '
@@ -271,7 +271,7 @@ def test_hanging_on_exit_does_not_hang(upstream):
     rc, _, err = run(["wait", "--timeout", "300ms", "--on-exit", hang.url("/quit"),
                       upstream(200).url(), "--", "true"])
     assert rc == 0
-    assert time.monotonic() - t0 < 0.3 + 1.0
+    assert time.monotonic() - t0 < 0.3 + 1.0 + SLACK
     assert len(calls(hang)) == 1  # delivered, so not sent again
     assert 'podhealth: warn: on-exit call failed url=%s reason="timeout after 300ms"' % hang.url("/quit") in err
 
