@@ -50,7 +50,8 @@ fuzz_LDFLAGS := -fsanitize=address,undefined,fuzzer
 FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps demo test unit e2e fuzz format-check measure bench release install clean
+.PHONY: all deps demo test unit e2e e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-once fuzz \
+	format-check measure bench release install clean
 all: build/podhealth
 
 build/.deps-build: tools/deps.sh
@@ -154,19 +155,30 @@ PEERS := build/peers/kubelet_probe build/peers/grpc_health_server build/peers/h2
 # leak fails).
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-e2e: build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS)
+E2E_DEPS := build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS)
+e2e: e2e-static e2e-asan e2e-memlimit e2e-valgrind
+e2e-static: $(E2E_DEPS)
 	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q tests/e2e
+e2e-asan: $(E2E_DEPS)
 	PODHEALTH_BIN=$(CURDIR)/build/asan/podhealth PODHEALTH_SANITIZED=1 \
 		$(PYTHON) -m pytest -q tests/e2e
+e2e-memlimit: $(E2E_DEPS)
 	PODHEALTH_BIN=$(CURDIR)/build/podhealth PODHEALTH_WRAP="prlimit --as=4194304" \
 		$(PYTHON) -m pytest -q tests/e2e
+e2e-valgrind: $(E2E_DEPS)
 	PODHEALTH_BIN=$(CURDIR)/build/gcc/podhealth PODHEALTH_WRAP="$(VALGRIND)" \
 		$(PYTHON) -m pytest -q tests/e2e
+# One pass against the shipped binary, for development.
+e2e-once: e2e-static
 
 format-check: build/.deps-test
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
-test: format-check unit e2e fuzz
+# Every stage runs even when one before it failed; then one line per stage and a total,
+# and the exit status says whether all passed.
+STAGES := format-check unit e2e-static e2e-asan e2e-memlimit e2e-valgrind fuzz
+test: build/.deps-test
+	@tools/stages.sh $(STAGES)
 
 demo: build/podhealth
 	$(PYTHON) demo/demo.py build/podhealth

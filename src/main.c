@@ -6,6 +6,7 @@
 #include "version.h"
 #include "wait.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,8 +60,13 @@ main(int argc, char **argv)
 		const char *name;
 		enum config_mode mode;
 	} commands[] = {{"serve", MODE_SERVE}, {"wait", MODE_WAIT}, {"probe", MODE_PROBE}};
-	if (argc < 2)
+	if (argc < 2) {
+		/* A Deployment may configure podhealth by its environment alone (an image whose
+		 * entrypoint is /podhealth, no args): that is serve. */
+		if (getenv("PODHEALTH_CHECKS") || getenv("PODHEALTH_CHECK"))
+			return run(MODE_SERVE, 0, argv + 1);
 		return misuse(MODE_SERVE, "missing command");
+	}
 	const char *cmd = argv[1];
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(cmd, commands[i].name) == 0)

@@ -63,7 +63,7 @@ def test_environment_example():
             env[k] = env[k].replace("localhost:%s," % old, "localhost:%d," % u.port)
     assert all("localhost:%s" % old not in env["PODHEALTH_CHECKS"] + env["PODHEALTH_CHECK"]
                for old in ups)
-    p = Podhealth(["serve"], env=env, ready_port=port)
+    p = Podhealth([], env=env, ready_port=port)  # no args at all: serve from the environment
     try:
         r = get(port, "/all?verbose")
         assert (r.status, r.body) == (200, "[+]envoy ok\n[+]app ok\n[+]db ok\n[+]search ok\ncheck passed\n")
