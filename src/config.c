@@ -196,15 +196,44 @@ set_pod_annotations(struct config *c, const char *name, const char *v, char *err
 	return 0;
 }
 
+/* One of the words of choices (NULL-terminated, at most four): *out is its index. */
+static int
+choose(int *out, const char *const *choices, const char *name, const char *v, char *err,
+       size_t errlen)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return *out = i, 0;
+	return fmt_error(err, errlen, "invalid %s '%.32s': want %s%s%s%s%s%s%s", name, v,
+			 choices[0], choices[2] ? ", " : " or ", choices[1],
+			 choices[2] ? (choices[3] ? ", " : " or ") : "",
+			 choices[2] ? choices[2] : "", choices[2] && choices[3] ? " or " : "",
+			 choices[2] && choices[3] ? choices[3] : "");
+}
+
 static int
 set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	static const char *const modes[] = {"auto", "classic", "native", "none"};
-	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-		if (strcmp(v, modes[i]) == 0)
-			return c->sidecar = (enum sidecar_mode)i, 0;
-	return fmt_error(err, errlen, "invalid %s '%.32s': want auto, classic, native or none",
-			 name, v);
+	static const char *const modes[] = {"auto", "classic", "native", "none", NULL};
+	int i;
+	if (choose(&i, modes, name, v, err, errlen) < 0)
+		return -1;
+	c->sidecar = (enum sidecar_mode)i;
+	return 0;
+}
+
+static int
+set_on_exit_when(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	static const char *const when[] = {"always", "success", NULL};
+	return choose(&c->on_exit_success_only, when, name, v, err, errlen);
+}
+
+static int
+set_on_deadline(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	static const char *const what[] = {"fail", "run", NULL};
+	return choose(&c->on_deadline_run, what, name, v, err, errlen);
 }
 
 BOOL_SETTER(set_hide_reasons, hide_reasons)
@@ -338,6 +367,11 @@ static const struct option {
      "variable)"},
     {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0, "M",
      "the method of on-exit calls, default POST"},
+    {"--on-exit-when", NULL, "PODHEALTH_ON_EXIT_WHEN", M_WAIT, set_on_exit_when, 0, "WHEN",
+     "always (default), or success: no on-exit calls\nunless the exit code is 0 (a retry "
+     "keeps the proxy)"},
+    {"--on-deadline", NULL, "PODHEALTH_ON_DEADLINE", M_WAIT, set_on_deadline, 0, "WHAT",
+     "fail (default), or run: start CMD anyway when the\ndeadline passes"},
     {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1, NULL,
      "wait for " ISTIO_CHECK "=" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL},
     {"--linkerd", NULL, "PODHEALTH_LINKERD", M_WAIT, set_linkerd, 1, NULL,

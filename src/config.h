@@ -55,6 +55,8 @@ struct config {
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */
 	int deadline_exit_code;
+	int on_deadline_run;      /* --on-deadline run: start the command anyway */
+	int on_exit_success_only; /* --on-exit-when success: no calls after a failure */
 	int istio, linkerd;
 	const char *pod_annotations; /* the Downward API file of the pod's annotations */
 	enum sidecar_mode sidecar;

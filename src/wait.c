@@ -139,6 +139,15 @@ start_calls(struct waitrun *r)
 	r->phase = CALLING;
 	stop_watching(r);
 	loop_timer_cancel(r->loop, &r->deadline_timer);
+	if (r->n_on_exit && cfg->on_exit_success_only && r->status != 0) {
+		/* A restart of the container (restartPolicy OnFailure) needs the proxy. */
+		char s[16];
+		fmt_format(s, sizeof s, "%d", r->status);
+		log_event(LOG_INFO,
+			  "on-exit calls skipped: exit code not 0 (--on-exit-when success)",
+			  "status", s, NULL);
+		r->n_on_exit = 0;
+	}
 	if (r->n_on_exit == 0) {
 		loop_stop(r->loop);
 		return;
@@ -286,6 +295,15 @@ on_deadline(struct loop *loop, struct timer *t, void *arg)
 	struct buf b = {0};
 	failing_list(r->ck, &b);
 	duration_format(r->cfg->deadline_ms, deadline, sizeof deadline);
+	if (r->cfg->on_deadline_run) {
+		log_event(LOG_WARN,
+			  "deadline passed, starting the command anyway (--on-deadline run)",
+			  "deadline", deadline, "for", b.data ? b.data : "", NULL);
+		buf_free(&b);
+		stop_watching(r);
+		run_command(r);
+		return;
+	}
 	log_event(LOG_ERROR, "deadline passed, not starting the command", "deadline", deadline,
 		  "for", b.data ? b.data : "", NULL);
 	buf_free(&b);

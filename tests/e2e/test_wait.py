@@ -526,3 +526,46 @@ def test_sidecar_mode_without_a_readable_file_is_classic(upstream, tmp):
     assert rc == 0 and len(calls(q)) == 2
     assert "podhealth: info: sidecar mesh=istio mode=none reason=--sidecar wait=no on-exit=no" in err.splitlines()
     assert ready.hits == 1  # not asked under --sidecar none
+
+
+@pytest.mark.parametrize("argv,code,called", [
+    (["sh", "-c", "exit 0"], 0, 1),
+    (["sh", "-c", "exit 3"], 3, 0),
+    (["sh", "-c", "kill -KILL $$"], 128 + signal.SIGKILL, 0),
+    (["/nonexistent/cmd"], 127, 0),
+], ids=["exit-0", "exit-3", "signal", "not-found"])
+def test_on_exit_when_success(upstream, argv, code, called):
+    # The calls are made only after exit code 0: a container restarted after a failure
+    # (restartPolicy OnFailure) still has its proxy. The exit code is the command's.
+    quit_, ready = upstream(200), upstream(200)
+    rc, _, err = run(["wait", "--on-exit-when", "success", "--on-exit", quit_.url("/quit"),
+                      ready.url(), "--"] + argv)
+    assert rc == code, err
+    assert len(calls(quit_)) == called, err
+    if not called:
+        assert ("podhealth: info: on-exit calls skipped: exit code not 0 (--on-exit-when "
+                "success) status=%d" % code) in err.splitlines()
+    # The same from the environment; always is the default.
+    rc, _, err = run(["wait", "--on-exit", quit_.url("/quit"), ready.url(), "--"] + argv,
+                     env=dict(os.environ, PODHEALTH_ON_EXIT_WHEN="always"))
+    assert rc == code and len(calls(quit_)) == called + 1, err
+
+
+def test_on_deadline_run(upstream, tmp):
+    # The deadline passes with a check still failing: the command starts anyway, with a
+    # warning naming what still fails, and its exit code is podhealth's.
+    quit_ = upstream(200)
+    marker = os.path.join(tmp, "ran")
+    rc, _, err = run(["wait", "--deadline", "300ms", "--on-deadline", "run", "--on-exit",
+                      quit_.url("/quit"), "x=" + refused_url(), "--", "sh", "-c",
+                      "touch %s; exit 5" % marker])
+    assert rc == 5, err
+    assert os.path.exists(marker)
+    assert any(l.startswith("podhealth: warn: deadline passed, starting the command anyway "
+                            "(--on-deadline run) deadline=300ms for=\"x: connection refused\"")
+               for l in err.splitlines()), err
+    assert len(calls(quit_)) == 1
+    rc, _, err = run(["wait", "--on-deadline", "later", "http://a/"])
+    assert rc == 2 and "invalid --on-deadline 'later': want fail or run" in err
+    rc, _, err = run(["wait", "--on-exit-when", "never", "http://a/"])
+    assert rc == 2 and "invalid --on-exit-when 'never': want always or success" in err
