@@ -47,13 +47,17 @@ def show(port, path):
 
 
 def main():
+    # podhealth writes its log to the same stderr/stdout: line buffering keeps the order
+    # when the output goes to a file or a pipe.
+    sys.stdout.reconfigure(line_buffering=True)
     app, proxy = endpoint(), endpoint()
     app_url = "http://localhost:%d/healthz" % app.server_address[1]
     proxy_url = "http://127.0.0.1:%d/healthz/ready" % proxy.server_address[1]
     port = free_port()
     cmd = [BIN, str(port), "2", proxy_url, app_url]
-    print("$ " + " ".join(cmd))
-    p = subprocess.Popen(cmd)
+    # Loopback only: the original form listens on every interface unless told otherwise.
+    print("$ PODHEALTH_LISTEN=127.0.0.1 " + " ".join(cmd))
+    p = subprocess.Popen(cmd, env=dict(os.environ, PODHEALTH_LISTEN="127.0.0.1"))
     try:
         for _ in range(200):
             try:

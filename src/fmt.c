@@ -242,6 +242,6 @@ void
 fmt_printable(char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			*s = ' ';
 }

@@ -28,9 +28,9 @@ int fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max
  * available there; -1 when s does not start with one. The one decoder of escapes. */
 int fmt_percent_byte(const char *s, size_t n);
 
-/* Replaces each control character (below 0x20, and 0x7f) in the string s with a space:
- * every reason and warning passes here before any output, so that no upstream can add a
- * line to a listing, a log or probe's output. */
+/* Replaces each control character but tab (below 0x20, and 0x7f) in the string s with a
+ * space: every reason and warning passes here before any output, so that no upstream can
+ * add a line to a listing, a log or probe's output, nor steer a terminal. */
 void fmt_printable(char *s);
 
 /* Writes all len bytes of s to fd, retrying after EINTR and partial writes. Returns 0, or

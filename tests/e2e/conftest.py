@@ -95,6 +95,20 @@ def port_is_free(port, host="::"):
             return False
 
 
+def why_not(argv):
+    """Why argv (a privileged helper such as unshare) cannot run here, in its own words,
+    or None when it runs: the skip reason of tests that need it."""
+    if os.geteuid() != 0:
+        return "needs root"
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True)
+    except OSError as e:
+        return "%s: %s" % (argv[0], e.strerror)
+    if p.returncode == 0:
+        return None
+    return (p.stderr.strip().splitlines() or ["%s exited %d" % (argv[0], p.returncode)])[-1]
+
+
 def wait_until(pred, timeout=5.0, interval=0.01):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 Each test runs podhealth in a private mount namespace with its own /etc/hosts and
 /etc/resolv.conf pointing at a fake DNS server on loopback."""
 import os
+import random
 import shutil
 import socket
 import struct
@@ -12,18 +13,15 @@ import time
 
 import pytest
 
-from conftest import SLACK, get, listing, name_of, run
+from conftest import SLACK, get, listing, name_of, run, why_not
 
-DNS_ADDR = "127.0.0.77"
-
-
-def can_unshare():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+# A loopback address of this run's own: two suites running side by side on one machine
+# must not share the fake DNS server's port 53.
+DNS_ADDR = "127.%d.%d.%d" % (random.randrange(1, 255), random.randrange(0, 256), random.randrange(2, 255))
 
 
-pytestmark = pytest.mark.skipif(not can_unshare(), reason="needs root and unshare -m")
+NO_UNSHARE = why_not(["unshare", "-m", "--propagation", "private", "true"])
+pytestmark = pytest.mark.skipif(NO_UNSHARE is not None, reason="unshare -m: %s" % NO_UNSHARE)
 
 
 class FakeDNS:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (BIN, MEMLIMIT, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
-                      run, wait_until)
+                      run, wait_until, why_not)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 # Under the 4 MiB address-space limit the command inherits the limit: sh fits, Python not.
@@ -120,11 +120,7 @@ def test_signals_are_forwarded(upstream, tmp):
     assert len(calls(quit_)) == 1
 
 
-def can_unshare_pid():
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
-                          capture_output=True).returncode == 0
+NO_PID_NS = why_not(["unshare", "--pid", "--fork", "--mount-proc", "true"])
 
 
 def zombies_of(pid):
@@ -143,7 +139,7 @@ def zombies_of(pid):
 
 
 @python_child
-@pytest.mark.skipif(not can_unshare_pid(), reason="needs root and unshare --pid")
+@pytest.mark.skipif(NO_PID_NS is not None, reason="unshare --pid: %s" % NO_PID_NS)
 def test_zombies_reaped_as_pid_1(upstream, tmp):
     out = os.path.join(tmp, "out")
     quit_ = upstream(200)

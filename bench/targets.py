@@ -1,0 +1,15 @@
+"""The footprint targets, in one place: make measure and make bench both read them, and
+both exit 1 when one is missed."""
+
+BINARY_BYTES = 256 * 1024      # static, every check kind
+IDLE_RSS_KIB = 256             # HTTP/TCP/unix checks only
+PEAK_RSS_KIB = 1024            # 100 keep-alive clients under load (make measure)
+IDLE_CONNS_RSS_KIB = 2048      # 1000 idle keep-alive connections
+SELF_VS_NGINX = 1.0            # /self req/s over nginx's `return 200`
+ALL_VS_NGINX = 0.5             # /all with 2 upstreams over nginx's own
+TEN_UPSTREAMS_MS = 110         # /all max latency, 10 upstreams answering in 100 ms
+OVERHEAD_1000_MS = 50          # /all beyond the slowest of 1000 endpoints
+TLS_CHECK_KIB = 32             # RSS per HTTPS check in flight
+WAIT_START_MS = 100            # ready -> command start, max over the trials
+WAIT_CPU_PERCENT = 1.0         # of a core, while waiting on a failing check
+IDLE_TICKS = 0                 # CPU ticks in 30 s without requests
