@@ -196,27 +196,24 @@ set_pod_annotations(struct config *c, const char *name, const char *v, char *err
 	return 0;
 }
 
-/* One of the words of choices (NULL-terminated, at most four): *out is its index. */
+/* One of the words of choices (NULL-terminated, and said as want in the error): *out is
+ * its index. */
 static int
-choose(int *out, const char *const *choices, const char *name, const char *v, char *err,
-       size_t errlen)
+choose(int *out, const char *const *choices, const char *want, const char *name, const char *v,
+       char *err, size_t errlen)
 {
 	for (int i = 0; choices[i]; i++)
 		if (strcmp(v, choices[i]) == 0)
 			return *out = i, 0;
-	return fmt_error(err, errlen, "invalid %s '%.32s': want %s%s%s%s%s%s%s", name, v,
-			 choices[0], choices[2] ? ", " : " or ", choices[1],
-			 choices[2] ? (choices[3] ? ", " : " or ") : "",
-			 choices[2] ? choices[2] : "", choices[2] && choices[3] ? " or " : "",
-			 choices[2] && choices[3] ? choices[3] : "");
+	return fmt_error(err, errlen, "invalid %s '%.32s': want %s", name, v, want);
 }
 
 static int
 set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	static const char *const modes[] = {"auto", "classic", "native", "none", NULL};
-	int i;
-	if (choose(&i, modes, name, v, err, errlen) < 0)
+	int i = 0;
+	if (choose(&i, modes, "auto, classic, native or none", name, v, err, errlen) < 0)
 		return -1;
 	c->sidecar = (enum sidecar_mode)i;
 	return 0;
@@ -226,14 +223,14 @@ static int
 set_on_exit_when(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	static const char *const when[] = {"always", "success", NULL};
-	return choose(&c->on_exit_success_only, when, name, v, err, errlen);
+	return choose(&c->on_exit_success_only, when, "always or success", name, v, err, errlen);
 }
 
 static int
 set_on_deadline(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	static const char *const what[] = {"fail", "run", NULL};
-	return choose(&c->on_deadline_run, what, name, v, err, errlen);
+	return choose(&c->on_deadline_run, what, "fail or run", name, v, err, errlen);
 }
 
 BOOL_SETTER(set_hide_reasons, hide_reasons)
@@ -343,7 +340,7 @@ static const struct option {
      "per-check timeout: 3, 2.5, 500ms, 3s, 1m; default 1s"},
     {"--check", NULL, "PODHEALTH_CHECK", M_ALL, NULL, 0, "SPEC",
      "a check as key=value pairs, repeatable: name,url,\ntimeout,expect,header,host,method,body,"
-     "redirects,\nsocket,ca,servername (one SPEC per line in the variable)"},
+     "redirects,\nsocket,ca,servername (one SPEC a line in the\nvariable)"},
     {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0, "N",
      "simultaneous clients, default 1024"},
     {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1, NULL,
@@ -373,9 +370,9 @@ static const struct option {
     {"--on-deadline", NULL, "PODHEALTH_ON_DEADLINE", M_WAIT, set_on_deadline, 0, "WHAT",
      "fail (default), or run: start CMD anyway when the\ndeadline passes"},
     {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1, NULL,
-     "wait for " ISTIO_CHECK "=" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL},
+     "wait for " ISTIO_CHECK "=\n" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL},
     {"--linkerd", NULL, "PODHEALTH_LINKERD", M_WAIT, set_linkerd, 1, NULL,
-     "wait for " LINKERD_CHECK "=" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL},
+     "wait for " LINKERD_CHECK "=\n" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL},
     {"--pod-annotations", NULL, "PODHEALTH_POD_ANNOTATIONS", M_WAIT, set_pod_annotations, 0, "FILE",
      "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
      "injected"},
@@ -658,7 +655,8 @@ config_usage(enum config_mode mode)
 		return "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
 		       "Try 'podhealth wait --help'.\n";
 	case MODE_PROBE:
-		return "usage: podhealth probe [--timeout DUR] [-v] CHECK...\n"
+		return "usage: podhealth probe [--timeout DUR] [--verbose] [--check SPEC]... "
+		       "CHECK...\n"
 		       "Try 'podhealth probe --help'.\n";
 	default:
 		return "usage: podhealth serve [OPTIONS] CHECK...\n"
@@ -669,8 +667,9 @@ config_usage(enum config_mode mode)
 	}
 }
 
-/* Writes one option's help: the flags in a 28-column field, then the text, then the
- * variable in brackets; a "\n" in the text continues under it. */
+/* Writes one option's help: the flags in a 28-column field, then the text; a "\n" in the
+ * text continues under it, and the variable, in brackets, has a line of its own there, so
+ * that the help fits 80 columns. */
 static void
 help_option(struct buf *b, const struct option *o)
 {
@@ -691,7 +690,7 @@ help_option(struct buf *b, const struct option *o)
 		}
 	}
 	if (o->env)
-		buf_printf(b, " [%s]", o->env);
+		buf_printf(b, "\n%28s[%s]", "", o->env);
 	buf_append(b, "\n", 1);
 }
 

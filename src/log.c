@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "fmt.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,23 @@ fatal(const char *fmt, ...)
 	vlog(LOG_ERROR, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+const char *
+log_signal_name(int sig, char *buf, unsigned len)
+{
+	/* Linux's numbering, the same on x86-64 and arm64: signal n is the nth name. */
+	static const char names[] = "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE "
+				    "ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU "
+				    "XFSZ VTALRM PROF WINCH IO PWR SYS ";
+	const char *p = names;
+	for (int n = 1; n < sig && *p; n++)
+		p = strchr(p, ' ') + 1;
+	if (sig > 0 && *p)
+		fmt_format(buf, len, "SIG%.*s", (int)strcspn(p, " "), p);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		fmt_format(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		fmt_format(buf, len, "SIG%d", sig);
+	return buf;
 }

@@ -13,6 +13,10 @@ extern int log_json;
  * JSON: {"time":"...","level":"warn","msg":"check unhealthy","check":"envoy",...}. */
 void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
+/* Writes the name of signal sig ("SIGTERM"; "SIGRTMIN+3", "SIG99" for others) into buf
+ * (16 bytes are enough) and returns buf: every log line names a signal this way. */
+const char *log_signal_name(int sig, char *buf, unsigned len);
+
 /* Logs a formatted message with no fields. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

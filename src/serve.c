@@ -44,8 +44,9 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (sv->server == NULL)
 			continue;
+		char name[16];
 		log_event(LOG_INFO, "shutting down", "signal",
-			  si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+			  log_signal_name((int)si.ssi_signo, name, sizeof name), NULL);
 		/* Stop accepting, answer what is in flight, then exit 0. */
 		server_drain(sv->server, SHUTDOWN_GRACE_MS, on_drained, loop);
 		loop_io_del(loop, &sv->sig_io);

@@ -107,7 +107,7 @@ supervise_spawn(char *const argv[], const sigset_t *orig, int *status)
 }
 
 int
-supervise_reap(pid_t child, int *status)
+supervise_reap(pid_t child, int *status, int *sig)
 {
 	int found = 0, st;
 	pid_t pid;
@@ -115,6 +115,7 @@ supervise_reap(pid_t child, int *status)
 		if (pid != child)
 			continue; /* an orphan we adopted as PID 1 */
 		found = 1;
+		*sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	}
 	return found;

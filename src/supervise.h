@@ -22,8 +22,8 @@ int supervise_exec(char *const argv[], const sigset_t *orig);
 pid_t supervise_spawn(char *const argv[], const sigset_t *orig, int *status);
 
 /* Reaps every exited child without blocking (podhealth may be PID 1, the adopter of
- * orphans). Returns 1 and sets *status (exit code, or 128 + signal) when child is among
- * them, else 0. */
-int supervise_reap(pid_t child, int *status);
+ * orphans). Returns 1 and sets *status (exit code, or 128 + signal) and *sig (the signal
+ * that killed it, or 0) when child is among them, else 0. */
+int supervise_reap(pid_t child, int *status, int *sig);
 
 #endif

@@ -321,11 +321,16 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGCHLD) {
-			int st;
-			if (supervise_reap(r->child, &st) && r->phase == RUNNING) {
-				char s[16];
+			int st, killer;
+			if (supervise_reap(r->child, &st, &killer) && r->phase == RUNNING) {
+				char s[16], name[16];
 				fmt_format(s, sizeof s, "%d", st);
-				log_event(LOG_INFO, "command exited", "status", s, NULL);
+				if (killer)
+					log_event(LOG_INFO, "command killed", "signal",
+						  log_signal_name(killer, name, sizeof name),
+						  "status", s, NULL);
+				else
+					log_event(LOG_INFO, "command exited", "status", s, NULL);
 				r->status = st;
 				start_calls(r);
 			}
@@ -337,9 +342,9 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 		}
 		if (r->phase == WAITING &&
 		    (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT)) {
-			char s[16];
-			fmt_format(s, sizeof s, "%d", sig);
-			log_event(LOG_WARN, "stopped while waiting", "signal", s, NULL);
+			char name[16];
+			log_event(LOG_WARN, "stopped while waiting", "signal",
+				  log_signal_name(sig, name, sizeof name), NULL);
 			r->status = 128 + sig;
 			start_calls(r);
 		}
@@ -361,9 +366,14 @@ plan_sidecars(struct waitrun *r, const struct config *cfg)
 			continue;
 		char why[160];
 		modes[m] = mesh_mode(cfg, (enum target_mesh)m, why, sizeof why);
+		/* Without a command, a call is made only after a failure (the deadline, a
+		 * signal): an init container must leave the proxy to the pod. */
 		log_event(LOG_INFO, "sidecar", "mesh", mesh_names[m], "mode", mode_names[modes[m]],
 			  "reason", why, "wait", modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
-			  modes[m] == SIDECAR_CLASSIC ? "yes" : "no", NULL);
+			  modes[m] != SIDECAR_CLASSIC ? "no"
+			  : cfg->cmd                  ? "yes"
+						      : "after a failure only",
+			  NULL);
 	}
 	r->targets = calloc(cfg->ntargets + 1, sizeof *r->targets);
 	r->on_exit = calloc(cfg->n_on_exit + 1, sizeof *r->on_exit);
@@ -376,6 +386,27 @@ plan_sidecars(struct waitrun *r, const struct config *cfg)
 		if (modes[cfg->on_exit[i].mesh] == SIDECAR_CLASSIC)
 			r->on_exit[r->n_on_exit++] = cfg->on_exit[i];
 	return 1;
+}
+
+/* Logs, once, what this run will do: the checks it waits for, the calls it makes after,
+ * and the command. */
+static void
+log_plan(const struct waitrun *r)
+{
+	const struct config *cfg = r->cfg;
+	struct buf checks = {0}, calls = {0};
+	for (size_t i = 0; i < r->ntargets; i++)
+		buf_printf(&checks, "%s%s", i ? " " : "", r->targets[i].name);
+	for (size_t i = 0; i < r->n_on_exit; i++)
+		buf_printf(&calls, "%s%s %s", i ? " " : "", r->on_exit[i].method,
+			   r->on_exit[i].text);
+	log_event(LOG_INFO, "plan", "checks", checks.len ? checks.data : "none", "on-exit",
+		  calls.len ? calls.data : "none", "on-exit-when",
+		  cfg->on_exit_success_only ? "success" : "always", "on-deadline",
+		  cfg->on_deadline_run ? "run" : "fail", "command", cfg->cmd ? cfg->cmd[0] : "none",
+		  NULL);
+	buf_free(&checks);
+	buf_free(&calls);
 }
 
 /* Returns 0, 1 (the system failed us: logged) or 2 (a check names a file that cannot be
@@ -392,6 +423,8 @@ setup(struct waitrun *r, const struct config *cfg, int supervise)
 	r->res = r->loop ? resolver_new(r->loop) : NULL;
 	if (!plan_sidecars(r, cfg))
 		return 1;
+	if (supervise)
+		log_plan(r); /* wait; probe says only what failed */
 	r->ck = r->res ? checker_new(r->loop, r->res, r->targets, r->ntargets, cfg->timeout_ms, why,
 				     sizeof why)
 		       : NULL;

@@ -144,9 +144,13 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
                 "wait": {"--timeout", "--check", "--interval", "--max-interval", "--deadline",
                          "--deadline-exit-code", "--on-exit", "--on-exit-method", "--istio",
                          "--linkerd", "--fast-interval", "--pod-annotations", "--sidecar",
-                         "--log-format", "--quiet"},
+                         "--on-exit-when", "--on-deadline", "--log-format", "--quiet"},
                 "probe": {"--timeout", "--check", "--verbose"}}[cmd]
     assert expected | {"--help", "--version"} <= options
+    # It fits a terminal of 80 columns, and the usage line names every option form.
+    assert all(len(line) <= 80 for line in out.splitlines()), [l for l in out.splitlines() if len(l) > 80]
+    usage = run([cmd, "--nope"])[2].splitlines()[1]
+    assert "[OPTIONS]" in usage or all(o in usage for o in expected), usage
     with open(MAN) as f:
         man = f.read().replace("\\-", "-")
     # mdoc: ".It Fl p , \-port" is "-p, --port" (Fl supplies one dash).

@@ -192,7 +192,9 @@ def test_waits_until_healthy_then_runs(tmp):
         assert u.hits >= 3
         assert time.monotonic() - t0 < 2 + 10 * SLACK
         log = err.splitlines()
-        assert log[0].startswith('podhealth: info: waiting for="app: HTTP 503" attempt=1 elapsed=')
+        assert log[0] == ("podhealth: info: plan checks=app on-exit=none on-exit-when=always "
+                          "on-deadline=fail command=sh")
+        assert log[1].startswith('podhealth: info: waiting for="app: HTTP 503" attempt=1 elapsed=')
         assert any(l.startswith("podhealth: info: ready attempts=") for l in log)
         assert log[-1] == "podhealth: info: running cmd=sh"
     finally:
@@ -384,7 +386,8 @@ def test_probe_exit_codes_and_lines(upstream):
 def test_probe_bad_usage_is_2():
     rc, out, err = run(["probe"])
     assert rc == 2
-    assert err == ("podhealth: no CHECK given\nusage: podhealth probe [--timeout DUR] [-v] CHECK...\n"
+    assert err == ("podhealth: no CHECK given\nusage: podhealth probe [--timeout DUR] [--verbose] [--check SPEC]... "
+                   "CHECK...\n"
                    "Try 'podhealth probe --help'.\n")
     assert run(["probe", "--port", "1", "http://a/"])[0] == 2
 
@@ -565,3 +568,27 @@ def test_on_deadline_run(upstream, tmp):
     assert rc == 2 and "invalid --on-deadline 'later': want fail or run" in err
     rc, _, err = run(["wait", "--on-exit-when", "never", "http://a/"])
     assert rc == 2 and "invalid --on-exit-when 'never': want always or success" in err
+
+
+def test_logs_say_the_plan_once_and_name_signals(upstream):
+    # The plan: what is waited for, what is called after, the command. Signals are named
+    # one way everywhere (signal=SIGTERM), a command killed by one too.
+    quit_, ready = upstream(200), upstream(200)
+    rc, _, err = run(["wait", "--on-exit", quit_.url("/quit"), "app=" + ready.url(), "--",
+                      "sh", "-c", "kill -KILL $$"])
+    assert rc == 128 + signal.SIGKILL
+    lines = err.splitlines()
+    plan = [l for l in lines if l.startswith("podhealth: info: plan ")]
+    assert plan == ['podhealth: info: plan checks=app on-exit="POST %s" on-exit-when=always '
+                    'on-deadline=fail command=sh' % quit_.url("/quit")], err
+    assert "podhealth: info: command killed signal=SIGKILL status=137" in lines, err
+    p = start(["--interval", "100ms", refused_url()])
+    assert wait_until(lambda: waiting(p), timeout=10)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=5) == 143
+    assert "podhealth: warn: stopped while waiting signal=SIGTERM" in stderr_of(p).splitlines()
+    # Without a command, on-exit calls happen only after a failure, and the log says so.
+    rc, _, err = run(["wait", "--linkerd", "--sidecar", "classic", "--deadline", "200ms"])
+    assert rc == 1
+    assert ('podhealth: info: sidecar mesh=linkerd mode=classic reason=--sidecar wait=yes '
+            'on-exit="after a failure only"') in err.splitlines(), err
