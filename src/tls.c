@@ -490,8 +490,14 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, int h2)
 	ssize_t n = getrandom(seed, sizeof seed, GRND_NONBLOCK);
 	if (n > 0)
 		br_ssl_engine_inject_entropy(eng, seed, (size_t)n);
-	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3). */
-	br_ssl_client_reset(cc, server_name, 0);
+	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3). A final dot
+	 * ("localhost.") is not sent, nor matched against the certificate, as in Go. */
+	char name[256];
+	size_t len = server_name ? strlen(server_name) : 0;
+	if (len && server_name[len - 1] == '.')
+		len--;
+	fmt_format(name, sizeof name, "%.*s", (int)len, server_name ? server_name : "");
+	br_ssl_client_reset(cc, server_name ? name : NULL, 0);
 	return t;
 }
 

@@ -509,3 +509,20 @@ def test_grpc_message_cannot_forge_listing_lines(podhealth):
         assert rc == 1 and err.count("\n") == 1 and "check passed" not in err.split("\n")[0][:20], err
     finally:
         peer.stop()
+
+
+def test_server_name_with_a_final_dot(podhealth, certs):
+    # "localhost." names the same host: Go sends SNI "localhost" and verifies that name;
+    # so does podhealth (it used to send the dot, which servers refuse or misroute).
+    seen = []
+    ctx = certs.context(certs.ec)
+    ctx.sni_callback = lambda sock, name, c: seen.append(name)
+    u = RawUpstream(lambda path, head: (OK, "close"), context=ctx)
+    try:
+        url = u.url("/", scheme="https")
+        spec = "name=dot,url=%s,ca=%s,servername=localhost." % (url, certs.ca)
+        compare(podhealth, {"dot": (spec, {"target": url, "ca": certs.ca, "servername": "localhost."},
+                                    "pass")})
+        assert seen and set(seen) == {"localhost"}, seen
+    finally:
+        u.stop()
