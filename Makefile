@@ -31,13 +31,16 @@ musl_LDFLAGS := -static -no-pie -s -Oz -flto=auto -fno-jump-tables -fno-tree-swi
 		-Wl,--gc-sections \
 		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-T,tools/layout.ld
 musl_AR      := gcc-ar
+# The same static binary for linux/arm64: Debian's cross compiler with Debian's multiarch
+# musl (musl-dev:arm64) through its specs file, as musl-gcc does for x86-64.
+arm64_CC      := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
+arm64_CFLAGS  := $(musl_CFLAGS)
+arm64_LDFLAGS := $(musl_LDFLAGS)
+arm64_AR      := aarch64-linux-gnu-gcc-ar
 # TLS (BearSSL) and HPACK (nghttp2): Debian ships both built for glibc only, so the musl
 # binary compiles them from Debian's source packages (tools/deps.sh build unpacks them);
 # the glibc builds used by the tests link Debian's libraries.
 DEPS_SRC     := build/deps/src
-musl_DEPS_INC := -I$(DEPS_SRC)/bearssl/inc -I$(DEPS_SRC)/nghttp2/lib/includes \
-		-Ibuild/musl/deps/include
-musl_DEPS_LIB := build/musl/deps/libbearssl.a build/musl/deps/libnghttp2.a
 DEPS_LIB     := -lbearssl -lnghttp2
 gcc_CC       := gcc
 gcc_CFLAGS   := -O2 -g $(HARDEN)
@@ -53,7 +56,8 @@ fuzz_LDFLAGS := -fsanitize=address,undefined,fuzzer
 FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps demo test unit e2e e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-once fuzz \
+.PHONY: all deps demo test unit e2e e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-once \
+	e2e-arm64 test-arm64 image shipping prometheus fuzz \
 	format-check measure bench release install clean
 all: build/podhealth
 
@@ -65,45 +69,59 @@ build/.deps-test: tools/deps.sh
 	@mkdir -p build && tools/deps.sh test && touch $@
 build/.deps-go: tools/deps.sh
 	@mkdir -p build && tools/deps.sh go && touch $@
+build/.deps-arm64: tools/deps.sh
+	@mkdir -p build && tools/deps.sh arm64 && touch $@
 deps: build/.deps-build
 
-build/gen/version.h: VERSION
+# The version, and what is compiled in (Debian package versions, for CVE triage).
+build/gen/version.h: VERSION tools/libs.sh | build/.deps-build
 	@mkdir -p $(@D)
-	printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)" > $@
+	libs=$$(tools/libs.sh versions) && { \
+		printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)"; \
+		printf '#define PODHEALTH_MUSL "%s"\n' "$${libs%%, llhttp*}"; \
+		printf '#define PODHEALTH_LIBS "%s"\n' "llhttp$${libs#*, llhttp}"; } > $@
 
 # BearSSL and nghttp2 for musl, compiled as the binary is (size-optimised, unused code
-# collected by --gc-sections), several files per compiler run. Not link-time optimised: their
-# sections keep the archives' names, so tools/layout.ld can place them apart from
-# podhealth's own (2.8 KB more code, 56 KiB less idle RSS). Without the stack protector that
-# podhealth's own code has: BearSSL allocates nothing and bounds every buffer by design,
-# and the protector cost 4 KB there.
+# collected by --gc-sections), several files per compiler run, once per architecture
+# (musl: x86-64; arm64: aarch64). Not link-time optimised: their sections keep the
+# archives' names, so tools/layout.ld can place them apart from podhealth's own (2.8 KB
+# more code, 56 KiB less idle RSS). Without the stack protector that podhealth's own code
+# has: BearSSL allocates nothing and bounds every buffer by design, and the protector cost
+# 4 KB there.
 DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
-build/musl/deps/libbearssl.a: | build/.deps-build
-	@rm -rf build/musl/deps/bearssl && mkdir -p build/musl/deps/bearssl
+define deps_flavor
+$(1)_DEPS_INC := -I$(DEPS_SRC)/bearssl/inc -I$(DEPS_SRC)/nghttp2/lib/includes \
+		-Ibuild/$(1)/deps/include
+$(1)_DEPS_LIB := build/$(1)/deps/libbearssl.a build/$(1)/deps/libnghttp2.a
+build/$(1)/deps/libbearssl.a: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
+	@rm -rf build/$(1)/deps/bearssl && mkdir -p build/$(1)/deps/bearssl
 	find $(CURDIR)/$(DEPS_SRC)/bearssl/src -name '*.c' | xargs -P $(NPROC) -n 24 sh -c \
-		'cd build/musl/deps/bearssl && exec musl-gcc $(DEPS_CFLAGS) \
-		 -I$(CURDIR)/$(DEPS_SRC)/bearssl/src -I$(CURDIR)/$(DEPS_SRC)/bearssl/inc -c "$$@"' sh
-	rm -f $@ && gcc-ar rcs $@ build/musl/deps/bearssl/*.o
-build/musl/deps/include/nghttp2/nghttp2ver.h: | build/.deps-build
-	@mkdir -p $(@D)
-	v=$$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' $(DEPS_SRC)/nghttp2/configure.ac); \
-	sed -e "s/@PACKAGE_VERSION@/$$v/" -e 's/@PACKAGE_VERSION_NUM@/0/' \
-		$(DEPS_SRC)/nghttp2/lib/includes/nghttp2/nghttp2ver.h.in > $@
-build/musl/deps/libnghttp2.a: build/musl/deps/include/nghttp2/nghttp2ver.h
-	@rm -rf build/musl/deps/nghttp2 && mkdir -p build/musl/deps/nghttp2
+		'cd build/$(1)/deps/bearssl && exec $$($(1)_CC) $(DEPS_CFLAGS) \
+		 -I$(CURDIR)/$(DEPS_SRC)/bearssl/src -I$(CURDIR)/$(DEPS_SRC)/bearssl/inc -c "$$$$@"' sh
+	rm -f $$@ && $$($(1)_AR) rcs $$@ build/$(1)/deps/bearssl/*.o
+build/$(1)/deps/include/nghttp2/nghttp2ver.h: | build/.deps-build
+	@mkdir -p $$(@D)
+	v=$$$$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' $(DEPS_SRC)/nghttp2/configure.ac); \
+	sed -e "s/@PACKAGE_VERSION@/$$$$v/" -e 's/@PACKAGE_VERSION_NUM@/0/' \
+		$(DEPS_SRC)/nghttp2/lib/includes/nghttp2/nghttp2ver.h.in > $$@
+build/$(1)/deps/libnghttp2.a: build/$(1)/deps/include/nghttp2/nghttp2ver.h \
+		| $$(if $$(filter arm64,$(1)),build/.deps-arm64)
+	@rm -rf build/$(1)/deps/nghttp2 && mkdir -p build/$(1)/deps/nghttp2
 	ls $(CURDIR)/$(DEPS_SRC)/nghttp2/lib/*.c | xargs -P $(NPROC) -n 8 sh -c \
-		'cd build/musl/deps/nghttp2 && exec musl-gcc $(DEPS_CFLAGS) -DNDEBUG -DBUILDING_NGHTTP2 \
+		'cd build/$(1)/deps/nghttp2 && exec $$($(1)_CC) $(DEPS_CFLAGS) -DNDEBUG -DBUILDING_NGHTTP2 \
 		 -DNGHTTP2_STATICLIB -DHAVE_TIME_H -DHAVE_ARPA_INET_H -DHAVE_NETINET_IN_H \
 		 -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib/includes \
-		 -I$(CURDIR)/build/musl/deps/include -c "$$@"' sh
-	rm -f $@ && gcc-ar rcs $@ build/musl/deps/nghttp2/*.o
+		 -I$(CURDIR)/build/$(1)/deps/include -c "$$$$@"' sh
+	rm -f $$@ && $$($(1)_AR) rcs $$@ build/$(1)/deps/nghttp2/*.o
+endef
+$(foreach f,musl arm64,$(eval $(call deps_flavor,$(f))))
 
 define build_flavor
 build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build $$(or $$($(1)_DEPS_LIB),build/.deps-test)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
-build/$(1)/llhttp/%.o: | build/.deps-build
+build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) -w -c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
@@ -116,8 +134,8 @@ build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
 		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka $(DEPS_LIB) -lpthread
 -include $$(wildcard build/$(1)/*.d)
 endef
-$(foreach f,musl gcc asan fuzz,$(eval $(call build_flavor,$(f))))
-build/musl/podhealth: tools/layout.ld
+$(foreach f,musl arm64 gcc asan fuzz,$(eval $(call build_flavor,$(f))))
+build/musl/podhealth build/arm64/podhealth: tools/layout.ld
 
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
@@ -173,13 +191,24 @@ e2e-valgrind: $(E2E_DEPS)
 		$(PYTHON) -m pytest -q tests/e2e
 # One pass against the shipped binary, for development.
 e2e-once: e2e-static
+# The linux/arm64 binary, tested and not only built: under qemu-user, a representative part
+# of the suite in make test (every check kind, serve, wait with a command, probe, the command
+# line); all of it in make test-arm64.
+ARM64_E2E := tests/e2e/test_checks.py tests/e2e/test_tls_grpc.py tests/e2e/test_wait.py \
+	tests/e2e/test_cli.py
+ARM64_ENV := PODHEALTH_BIN=$(CURDIR)/build/arm64/podhealth PODHEALTH_WRAP=qemu-aarch64-static
+e2e-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)
+	$(ARM64_ENV) $(PYTHON) -m pytest -q $(ARM64_E2E)
+test-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)
+	$(ARM64_ENV) $(PYTHON) -m pytest -q tests/e2e
 
 format-check: build/.deps-test
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
 
 # Every stage runs even when one before it failed; then one line per stage and a total,
 # and the exit status says whether all passed.
-STAGES := format-check unit e2e-static e2e-asan e2e-memlimit e2e-valgrind fuzz
+STAGES := format-check unit e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-arm64 shipping \
+	  prometheus fuzz
 test: build/.deps-test
 	@tools/stages.sh $(STAGES)
 
@@ -189,20 +218,29 @@ demo: build/podhealth
 measure: build/podhealth
 	$(PYTHON) bench/measure.py build/podhealth
 
-bench: build/podhealth build/.deps-bench build/peers/grpc_health_server
+bench: build/podhealth build/arm64/podhealth build/.deps-bench build/peers/grpc_health_server
 	$(PYTHON) bench/bench.py build/podhealth
 
-# Static binaries with SHA-256 sums. x86_64 only: Debian ships no aarch64 musl cross
-# toolchain package (it would take multiarch musl-dev:arm64 on the build machine).
-RELEASE := build/release/podhealth-$(VERSION)-linux-x86_64
-release: build/podhealth
-	@mkdir -p build/release
-	cp build/podhealth $(RELEASE)
-	@file $(RELEASE) 2>/dev/null | grep -q "statically linked" || \
-		{ echo "$(RELEASE) is not static" >&2; exit 1; }
-	cp doc/podhealth.1 build/release/podhealth-$(VERSION).1
-	cd build/release && sha256sum podhealth-$(VERSION)-linux-* podhealth-$(VERSION).1 > SHA256SUMS \
-		&& cat SHA256SUMS
+# linux/amd64 and linux/arm64: binaries, archives with the notices, SPDX SBOMs, SHA256SUMS.
+release: build/musl/podhealth build/arm64/podhealth
+	tools/release.sh
+
+# A multi-arch OCI image layout (build/image), daemonless and rootless: tools/image.sh.
+build/.deps-image: tools/deps.sh
+	@mkdir -p build && tools/deps.sh image && touch $@
+image: build/musl/podhealth build/arm64/podhealth build/.deps-image
+	tools/image.sh
+
+# The release and the image as a user gets them: archives, notices, SBOMs, the OCI layout,
+# the image's binary run from its unpacked root (tests/shipping).
+shipping: release image build/.deps-test
+	$(PYTHON) -m pytest -q tests/shipping
+
+# The alert rules (promtool check and unit tests) and the dashboard's PromQL.
+prometheus: build/podhealth build/.deps-test
+	promtool check rules deploy/prometheus/podhealth-rules.yaml
+	promtool test rules tests/prometheus/podhealth-rules.test.yaml
+	$(PYTHON) -m pytest -q tests/prometheus
 
 install: build/podhealth
 	install -D -m 0755 build/podhealth $(DESTDIR)$(PREFIX)/bin/podhealth

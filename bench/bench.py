@@ -435,6 +435,22 @@ def main():
     size = os.path.getsize(BIN)
     row("binary size", "%d bytes (%.1f KiB)" % (size, size / 1024), "-", "-",
         "<= %d bytes" % targets.BINARY_BYTES, size <= targets.BINARY_BYTES)
+    # linux/arm64: its size, and its idle RSS under qemu-user, which counts qemu's own
+    # memory (the emulator and its code cache): indicative only, no target.
+    arm64 = os.path.join(os.path.dirname(os.path.dirname(BIN)), "arm64", "podhealth")
+    if os.path.exists(arm64):
+        asize = os.path.getsize(arm64)
+        row("arm64 binary size", "%d bytes (%.1f KiB)" % (asize, asize / 1024),
+            "amd64 %d" % size, "%.2f" % (asize / size), "-", True)
+        port = free_port()
+        proc = subprocess.Popen(["qemu-aarch64-static", arm64, "serve", "--listen", "127.0.0.1",
+                                 "--port", str(port), up], stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        qrss = status(proc.pid, "VmRSS")
+        proc.terminate()
+        proc.wait()
+        row("arm64 idle RSS under qemu-user (indicative)", "%d KiB" % qrss,
+            "qemu's own memory included", "-", "-", True)
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print("podhealth benchmark, %s, %d cores (%s), Linux %s, wrk -t2 -c50 -d%ds" % (

@@ -10,6 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What --version says: ours, then what is compiled in. The glibc builds are for tests. */
+#ifdef __GLIBC__
+#define LIBC "glibc (a test build)"
+#else
+#define LIBC PODHEALTH_MUSL
+#endif
+static const char version_text[] = "podhealth " PODHEALTH_VERSION "\nbuilt with " LIBC
+				   ", " PODHEALTH_LIBS " (Debian package versions)\n";
+
 static int
 misuse(enum config_mode mode, const char *msg)
 {
@@ -42,7 +51,7 @@ run(enum config_mode mode, int argc, char **argv)
 	if (cfg.action == CONFIG_HELP)
 		help(mode);
 	else if (cfg.action == CONFIG_VERSION)
-		fmt_puts(1, "podhealth " PODHEALTH_VERSION "\n");
+		fmt_puts(1, version_text);
 	else if (mode == MODE_WAIT)
 		status = wait_run(&cfg);
 	else if (mode == MODE_PROBE)
@@ -78,7 +87,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-		fmt_puts(1, "podhealth " PODHEALTH_VERSION "\n");
+		fmt_puts(1, version_text);
 		return 0;
 	}
 	char msg[128];

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when something is missing.
-# Usage: tools/deps.sh build|test|bench|go
+# Usage: tools/deps.sh build|test|bench|go|arm64|image
 #   build also unpacks the Debian source packages of BearSSL and nghttp2 into
 #   build/deps/src (apt-get source; deb-src entries are added when there are none): the
 #   static musl binary compiles them, since Debian ships them built for glibc only.
@@ -53,12 +53,24 @@ go) # the Go test peers: kubelet's prober on net/http, and grpc-go's health serv
 	want golang-go
 	want golang-google-grpc-dev
 	;;
+image) # the OCI image: umoci builds it, skopeo inspects and pushes it
+	want umoci
+	want skopeo
+	;;
+arm64) # the linux/arm64 binary: Debian's cross compiler, multiarch musl, and qemu to test it
+	want gcc-aarch64-linux-gnu
+	want musl-dev:arm64
+	want qemu-user-static
+	;;
 esac
 
 if [ -n "$need" ]; then
 	root "missing Debian packages:$need"
 	echo "podhealth: installing$need" >&2
 	export DEBIAN_FRONTEND=noninteractive
+	case "$need" in
+	*:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ;;
+	esac
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $need >/dev/null

@@ -17,6 +17,9 @@ SANITIZED = os.environ.get("PODHEALTH_SANITIZED") == "1"
 WRAP = os.environ.get("PODHEALTH_WRAP", "").split()
 MEMLIMIT = any(w.startswith("--as") for w in WRAP)
 VALGRIND = any("valgrind" in w for w in WRAP)
+# The arm64 binary under qemu-user (make test-arm64): no /proc view of its own mappings,
+# and qemu's own descriptors and environment beside podhealth's.
+QEMU = any("qemu" in w for w in WRAP)
 # The shipped binary is static musl; the ASan and valgrind runs use glibc builds, which
 # differ in a few documented ways (execvp's /bin/sh fallback, heap sizes).
 with open(BIN, "rb") as _f:
@@ -28,7 +31,7 @@ def _load_factor():
     of five starts of `podhealth --version` under the suite's wrapper, over what it takes
     on an idle 2-core machine with that wrapper (measured once; at least 1, at most 20).
     CI machines are shared and loaded: no wall-clock bound may assume they are idle."""
-    idle = 0.55 if VALGRIND else 0.06 if SANITIZED else 0.005 if WRAP else 0.002
+    idle = 0.55 if VALGRIND else 0.06 if SANITIZED else 0.02 if QEMU else 0.005 if WRAP else 0.002
     times = []
     for _ in range(5):
         t0 = time.monotonic()
@@ -398,8 +401,21 @@ def upstream():
         u.stop()
 
 
+_HELD = []
+
+
+def refused_port():
+    """A loopback port that refuses connections for the whole session: bound, never
+    listening, and held, so that no other test or suite running beside this one can take
+    it (a port that was merely free a moment ago can be)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
+
+
 def refused_url(path="/healthz"):
-    return "http://127.0.0.1:%d%s" % (free_port(), path)
+    return "http://127.0.0.1:%d%s" % (refused_port(), path)
 
 
 def run(args, timeout=10, wrap=None, **kw):

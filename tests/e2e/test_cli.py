@@ -2,10 +2,11 @@
 import os
 import re
 import socket
+import subprocess
 
 import pytest
 
-from conftest import free_port, get, listing, run
+from conftest import STATIC, free_port, get, listing, run
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
@@ -75,7 +76,19 @@ def test_help(args):
 def test_version(args):
     with open("VERSION" if __import__("os").path.exists("VERSION") else "../../VERSION") as f:
         version = f.read().strip()
-    assert run(args) == (0, "podhealth %s\n" % version, "")
+    rc, out, err = run(args)
+    assert (rc, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "podhealth %s" % version and len(lines) == 2
+    # What is compiled in, by Debian package version (what a CVE triage needs).
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    libs = subprocess.run(["tools/libs.sh", "versions"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    if STATIC:
+        assert lines[1] == "built with %s (Debian package versions)" % libs
+    else:
+        assert lines[1] == "built with glibc (a test build), %s (Debian package versions)" % \
+            libs.split(", ", 1)[1]
 
 
 def test_port_in_use_exits_1():

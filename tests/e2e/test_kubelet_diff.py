@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import SANITIZED, VALGRIND, free_port
+from conftest import SANITIZED, VALGRIND, free_port, refused_port
 from peers import ROOT, RawUpstream, kubelet, verdicts
 
 
@@ -108,7 +108,7 @@ CASES = {
     "rel503": ("302 relative, then 503", {"/rel503": (redirect(302, "/s503"), "close")}, "fail"),
     "dots": ("307 to a/../../s200", {"/dots": (redirect(307, "a/../../s200"), "close")}, "pass"),
     "abs": ("301 absolute, same host", {"/abs": (lambda port: redirect(301, "http://127.0.0.1:%d/s200" % port), "close")}, "pass"),
-    "absport": ("303 to the same host, another port (refused)", {"/absport": (lambda port: redirect(303, "http://127.0.0.1:%d/" % free_port()), "close")}, "fail"),
+    "absport": ("303 to the same host, another port (refused)", {"/absport": (lambda port: redirect(303, "http://127.0.0.1:%d/" % refused_port()), "close")}, "fail"),
     "other": ("302 to another host name", {"/other": (lambda port: redirect(302, "http://localhost:%d/s503" % port), "close")}, "warn"),
     "other503": ("503 with a Location elsewhere", {"/other503": (lambda port: redirect(503, "http://localhost:%d/s200" % port), "close")}, "fail"),
     "nolocation": ("302 without Location", {"/nolocation": (resp(302), "close")}, "warn"),
@@ -160,7 +160,7 @@ def upstream_all():
 
 def url_of(u, case):
     if case == "refused":
-        return "http://127.0.0.1:%d/" % free_port()
+        return "http://127.0.0.1:%d/" % refused_port()
     return u.url("/" + case)
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BIN, STATIC, Peer, free_port, get, run, wait_until
+from conftest import BIN, QEMU, STATIC, Peer, free_port, refused_port, get, run, wait_until
 from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
                    RawUpstream, crafted_tls_server_answer, h2_frame, h2_headers, kubelet,
                    verdicts)
@@ -86,7 +86,7 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
             # Faults
             "plain": (plain.url(scheme="https"), {"target": plain.url(scheme="https")}, "fail"),
             "hang": (hang_url, {"target": hang_url}, "fail"),
-            "refused": ("https://127.0.0.1:%d/" % free_port(), {"target": "https://127.0.0.1:1/"}, "fail"),
+            "refused": ("https://127.0.0.1:%d/" % refused_port(), {"target": "https://127.0.0.1:1/"}, "fail"),
         }
         listing = compare(podhealth, cases)
         assert "[-]plain failed: TLS handshake failed: the server answered in plain HTTP\n" in listing
@@ -229,7 +229,7 @@ def test_grpc_verdicts_match_kubelet(podhealth, grpc_servers):
             "tls-plain": ("grpcs://%s" % addr(g["plain"]), {"target": [addr(g["plain"])], "tls": True}, "fail"),
             "plain-tls": ("grpc://%s" % addr(g["tls"]), {"target": [addr(g["tls"])]}, "fail"),
             "http1": ("grpc://127.0.0.1:%d" % http1.port, {"target": ["127.0.0.1:%d" % http1.port]}, "fail"),
-            "refused": ("grpc://127.0.0.1:%d" % free_port(), {"target": ["127.0.0.1:1"]}, "fail"),
+            "refused": ("grpc://127.0.0.1:%d" % refused_port(), {"target": ["127.0.0.1:1"]}, "fail"),
         }
         listing = compare(podhealth, cases, "grpc")
         assert "[-]down failed: NOT_SERVING\n" in listing
@@ -326,7 +326,7 @@ def code_kib(pid):
     return info["Size:"], info["Rss:"]
 
 
-@pytest.mark.skipif(not STATIC, reason="the layout is the shipped binary's (tools/layout.ld)")
+@pytest.mark.skipif(not STATIC or QEMU, reason="the layout is the shipped x86-64 binary's, seen in /proc")
 def test_tls_code_is_mapped_only_when_used(podhealth, upstream, tls_servers):
     # BearSSL and nghttp2 are linked last, apart from the rest: over 64 KiB of code and
     # tables, so at least 28 KiB of it fills whole 64 KiB windows, the kernel's unit of

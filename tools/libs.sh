@@ -1,0 +1,41 @@
+#!/bin/sh
+# What is compiled into the static binary, from the Debian packages it was built from:
+#   tools/libs.sh versions        one line: "musl 1.2.3-1, llhttp 8.1.0, ..." (Debian versions)
+#   tools/libs.sh notices DIR     each library's licence notice into DIR, for release
+#                                 archives and the image's /licenses/ (never in the repo)
+#   tools/libs.sh table           name, Debian source package, version, licence, notice file
+# BearSSL's and nghttp2's notices come from their unpacked source packages (build/deps/src);
+# musl's and llhttp's from debian/copyright as their packages install it.
+set -eu
+src=build/deps/src
+changelog_version() { sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$1/debian/changelog"; }
+pkg_version() { dpkg-query -W -f='${Version}' "$1"; }
+musl=$(pkg_version "musl-dev:$(dpkg --print-architecture)") # not the cross one
+llhttp=$(pkg_version node-llhttp)
+nghttp2=$(changelog_version $src/nghttp2)
+bearssl=$(changelog_version $src/bearssl)
+case "${1:-versions}" in
+versions)
+	echo "musl $musl, llhttp ${llhttp%%~*}, nghttp2 $nghttp2, BearSSL $bearssl"
+	;;
+table)
+	printf '%s\t%s\t%s\t%s\t%s\n' \
+		musl musl "$musl" MIT musl-COPYRIGHT \
+		llhttp node-undici "$llhttp" MIT llhttp-copyright \
+		nghttp2 nghttp2 "$nghttp2" MIT nghttp2-COPYING \
+		BearSSL bearssl "$bearssl" MIT BearSSL-LICENSE.txt
+	;;
+notices)
+	dir=$2
+	mkdir -p "$dir"
+	cp LICENSE "$dir/podhealth-LICENSE"
+	cp /usr/share/doc/musl-dev/copyright "$dir/musl-COPYRIGHT"
+	cp /usr/share/doc/node-llhttp/copyright "$dir/llhttp-copyright"
+	cp $src/nghttp2/COPYING "$dir/nghttp2-COPYING"
+	cp $src/bearssl/LICENSE.txt "$dir/BearSSL-LICENSE.txt"
+	;;
+*)
+	echo "usage: tools/libs.sh versions|table|notices DIR" >&2
+	exit 2
+	;;
+esac
