@@ -246,6 +246,29 @@ class Podhealth:
 
 
 @pytest.fixture
+def fixed_ports():
+    """Held by tests that use ports the meshes and manifests fix (Istio's 15020 and 15021,
+    Linkerd's 4191, 8081): one such test at a time among every suite running in this
+    network namespace, so that two make test runs side by side (a chroot's too) never answer
+    each other's probes. The lock is an abstract unix socket: it belongs to the network
+    namespace, like the ports, and goes with the process that holds it."""
+    lock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + 900
+    while True:
+        try:
+            lock.bind("\0podhealth-e2e-fixed-ports")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        lock.close()
+
+
+@pytest.fixture
 def podhealth():
     """Starts podhealth; on teardown checks it shut down cleanly (exit 0, no sanitizer report)."""
     started = []

@@ -75,7 +75,8 @@ def test_checks_run_concurrently_and_finish_on_time(podhealth, upstream):
     elapsed = time.monotonic() - t0
     assert r.status == 503
     assert r.body.count("timeout after 500ms") == 10
-    assert 0.5 <= elapsed < 0.5 + SLACK, elapsed
+    # One timeout, however loaded the machine: ten in a row would take 5 s.
+    assert 0.5 <= elapsed < 0.5 * 2 + SLACK, elapsed
 
 
 def test_slow_upstreams_overlap(podhealth, upstream):
@@ -86,7 +87,8 @@ def test_slow_upstreams_overlap(podhealth, upstream):
     r = get(p.port, "/all")
     elapsed = time.monotonic() - t0
     assert (r.status, r.body) == (200, "ok\n")
-    assert 0.2 <= elapsed < 0.2 + SLACK + 0.1, elapsed
+    # Overlapping: in a row they would take 2 s.
+    assert 0.2 <= elapsed < 0.2 * 5 + SLACK, elapsed
 
 
 def test_self_never_waits_on_checks(podhealth, upstream):
@@ -97,7 +99,13 @@ def test_self_never_waits_on_checks(podhealth, upstream):
     t0 = time.monotonic()
     r = get(p.port, "/self")
     assert r.status == 200
-    assert time.monotonic() - t0 < SLACK
+    # /self answered first, while /all still waits on its check (order, not speed).
+    try:
+        early = pending.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        early = None
+    assert early is None, "/all answered (or closed) before /self"
+    assert time.monotonic() - t0 < 3.0 + SLACK
     assert pending.read(timeout=5).status == 503
     pending.close()
 

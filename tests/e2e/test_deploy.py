@@ -8,6 +8,9 @@ import pytest
 
 from conftest import Podhealth, get, port_is_free, run
 
+# Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
+pytestmark = pytest.mark.usefixtures("fixed_ports")
+
 yaml = pytest.importorskip("yaml")
 DEPLOY = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
 

@@ -9,6 +9,9 @@ import pytest
 from conftest import Podhealth, Upstream, free_port, get, port_is_free, run
 from peers import ROOT, Certs
 
+# Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
+pytestmark = pytest.mark.usefixtures("fixed_ports")
+
 yaml = pytest.importorskip("yaml")
 
 with open(os.path.join(ROOT, "README.md")) as _f:

@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -76,8 +77,35 @@ func result(verdict, detail string) {
 	os.Exit(0)
 }
 
+// dial connects as Go's dialer does, but resolves only what the tests use: IP literals and
+// localhost (loopback, as RFC 6761 and podhealth have it: 127.0.0.1, then ::1). Go's own
+// resolver would ask the machine's DNS server for localhost when /etc/hosts does not name
+// it (a fresh root has no /etc/hosts), and a test must never send a lookup off the machine.
+func dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		c, err := d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+		if err == nil {
+			return c, nil
+		}
+		if c6, err6 := d.DialContext(ctx, network, net.JoinHostPort("::1", port)); err6 == nil {
+			return c6, nil
+		}
+		return nil, err
+	}
+	if net.ParseIP(host) == nil {
+		return nil, fmt.Errorf("lookup %s: the oracle resolves only localhost and IP literals", host)
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
 func probeHTTP(url string) {
 	transport := &http.Transport{
+		DialContext:        dial,
 		TLSClientConfig:    tlsConfig(),
 		DisableKeepAlives:  true,
 		Proxy:              http.ProxyURL(nil),
@@ -140,7 +168,8 @@ func probeGRPC(addr, service string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	conn, err := grpc.DialContext(ctx, addr, creds, grpc.WithBlock(), grpc.WithUserAgent("kube-probe/oracle"))
+	conn, err := grpc.DialContext(ctx, addr, creds, grpc.WithBlock(), grpc.WithUserAgent("kube-probe/oracle"),
+		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) { return dial(ctx, "tcp", a) }))
 	if err != nil {
 		result("failure", "failed to connect: "+err.Error())
 	}
