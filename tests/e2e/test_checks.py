@@ -1,5 +1,6 @@
 """/all semantics against real fault upstreams: what kubelet's HTTP prober would decide."""
 import select
+import socket
 import time
 
 import pytest
