@@ -245,6 +245,9 @@ next_timeout(struct loop *loop)
 	int64_t wait = loop->timers->deadline - loop_now();
 	if (wait <= 0)
 		return 0;
+	/* At most a minute per wait: the timers' deadlines are CLOCK_MONOTONIC, epoll's timeout
+	 * is relative, and a bounded wait keeps any drift between the two (a suspended VM, a
+	 * clock step) from postponing a deadline by more than that. */
 	return wait > 60000 ? 60000 : (int)wait;
 }
 

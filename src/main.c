@@ -45,6 +45,11 @@ run(enum config_mode mode, int argc, char **argv)
 	char err[512];
 	if (config_parse(&cfg, mode, argc, argv, environ, err, sizeof err) < 0) {
 		config_free(&cfg);
+		/* Out of memory is the system failing us, not a usage error: exit 1, not 2. */
+		if (strcmp(err, "out of memory") == 0) {
+			fmt_puts(2, "podhealth: error: out of memory\n");
+			return 1;
+		}
 		return misuse(mode, err);
 	}
 	int status = 0;

@@ -61,6 +61,9 @@ struct resolver *resolver_new(struct loop *loop);
 void resolver_free(struct resolver *r);
 
 /* Lookups running at once (threads); more wait in line, in order. */
+/* Lookups at once: each is a thread (getaddrinfo blocks) with a small stack; 32 covers a
+ * pod's every sidecar and dependency in one round, and bounds memory and the resolver's
+ * load when a round has hundreds of checks (the rest queue, within their deadlines). */
 #define RESOLVER_THREADS 32
 
 /* Starts resolving host, or joins a lookup of the same name already under way or waiting;

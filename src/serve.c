@@ -80,6 +80,8 @@ serve_run(const struct config *cfg)
 	if (sfd < 0 || !sv.loop)
 		fatal("cannot set up the event loop: %s (errno %d)", net_strerror(errno), errno);
 	struct resolver *res = NULL;
+	/* 511: the usual server backlog (nginx, redis); the kernel caps it at somaxconn. A
+	 * probe burst beyond --max-connections waits there instead of being refused. */
 	int lfd = net_listen(cfg->listen, cfg->port, 511);
 	if (lfd < 0) {
 		log_error("cannot listen on %s port %u: %s", cfg->listen ? cfg->listen : "*",

@@ -553,7 +553,9 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				/* Out of descriptors: stop polling the listener for a moment
-				 * instead of spinning on it. */
+				 * instead of spinning on it. 100 ms: long enough for a finished
+				 * check or client to give a descriptor back, short enough that a
+				 * kubelet probe (1 s timeout by default) still gets in. */
 				log_debug("accept: %s", net_strerror(errno));
 				server_set_accepting(s, 0);
 				loop_timer_set(loop, &s->accept_timer, loop_after(100),

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import STATIC, free_port, get, listing, run
+from conftest import BIN, STATIC, free_port, get, listing, run
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
@@ -182,3 +182,13 @@ def test_flags_win_over_a_bad_environment(upstream):
     env = dict(os.environ, PODHEALTH_LOG_FORMAT="xml", PODHEALTH_QUIET="TRUE")
     rc, _, err = run(["wait", "--log-format", "json", "--deadline", "1s", upstream(200).url()], env=env)
     assert (rc, err) == (0, "")  # TRUE is true, as Go's strconv.ParseBool reads it
+
+
+@pytest.mark.skipif(not STATIC or bool(__import__("conftest").WRAP),
+                    reason="the static binary's own memory, without a wrapper's")
+def test_out_of_memory_at_startup_is_exit_1():
+    # The system failing us is not a usage error: exit 1 with one line, not 2 and usage.
+    checks = ["http://h%d.example/%s" % (i, "p" * 200) for i in range(3000)]
+    p = subprocess.run(["prlimit", "--as=2000000", BIN, "probe", "-t", "1ms"] + checks,
+                       capture_output=True, text=True)
+    assert (p.returncode, p.stderr) == (1, "podhealth: error: out of memory\n")
