@@ -99,14 +99,14 @@ grpc_prepare(struct check *c, char *err, size_t errlen)
 	fmt_format(agent, sizeof agent, "podhealth/%s", PODHEALTH_VERSION);
 	const char *scheme = t->tls ? "https" : "http";
 	const struct h2_field f[] = {
-	    {":method", "POST", 7, 4},
-	    {":scheme", scheme, 7, strlen(scheme)},
-	    {":path", "/grpc.health.v1.Health/Check", 5, 28},
-	    {":authority", t->authority, 10, strlen(t->authority)},
-	    {"content-type", "application/grpc", 12, 16},
-	    {"te", "trailers", 2, 8},
-	    {"user-agent", agent, 10, strlen(agent)},
-	    {"grpc-timeout", timeout, 12, strlen(timeout)},
+	    H2_FIELD(":method", "POST"),
+	    H2_FIELD_VAR(":scheme", scheme),
+	    H2_FIELD(":path", "/grpc.health.v1.Health/Check"),
+	    H2_FIELD_VAR(":authority", t->authority),
+	    H2_FIELD("content-type", "application/grpc"),
+	    H2_FIELD("te", "trailers"),
+	    H2_FIELD_VAR("user-agent", agent),
+	    H2_FIELD_VAR("grpc-timeout", timeout),
 	};
 	/* HealthCheckRequest{service = 1}: proto3 leaves an empty string out. */
 	struct buf msg = {0};

@@ -23,6 +23,17 @@ struct h2_field {
 	size_t name_len, value_len;
 };
 
+/* A field whose name and value are string literals, lengths from the compiler (nghttp2's
+ * MAKE_NV2); H2_FIELD_VAR takes a value known only at run time. */
+#define H2_FIELD(name, value)                                                                      \
+	{                                                                                          \
+		name, value, sizeof name - 1, sizeof value - 1                                     \
+	}
+#define H2_FIELD_VAR(name, value)                                                                  \
+	{                                                                                          \
+		name, value, sizeof name - 1, strlen(value)                                        \
+	}
+
 /* What the response carries, delivered as it is parsed. */
 struct h2_handler {
 	/* A header field of stream 1; trailers: it came after the first header block. */
