@@ -526,3 +526,35 @@ def test_server_name_with_a_final_dot(podhealth, certs):
         assert seen and set(seen) == {"localhost"}, seen
     finally:
         u.stop()
+
+
+def test_grpc_header_over_64_kib_is_a_known_difference(podhealth):
+    # nghttp2's HPACK decoder refuses a field over 64 KiB; grpc-go takes a header list up to
+    # 16 MiB. README: "Known differences". (HPACK needs a 4-byte length prefix here.)
+    value = "v" * 70000
+    def literal(k, v):
+        def length(n):  # HPACK integer, 7-bit prefix, no Huffman
+            if n < 127:
+                return bytes([n])
+            out, n = [127], n - 127
+            while n >= 128:
+                out.append(n % 128 + 128)
+                n //= 128
+            return bytes(out + [n])
+        return b"\x00" + length(len(k)) + k.encode() + length(len(v)) + v.encode()
+    block = literal(":status", "200") + literal("content-type", "application/grpc") + \
+        literal("x-big", value)
+    # A header block over 16 KiB travels as HEADERS plus CONTINUATION frames.
+    frames = h2_frame(1, 0, 1, block[:16384])
+    rest = block[16384:]
+    while rest:
+        frames += h2_frame(9, 0x4 if len(rest) <= 16384 else 0, 1, rest[:16384])
+        rest = rest[16384:]
+    peer = RawH2(frames + GRPC_SERVING + h2_headers([("grpc-status", "0")], end_stream=True))
+    try:
+        url = "grpc://" + peer.addr()
+        assert kubelet("grpc", [peer.addr()])[0] == "pass"
+        got, listing = verdicts(podhealth, {"g": url})
+        assert listing == "[-]g failed: HTTP/2: bad header compression (HPACK)\ncheck failed\n"
+    finally:
+        peer.stop()
