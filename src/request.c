@@ -1,5 +1,7 @@
 #include "request.h"
 
+#include "status.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +17,7 @@ count_head(struct request_reader *r, size_t len)
 {
 	r->head_bytes += len;
 	if (r->head_bytes > REQUEST_HEAD_MAX) {
-		r->error_status = 431;
+		r->error_status = HTTP_HEADERS_TOO_LARGE;
 		return -1;
 	}
 	return 0;
@@ -40,13 +42,13 @@ on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct request_reader *r = reader(p);
 	if (r->url_len + len > REQUEST_URL_MAX) {
-		r->error_status = 414;
+		r->error_status = HTTP_URI_TOO_LONG;
 		return -1;
 	}
 	if (r->url_len + len > REQUEST_URL_INLINE && !r->url_heap) {
 		r->url_heap = malloc(REQUEST_URL_MAX);
 		if (!r->url_heap) {
-			r->error_status = 500;
+			r->error_status = HTTP_INTERNAL_SERVER_ERROR;
 			return -1;
 		}
 		memcpy(r->url_heap, r->url, r->url_len);
@@ -158,7 +160,7 @@ request_feed(struct request_reader *r, const char *data, size_t len, size_t *use
 int
 request_error_status(const struct request_reader *r)
 {
-	return r->error_status ? r->error_status : 400;
+	return r->error_status ? r->error_status : HTTP_BAD_REQUEST;
 }
 
 void

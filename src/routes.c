@@ -159,7 +159,7 @@ routes_next_param(const char **q, size_t *len, char *key, char *val, size_t cap)
 }
 
 static void
-respond_text(struct conn *c, int status, const char *text)
+respond_text(struct conn *c, enum http_status status, const char *text)
 {
 	server_respond(c, status, TEXT, "", text, strlen(text));
 }
@@ -285,9 +285,11 @@ on_checked(struct waiter *w)
 		buf_printf(&b, "ok\n");
 	/* Answering ends the request, and pending_end frees p. */
 	if (b.failed)
-		respond_text(p->conn, 503, "unhealthy (out of memory listing why)\n");
+		respond_text(p->conn, HTTP_SERVICE_UNAVAILABLE,
+			     "unhealthy (out of memory listing why)\n");
 	else
-		server_respond(p->conn, ok ? 200 : 503, json ? JSON : TEXT, "", b.data, b.len);
+		server_respond(p->conn, ok ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, json ? JSON : TEXT,
+			       "", b.data, b.len);
 	buf_free(&b);
 }
 
@@ -339,9 +341,9 @@ respond_metrics(const struct routes *r, struct conn *c)
 		   "podhealth_build_info{version=\"%s\"} 1\n",
 		   PODHEALTH_VERSION);
 	if (b.failed)
-		respond_text(c, 500, "out of memory\n");
+		respond_text(c, HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	else
-		server_respond(c, 200, PROM, "", b.data, b.len);
+		server_respond(c, HTTP_OK, PROM, "", b.data, b.len);
 	buf_free(&b);
 }
 
@@ -373,7 +375,8 @@ parse_query(struct pending *p, const struct request *req)
 			if (!waiter_wants(w, (size_t)i))
 				continue;
 			if (w->nexclude == WAITER_MAX_EXCLUDE) {
-				respond_text(p->conn, 400, "too many exclude parameters\n");
+				respond_text(p->conn, HTTP_BAD_REQUEST,
+					     "too many exclude parameters\n");
 				return -1;
 			}
 			w->exclude[w->nexclude++] = (uint16_t)i;
@@ -390,16 +393,16 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 	size_t name_len = 0;
 	enum route route = routes_match(req->path, req->path_len, &name, &name_len);
 	if (route == ROUTE_NOT_FOUND) {
-		server_respond_status(c, 404);
+		server_respond_status(c, HTTP_NOT_FOUND);
 		return;
 	}
 	if (!routes_method_allowed(req->method)) {
-		server_respond(c, 405, TEXT, ALLOW, "method not allowed\n", 19);
+		server_respond(c, HTTP_METHOD_NOT_ALLOWED, TEXT, ALLOW, "method not allowed\n", 19);
 		return;
 	}
 	if (route == ROUTE_SELF) {
 		/* Liveness of podhealth itself: never waits on a check. */
-		server_respond_status(c, 200);
+		server_respond_status(c, HTTP_OK);
 		return;
 	}
 	if (route == ROUTE_METRICS) {
@@ -408,7 +411,7 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 	}
 	struct pending *p = calloc(1, sizeof *p);
 	if (!p) {
-		respond_text(c, 503, "unhealthy: out of memory\n");
+		respond_text(c, HTTP_SERVICE_UNAVAILABLE, "unhealthy: out of memory\n");
 		return;
 	}
 	p->conn = c;
@@ -423,7 +426,7 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 		int n = decode(name, name_len, decoded, sizeof decoded);
 		p->w.only = n < 0 ? -1 : checker_find(r->ck, decoded, (size_t)n);
 		if (p->w.only < 0) {
-			respond_text(c, 404, "no such check\n");
+			respond_text(c, HTTP_NOT_FOUND, "no such check\n");
 			return;
 		}
 	}

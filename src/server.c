@@ -67,9 +67,16 @@ static const struct status {
 	int code;
 	const char *phrase, *body;
 } statuses[] = {
-#define STATUS_ROW(code, phrase, body) {code, phrase, body},
-    SERVER_STATUSES(STATUS_ROW)
+#define STATUS_ROW(name, code, phrase, body) {code, phrase, body},
+    HTTP_STATUSES(STATUS_ROW)
 #undef STATUS_ROW
+};
+
+/* Each status's row in statuses[]. */
+enum {
+#define STATUS_INDEX(name, code, phrase, body) STATUS_INDEX_##name,
+	HTTP_STATUSES(STATUS_INDEX)
+#undef STATUS_INDEX
 };
 
 static const struct status *
@@ -78,7 +85,7 @@ status_of(int code)
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
 		if (statuses[i].code == code)
 			return &statuses[i];
-	return &statuses[7]; /* 500 */
+	return &statuses[STATUS_INDEX_INTERNAL_SERVER_ERROR];
 }
 
 static void on_request_timeout(struct loop *loop, struct timer *t, void *arg);
@@ -218,8 +225,8 @@ server_defer(struct conn *c, void (*end)(void *arg), void *arg)
 }
 
 void
-server_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
-	       const char *body, size_t len)
+server_respond(struct conn *c, enum http_status status, const char *content_type,
+	       const char *extra_headers, const char *body, size_t len)
 {
 	struct server *s = c->srv;
 	if (c->dead)
@@ -279,14 +286,14 @@ server_respond(struct conn *c, int status, const char *content_type, const char 
 /* --- reading and dispatching --- */
 
 void
-server_respond_status(struct conn *c, int status)
+server_respond_status(struct conn *c, enum http_status status)
 {
 	const char *body = status_of(status)->body;
 	server_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
 }
 
 static void
-conn_error(struct conn *c, int status)
+conn_error(struct conn *c, enum http_status status)
 {
 	c->close_after = 1;
 	c->head_only = 0;
@@ -406,7 +413,7 @@ on_request_timeout(struct loop *loop, struct timer *t, void *arg)
 	(void)t;
 	struct conn *c = arg;
 	if (c->state == CONN_READING)
-		conn_error(c, 408); /* a client too slow to send its request */
+		conn_error(c, HTTP_REQUEST_TIMEOUT); /* a client too slow to send its request */
 	else
 		conn_close(c); /* an idle keep-alive connection */
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "request.h"
+#include "status.h"
 
 struct loop;
 struct conn;
@@ -22,18 +23,6 @@ struct conn;
  * kernel send buffer. */
 #define SERVER_OUTPUT_BUDGET (1024 * 1024)
 #define SERVER_SNDBUF        (64 * 1024)
-
-/* Every status podhealth answers: number, reason phrase, default body. */
-#define SERVER_STATUSES(X)                                                                         \
-	X(200, "OK", "ok\n")                                                                       \
-	X(400, "Bad Request", "bad request\n")                                                     \
-	X(404, "Not Found", "not found\n")                                                         \
-	X(405, "Method Not Allowed", "method not allowed\n")                                       \
-	X(408, "Request Timeout", "request timeout\n")                                             \
-	X(414, "URI Too Long", "URI too long\n")                                                   \
-	X(431, "Request Header Fields Too Large", "request header too large\n")                    \
-	X(500, "Internal Server Error", "internal server error\n")                                 \
-	X(503, "Service Unavailable", "unhealthy\n")
 
 /* Called once per request. It answers with server_respond, now or later (after
  * server_defer); until then the connection reads no further requests. The request's
@@ -63,11 +52,11 @@ void server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void
 
 /* Answers c's current request with a body of content_type. extra_headers is "" or
  * complete "Name: value\r\n" lines. The body is omitted for HEAD. */
-void server_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
-		    const char *body, size_t len);
+void server_respond(struct conn *c, enum http_status status, const char *content_type,
+		    const char *extra_headers, const char *body, size_t len);
 
 /* Answers with status and its default body, as text. */
-void server_respond_status(struct conn *c, int status);
+void server_respond_status(struct conn *c, enum http_status status);
 
 /* The handler will answer c's current request later: end(arg) runs once the request
  * ends, answered or not (the client went away, or the server shut down). */
