@@ -437,7 +437,7 @@ def main():
         "<= %d bytes" % targets.BINARY_BYTES, size <= targets.BINARY_BYTES)
     # linux/arm64: its size, and its idle RSS under qemu-user, which counts qemu's own
     # memory (the emulator and its code cache): indicative only, no target.
-    arm64 = os.path.join(os.path.dirname(os.path.dirname(BIN)), "arm64", "podhealth")
+    arm64 = os.path.join(os.path.dirname(BIN), "arm64", "podhealth")  # build/arm64/
     if os.path.exists(arm64):
         asize = os.path.getsize(arm64)
         row("arm64 binary size", "%d bytes (%.1f KiB)" % (asize, asize / 1024),
