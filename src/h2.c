@@ -238,7 +238,7 @@ frame_begin(struct h2 *h)
 		if (memcmp(h->head, "HTTP/", 5) == 0)
 			return fail(h, "not an HTTP/2 server: it answered HTTP/1.x");
 		/* Any SETTINGS frame, an acknowledgement too, is a server preface to grpc-go
-		 * (http2_client.go, reader) and to Go's HTTP/2 client. */
+		 * (http2_client.go, reader), whose verdict the gRPC kind follows. */
 		if (h->type != T_SETTINGS)
 			return fail(h, "not an HTTP/2 server: no SETTINGS frame first");
 	}

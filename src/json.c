@@ -116,17 +116,38 @@ number(struct json *j)
 	return 0;
 }
 
+/* Opens an array or object at j->p. Returns 1 when it closes at once ("[]", "{}"), else
+ * 0 with j->p at its first element. */
+static int
+open_empty(struct json *j, char close)
+{
+	j->p++;
+	space(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After an element: 1 at the closing bracket, 0 at a comma (more follow), -1 otherwise. */
+static int
+separator(struct json *j, char close)
+{
+	space(j);
+	if (j->p >= j->end)
+		return -1;
+	char c = *j->p++;
+	return c == close ? 1 : c == ',' ? 0 : -1;
+}
+
 /* An array; wanted: it is the member looked for, so its strings are compared. */
 static int
 array(struct json *j, int depth, int wanted)
 {
 	int has = 0;
-	j->p++;
-	space(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
+	if (open_empty(j, ']'))
 		return 0;
-	}
 	for (;;) {
 		space(j);
 		if (wanted && j->p < j->end && *j->p == '"') {
@@ -137,25 +158,17 @@ array(struct json *j, int depth, int wanted)
 		} else if (value(j, depth + 1, 0) < 0) {
 			return -1;
 		}
-		space(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p++ == ']')
-			return has;
-		if (j->p[-1] != ',')
-			return -1;
+		int end = separator(j, ']');
+		if (end != 0)
+			return end < 0 ? -1 : has;
 	}
 }
 
 static int
 object(struct json *j, int depth)
 {
-	j->p++;
-	space(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
+	if (open_empty(j, '}'))
 		return 0;
-	}
 	for (;;) {
 		space(j);
 		if (j->p >= j->end || *j->p != '"')
@@ -172,13 +185,9 @@ object(struct json *j, int depth)
 			return -1;
 		if (is_key)
 			j->found = r == 1;
-		space(j);
-		if (j->p >= j->end)
-			return -1;
-		if (*j->p++ == '}')
-			return 0;
-		if (j->p[-1] != ',')
-			return -1;
+		int end = separator(j, '}');
+		if (end != 0)
+			return end < 0 ? -1 : 0;
 	}
 }
 

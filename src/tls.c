@@ -102,7 +102,7 @@ struct tls_config {
 	size_t nanchors;
 	/* The anchors valid now, in the order given: BearSSL checks the dates of every
 	 * certificate but the anchor's, and Go checks those too (an expired CA verifies
-	 * nothing). Rebuilt when a connection starts and the set has changed. */
+	 * nothing). Chosen afresh as each verified connection starts (a loop over dates). */
 	br_x509_trust_anchor *valid;
 	size_t nvalid;
 	int some_invalid; /* an anchor is left out for its dates */
