@@ -331,59 +331,59 @@ static const struct option {
 	setter set; /* NULL for the items (--check, --on-exit) */
 	int is_bool;
 	const char *arg, *help;
+	const char *def; /* the default, applied through set before anything else; or NULL */
 } options[] = {
     {"--port", "-p", "PODHEALTH_PORT", M_SERVE, set_port, 0, "N",
-     "port to listen on, default 8081"},
+     "port to listen on", "8081"},
     {"--listen", NULL, "PODHEALTH_LISTEN", M_SERVE, set_listen, 0, "ADDR",
-     "IP address to listen on, default every interface,\nIPv6 and IPv4"},
+     "IP address to listen on; every interface, IPv6\nand IPv4, by default", NULL},
     {"--timeout", "-t", "PODHEALTH_TIMEOUT", M_ALL, set_timeout, 0, "DUR",
-     "per-check timeout: 3, 2.5, 500ms, 3s, 1m; default 1s"},
+     "per-check timeout: 3, 2.5, 500ms, 3s, 1m", "1s"},
     {"--check", NULL, "PODHEALTH_CHECK", M_ALL, NULL, 0, "SPEC",
-     "a check as key=value pairs, repeatable: name,url,\ntimeout,expect,header,host,method,body,"
-     "redirects,\nsocket,ca,servername (one SPEC a line in the\nvariable)"},
+     "a check as key=value pairs, repeatable (KEYS below;\none SPEC a line in the variable)", NULL},
     {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0, "N",
-     "simultaneous clients, default 1024"},
+     "simultaneous clients", "1024"},
     {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1, NULL,
-     "withhold failure reasons from responses (logs keep\nthem)"},
+     "withhold failure reasons from responses (logs keep\nthem)", NULL},
     {"--cache", NULL, "PODHEALTH_CACHE", M_SERVE, set_cache, 0, "DUR",
-     "answer from results younger than DUR; default 0,\nevery probe checks afresh"},
+     "answer from results younger than DUR; 0: every\nprobe checks afresh", "0"},
     {"--interval", NULL, "PODHEALTH_INTERVAL", M_SERVE, set_interval, 0, "DUR",
-     "run the checks in the background every DUR and\nanswer from the last results"},
+     "run the checks in the background every DUR and\nanswer from the last results; 0: never", "0"},
     {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT, set_interval, 0, "DUR",
-     "pause after a failure that is not cheap, default 1s,\ndoubling up to --max-interval"},
+     "pause after a failure that is not cheap, doubling\nup to --max-interval", "1s"},
     {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0, "DUR",
-     "backoff limit, and how often a passed check is\nchecked again while others fail; default 5s"},
+     "backoff limit, and how often a passed check is\nchecked again while others fail", "5s"},
     {"--fast-interval", NULL, "PODHEALTH_FAST_INTERVAL", M_WAIT, set_fast_interval, 0, "DUR",
-     "pause after a cheap failure (refused, or a loopback\nanswer within 100ms); default 50ms"},
+     "pause after a cheap failure (refused, or a loopback\nanswer within 100ms)", "50ms"},
     {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0, "DUR",
-     "give up after DUR, 0 = never; default 60s"},
+     "give up after DUR, 0 = never", "60s"},
     {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0, "N",
-     "exit code past the deadline, default 1"},
+     "exit code past the deadline", "1"},
     {"--on-exit", NULL, "PODHEALTH_ON_EXIT", M_WAIT, NULL, 0, "URL",
      "call URL after CMD ends or the deadline passes,\nrepeatable (whitespace-separated in the "
-     "variable)"},
+     "variable)", NULL},
     {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0, "M",
-     "the method of on-exit calls, default POST"},
+     "the method of on-exit calls", "POST"},
     {"--on-exit-when", NULL, "PODHEALTH_ON_EXIT_WHEN", M_WAIT, set_on_exit_when, 0, "WHEN",
-     "always (default), or success: no on-exit calls\nunless the exit code is 0 (a retry "
-     "keeps the proxy)"},
+     "always, or success: no on-exit calls unless the\nexit code is 0 (a retry keeps the proxy)",
+     "always"},
     {"--on-deadline", NULL, "PODHEALTH_ON_DEADLINE", M_WAIT, set_on_deadline, 0, "WHAT",
-     "fail (default), or run: start CMD anyway when the\ndeadline passes"},
+     "fail, or run: start CMD anyway when the deadline\npasses", "fail"},
     {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1, NULL,
-     "wait for " ISTIO_CHECK "=\n" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL},
+     "wait for " ISTIO_CHECK "=\n" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL, NULL},
     {"--linkerd", NULL, "PODHEALTH_LINKERD", M_WAIT, set_linkerd, 1, NULL,
-     "wait for " LINKERD_CHECK "=\n" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL},
+     "wait for " LINKERD_CHECK "=\n" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL, NULL},
     {"--pod-annotations", NULL, "PODHEALTH_POD_ANNOTATIONS", M_WAIT, set_pod_annotations, 0, "FILE",
      "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
-     "injected"},
+     "injected", NULL},
     {"--sidecar", NULL, "PODHEALTH_SIDECAR", M_WAIT, set_sidecar, 0, "MODE",
-     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none"},
+     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none", "auto"},
     {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0, "FORMAT",
-     "text or json, default text"},
+     "text or json", "text"},
     {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1, NULL,
-     "log warnings and errors only"},
+     "log warnings and errors only", NULL},
     {"--verbose", "-v", NULL, M_PROBE, set_verbose, 1, NULL,
-     "a line for every check, passing ones too"},
+     "a line for every check, passing ones too", NULL},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -563,14 +563,10 @@ config_parse(struct config *c, enum config_mode mode, int argc, char **argv, cha
 {
 	memset(c, 0, sizeof *c);
 	c->mode = mode;
-	c->port = DEFAULT_PORT;
-	c->timeout_ms = DEFAULT_TIMEOUT_MS;
-	c->max_conns = DEFAULT_MAX_CONNS;
-	c->interval_ms = mode == MODE_WAIT ? DEFAULT_INTERVAL_MS : 0;
-	c->max_interval_ms = DEFAULT_MAX_INTERVAL;
-	c->fast_interval_ms = DEFAULT_FAST_INTERVAL;
-	c->deadline_ms = DEFAULT_DEADLINE_MS;
-	c->deadline_exit_code = 1;
+	for (size_t o = 0; o < NOPTIONS; o++)
+		if (options[o].def && (options[o].modes & 1u << mode) &&
+		    options[o].set(c, options[o].flag, options[o].def, err, errlen) < 0)
+			return -1; /* a wrong default: tests/unit/test_config.c fails on it */
 	unsigned char given[NOPTIONS] = {0};
 
 	int i = 0;
@@ -691,6 +687,9 @@ help_option(struct buf *b, const struct option *o)
 	}
 	if (o->env)
 		buf_printf(b, "\n%28s[%s]", "", o->env);
+	if (o->def)
+		buf_printf(b, "%s default %s", o->env ? "" : "\n                           ",
+			   o->def);
 	buf_append(b, "\n", 1);
 }
 
@@ -736,6 +735,8 @@ config_help(enum config_mode mode, struct buf *b)
 			help_option(b, &options[i]);
 	buf_printf(b,
 		   "  -h, --help                show this help\n"
-		   "  -V, --version             show the version\n%s",
-		   help_tails[m]);
+		   "  -V, --version             show the version\n\n"
+		   "KEYS of --check SPEC (\"name=api,url=http://localhost:8080/,expect=204\"):\n");
+	target_keys_help(b);
+	buf_printf(b, "\n%s", help_tails[m]);
 }

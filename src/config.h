@@ -8,13 +8,7 @@
 
 struct target;
 
-#define DEFAULT_PORT          8081
-#define DEFAULT_TIMEOUT_MS    1000
-#define DEFAULT_MAX_CONNS     1024
-#define DEFAULT_INTERVAL_MS   1000
-#define DEFAULT_MAX_INTERVAL  5000
-#define DEFAULT_FAST_INTERVAL 50
-#define DEFAULT_DEADLINE_MS   60000
+/* The defaults are in config.c's option table. */
 #define MAX_TIMEOUT_MS        (3600 * 1000)
 #define MAX_DEADLINE_MS       (7 * 24 * 3600 * 1000LL)
 #define MAX_CHECKS            4096

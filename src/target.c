@@ -316,16 +316,6 @@ render_request(struct target *t)
 static int
 finish(struct target *t, char *err, size_t errlen)
 {
-	if (t->kind != TARGET_HTTP && (t->nexpect || t->nheaders || t->host_header ||
-				       t->method[0] || t->body || !t->redirects))
-		return fmt_error(
-		    err, errlen,
-		    "expect, header, host, method, body and redirects are for http(s)://");
-	if (!t->tls && (t->ca_file || t->servername))
-		return fmt_error(err, errlen, "ca and servername are for https:// and grpcs://");
-	if (t->socket_path && t->kind == TARGET_TCP)
-		return fmt_error(err, errlen,
-				 "socket= is for http(s):// and grpc(s)://; use unix:///path");
 	if (t->ca_file && !t->servername && target_ip_literal(t->host) == 0)
 		return fmt_error(err, errlen,
 				 "ca= with an IP address needs servername= (the name to verify)");
@@ -465,86 +455,221 @@ set_string(char **field, const char *v, char *err, size_t errlen)
 	return *field ? 0 : fmt_error(err, errlen, "out of memory");
 }
 
-/* Applies one key=value of a --check spec. Reasons start with the key. */
+/* --check keys: one row each (struct key). A setter's reasons start with the key. */
+
 static int
-spec_field(struct target *t, const char *key, char *val, int *have_url, char *err, size_t errlen)
+key_name(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	return set_name(t, val, strlen(val), err, errlen);
+}
+
+static int
+key_url(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
 	char why[160];
-	if (strcmp(key, "name") == 0)
-		return set_name(t, val, strlen(val), err, errlen);
-	if (strcmp(key, "url") == 0) {
-		if (*have_url)
-			return fmt_error(err, errlen, "url given twice");
-		*have_url = 1;
-		if (parse_url(val, t, why, sizeof why) < 0)
-			return fmt_error(err, errlen, "url '%.80s%s': %s", val,
-					 strlen(val) > 80 ? "..." : "", why);
-		return 0;
+	(void)key;
+	if (t->text)
+		return fmt_error(err, errlen, "url given twice");
+	if (parse_url(val, t, why, sizeof why) < 0)
+		return fmt_error(err, errlen, "url '%.80s%s': %s", val, strlen(val) > 80 ? "..." : "",
+				 why);
+	return 0;
+}
+
+static int
+key_timeout(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	char why[160];
+	(void)key;
+	if (duration_parse(val, MAX_TIMEOUT_MS, &t->timeout_ms, why, sizeof why) < 0)
+		return fmt_error(err, errlen, "timeout '%.32s': %s", val, why);
+	return 0;
+}
+
+static int
+key_expect(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	char why[160];
+	(void)key;
+	int n = target_parse_expect(val, t->expect, why, sizeof why);
+	if (n < 0)
+		return fmt_error(err, errlen, "expect: %s", why);
+	t->nexpect = (size_t)n;
+	return 0;
+}
+
+static int
+key_header(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (check_header(val, err, errlen) < 0)
+		return -1;
+	if (t->nheaders == TARGET_MAX_HEADERS)
+		return fmt_error(err, errlen, "more than %d header= keys", TARGET_MAX_HEADERS);
+	return set_string(&t->headers[t->nheaders++], val, err, errlen);
+}
+
+static int
+key_host(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	for (const char *c = val; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return fmt_error(err, errlen, "host: spaces or control characters");
+	if (!*val)
+		return fmt_error(err, errlen, "host: empty");
+	return set_string(&t->host_header, val, err, errlen);
+}
+
+static int
+key_method(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
+		return fmt_error(err, errlen, "method '%.16s': want GET or HEAD", val);
+	strcpy(t->method, val);
+	return 0;
+}
+
+static int
+key_body(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (!*val || strlen(val) > TARGET_BODY_MAX)
+		return fmt_error(err, errlen, "body: want 1-%d bytes", TARGET_BODY_MAX);
+	return set_string(&t->body, val, err, errlen);
+}
+
+static int
+key_redirects(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
+		return fmt_error(err, errlen, "redirects '%.16s': want on or off", val);
+	t->redirects = strcmp(val, "on") == 0;
+	return 0;
+}
+
+static int
+key_socket(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (val[0] != '/' || strlen(val) > 107)
+		return fmt_error(err, errlen, "socket: want an absolute path of at most 107 bytes");
+	return set_string(&t->socket_path, val, err, errlen);
+}
+
+static int
+key_tls_string(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	if (!*val)
+		return fmt_error(err, errlen, "%s: empty", key);
+	return set_string(key[0] == 'c' ? &t->ca_file : &t->servername, val, err, errlen);
+}
+
+/* Where a key applies: a bit per scheme (its kind, and whether it runs TLS). */
+#define FOR(kind, tls) (1u << ((kind) * 2 + (tls)))
+#define FOR_HTTP       (FOR(TARGET_HTTP, 0) | FOR(TARGET_HTTP, 1))
+#define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1))
+#define FOR_ALL        0xffu
+#define FOR_SOCKET     (FOR_ALL & ~FOR(TARGET_TCP, 0))
+
+/* What the schemes a key applies to are called, by its FOR mask, in the refusal. */
+static const struct scope {
+	unsigned mask;
+	const char *where;
+} scopes[] = {
+    {FOR_HTTP, "http(s)://"},
+    {FOR_TLS, "https:// and grpcs://"},
+    {FOR_SOCKET, "http(s):// and grpc(s)://; use unix:///path"},
+};
+
+/* Every --check key: the schemes it applies to, its setter, its --help line. */
+static const struct key {
+	const char *name;
+	unsigned applies;
+	int (*set)(struct target *t, const char *key, char *val, char *err, size_t errlen);
+	const char *help;
+} keys[] = {
+    {"name", FOR_ALL, key_name, "the check's name (default: from the URL)"},
+    {"url", FOR_ALL, key_url, "what to check (required), as CHECK's URL"},
+    {"timeout", FOR_ALL, key_timeout, "this check's timeout, default --timeout"},
+    {"expect", FOR_HTTP, key_expect, "statuses that pass: 200,204,301-308; default 200-399"},
+    {"header", FOR_HTTP, key_header, "'Name: value' to send, repeatable"},
+    {"host", FOR_HTTP, key_host, "the Host header to send"},
+    {"method", FOR_HTTP, key_method, "GET (default) or HEAD"},
+    {"body", FOR_HTTP, key_body, "text the first 10 KiB of the body must contain"},
+    {"redirects", FOR_HTTP, key_redirects, "on (default: as kubelet) or off"},
+    {"socket", FOR_SOCKET, key_socket, "a unix socket to connect to instead of host:port"},
+    {"ca", FOR_TLS, key_tls_string, "PEM CA file: verify the server (default: none)"},
+    {"servername", FOR_TLS, key_tls_string, "the TLS server name to send and verify"},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* Returns the index of key in keys[], or -1 with the refusal in err. */
+static int
+find_key(const char *key, char *err, size_t errlen)
+{
+	struct buf want = {0};
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(key, keys[i].name) == 0) {
+			buf_free(&want);
+			return (int)i;
+		}
+		buf_printf(&want, "%s%s", i == 0 ? "" : i + 1 < NKEYS ? ", " : " or ", keys[i].name);
 	}
-	if (strcmp(key, "timeout") == 0) {
-		if (duration_parse(val, MAX_TIMEOUT_MS, &t->timeout_ms, why, sizeof why) < 0)
-			return fmt_error(err, errlen, "timeout '%.32s': %s", val, why);
-		return 0;
+	fmt_error(err, errlen, "unknown key '%.32s' (want %s)", key, want.data ? want.data : "");
+	buf_free(&want);
+	return -1;
+}
+
+/* Refuses the first key given (bits of given, by index in keys[]) that does not apply to
+ * t's scheme, naming every key of its scope. */
+static int
+check_scope(const struct target *t, unsigned given, char *err, size_t errlen)
+{
+	unsigned scheme = FOR(t->kind, t->tls);
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!(given >> i & 1) || keys[i].applies & scheme)
+			continue;
+		struct buf b = {0};
+		size_t n = 0, last = 0;
+		for (size_t j = 0; j < NKEYS; j++)
+			n += keys[j].applies == keys[i].applies && (last = j, 1);
+		for (size_t j = 0; j < NKEYS; j++)
+			if (keys[j].applies == keys[i].applies)
+				buf_printf(&b, "%s%s", b.len == 0 ? "" : j == last ? " and " : ", ",
+					   keys[j].name);
+		const char *where = "";
+		for (size_t s = 0; s < sizeof scopes / sizeof scopes[0]; s++)
+			if (scopes[s].mask == keys[i].applies)
+				where = scopes[s].where;
+		fmt_error(err, errlen, "%s%s for %s", b.data ? b.data : "",
+			  n == 1 ? "= is" : " are", where);
+		buf_free(&b);
+		return -1;
 	}
-	if (strcmp(key, "expect") == 0) {
-		int n = target_parse_expect(val, t->expect, why, sizeof why);
-		if (n < 0)
-			return fmt_error(err, errlen, "expect: %s", why);
-		t->nexpect = (size_t)n;
-		return 0;
-	}
-	if (strcmp(key, "header") == 0) {
-		if (check_header(val, err, errlen) < 0)
-			return -1;
-		if (t->nheaders == TARGET_MAX_HEADERS)
-			return fmt_error(err, errlen, "more than %d header= keys",
-					 TARGET_MAX_HEADERS);
-		return set_string(&t->headers[t->nheaders++], val, err, errlen);
-	}
-	if (strcmp(key, "host") == 0) {
-		for (const char *c = val; *c; c++)
-			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
-				return fmt_error(err, errlen, "host: spaces or control characters");
-		if (!*val)
-			return fmt_error(err, errlen, "host: empty");
-		return set_string(&t->host_header, val, err, errlen);
-	}
-	if (strcmp(key, "method") == 0) {
-		if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
-			return fmt_error(err, errlen, "method '%.16s': want GET or HEAD", val);
-		strcpy(t->method, val);
-		return 0;
-	}
-	if (strcmp(key, "body") == 0) {
-		if (!*val || strlen(val) > TARGET_BODY_MAX)
-			return fmt_error(err, errlen, "body: want 1-%d bytes", TARGET_BODY_MAX);
-		return set_string(&t->body, val, err, errlen);
-	}
-	if (strcmp(key, "redirects") == 0) {
-		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
-			return fmt_error(err, errlen, "redirects '%.16s': want on or off", val);
-		t->redirects = strcmp(val, "on") == 0;
-		return 0;
-	}
-	if (strcmp(key, "socket") == 0) {
-		if (val[0] != '/' || strlen(val) > 107)
-			return fmt_error(err, errlen,
-					 "socket: want an absolute path of at most 107 bytes");
-		return set_string(&t->socket_path, val, err, errlen);
-	}
-	char **file = strcmp(key, "ca") == 0           ? &t->ca_file
-		      : strcmp(key, "servername") == 0 ? &t->servername
-						       : NULL;
-	if (file) {
-		if (!*val)
-			return fmt_error(err, errlen, "%s: empty", key);
-		return set_string(file, val, err, errlen);
-	}
-	return fmt_error(
-	    err, errlen,
-	    "unknown key '%.32s' (want name, url, timeout, expect, header, host, method, "
-	    "body, redirects, socket, ca or servername)",
-	    key);
+	return 0;
+}
+
+void
+target_keys_help(struct buf *b)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		buf_printf(b, "  %-12s%s\n", keys[i].name, keys[i].help);
+}
+
+/* Applies one key=value of a --check spec; *given collects the keys seen. */
+static int
+spec_field(struct target *t, const char *key, char *val, unsigned *given, char *err, size_t errlen)
+{
+	int k = find_key(key, err, errlen);
+	if (k < 0)
+		return -1;
+	*given |= 1u << k;
+	return keys[k].set(t, key, val, err, errlen);
 }
 
 /* Splits the next field off *p into out. A field that starts with a double quote runs to
@@ -580,7 +705,8 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 {
 	defaults(t);
 	struct buf field = {0}, key = {0}, val = {0};
-	int have_url = 0, rc = 0;
+	unsigned given = 0;
+	int rc = 0;
 	const char *p = spec;
 	while (*p && rc == 0) {
 		if (next_field(&p, &field) < 0) {
@@ -600,21 +726,23 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 			continue;
 		}
 		if (key.len)
-			rc = spec_field(t, key.data, val.data, &have_url, err, errlen);
+			rc = spec_field(t, key.data, val.data, &given, err, errlen);
 		key.len = val.len = 0;
 		buf_append(&key, field.data, (size_t)(eq - field.data));
 		buf_append(&val, eq + 1, strlen(eq + 1));
 		buf_append(&val, "", 0);
 	}
 	if (rc == 0 && key.len)
-		rc = spec_field(t, key.data, val.data, &have_url, err, errlen);
+		rc = spec_field(t, key.data, val.data, &given, err, errlen);
 	if (rc == 0 && (field.failed || key.failed || val.failed))
 		rc = fmt_error(err, errlen, "out of memory");
 	buf_free(&field);
 	buf_free(&key);
 	buf_free(&val);
-	if (rc == 0 && !have_url)
+	if (rc == 0 && !t->text)
 		rc = fmt_error(err, errlen, "missing url=");
+	if (rc == 0)
+		rc = check_scope(t, given, err, errlen);
 	if (rc == 0)
 		rc = finish(t, err, errlen);
 	if (rc < 0)

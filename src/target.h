@@ -60,6 +60,9 @@ int target_parse(const char *s, struct target *t, char *err, size_t errlen);
  * Returns 0 or -1 as target_parse. */
 int target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen);
 
+/* Writes a line for each --check key (its name and what it does) into b. */
+void target_keys_help(struct buf *b);
+
 /* Parses "200", "200-299" or "200,204,301-308" into at most TARGET_MAX_RANGES ranges.
  * Returns the number of ranges, or -1 with a reason in err. */
 int target_parse_expect(const char *s, struct status_range *r, char *err, size_t errlen);

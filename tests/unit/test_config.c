@@ -133,6 +133,51 @@ parse(const char *line, int legacy, struct config *c, char *err, size_t errlen)
 	return parse_env(line, legacy, no_env, c, err, errlen);
 }
 
+/* The option table's default column, as each mode sees it. */
+static void
+test_config_defaults(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		enum config_mode mode;
+		int64_t timeout, interval, max_interval, fast_interval, deadline;
+		int exit_code, port;
+	} rows[] = {
+	    {.name = "serve", .mode = MODE_SERVE, .timeout = 1000, .port = 8081},
+	    {.name = "legacy", .mode = MODE_LEGACY, .timeout = 3000, .port = 9000},
+	    {.name = "probe", .mode = MODE_PROBE, .timeout = 1000},
+	    {.name = "wait",
+	     .mode = MODE_WAIT,
+	     .timeout = 1000,
+	     .interval = 1000,
+	     .max_interval = 5000,
+	     .fast_interval = 50,
+	     .deadline = 60000,
+	     .exit_code = 1},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char *legacy[] = {"9000", "3", "http://a/"}, *other[] = {"http://a/"};
+		int legacy_form = rows[i].mode == MODE_LEGACY;
+		struct config c;
+		char err[256] = "";
+		if (config_parse(&c, rows[i].mode, legacy_form ? 3 : 1, legacy_form ? legacy : other,
+				 no_env, err, sizeof err) != 0)
+			fail_msg("%s: %s", rows[i].name, err);
+		if (c.timeout_ms != rows[i].timeout || c.interval_ms != rows[i].interval ||
+		    (rows[i].mode == MODE_WAIT &&
+		     (c.max_interval_ms != rows[i].max_interval ||
+		      c.fast_interval_ms != rows[i].fast_interval ||
+		      c.deadline_ms != rows[i].deadline || c.deadline_exit_code != rows[i].exit_code ||
+		      strcmp(c.on_exit_method, "POST") != 0 || c.sidecar != SIDECAR_AUTO ||
+		      c.on_exit_success_only || c.on_deadline_run)) ||
+		    (rows[i].port && (c.port != rows[i].port || c.max_conns != 1024 || c.cache_ms)) ||
+		    c.log_json)
+			fail_msg("%s: a default differs", rows[i].name);
+		config_free(&c);
+	}
+}
+
 static void
 test_config_valid(void **state)
 {
@@ -162,9 +207,9 @@ test_config_valid(void **state)
 	config_free(&c);
 
 	assert_int_equal(parse("http://a/", 0, &c, err, sizeof err), 0);
-	assert_int_equal(c.port, DEFAULT_PORT);
-	assert_int_equal(c.timeout_ms, DEFAULT_TIMEOUT_MS);
-	assert_int_equal(c.max_conns, DEFAULT_MAX_CONNS);
+	assert_int_equal(c.port, 8081);
+	assert_int_equal(c.timeout_ms, 1000);
+	assert_int_equal(c.max_conns, 1024);
 	assert_null(c.listen);
 	config_free(&c);
 
@@ -497,7 +542,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_duration_valid),  cmocka_unit_test(test_duration_invalid),
-	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_valid),
+	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_defaults),
+	    cmocka_unit_test(test_config_valid),
 	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
 	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
 	    cmocka_unit_test(test_mesh_modes),
