@@ -211,9 +211,9 @@ choose(int *out, const char *const *choices, const char *want, const char *name,
 static int
 set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	static const char *const modes[] = {"auto", "classic", "native", "none", NULL};
 	int i = 0;
-	if (choose(&i, modes, "auto, classic, native or none", name, v, err, errlen) < 0)
+	if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name, v, err, errlen) <
+	    0)
 		return -1;
 	c->sidecar = (enum sidecar_mode)i;
 	return 0;
@@ -235,8 +235,8 @@ set_on_deadline(struct config *c, const char *name, const char *v, char *err, si
 
 BOOL_SETTER(set_hide_reasons, hide_reasons)
 BOOL_SETTER(set_quiet, quiet)
-BOOL_SETTER(set_istio, istio)
-BOOL_SETTER(set_linkerd, linkerd)
+#define MESH_SETTER(id, name, check, ready, quit, annotation) BOOL_SETTER(set_##name, mesh[MESH_##id])
+MESH_LIST(MESH_SETTER)
 BOOL_SETTER(set_verbose, verbose)
 
 /* --- checks --- */
@@ -369,10 +369,10 @@ static const struct option {
      "always"},
     {"--on-deadline", NULL, "PODHEALTH_ON_DEADLINE", M_WAIT, set_on_deadline, 0, "WHAT",
      "fail, or run: start CMD anyway when the deadline\npasses", "fail"},
-    {"--istio", NULL, "PODHEALTH_ISTIO", M_WAIT, set_istio, 1, NULL,
-     "wait for " ISTIO_CHECK "=\n" ISTIO_READY_URL "\nand call " ISTIO_QUIT_URL, NULL},
-    {"--linkerd", NULL, "PODHEALTH_LINKERD", M_WAIT, set_linkerd, 1, NULL,
-     "wait for " LINKERD_CHECK "=\n" LINKERD_READY_URL "\nand call " LINKERD_QUIT_URL, NULL},
+#define MESH_OPTION(id, name, check, ready, quit, annotation)                                          \
+	{"--" #name, NULL, "PODHEALTH_" #id, M_WAIT, set_##name, 1, NULL,                          \
+	 "wait for " check "=\n" ready "\nand call " quit, NULL},
+    MESH_LIST(MESH_OPTION)
     {"--pod-annotations", NULL, "PODHEALTH_POD_ANNOTATIONS", M_WAIT, set_pod_annotations, 0, "FILE",
      "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
      "injected", NULL},
@@ -505,25 +505,25 @@ make_names_unique(struct config *c, char *err, size_t errlen)
  * that name was given, and its shutdown call unless any --on-exit was. They are marked,
  * so that wait can leave out what the pod's sidecar mode makes wrong. */
 static int
-apply_mesh(struct config *c, enum target_mesh mesh, const char *check, const char *ready,
-	   const char *quit, int had_on_exit, char *err, size_t errlen)
+apply_mesh(struct config *c, enum target_mesh mesh, int had_on_exit, char *err, size_t errlen)
 {
+	const struct mesh *m = &meshes[mesh];
 	struct buf item = {0};
 	size_t i;
 	for (i = 0; i < c->ntargets; i++)
-		if (strcmp(c->targets[i].name, check) == 0)
+		if (strcmp(c->targets[i].name, m->check) == 0)
 			break;
 	if (i == c->ntargets) {
-		buf_printf(&item, "%s=%s", check, ready);
+		buf_printf(&item, "%s=%s", m->check, m->ready_url);
 		int rc = item.failed ? fmt_error(err, errlen, "out of memory")
-				     : add_item(c, ITEM_CHECK, check, item.data, err, errlen);
+				     : add_item(c, ITEM_CHECK, m->check, item.data, err, errlen);
 		buf_free(&item);
 		if (rc < 0)
 			return -1;
 	}
 	c->targets[i].mesh = mesh;
 	if (!had_on_exit) {
-		if (add_item(c, ITEM_ON_EXIT, check, quit, err, errlen) < 0)
+		if (add_item(c, ITEM_ON_EXIT, m->check, m->quit_url, err, errlen) < 0)
 			return -1;
 		c->on_exit[c->n_on_exit - 1].mesh = mesh;
 	}
@@ -536,12 +536,9 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 	if (env_items(c, envp, err, errlen) < 0)
 		return -1;
 	int had_on_exit = c->n_on_exit > 0;
-	if (c->istio && apply_mesh(c, MESH_ISTIO, ISTIO_CHECK, ISTIO_READY_URL, ISTIO_QUIT_URL,
-				   had_on_exit, err, errlen) < 0)
-		return -1;
-	if (c->linkerd && apply_mesh(c, MESH_LINKERD, LINKERD_CHECK, LINKERD_READY_URL,
-				     LINKERD_QUIT_URL, had_on_exit, err, errlen) < 0)
-		return -1;
+	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
+		if (c->mesh[m] && apply_mesh(c, (enum target_mesh)m, had_on_exit, err, errlen) < 0)
+			return -1;
 	if (c->ntargets == 0)
 		return fmt_error(err, errlen,
 				 c->mode == MODE_WAIT     ? "no CHECK given (or --istio, --linkerd)"

@@ -6,26 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mesh.h"
+
 struct target;
 
 /* The defaults are in config.c's option table. */
 #define MAX_TIMEOUT_MS        (3600 * 1000)
 #define MAX_DEADLINE_MS       (7 * 24 * 3600 * 1000LL)
 #define MAX_CHECKS            4096
-
-/* Istio's standard sidecar ports: the proxy's readiness and its shutdown endpoint. */
-#define ISTIO_READY_URL "http://localhost:15021/healthz/ready"
-#define ISTIO_QUIT_URL  "http://localhost:15020/quitquitquit"
-#define ISTIO_CHECK     "istio-proxy"
-
-/* Linkerd's proxy: its readiness and its shutdown endpoint (Linkerd 2.16 and later serve
- * the latter only with proxy.enableShutdownEndpoint). */
-#define LINKERD_READY_URL "http://localhost:4191/ready"
-#define LINKERD_QUIT_URL  "http://localhost:4191/shutdown"
-#define LINKERD_CHECK     "linkerd-proxy"
-
-/* How the mesh proxy runs in the pod: from --pod-annotations (auto), or as --sidecar says. */
-enum sidecar_mode { SIDECAR_AUTO, SIDECAR_CLASSIC, SIDECAR_NATIVE, SIDECAR_NONE };
 
 enum config_mode { MODE_SERVE, MODE_LEGACY, MODE_WAIT, MODE_PROBE };
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
@@ -51,7 +39,7 @@ struct config {
 	int deadline_exit_code;
 	int on_deadline_run;      /* --on-deadline run: start the command anyway */
 	int on_exit_success_only; /* --on-exit-when success: no calls after a failure */
-	int istio, linkerd;
+	int mesh[MESH_COUNT];        /* --istio, --linkerd: 1 when on */
 	const char *pod_annotations; /* the Downward API file of the pod's annotations */
 	enum sidecar_mode sidecar;
 	int64_t fast_interval_ms; /* wait: the pause after a cheap failure */

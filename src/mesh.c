@@ -1,11 +1,16 @@
 #include "mesh.h"
 
 #include "buf.h"
+#include "config.h"
 #include "fmt.h"
 #include "json.h"
 #include "log.h"
+#include "target.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+const char *const mesh_sidecar_names[] = {"auto", "classic", "native", "none", NULL};
 
 /* The value of annotation key, unquoted into out (Go's strconv.Quote escapes: \" \\ and
  * the rest kept as they are, which is all a decision here needs). Returns 1 when present. */
@@ -83,53 +88,71 @@ linkerd_native_by_default(const char *v)
 	return -1;
 }
 
+/* Istio's injector lists the proxy among the status annotation's initContainers when it
+ * is native. */
+static enum sidecar_mode
+istio_mode(const char *text, size_t len, const char *v, char *why, size_t whylen, int *warn)
+{
+	(void)text, (void)len;
+	int r = json_array_has(v, strlen(v), "initContainers", "istio-proxy");
+	*warn = r < 0;
+	fmt_format(why, whylen, "%s",
+		   r == 1   ? "istio-proxy is an init container"
+		   : r == 0 ? "istio-proxy is not an init container"
+			    : "sidecar.istio.io/status is not valid JSON: taking classic");
+	return r == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
+}
+
+/* Linkerd: the native-sidecar annotation, the newest form first (Linkerd's own
+ * precedence), else the proxy version's default. */
+static enum sidecar_mode
+linkerd_mode(const char *text, size_t len, const char *v, char *why, size_t whylen, int *warn)
+{
+	static const char *const native[] = {"config.linkerd.io/proxy-enable-native-sidecar",
+					     "config.beta.linkerd.io/proxy-enable-native-sidecar",
+					     "config.alpha.linkerd.io/proxy-enable-native-sidecar"};
+	struct buf a = {0};
+	int decided = -1;
+	for (size_t i = 0; i < sizeof native / sizeof native[0] && decided < 0; i++) {
+		a.len = 0;
+		if (annotation(text, len, native[i], &a) && (decided = parse_bool(a.data)) >= 0)
+			fmt_format(why, whylen, "%s=%s", native[i], a.data);
+	}
+	buf_free(&a);
+	if (decided < 0) {
+		decided = linkerd_native_by_default(v);
+		if (decided < 0) {
+			*warn = 1;
+			fmt_format(why, whylen, "unknown linkerd version \"%.40s\": taking classic",
+				   v);
+		} else {
+			fmt_format(why, whylen, "linkerd %.40s: %s", v,
+				   decided ? "2.20+ default" : "before 2.20");
+		}
+	}
+	return decided == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
+}
+
+#define MESH_ROW(id, name_, check_, ready, quit, annotation_)                                      \
+	[MESH_##id] = {.name = #name_,                                                             \
+		       .check = check_,                                                            \
+		       .ready_url = ready,                                                         \
+		       .quit_url = quit,                                                           \
+		       .annotation = annotation_,                                                  \
+		       .mode = name_##_mode},
+const struct mesh meshes[MESH_COUNT] = {[MESH_NONE] = {.name = ""}, MESH_LIST(MESH_ROW)};
+
 enum sidecar_mode
 mesh_mode_from(const char *text, size_t len, enum target_mesh mesh, char *why, size_t whylen,
 	       int *warn)
 {
+	const struct mesh *m = &meshes[mesh];
 	struct buf v = {0};
 	enum sidecar_mode mode = SIDECAR_NONE;
 	*warn = 0;
-	fmt_format(why, whylen, "no %s annotation",
-		   mesh == MESH_ISTIO ? "sidecar.istio.io/status" : "linkerd.io/proxy-version");
-	if (mesh == MESH_ISTIO && annotation(text, len, "sidecar.istio.io/status", &v)) {
-		/* The injector lists the proxy among initContainers when it is native. */
-		int r = json_array_has(v.data, v.len, "initContainers", "istio-proxy");
-		mode = r == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
-		*warn = r < 0;
-		fmt_format(why, whylen, "%s",
-			   r == 1   ? "istio-proxy is an init container"
-			   : r == 0 ? "istio-proxy is not an init container"
-				    : "sidecar.istio.io/status is not valid JSON: taking classic");
-	} else if (mesh == MESH_LINKERD && annotation(text, len, "linkerd.io/proxy-version", &v)) {
-		/* The newest form decides when present (Linkerd's own precedence). */
-		static const char *const native[] = {
-		    "config.linkerd.io/proxy-enable-native-sidecar",
-		    "config.beta.linkerd.io/proxy-enable-native-sidecar",
-		    "config.alpha.linkerd.io/proxy-enable-native-sidecar"};
-		struct buf a = {0};
-		int decided = -1;
-		for (size_t i = 0; i < sizeof native / sizeof native[0] && decided < 0; i++) {
-			a.len = 0;
-			if (annotation(text, len, native[i], &a) &&
-			    (decided = parse_bool(a.data)) >= 0)
-				fmt_format(why, whylen, "%s=%s", native[i], a.data);
-		}
-		buf_free(&a);
-		if (decided < 0) {
-			decided = linkerd_native_by_default(v.data);
-			if (decided < 0) {
-				*warn = 1;
-				fmt_format(why, whylen,
-					   "unknown linkerd version \"%.40s\": taking classic",
-					   v.data);
-			} else {
-				fmt_format(why, whylen, "linkerd %.40s: %s", v.data,
-					   decided ? "2.20+ default" : "before 2.20");
-			}
-		}
-		mode = decided == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
-	}
+	fmt_format(why, whylen, "no %s annotation", m->annotation);
+	if (annotation(text, len, m->annotation, &v))
+		mode = m->mode(text, len, v.data, why, whylen, warn);
 	buf_free(&v);
 	return mode;
 }
@@ -159,4 +182,41 @@ mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t why
 		log_event(LOG_WARN, why, "file", cfg->pod_annotations, NULL);
 	buf_free(&text);
 	return mode;
+}
+
+/* No sidecar: no waiting for it and no shutdown call. A native sidecar is started first
+ * and stopped by the kubelet: no shutdown call (it would restart it). */
+int
+mesh_plan(const struct config *cfg, struct target **checks, size_t *nchecks, struct target **calls,
+	  size_t *ncalls)
+{
+	enum sidecar_mode modes[MESH_COUNT];
+	for (int m = 0; m < MESH_COUNT; m++) {
+		modes[m] = SIDECAR_CLASSIC;
+		if (m == MESH_NONE || !cfg->mesh[m])
+			continue;
+		char why[160];
+		modes[m] = mesh_mode(cfg, (enum target_mesh)m, why, sizeof why);
+		/* Without a command, a call is made only after a failure (the deadline, a
+		 * signal): an init container must leave the proxy to the pod. */
+		log_event(LOG_INFO, "sidecar", "mesh", meshes[m].name, "mode",
+			  mesh_sidecar_names[modes[m]], "reason", why, "wait",
+			  modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
+			  modes[m] != SIDECAR_CLASSIC ? "no"
+			  : cfg->cmd                  ? "yes"
+						      : "after a failure only",
+			  NULL);
+	}
+	*checks = calloc(cfg->ntargets + 1, sizeof **checks);
+	*calls = calloc(cfg->n_on_exit + 1, sizeof **calls);
+	*nchecks = *ncalls = 0;
+	if (!*checks || !*calls)
+		return -1;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (modes[cfg->targets[i].mesh] != SIDECAR_NONE)
+			(*checks)[(*nchecks)++] = cfg->targets[i];
+	for (size_t i = 0; i < cfg->n_on_exit; i++)
+		if (modes[cfg->on_exit[i].mesh] == SIDECAR_CLASSIC)
+			(*calls)[(*ncalls)++] = cfg->on_exit[i];
+	return 0;
 }

@@ -5,13 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mesh.h"
+
 struct buf;
 
 enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC };
 
-/* The mesh whose proxy a target is (its readiness check, or its shutdown call), set by
- * --istio or --linkerd. */
-enum target_mesh { MESH_NONE, MESH_ISTIO, MESH_LINKERD };
 
 struct status_range {
 	uint16_t lo, hi;

@@ -351,43 +351,6 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
-/* Copies what to wait for and what to call, leaving out what each mesh's sidecar mode
- * makes wrong: no sidecar, no waiting for it and no shutdown call; a native sidecar is
- * started first and stopped by the kubelet, so no shutdown call (it would restart it).
- * Returns 1, or 0 out of memory. */
-static int
-plan_sidecars(struct waitrun *r, const struct config *cfg)
-{
-	enum sidecar_mode modes[3] = {SIDECAR_CLASSIC, SIDECAR_CLASSIC, SIDECAR_CLASSIC};
-	static const char *const mode_names[] = {"auto", "classic", "native", "none"};
-	static const char *const mesh_names[] = {"", "istio", "linkerd"};
-	for (int m = MESH_ISTIO; m <= MESH_LINKERD; m++) {
-		if (!(m == MESH_ISTIO ? cfg->istio : cfg->linkerd))
-			continue;
-		char why[160];
-		modes[m] = mesh_mode(cfg, (enum target_mesh)m, why, sizeof why);
-		/* Without a command, a call is made only after a failure (the deadline, a
-		 * signal): an init container must leave the proxy to the pod. */
-		log_event(LOG_INFO, "sidecar", "mesh", mesh_names[m], "mode", mode_names[modes[m]],
-			  "reason", why, "wait", modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
-			  modes[m] != SIDECAR_CLASSIC ? "no"
-			  : cfg->cmd                  ? "yes"
-						      : "after a failure only",
-			  NULL);
-	}
-	r->targets = calloc(cfg->ntargets + 1, sizeof *r->targets);
-	r->on_exit = calloc(cfg->n_on_exit + 1, sizeof *r->on_exit);
-	if (!r->targets || !r->on_exit)
-		return 0;
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (modes[cfg->targets[i].mesh] != SIDECAR_NONE)
-			r->targets[r->ntargets++] = cfg->targets[i];
-	for (size_t i = 0; i < cfg->n_on_exit; i++)
-		if (modes[cfg->on_exit[i].mesh] == SIDECAR_CLASSIC)
-			r->on_exit[r->n_on_exit++] = cfg->on_exit[i];
-	return 1;
-}
-
 /* Logs, once, what this run will do: the checks it waits for, the calls it makes after,
  * and the command. */
 static void
@@ -421,7 +384,7 @@ setup(struct waitrun *r, const struct config *cfg, int supervise)
 	char why[512] = "out of memory";
 	r->loop = loop_new();
 	r->res = r->loop ? resolver_new(r->loop) : NULL;
-	if (!plan_sidecars(r, cfg))
+	if (mesh_plan(cfg, &r->targets, &r->ntargets, &r->on_exit, &r->n_on_exit) < 0)
 		return 1;
 	if (supervise)
 		log_plan(r); /* wait; probe says only what failed */
