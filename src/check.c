@@ -3,6 +3,7 @@
  * knows check kinds only through struct check_kind. */
 #include "check_impl.h"
 
+#include "buf.h"
 #include "duration.h"
 #include "fmt.h"
 #include "log.h"
@@ -168,6 +169,28 @@ checker_ok(const struct checker *ck, const struct waiter *w)
 		if (waiter_wants(w, i) && ck->checks[i].last.result != CHECK_OK)
 			return 0;
 	return 1;
+}
+
+void
+checker_list(const struct checker *ck, const struct waiter *w, unsigned flags, struct buf *b)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		const char *name = ck->checks[i].target->name;
+		const struct check_status *st = &ck->checks[i].last;
+		int hide = flags & CHECKER_LIST_HIDE_REASONS;
+		if (w->only >= 0 && (size_t)w->only != i)
+			continue;
+		if (!waiter_wants(w, i))
+			buf_printf(b, "[+]%s excluded: ok\n", name);
+		else if (st->result != CHECK_OK)
+			buf_printf(b, "[-]%s failed: %s\n", name, hide ? "reason withheld" : st->reason);
+		else if (!(flags & CHECKER_LIST_PASSING))
+			continue;
+		else if (st->warning[0] && !hide)
+			buf_printf(b, "[+]%s ok (%s)\n", name, st->warning);
+		else
+			buf_printf(b, "[+]%s ok\n", name);
+	}
 }
 
 long

@@ -86,6 +86,15 @@ uint64_t checker_total(const struct checker *ck, size_t i, enum check_result res
 /* Returns 1 when every check w wants passed its last run. */
 int checker_ok(const struct checker *ck, const struct waiter *w);
 
+/* Appends the API server's verbose listing of w's checks to b
+ * (k8s.io/apiserver/pkg/server/healthz): "[-]NAME failed: REASON" a line, "[+]NAME ok" and
+ * "[+]NAME ok (WARNING)" for passing ones with CHECKER_LIST_PASSING, "[+]NAME excluded: ok"
+ * for those w excludes; reasons and warnings withheld with CHECKER_LIST_HIDE_REASONS. */
+#define CHECKER_LIST_PASSING      1u
+#define CHECKER_LIST_HIDE_REASONS 2u
+struct buf;
+void checker_list(const struct checker *ck, const struct waiter *w, unsigned flags, struct buf *b);
+
 /* Returns the index of the check named name (len bytes), or -1. */
 long checker_find(const struct checker *ck, const char *name, size_t len);
 

@@ -120,3 +120,11 @@ log_signal_name(int sig, char *buf, unsigned len)
 		fmt_format(buf, len, "SIG%d", sig);
 	return buf;
 }
+
+void
+log_setup(int json, int quiet)
+{
+	log_json = json;
+	if (quiet)
+		log_verbosity = LOG_WARN;
+}

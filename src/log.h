@@ -11,6 +11,10 @@ extern int log_json;
 /* Logs an event: msg, then key/value string pairs ending with NULL. Text:
  * "podhealth: warn: check unhealthy check=envoy reason="connection refused"";
  * JSON: {"time":"...","level":"warn","msg":"check unhealthy","check":"envoy",...}. */
+/* Sets up logging from the configuration: JSON lines or text; quiet: warnings and errors
+ * only. Once, at startup. */
+void log_setup(int json, int quiet);
+
 void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 
 /* Writes the name of signal sig ("SIGTERM"; "SIGRTMIN+3", "SIG99" for others) into buf

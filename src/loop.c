@@ -296,13 +296,9 @@ loop_run(struct loop *loop)
 }
 
 int
-loop_signalfd(const int *sigs, size_t n)
+loop_signalfd(const sigset_t *set, sigset_t *old)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	for (size_t i = 0; i < n; i++)
-		sigaddset(&set, sigs[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	if (sigprocmask(SIG_BLOCK, set, old) < 0)
 		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

@@ -4,6 +4,7 @@
 #define PODHEALTH_LOOP_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 struct loop;
@@ -69,9 +70,10 @@ void loop_timer_cancel(struct loop *loop, struct timer *t);
  * memory. Out of memory, p is leaked rather than freed early. */
 void loop_free_later(struct loop *loop, void *p);
 
-/* Blocks the n signals in sigs for the calling thread (and threads it creates later) and
- * returns a non-blocking, close-on-exec signalfd that reads them, or -1 with errno set. */
-int loop_signalfd(const int *sigs, size_t n);
+/* Blocks the signals in set for the calling thread (and threads it creates later), saving
+ * the mask before in *old when old is not NULL, and returns a non-blocking, close-on-exec
+ * signalfd that reads them, or -1 with errno set. */
+int loop_signalfd(const sigset_t *set, sigset_t *old);
 
 /* Dispatches events until loop_stop() (at once if it was called before). Returns 0, or
  * -1 when epoll_wait fails. */

@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fmt.h"
+#include "probe.h"
 #include "serve.h"
 #include "version.h"
 #include "wait.h"

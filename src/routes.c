@@ -175,22 +175,8 @@ reason_of(const struct routes *r, const struct check_status *st)
 static void
 format_text(const struct pending *p, int ok, struct buf *b)
 {
-	const struct checker *ck = p->r->ck;
-	const struct waiter *w = &p->w;
-	for (size_t i = 0; i < checker_count(ck); i++) {
-		const char *name = checker_target(ck, i)->name;
-		const struct check_status *st = checker_status(ck, i);
-		if (w->only >= 0 && (size_t)w->only != i)
-			continue;
-		if (!waiter_wants(w, i))
-			buf_printf(b, "[+]%s excluded: ok\n", name);
-		else if (st->result == CHECK_OK && st->warning[0] && !p->r->hide_reasons)
-			buf_printf(b, "[+]%s ok (%s)\n", name, st->warning);
-		else if (st->result == CHECK_OK)
-			buf_printf(b, "[+]%s ok\n", name);
-		else
-			buf_printf(b, "[-]%s failed: %s\n", name, reason_of(p->r, st));
-	}
+	checker_list(p->r->ck, &p->w,
+		     CHECKER_LIST_PASSING | (p->r->hide_reasons ? CHECKER_LIST_HIDE_REASONS : 0), b);
 	if (p->unknown.len)
 		buf_printf(b, "warn: some health checks cannot be excluded: no matches for %s\n",
 			   p->unknown.data);

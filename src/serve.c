@@ -68,14 +68,15 @@ raise_fd_limit(void)
 int
 serve_run(const struct config *cfg)
 {
-	log_json = cfg->log_json;
-	if (cfg->quiet)
-		log_verbosity = LOG_WARN;
-	static const int sigs[] = {SIGTERM, SIGINT};
+	log_setup(cfg->log_json, cfg->quiet);
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
 	struct serve sv = {0};
 	int status = 1;
 	raise_fd_limit();
-	int sfd = loop_signalfd(sigs, sizeof sigs / sizeof sigs[0]);
+	int sfd = loop_signalfd(&sigs, NULL);
 	sv.loop = loop_new();
 	if (sfd < 0 || !sv.loop)
 		fatal("cannot set up the event loop: %s (errno %d)", net_strerror(errno), errno);

@@ -1,5 +1,5 @@
 /* podhealth wait: each check on its own schedule until all pass, then the command (or an
- * exit), then the on-exit calls; and probe, one concurrent round. */
+ * exit), then the on-exit calls. */
 #include "wait.h"
 
 #include "buf.h"
@@ -57,7 +57,6 @@ struct waitrun {
 	struct checker *ck, *calls_ck;
 	struct watch *watches;
 	size_t passing;
-	struct waiter probe;
 	struct timer deadline_timer;
 	struct io sig_io;
 	sigset_t orig;
@@ -375,19 +374,16 @@ log_plan(const struct waitrun *r)
 /* Returns 0, 1 (the system failed us: logged) or 2 (a check names a file that cannot be
  * used: logged). */
 static int
-setup(struct waitrun *r, const struct config *cfg, int supervise)
+setup(struct waitrun *r, const struct config *cfg)
 {
 	r->cfg = cfg;
-	log_json = cfg->log_json;
-	if (cfg->quiet)
-		log_verbosity = LOG_WARN;
+	log_setup(cfg->log_json, cfg->quiet);
 	char why[512] = "out of memory";
 	r->loop = loop_new();
 	r->res = r->loop ? resolver_new(r->loop) : NULL;
 	if (mesh_plan(cfg, &r->targets, &r->ntargets, &r->on_exit, &r->n_on_exit) < 0)
 		return 1;
-	if (supervise)
-		log_plan(r); /* wait; probe says only what failed */
+	log_plan(r);
 	r->ck = r->res ? checker_new(r->loop, r->res, r->targets, r->ntargets, cfg->timeout_ms, why,
 				     sizeof why)
 		       : NULL;
@@ -396,13 +392,9 @@ setup(struct waitrun *r, const struct config *cfg, int supervise)
 		return r->res ? 2 : 1;
 	}
 	checker_log_changes(r->ck, 0);
-	if (!supervise)
-		return 0;
 	sigset_t set;
 	supervise_signals(&set);
-	int sfd = sigprocmask(SIG_BLOCK, &set, &r->orig) < 0
-		      ? -1
-		      : signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	int sfd = loop_signalfd(&set, &r->orig);
 	if (sfd < 0 || loop_io_add(r->loop, &r->sig_io, sfd, EPOLLIN, on_signal, r) < 0) {
 		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
 		return 1;
@@ -429,7 +421,7 @@ int
 wait_run(const struct config *cfg)
 {
 	struct waitrun r = {.sig_io.fd = -1, .status = 1};
-	int rc = setup(&r, cfg, 1);
+	int rc = setup(&r, cfg);
 	if (rc) {
 		teardown(&r);
 		return rc;
@@ -459,43 +451,4 @@ wait_run(const struct config *cfg)
 	loop_run(r.loop);
 	teardown(&r);
 	return r.status;
-}
-
-static void
-on_probe(struct waiter *w)
-{
-	loop_stop(w->arg);
-}
-
-int
-probe_run(const struct config *cfg)
-{
-	struct waitrun r = {.sig_io.fd = -1};
-	int rc = setup(&r, cfg, 0);
-	if (rc) {
-		teardown(&r);
-		return rc;
-	}
-	r.probe.only = -1;
-	r.probe.arg = r.loop;
-	checker_wait(r.ck, &r.probe, on_probe);
-	loop_run(r.loop); /* returns at once if the round ended inside checker_wait */
-	/* The verbose listing of /all, one line per check. */
-	int status = checker_ok(r.ck, &r.probe) ? 0 : 1;
-	struct buf b = {0};
-	for (size_t i = 0; i < checker_count(r.ck); i++) {
-		const struct check_status *st = checker_status(r.ck, i);
-		const char *name = checker_target(r.ck, i)->name;
-		if (st->result != CHECK_OK)
-			buf_printf(&b, "[-]%s failed: %s\n", name, st->reason);
-		else if (cfg->verbose && st->warning[0])
-			buf_printf(&b, "[+]%s ok (%s)\n", name, st->warning);
-		else if (cfg->verbose)
-			buf_printf(&b, "[+]%s ok\n", name);
-	}
-	if (b.len)
-		fmt_write(2, b.data, b.len);
-	buf_free(&b);
-	teardown(&r);
-	return status;
 }
