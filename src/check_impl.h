@@ -9,6 +9,7 @@
 #include "check.h"
 #include "loop.h"
 #include "net.h"
+#include "resolver.h"
 
 struct tls_config;
 struct tls_conn;

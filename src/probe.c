@@ -9,6 +9,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "resolver.h"
 
 static void
 on_round(struct waiter *w)

@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "mesh.h"
 #include "net.h"
+#include "resolver.h"
 #include "supervise.h"
 #include "target.h"
 

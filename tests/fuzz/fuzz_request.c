@@ -11,6 +11,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "resolver.h"
 #include "routes.h"
 #include "server.h"
 #include "target.h"

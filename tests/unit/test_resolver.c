@@ -12,6 +12,7 @@
 
 #include "loop.h"
 #include "net.h"
+#include "resolver.h"
 
 #define LOOKUPS (RESOLVER_THREADS + 8)
 
