@@ -1,10 +1,38 @@
 #include "request.h"
 
+#include <llhttp.h>
+
 #include "status.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* Request targets up to this long live inside the reader; longer ones (up to
+ * REQUEST_URL_MAX) get a heap buffer for the duration of the request. */
+#define REQUEST_URL_INLINE 96
+
+struct request_reader {
+	llhttp_t parser;
+	void (*begin)(void *arg); /* a request's first byte arrived */
+	void *arg;
+	int error_status; /* a limit the current request broke: 414, 431, 500 */
+	size_t head_bytes;
+	char field[8]; /* the start of the header name being parsed */
+	size_t field_len;
+	unsigned in_accept : 1;
+	size_t accept_len;
+	char accept[REQUEST_ACCEPT_MAX];
+	size_t url_len;
+	char *url_heap;
+	char url[REQUEST_URL_INLINE];
+};
+
+size_t
+request_reader_size(void)
+{
+	return sizeof(struct request_reader);
+}
 
 static struct request_reader *
 reader(llhttp_t *p)
@@ -33,7 +61,7 @@ on_message_begin(llhttp_t *p)
 	r->accept_len = 0;
 	r->field_len = 0;
 	r->in_accept = 0;
-	r->begin(r);
+	r->begin(r->arg);
 	return 0;
 }
 
@@ -126,11 +154,12 @@ static const llhttp_settings_t settings = {
 };
 
 void
-request_init(struct request_reader *r, void (*begin)(struct request_reader *r))
+request_init(struct request_reader *r, void (*begin)(void *arg), void *arg)
 {
 	llhttp_init(&r->parser, HTTP_REQUEST, &settings);
 	r->parser.data = r;
 	r->begin = begin;
+	r->arg = arg;
 }
 
 enum request_result
@@ -179,7 +208,10 @@ request_get(struct request_reader *r, struct request *req)
 	const char *q = memchr(url, '?', len);
 	r->accept[r->accept_len] = '\0';
 	*req = (struct request){
-	    .method = llhttp_get_method(p),
+	    .method = llhttp_get_method(p) == HTTP_GET	   ? REQUEST_GET
+		      : llhttp_get_method(p) == HTTP_HEAD    ? REQUEST_HEAD
+		      : llhttp_get_method(p) == HTTP_CONNECT ? REQUEST_CONNECT
+							     : REQUEST_OTHER,
 	    .path = url,
 	    .path_len = q ? (size_t)(q - url) : len,
 	    .query = q ? q + 1 : NULL,

@@ -4,7 +4,6 @@
 #ifndef PODHEALTH_REQUEST_H
 #define PODHEALTH_REQUEST_H
 
-#include <llhttp.h>
 #include <stddef.h>
 
 /* Limits (RFC 9112 leaves them to the server). */
@@ -12,12 +11,11 @@
 #define REQUEST_URL_MAX    1024       /* request target; past it 414 */
 #define REQUEST_ACCEPT_MAX 256        /* bytes of the Accept header kept */
 
-/* Request targets up to this long live inside the reader; longer ones (up to
- * REQUEST_URL_MAX) get a heap buffer for the duration of the request. */
-#define REQUEST_URL_INLINE 96
+/* The methods the server tells apart. */
+enum request_method { REQUEST_GET, REQUEST_HEAD, REQUEST_CONNECT, REQUEST_OTHER };
 
 struct request {
-	int method;       /* llhttp_method_t */
+	enum request_method method;
 	const char *path; /* without the query; not NUL-terminated */
 	size_t path_len;
 	const char *query; /* after '?', or NULL */
@@ -26,28 +24,21 @@ struct request {
 	unsigned keep_alive : 1, http10 : 1;
 };
 
-struct request_reader {
-	llhttp_t parser;
-	void (*begin)(struct request_reader *r); /* a request's first byte arrived */
-	int error_status; /* a limit the current request broke: 414, 431, 500 */
-	size_t head_bytes;
-	char field[8]; /* the start of the header name being parsed */
-	size_t field_len;
-	unsigned in_accept : 1;
-	size_t accept_len;
-	char accept[REQUEST_ACCEPT_MAX];
-	size_t url_len;
-	char *url_heap;
-	char url[REQUEST_URL_INLINE];
-};
 
+/* A streaming parser's results (STYLE.md): -1, 0 more, or a positive event. */
 enum request_result {
-	REQUEST_MORE,     /* every byte consumed; the request is not complete yet */
-	REQUEST_COMPLETE, /* a request ended after *used bytes: request_get() it */
-	REQUEST_ERROR,    /* malformed or over a limit: answer request_error_status() */
+	REQUEST_ERROR = -1,   /* malformed or over a limit: answer request_error_status() */
+	REQUEST_MORE = 0,     /* every byte consumed; the request is not complete yet */
+	REQUEST_COMPLETE = 1, /* a request ended after *used bytes: request_get() it */
 };
 
-void request_init(struct request_reader *r, void (*begin)(struct request_reader *r));
+/* A reader's state (llhttp's inside), for its owner to allocate: request_reader_size()
+ * bytes, aligned for any type. */
+struct request_reader;
+size_t request_reader_size(void);
+
+/* Readies r; begin(arg) runs when a request's first byte arrives. */
+void request_init(struct request_reader *r, void (*begin)(void *arg), void *arg);
 
 /* Parses up to len bytes; *used is how many were consumed (all but on COMPLETE). */
 enum request_result request_feed(struct request_reader *r, const char *data, size_t len,

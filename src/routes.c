@@ -2,13 +2,13 @@
 
 #include "buf.h"
 #include "check.h"
+#include "request.h"
 #include "fmt.h"
 #include "server.h"
 #include "target.h"
 #include "version.h"
 
 #include <ctype.h>
-#include <llhttp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,9 +58,9 @@ routes_match(const char *path, size_t len, const char **name, size_t *name_len)
 }
 
 int
-routes_method_allowed(int method)
+routes_method_allowed(enum request_method method)
 {
-	return method == HTTP_GET || method == HTTP_HEAD;
+	return method == REQUEST_GET || method == REQUEST_HEAD;
 }
 
 /* The q of one media range ("type/sub;a=b;q=0.5"), 0 to 1000. */

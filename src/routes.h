@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "request.h"
+
 struct checker;
 struct conn;
 struct request;
@@ -14,8 +16,8 @@ enum route { ROUTE_SELF, ROUTE_ALL, ROUTE_ONE, ROUTE_METRICS, ROUTE_NOT_FOUND };
  * *name_len point at the check name within path. Pure. */
 enum route routes_match(const char *path, size_t len, const char **name, size_t *name_len);
 
-/* Returns 1 when method (llhttp_method_t) may be used on a route: GET and HEAD. */
-int routes_method_allowed(int method);
+/* Returns 1 when method may be used on a route: GET and HEAD. */
+int routes_method_allowed(enum request_method method);
 
 /* Returns 1 when an Accept header value prefers JSON: application/health+json or
  * application/json with a q above 0 and not below text/plain's. Pure. */

@@ -29,7 +29,6 @@ struct conn {
 	struct timer timer;
 	void (*end)(void *arg); /* the handler answers later (server_defer) */
 	void *end_arg;
-	struct request_reader req;
 	enum conn_state state;
 	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
 	    peer_closed : 1, close_after : 1;
@@ -37,7 +36,14 @@ struct conn {
 	size_t in_len;
 	char *out; /* unsent response bytes; owned */
 	size_t out_len, out_off;
+	_Alignas(max_align_t) unsigned char req[]; /* a struct request_reader, request.c's */
 };
+
+static struct request_reader *
+reader_of(struct conn *c)
+{
+	return (struct request_reader *)c->req;
+}
 
 struct server {
 	struct loop *loop;
@@ -92,9 +98,9 @@ static void on_request_timeout(struct loop *loop, struct timer *t, void *arg);
 
 /* A request's first byte: from here it must arrive within SERVER_REQUEST_TIMEOUT. */
 static void
-on_request_begin(struct request_reader *r)
+on_request_begin(void *arg)
 {
-	struct conn *c = (struct conn *)((char *)r - offsetof(struct conn, req));
+	struct conn *c = arg;
 	if (c->state == CONN_IDLE) {
 		c->state = CONN_READING;
 		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
@@ -305,19 +311,19 @@ conn_dispatch(struct conn *c)
 {
 	struct server *s = c->srv;
 	struct request req;
-	request_get(&c->req, &req);
+	request_get(reader_of(c), &req);
 	loop_timer_cancel(s->loop, &c->timer);
 	c->state = CONN_BUSY;
 	c->keep_alive = req.keep_alive;
 	c->http10 = req.http10;
-	c->head_only = req.method == HTTP_HEAD;
+	c->head_only = req.method == REQUEST_HEAD;
 	/* What follows a CONNECT would be a tunnel's bytes: answer, then close. */
-	if (req.method == HTTP_CONNECT)
+	if (req.method == REQUEST_CONNECT)
 		c->close_after = 1;
 	c->in_dispatch = 1;
 	s->handler(s->ctx, c, &req);
 	c->in_dispatch = 0;
-	request_done(&c->req);
+	request_done(reader_of(c));
 }
 
 static void
@@ -339,11 +345,11 @@ conn_feed(struct conn *c, const char *data, size_t len)
 		if (c->state == CONN_CLOSING)
 			return; /* lingering: discard */
 		size_t used;
-		enum request_result res = request_feed(&c->req, data, len, &used);
+		enum request_result res = request_feed(reader_of(c), data, len, &used);
 		if (res == REQUEST_MORE)
 			return;
 		if (res == REQUEST_ERROR) {
-			conn_error(c, request_error_status(&c->req));
+			conn_error(c, request_error_status(reader_of(c)));
 			return;
 		}
 		data += used;
@@ -439,7 +445,7 @@ conn_close(struct conn *c)
 	s->out_pending -= c->out_len - c->out_off;
 	free(c->in);
 	free(c->out);
-	request_done(&c->req);
+	request_done(reader_of(c));
 	c->in = c->out = NULL;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -480,7 +486,7 @@ evict_idle(struct server *s)
 int
 server_adopt(struct server *s, int fd)
 {
-	struct conn *c = calloc(1, sizeof *c);
+	struct conn *c = calloc(1, sizeof *c + request_reader_size());
 	if (!c || loop_io_add(s->loop, &c->io, fd, EPOLLIN, conn_io, c) < 0) {
 		free(c);
 		return -1;
@@ -492,7 +498,7 @@ server_adopt(struct server *s, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	c->srv = s;
 	c->state = CONN_IDLE;
-	request_init(&c->req, on_request_begin);
+	request_init(reader_of(c), on_request_begin, c);
 	c->prev = s->tail;
 	if (s->tail)
 		s->tail->next = c;

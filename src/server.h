@@ -7,11 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "request.h"
 #include "status.h"
 
 struct loop;
 struct conn;
+struct request;
 
 /* Limits (RFC 9112 leaves them to the server); request.h has those on a request's size. */
 #define SERVER_REQUEST_TIMEOUT 5000  /* ms from a request's first byte to its end */

@@ -307,10 +307,10 @@ test_routes(void **state)
 		assert_int_equal(routes_match(cases[i].path, strlen(cases[i].path), &name, &len),
 				 cases[i].want);
 	}
-	assert_true(routes_method_allowed(HTTP_GET));
-	assert_true(routes_method_allowed(HTTP_HEAD));
-	assert_false(routes_method_allowed(HTTP_POST));
-	assert_false(routes_method_allowed(HTTP_OPTIONS));
+	assert_true(routes_method_allowed(REQUEST_GET));
+	assert_true(routes_method_allowed(REQUEST_HEAD));
+	assert_false(routes_method_allowed(REQUEST_CONNECT));
+	assert_false(routes_method_allowed(REQUEST_OTHER));
 
 	/* '+' is a '+' in a query too; a value too long for the buffer is emptied. */
 	const char *q = "exclude=a+b&x=%2B&&verbose&long=0123456789";
