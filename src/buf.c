@@ -145,11 +145,13 @@ buf_rfc3339(struct buf *b, int64_t wall_ms)
 		   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
 }
 
+static const char base64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 void
 buf_base64(struct buf *b, const void *data, size_t n)
 {
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *abc = base64_alphabet;
 	const unsigned char *p = data;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
@@ -158,6 +160,41 @@ buf_base64(struct buf *b, const void *data, size_t n)
 			     i + 1 < n ? abc[v >> 6 & 63] : '=', i + 2 < n ? abc[v & 63] : '='};
 		buf_append(b, q, 4);
 	}
+}
+
+static int
+base64_value(char ch)
+{
+	const char *p = ch ? strchr(base64_alphabet, ch) : NULL;
+	return p ? (int)(p - base64_alphabet) : -1;
+}
+
+long
+buf_base64_decode(const char *v, size_t n, unsigned char *out, size_t cap)
+{
+	if (n % 4 == 0 && n >= 2 && v[n - 1] == '=')
+		n -= v[n - 2] == '=' ? 2 : 1;
+	if (n % 4 == 1)
+		return -1;
+	size_t o = 0;
+	uint32_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = base64_value(v[i]);
+		if (d < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)d;
+		if (i % 4 == 3 || i == n - 1) {
+			size_t bytes = i % 4; /* 3 for a full group, else 1 or 2 */
+			uint32_t w = acc << (6 * (3 - i % 4));
+			for (size_t k = 0; k < bytes; k++) {
+				if (o == cap)
+					return -1;
+				out[o++] = (unsigned char)(w >> (16 - 8 * k));
+			}
+			acc = 0;
+		}
+	}
+	return (long)o;
 }
 
 int

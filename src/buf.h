@@ -31,6 +31,10 @@ void buf_prom_label(struct buf *b, const char *s);
 /* Appends n bytes as base64 (RFC 4648, padded). */
 void buf_base64(struct buf *b, const void *data, size_t n);
 
+/* Decodes standard base64, padded or not (grpc-go's decodeBinHeader), into out (cap
+ * bytes). Returns the length, or -1. */
+long buf_base64_decode(const char *v, size_t n, unsigned char *out, size_t cap);
+
 /* Appends the contents of the file at path (startup I/O). Returns 0; or -1 with errno set,
  * EFBIG when the file holds more than max bytes, ENOMEM when an allocation failed. */
 int buf_read_file(struct buf *b, const char *path, size_t max);

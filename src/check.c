@@ -4,6 +4,9 @@
 #include "check_impl.h"
 
 #include "buf.h"
+#include "loop.h"
+#include "net.h"
+#include "resolver.h"
 #include "duration.h"
 #include "fmt.h"
 #include "log.h"
@@ -19,6 +22,41 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One target's check, for the life of the checker. */
+struct check {
+	struct checker *ck;
+	const struct target *target;
+	const struct check_kind *kind;
+	size_t index;
+	int running;
+	uint64_t seq;  /* start number of the run in flight */
+	unsigned conn; /* connection number within the run: tells stale callbacks */
+	struct io io;
+	struct timer timer;
+	struct resolve_req *dns;
+	struct net_addrs addrs;
+	size_t next_addr;
+	uint16_t port;              /* of the connection being made */
+	int use_tls;                /* this connection runs TLS */
+	const char *tls_name;       /* its server name (SNI), or NULL */
+	struct tls_config *tls_cfg; /* the target's TLS settings, or NULL; owned */
+	struct tls_conn *tls;
+	int connected;
+	int local;     /* the connection is to loopback or a unix socket */
+	int refused;   /* the last connection attempt was refused outright */
+	int timed_out; /* the run ended at its deadline */
+	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
+	int64_t started;
+	void *kdata;              /* the kind's, for the life of the checker */
+	void *kstate;             /* the kind's, for one run: state_size bytes */
+	struct check_status now;  /* the run in flight: kinds set http_status, delivered */
+	struct check_status last; /* the last completed run */
+	uint64_t totals[3];       /* completed runs by enum check_result */
+	signed char healthy;      /* -1 before the first run; for logging changes */
+	signed char warned;
+};
+
+
 struct checker {
 	struct loop *loop;
 	struct resolver *res;
@@ -32,17 +70,48 @@ struct checker {
 	struct check checks[];
 };
 
-static const struct check_kind *
-kind_of(const struct target *t)
+/* Each target kind's check kind: a new kind is a file and a row here. */
+static const struct check_kind *const kinds[] = {
+    [TARGET_HTTP] = &check_kind_http,
+    [TARGET_TCP] = &check_kind_tcp,
+    [TARGET_UNIX] = &check_kind_tcp,
+    [TARGET_GRPC] = &check_kind_grpc,
+};
+
+const struct target *
+check_target(const struct check *c)
 {
-	switch (t->kind) {
-	case TARGET_HTTP:
-		return &check_kind_http;
-	case TARGET_GRPC:
-		return &check_kind_grpc;
-	default:
-		return &check_kind_tcp;
-	}
+	return c->target;
+}
+
+void *
+check_state(const struct check *c)
+{
+	return c->kstate;
+}
+
+void *
+check_data(const struct check *c)
+{
+	return c->kdata;
+}
+
+void
+check_set_data(struct check *c, void *data)
+{
+	c->kdata = data;
+}
+
+void
+check_delivered(struct check *c)
+{
+	c->now.delivered = 1;
+}
+
+void
+check_set_http_status(struct check *c, int status)
+{
+	c->now.http_status = status;
 }
 
 struct checker *
@@ -63,7 +132,7 @@ checker_new(struct loop *loop, struct resolver *res, const struct target *target
 		struct check *c = &ck->checks[i];
 		c->ck = ck;
 		c->target = &targets[i];
-		c->kind = kind_of(&targets[i]);
+		c->kind = kinds[targets[i].kind];
 		c->index = i;
 		c->io.fd = -1;
 		c->healthy = c->warned = -1;
@@ -120,8 +189,9 @@ checker_free(struct checker *ck)
 		struct check *c = &ck->checks[i];
 		if (c->running) {
 			check_release(c);
-			if (c->kind->end)
+			if (c->kind->end && c->kstate)
 				c->kind->end(c);
+			free(c->kstate);
 		}
 		if (c->kind->release)
 			c->kind->release(c);
@@ -293,8 +363,9 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	check_release(c);
 	c->running = 0;
 	c->conn++;
-	if (c->kind->end)
+	if (c->kind->end && c->kstate)
 		c->kind->end(c);
+	free(c->kstate);
 	c->kstate = NULL;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -358,7 +429,8 @@ check_want(struct check *c, uint32_t events)
 	c->want = events; /* applied once the kind's callback returns */
 }
 
-const char *
+/* A short reason for errno value err on c's connection (TLS errors included). */
+static const char *
 check_strerror(struct check *c, int err)
 {
 	if (c->tls && err == EPROTO)
@@ -366,7 +438,9 @@ check_strerror(struct check *c, int err)
 	return net_strerror(err);
 }
 
-ssize_t
+/* Reads what the connection has: > 0 bytes, 0 at the end of the stream, -1 with errno
+ * (EAGAIN: nothing now). */
+static ssize_t
 check_recv(struct check *c, void *buf, size_t len)
 {
 	if (c->tls)
@@ -381,17 +455,57 @@ check_recv(struct check *c, void *buf, size_t len)
 ssize_t
 check_send(struct check *c, const void *buf, size_t len)
 {
+	ssize_t n;
 	if (c->tls)
-		return tls_conn_write(c->tls, buf, len);
-	for (;;) {
-		ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return n;
-		if (errno == EAGAIN)
-			return 0;
-		if (errno != EINTR)
-			return -1;
+		n = tls_conn_write(c->tls, buf, len);
+	else
+		while ((n = send(c->io.fd, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+			;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n < 0)
+		check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
+	return n;
+}
+
+/* Reads what the connection has and hands it to the kind, until there is nothing more
+ * now, the stream ends, or a callback ends the run or moves it to a new connection. */
+static void
+check_read(struct check *c)
+{
+	unsigned conn = c->conn;
+	char buf[4096];
+	while (still(c, conn) && (c->want & EPOLLIN)) {
+		ssize_t n = check_recv(c, buf, sizeof buf);
+		if (n > 0) {
+			c->kind->received(c, buf, (size_t)n);
+		} else if (n == 0) {
+			c->kind->eof(c);
+		} else if (errno != EAGAIN) {
+			const char *why = check_strerror(c, errno);
+			if (c->kind->read_failed)
+				c->kind->read_failed(c, why);
+			else
+				check_finish(c, CHECK_FAIL, "%s", why);
+		} else {
+			return;
+		}
+		if (n <= 0 && still(c, conn))
+			check_finish(c, CHECK_FAIL, "%s", "the kind did not end the run"); /* a bug */
 	}
+}
+
+/* Hands the kind what it waits for: what arrived, then room to write. */
+static void
+check_io(struct check *c, int in, int out)
+{
+	unsigned conn = c->conn;
+	if (in && (c->want & EPOLLIN))
+		check_read(c);
+	if (out && still(c, conn) && (c->want & EPOLLOUT) && c->kind->writable)
+		c->kind->writable(c);
+	if (still(c, conn))
+		update_events(c);
 }
 
 /* The connection (TCP, then TLS when asked) is up: over to the kind. */
@@ -426,12 +540,7 @@ tls_pump(struct check *c)
 		if (!still(c, conn))
 			return;
 	}
-	if ((c->want & EPOLLIN) && tls_conn_readable(c->tls))
-		c->kind->readable(c);
-	if (still(c, conn) && (c->want & EPOLLOUT) && tls_conn_writable(c->tls))
-		c->kind->writable(c);
-	if (still(c, conn))
-		update_events(c);
+	check_io(c, tls_conn_readable(c->tls), tls_conn_writable(c->tls));
 }
 
 static void
@@ -439,7 +548,6 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	(void)loop;
 	struct check *c = arg;
-	unsigned conn = c->conn;
 	if (!c->connected && !c->tls) {
 		int err = net_socket_error(fd);
 		c->refused = err == ECONNREFUSED;
@@ -452,7 +560,7 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 			connection_ready(c);
 			return;
 		}
-		c->tls = tls_conn_new(c->tls_cfg, c->tls_name, c->target->kind == TARGET_GRPC);
+		c->tls = tls_conn_new(c->tls_cfg, c->tls_name, c->kind->alpn);
 		if (!c->tls) {
 			check_finish(c, CHECK_FAIL, "out of memory");
 			return;
@@ -466,12 +574,7 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 	 * then says what happened. */
 	int in = (events & EPOLLIN) || ((events & (EPOLLERR | EPOLLHUP)) && (c->want & EPOLLIN));
 	int out = (events & EPOLLOUT) || ((events & (EPOLLERR | EPOLLHUP)) && c->want == EPOLLOUT);
-	if (in && (c->want & EPOLLIN))
-		c->kind->readable(c);
-	if (out && still(c, conn) && (c->want & EPOLLOUT))
-		c->kind->writable(c);
-	if (still(c, conn))
-		update_events(c);
+	check_io(c, in, out);
 }
 
 /* Tries the addresses in order, as Go's dialer does for kubelet, until one accepts. */
@@ -560,7 +663,8 @@ check_start(struct check *c)
 	c->tls_name = target_tls_name(t);
 	memset(&c->now, 0, sizeof c->now);
 	loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c);
-	if (c->kind->start && c->kind->start(c) < 0) {
+	c->kstate = c->kind->state_size ? calloc(1, c->kind->state_size) : NULL;
+	if ((c->kind->state_size && !c->kstate) || (c->kind->start && c->kind->start(c) < 0)) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}

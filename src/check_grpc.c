@@ -39,6 +39,7 @@ struct grpc_run {
 	char message[64];    /* grpc-message, percent-decoded */
 	char why[96];        /* a block refused: why */
 	struct buf data;     /* the DATA of the stream */
+	int delivered;       /* the request was written whole */
 };
 
 /* gRPC status codes (grpc/doc/statuscodes.md). */
@@ -88,11 +89,11 @@ put_varint(struct buf *b, uint64_t v)
 static int
 grpc_prepare(struct check *c, char *err, size_t errlen)
 {
-	const struct target *t = c->target;
+	const struct target *t = check_target(c);
 	struct grpc_request *req = calloc(1, sizeof *req);
 	if (!req)
 		return fmt_error(err, errlen, "out of memory");
-	c->kdata = req;
+	check_set_data(c, req);
 	/* grpc-go sends the deadline; servers use it to stop work nobody waits for. */
 	char timeout[24], agent[32];
 	fmt_format(timeout, sizeof timeout, "%lldm", (long long)check_timeout(c));
@@ -130,7 +131,7 @@ grpc_prepare(struct check *c, char *err, size_t errlen)
 static void
 grpc_release(struct check *c)
 {
-	struct grpc_request *req = c->kdata;
+	struct grpc_request *req = check_data(c);
 	if (!req)
 		return;
 	buf_free(&req->block);
@@ -170,44 +171,6 @@ status_value(const char *v, size_t n)
 	return (long)s;
 }
 
-static int
-base64_value(char ch)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = ch ? strchr(alphabet, ch) : NULL;
-	return p ? (int)(p - alphabet) : -1;
-}
-
-/* Decodes standard base64, padded or not (grpc-go's decodeBinHeader), into out (cap
- * bytes). Returns the length, or -1. */
-static long
-base64_decode(const char *v, size_t n, unsigned char *out, size_t cap)
-{
-	if (n % 4 == 0 && n >= 2 && v[n - 1] == '=')
-		n -= v[n - 2] == '=' ? 2 : 1;
-	if (n % 4 == 1)
-		return -1;
-	size_t o = 0;
-	uint32_t acc = 0;
-	for (size_t i = 0; i < n; i++) {
-		int d = base64_value(v[i]);
-		if (d < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)d;
-		if (i % 4 == 3 || i == n - 1) {
-			size_t bytes = i % 4; /* 3 for a full group, else 1 or 2 */
-			uint32_t w = acc << (6 * (3 - i % 4));
-			for (size_t k = 0; k < bytes; k++) {
-				if (o == cap)
-					return -1;
-				out[o++] = (unsigned char)(w >> (16 - 8 * k));
-			}
-			acc = 0;
-		}
-	}
-	return (long)o;
-}
 
 static int decode_field(const unsigned char *p, size_t n, uint64_t field, uint64_t *value);
 
@@ -217,7 +180,7 @@ static void
 on_details(struct grpc_run *run, const char *v, size_t n)
 {
 	unsigned char raw[512];
-	long len = base64_decode(v, n, raw, sizeof raw);
+	long len = buf_base64_decode(v, n, raw, sizeof raw);
 	uint64_t code;
 	if (len < 0 || decode_field(raw, (size_t)len, 1, &code) < 0) {
 		run->details = "gRPC: malformed grpc-status-details-bin";
@@ -310,10 +273,7 @@ on_data(void *arg, const char *p, size_t n)
 static int
 grpc_start(struct check *c)
 {
-	struct grpc_run *run = calloc(1, sizeof *run);
-	if (!run)
-		return -1;
-	c->kstate = run;
+	struct grpc_run *run = check_state(c);
 	run->grpc_status = -1;
 	run->details_code = -1;
 	return 0;
@@ -322,42 +282,47 @@ grpc_start(struct check *c)
 static void
 grpc_end(struct check *c)
 {
-	struct grpc_run *run = c->kstate;
-	if (!run)
-		return;
+	struct grpc_run *run = check_state(c);
 	h2_free(run->h2);
 	buf_free(&run->data);
-	free(run);
+}
+
+/* Sends what the framing has queued. Returns 0, or -1 when the run ended. */
+static int
+send_output(struct check *c)
+{
+	struct grpc_run *run = check_state(c);
+	size_t len;
+	const char *out;
+	while ((out = h2_output(run->h2, &len))) {
+		ssize_t n = check_send(c, out, len);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			check_want(c, EPOLLIN | EPOLLOUT);
+			return 0;
+		}
+		h2_sent(run->h2, (size_t)n);
+		if (!run->delivered && h2_output(run->h2, &len) == NULL) {
+			run->delivered = 1;
+			check_delivered(c);
+		}
+	}
+	check_want(c, EPOLLIN);
+	return 0;
 }
 
 static void
 grpc_writable(struct check *c)
 {
-	struct grpc_run *run = c->kstate;
-	size_t len;
-	const char *out;
-	while ((out = h2_output(run->h2, &len))) {
-		ssize_t n = check_send(c, out, len);
-		if (n < 0) {
-			check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
-			return;
-		}
-		if (n == 0) {
-			check_want(c, EPOLLIN | EPOLLOUT);
-			return;
-		}
-		h2_sent(run->h2, (size_t)n);
-		if (c->now.delivered == 0 && h2_output(run->h2, &len) == NULL)
-			c->now.delivered = 1;
-	}
-	check_want(c, EPOLLIN);
+	send_output(c);
 }
 
 static void
 grpc_connected(struct check *c)
 {
-	struct grpc_run *run = c->kstate;
-	const struct grpc_request *req = c->kdata;
+	struct grpc_run *run = check_state(c);
+	const struct grpc_request *req = check_data(c);
 	const struct h2_handler handler = {
 	    .field = on_field, .data = on_data, .block_end = on_block_end, .arg = run};
 	run->h2 = h2_new(&handler, req->block.data, req->block.len, req->body.data, req->body.len);
@@ -436,8 +401,8 @@ check_grpc_answer(const void *data, size_t n, uint64_t *status)
 static void
 decide(struct check *c)
 {
-	struct grpc_run *run = c->kstate;
-	c->now.http_status = run->http_status;
+	struct grpc_run *run = check_state(c);
+	check_set_http_status(c, run->http_status);
 	if (!run->trailers) {
 		/* grpc-go: "server closed the stream without sending trailers". */
 		check_finish(c, CHECK_FAIL, "gRPC: the stream ended without trailers");
@@ -479,51 +444,37 @@ decide(struct check *c)
 }
 
 static void
-grpc_readable(struct check *c)
+grpc_received(struct check *c, const char *data, size_t n)
 {
-	struct grpc_run *run = c->kstate;
-	unsigned conn = c->conn;
-	char buf[4096];
-	for (;;) {
-		ssize_t n = check_recv(c, buf, sizeof buf);
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0) {
-			check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
-			return;
-		}
-		if (n == 0) {
-			check_finish(c, CHECK_FAIL, "%s",
-				     h2_established(run->h2)
-					 ? "connection closed before the gRPC answer"
-					 : "connection closed without an HTTP/2 answer");
-			return;
-		}
-		int ev = h2_feed(run->h2, buf, (size_t)n);
-		if (ev == H2_ERROR) {
-			check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
-			return;
-		}
-		if (ev == H2_END) {
-			decide(c);
-			return;
-		}
+	struct grpc_run *run = check_state(c);
+	int ev = h2_feed(run->h2, data, n);
+	if (ev == H2_ERROR)
+		check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
+	else if (ev == H2_END)
+		decide(c);
+	else
 		/* SETTINGS and PING want an acknowledgement: sent as they come, so that only
 		 * a peer that stops reading lets them pile up (h2.c bounds that). */
-		size_t len;
-		if (h2_output(run->h2, &len)) {
-			grpc_writable(c);
-			if (c->conn != conn)
-				return; /* it failed, and ended the run */
-		}
-	}
+		send_output(c);
+}
+
+static void
+grpc_eof(struct check *c)
+{
+	struct grpc_run *run = check_state(c);
+	check_finish(c, CHECK_FAIL, "%s",
+		     h2_established(run->h2) ? "connection closed before the gRPC answer"
+					     : "connection closed without an HTTP/2 answer");
 }
 
 const struct check_kind check_kind_grpc = {
+    .alpn = "h2",
+    .state_size = sizeof(struct grpc_run),
     .prepare = grpc_prepare,
     .start = grpc_start,
     .connected = grpc_connected,
-    .readable = grpc_readable,
+    .received = grpc_received,
+    .eof = grpc_eof,
     .writable = grpc_writable,
     .end = grpc_end,
     .release = grpc_release,

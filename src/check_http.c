@@ -10,10 +10,12 @@
 #include "http1.h"
 #include "target.h"
 #include "url.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 
 /* net/http Client: CheckRedirect refuses the request that would make it 10. */
@@ -32,6 +34,54 @@ struct http_run {
 	struct url next; /* where the redirect goes */
 };
 
+static int
+has_header(const struct target *t, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < t->nheaders; i++)
+		if (strncasecmp(t->headers[i], name, n) == 0 && t->headers[i][n] == ':')
+			return 1;
+	return 0;
+}
+
+/* Writes t's HTTP request for request target `target` with Host host, the Authorization
+ * value authorization and a Referer referer (each when not NULL) into b: the first
+ * request and every redirect. */
+static void
+http_request(const struct target *t, const char *target, const char *host,
+	     const char *authorization, const char *referer, struct buf *b)
+{
+	/* What kubelet's HTTP prober sends (pkg/probe/http): Host as the URL writes it, a
+	 * User-Agent naming us, Accept any, no keep-alive; headers given by the user replace
+	 * the defaults of the same name, and an empty Accept removes it. */
+	buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t->method, target, host);
+	if (!has_header(t, "User-Agent"))
+		buf_printf(b, "User-Agent: podhealth/%s\r\n", PODHEALTH_VERSION);
+	if (!has_header(t, "Accept"))
+		buf_printf(b, "Accept: */*\r\n");
+	for (size_t i = 0; i < t->nheaders; i++) {
+		const char *v = t->headers[i] + strcspn(t->headers[i], ":") + 1;
+		if (strncasecmp(t->headers[i], "accept:", 7) == 0 && v[strspn(v, " \t")] == '\0')
+			continue;
+		buf_printf(b, "%s\r\n", t->headers[i]);
+	}
+	if (authorization && !has_header(t, "Authorization"))
+		buf_printf(b, "Authorization: %s\r\n", authorization);
+	if (referer)
+		buf_printf(b, "Referer: %s\r\n", referer);
+	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
+	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "HEAD") != 0)
+		buf_printf(b, "Content-Length: 0\r\n");
+	buf_printf(b, "Connection: close\r\n\r\n");
+}
+
+void
+check_http_first_request(const struct target *t, struct buf *out)
+{
+	http_request(t, t->path, t->host_header ? t->host_header : t->authority, t->authorization,
+		     NULL, out);
+}
+
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
 static int
 response_init(const struct target *t, struct http_run *run)
@@ -40,56 +90,72 @@ response_init(const struct target *t, struct http_run *run)
 	return t->body ? http1_keep(&run->resp, TARGET_BODY_MAX) : 0;
 }
 
+/* The first request is rendered once, for every run. */
+static int
+http_prepare(struct check *c, char *err, size_t errlen)
+{
+	struct buf *first = calloc(1, sizeof *first);
+	if (first)
+		check_http_first_request(check_target(c), first);
+	if (!first || first->failed) {
+		if (first)
+			buf_free(first);
+		free(first);
+		return fmt_error(err, errlen, "out of memory");
+	}
+	check_set_data(c, first);
+	return 0;
+}
+
+static void
+http_release(struct check *c)
+{
+	struct buf *first = check_data(c);
+	if (first)
+		buf_free(first);
+	free(first);
+}
+
 static int
 http_start(struct check *c)
 {
-	struct http_run *run = calloc(1, sizeof *run);
-	if (!run)
-		return -1;
-	c->kstate = run;
-	run->custom_host = c->target->host_header != NULL;
-	return response_init(c->target, run);
+	struct http_run *run = check_state(c);
+	run->custom_host = check_target(c)->host_header != NULL;
+	return response_init(check_target(c), run);
 }
 
 static void
 http_end(struct check *c)
 {
-	struct http_run *run = c->kstate;
-	if (!run)
-		return;
+	struct http_run *run = check_state(c);
 	http1_free(&run->resp);
 	buf_free(&run->req);
 	url_free(&run->url);
 	url_free(&run->next);
-	free(run);
 }
 
 static void
 http_writable(struct check *c)
 {
-	struct http_run *run = c->kstate;
-	const struct target *t = c->target;
-	const char *req = run->hops ? run->req.data : t->request;
-	size_t len = run->hops ? run->req.len : t->request_len;
-	while (run->sent < len) {
-		ssize_t n = check_send(c, req + run->sent, len - run->sent);
-		if (n < 0) {
-			check_finish(c, CHECK_FAIL, "%s", check_strerror(c, errno));
-			return;
-		}
+	struct http_run *run = check_state(c);
+	const struct buf *req = run->hops ? &run->req : check_data(c);
+	while (run->sent < req->len) {
+		ssize_t n = check_send(c, req->data + run->sent, req->len - run->sent);
+		if (n < 0)
+			return; /* the run ended */
 		if (n == 0)
 			return; /* still waiting for EPOLLOUT */
 		run->sent += (size_t)n;
 	}
 	if (run->hops == 0)
-		c->now.delivered = 1;
+		check_delivered(c);
 	check_want(c, EPOLLIN);
 }
 
 static void
 http_connected(struct check *c)
 {
-	struct http_run *run = c->kstate;
+	struct http_run *run = check_state(c);
 	run->sent = 0;
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN | EPOLLOUT);
@@ -120,12 +186,12 @@ after(const struct http_run *run, char *buf, size_t len)
 static void
 decide(struct check *c)
 {
-	struct http_run *run = c->kstate;
-	const struct target *t = c->target;
+	struct http_run *run = check_state(c);
+	const struct target *t = check_target(c);
 	int status = run->resp.status;
 	char buf[32];
 	const char *hops = after(run, buf, sizeof buf);
-	c->now.http_status = status;
+	check_set_http_status(c, status);
 	if (!target_expect_match(t, status))
 		check_finish(c, CHECK_FAIL, "HTTP %d%s", status, hops);
 	else if (t->body && !body_contains(&run->resp, t->body))
@@ -145,8 +211,8 @@ is_redirect(int status)
 static const struct url *
 current_url(struct check *c, struct url *tmp)
 {
-	struct http_run *run = c->kstate;
-	const struct target *t = c->target;
+	struct http_run *run = check_state(c);
+	const struct target *t = check_target(c);
 	if (run->hops)
 		return &run->url;
 	memset(tmp, 0, sizeof *tmp);
@@ -163,8 +229,8 @@ current_url(struct check *c, struct url *tmp)
 static void
 follow(struct check *c)
 {
-	struct http_run *run = c->kstate;
-	const struct target *t = c->target;
+	struct http_run *run = check_state(c);
+	const struct target *t = check_target(c);
 	struct url *next = &run->next;
 	int https = strcmp(next->scheme, "https") == 0;
 	if (!https && strcmp(next->scheme, "http") != 0) {
@@ -181,7 +247,7 @@ follow(struct check *c)
 		url_format(base, &referer);
 	buf_free(&run->req);
 	/* Each hop sends the credentials of its own URL, as Go's client does. */
-	target_request(t, next->target, run->custom_host ? t->host_header : next->authority,
+	http_request(t, next->target, run->custom_host ? t->host_header : next->authority,
 		       next->authorization, referer.data, &run->req);
 	buf_free(&referer);
 	if (run->req.failed) {
@@ -203,14 +269,19 @@ follow(struct check *c)
 	check_reconnect(c, run->url.port, https, sni);
 }
 
-/* The head of a final response: what to read of its body, and whether to follow it. */
+/* on_head: this connection is done with (the run ended, or follows a redirect on a new
+ * connection). */
+#define LEFT (-2)
+
+/* The head of a final response: what to read of its body, and whether to follow it.
+ * Returns what http1_body says, or LEFT. */
 static int
 on_head(struct check *c)
 {
-	struct http_run *run = c->kstate;
-	const struct target *t = c->target;
+	struct http_run *run = check_state(c);
+	const struct target *t = check_target(c);
 	struct http1 *r = &run->resp;
-	c->now.http_status = r->status;
+	check_set_http_status(c, r->status);
 	if (!is_redirect(r->status) || !t->redirects || !r->location || !r->location[0]) {
 		if (r->status >= 300 && r->status < 400)
 			check_warn(c, "HTTP %d not followed%s", r->status,
@@ -222,14 +293,14 @@ on_head(struct check *c)
 	if (r->location_long) {
 		check_finish(c, CHECK_FAIL, "HTTP %d: Location longer than %d bytes", r->status,
 			     HTTP1_LOCATION_MAX);
-		return HTTP1_ERROR;
+		return LEFT;
 	}
 	struct url base_tmp;
 	char why[80];
 	if (url_resolve(current_url(c, &base_tmp), r->location, strlen(r->location), &run->next,
 			why, sizeof why) < 0) {
 		check_finish(c, CHECK_FAIL, "HTTP %d: bad Location: %s", r->status, why);
-		return HTTP1_ERROR;
+		return LEFT;
 	}
 	/* kubelet follows only to the host name it started with (compared as written). */
 	if (strcmp(run->next.hostname, t->host) != 0) {
@@ -239,12 +310,12 @@ on_head(struct check *c)
 	}
 	if (run->hops + 1 >= MAX_REQUESTS) {
 		check_finish(c, CHECK_FAIL, "stopped after %d redirects", MAX_REQUESTS);
-		return HTTP1_ERROR;
+		return LEFT;
 	}
 	/* Go drains up to 2 KiB of a small or unsized body before the next request. */
 	if (r->length >= 0 && r->length > REDIRECT_SLURP) {
 		follow(c);
-		return HTTP1_ERROR; /* nothing more to read on this connection */
+		return LEFT;
 	}
 	run->slurping = 1;
 	return http1_body(r, REDIRECT_SLURP);
@@ -254,7 +325,7 @@ on_head(struct check *c)
 static void
 on_end(struct check *c, int ev)
 {
-	struct http_run *run = c->kstate;
+	struct http_run *run = check_state(c);
 	if (run->slurping) {
 		follow(c); /* errors in a redirect's body do not matter to Go */
 		return;
@@ -270,55 +341,52 @@ on_end(struct check *c, int ev)
 }
 
 static void
-http_readable(struct check *c)
+http_received(struct check *c, const char *data, size_t n)
 {
-	struct http_run *run = c->kstate;
-	unsigned conn = c->conn;
-	char buf[4096];
-	for (;;) {
-		ssize_t n = check_recv(c, buf, sizeof buf);
-		int ev;
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return;
-			if (run->slurping) {
-				follow(c);
-				return;
-			}
-			check_finish(c, CHECK_FAIL, "%s%s", run->resp.status ? "body: " : "",
-				     check_strerror(c, errno));
+	struct http_run *run = check_state(c);
+	int ev;
+	size_t off = 0;
+	do {
+		size_t used = 0;
+		ev = http1_feed(&run->resp, data + off, n - off, &used);
+		off += used;
+		if (ev == HTTP1_HEAD && (ev = on_head(c)) == LEFT)
 			return;
-		}
-		if (n == 0) {
-			ev = http1_eof(&run->resp);
-			if (ev == HTTP1_HEAD && (ev = on_head(c)) == HTTP1_MORE)
-				ev = http1_eof(&run->resp);
-			if (c->conn == conn)
-				on_end(c, ev);
-			return;
-		}
-		size_t off = 0;
-		do {
-			size_t used = 0;
-			ev = http1_feed(&run->resp, buf + off, (size_t)n - off, &used);
-			off += used;
-			if (ev == HTTP1_HEAD) {
-				ev = on_head(c);
-				if (c->conn != conn)
-					return; /* finished, or following a redirect */
-			}
-		} while (ev == HTTP1_MORE && off < (size_t)n);
-		if (ev != HTTP1_MORE) {
-			on_end(c, ev);
-			return;
-		}
-	}
+	} while (ev == HTTP1_MORE && off < n);
+	if (ev != HTTP1_MORE)
+		on_end(c, ev);
+}
+
+static void
+http_eof(struct check *c)
+{
+	struct http_run *run = check_state(c);
+	int ev = http1_eof(&run->resp);
+	if (ev == HTTP1_HEAD && (ev = on_head(c)) == HTTP1_MORE)
+		ev = http1_eof(&run->resp);
+	if (ev != LEFT)
+		on_end(c, ev);
+}
+
+static void
+http_read_failed(struct check *c, const char *reason)
+{
+	struct http_run *run = check_state(c);
+	if (run->slurping)
+		follow(c); /* errors in a redirect's body do not matter to Go */
+	else
+		check_finish(c, CHECK_FAIL, "%s%s", run->resp.status ? "body: " : "", reason);
 }
 
 const struct check_kind check_kind_http = {
+    .state_size = sizeof(struct http_run),
+    .prepare = http_prepare,
     .start = http_start,
     .connected = http_connected,
-    .readable = http_readable,
+    .received = http_received,
+    .eof = http_eof,
+    .read_failed = http_read_failed,
     .writable = http_writable,
     .end = http_end,
+    .release = http_release,
 };

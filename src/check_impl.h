@@ -7,85 +7,67 @@
 #define PODHEALTH_CHECK_IMPL_H
 
 #include "check.h"
-#include "loop.h"
-#include "net.h"
-#include "resolver.h"
 
-struct tls_config;
-struct tls_conn;
+#include <sys/types.h>
+
+struct target;
 
 /* A local peer that answers within this is cheap to ask again (struct check_status). */
 #define CHECK_QUICK_MS 100
 
 struct check;
 
-/* A kind of check: callbacks the engine makes on a connection. Any may end the run with
- * check_finish. */
+/* A kind of check: what the engine must know of it, and the callbacks it makes on a
+ * connection. The engine owns the connection: it reads, and hands the kind what arrived
+ * (received) or that the stream ended (eof); a failed read ends the run with the reason
+ * (read_failed may say otherwise). After a callback that ended the run (check_finish) or
+ * moved it to a new connection (check_reconnect), the engine makes no other call for the
+ * old connection: a kind never checks for stale calls. Any callback may end the run. */
 struct check_kind {
-	/* Once, in checker_new: prepare what every run needs (kdata). Returns 0, or -1 with
-	 * a reason in err. May be NULL. */
+	const char *alpn;  /* the protocol offered in TLS ALPN ("h2"), or NULL: "http/1.1" */
+	size_t state_size; /* of the state of one run (check_state), zeroed at each start */
+	/* Once, in checker_new: prepare what every run needs (check_set_data). Returns 0, or
+	 * -1 with a reason in err. May be NULL. */
 	int (*prepare)(struct check *c, char *err, size_t errlen);
-	/* A run starts: allocate its state (kstate). Returns 0, or -1 when out of memory.
-	 * May be NULL. */
+	/* A run starts; its state is zeroed. Returns 0, or -1 when out of memory. May be
+	 * NULL. */
 	int (*start)(struct check *c);
 	/* The connection (and its TLS handshake) is up. */
 	void (*connected)(struct check *c);
-	/* Bytes can be read with check_recv (or the peer closed: check_recv says 0). */
-	void (*readable)(struct check *c);
-	/* check_send can take bytes (only while the kind asked for it with check_want). */
+	/* n > 0 bytes arrived (only while the kind asked for EPOLLIN with check_want). */
+	void (*received)(struct check *c, const char *data, size_t n);
+	/* The peer ended the stream. */
+	void (*eof)(struct check *c);
+	/* Reading failed with reason (a connection reset, a TLS alert). May be NULL: the run
+	 * fails with the reason. */
+	void (*read_failed)(struct check *c, const char *reason);
+	/* check_send can take bytes (only while the kind asked for EPOLLOUT). May be NULL. */
 	void (*writable)(struct check *c);
-	/* The run ended, however: release kstate. May be NULL. */
+	/* The run ended, however: release what the state holds. May be NULL. */
 	void (*end)(struct check *c);
-	/* checker_free: release kdata. May be NULL. */
+	/* checker_free: release what prepare made. May be NULL. */
 	void (*release)(struct check *c);
 };
 
+/* The kinds, by enum target_kind (check.c's kinds[] table). */
 extern const struct check_kind check_kind_tcp, check_kind_http, check_kind_grpc;
 
-/* One target's check, for the life of the checker. */
-struct check {
-	struct checker *ck;
-	const struct target *target;
-	const struct check_kind *kind;
-	size_t index;
-	int running;
-	uint64_t seq;  /* start number of the run in flight */
-	unsigned conn; /* connection number within the run: stale callbacks check it */
-	struct io io;
-	struct timer timer;
-	struct resolve_req *dns;
-	struct net_addrs addrs;
-	size_t next_addr;
-	uint16_t port;              /* of the connection being made */
-	int use_tls;                /* this connection runs TLS */
-	const char *tls_name;       /* its server name (SNI), or NULL */
-	struct tls_config *tls_cfg; /* the target's TLS settings, or NULL; owned */
-	struct tls_conn *tls;
-	int connected;
-	int local;     /* the connection is to loopback or a unix socket */
-	int refused;   /* the last connection attempt was refused outright */
-	int timed_out; /* the run ended at its deadline */
-	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
-	int64_t started;
-	void *kdata;              /* the kind's, for the life of the checker */
-	void *kstate;             /* the kind's, for one run */
-	struct check_status now;  /* the run in flight: kinds set http_status, delivered */
-	struct check_status last; /* the last completed run */
-	uint64_t totals[3];       /* completed runs by enum check_result */
-	signed char healthy;      /* -1 before the first run; for logging changes */
-	signed char warned;
-};
+/* What a kind may know of its check. */
+const struct target *check_target(const struct check *c);
+void *check_state(const struct check *c); /* the run's, state_size bytes; engine-owned */
+void *check_data(const struct check *c);  /* what prepare set; the kind's */
+void check_set_data(struct check *c, void *data);
 
-/* Reads what the connection has: > 0 bytes, 0 at the end of the stream, -1 with errno
- * (EAGAIN: nothing now; the kind is called again when there is). */
-ssize_t check_recv(struct check *c, void *buf, size_t len);
+/* The whole first request was written (it counts as delivered in the status). */
+void check_delivered(struct check *c);
+
+/* The HTTP status of the final response, for the status (0: none). */
+void check_set_http_status(struct check *c, int status);
 
 /* Writes what the connection takes now: >= 0 bytes (0: nothing now, wait for writable
- * when asked for with check_want), -1 with errno. */
+ * when asked for with check_want); -1 when it failed, and then the run has ended with the
+ * reason. */
 ssize_t check_send(struct check *c, const void *buf, size_t len);
-
-/* A short reason for errno value err on c's connection (TLS errors included). */
-const char *check_strerror(struct check *c, int err);
 
 /* Says what the kind waits for: EPOLLIN, EPOLLOUT, or both; the engine applies it once the
  * kind's callback returns (one epoll_ctl at most per callback). */
@@ -104,6 +86,11 @@ void check_warn(struct check *c, const char *fmt, ...) __attribute__((format(pri
 
 /* The run's timeout in milliseconds. */
 int64_t check_timeout(const struct check *c);
+
+/* Writes the first request of HTTP check t into out (out->failed when out of memory).
+ * Pure. */
+struct buf;
+void check_http_first_request(const struct target *t, struct buf *out);
 
 /* Reads a gRPC health answer's DATA: one uncompressed length-prefixed
  * HealthCheckResponse. Returns NULL with *status its ServingStatus, or why it is not one.

@@ -8,14 +8,6 @@ tcp_connected(struct check *c)
 	check_finish(c, CHECK_OK, "connected");
 }
 
-static void
-tcp_unused(struct check *c)
-{
-	(void)c;
-}
-
 const struct check_kind check_kind_tcp = {
     .connected = tcp_connected,
-    .readable = tcp_unused,
-    .writable = tcp_unused,
 };

@@ -159,20 +159,15 @@ set_method(struct config *c, const char *name, const char *v, char *err, size_t 
 	return 0;
 }
 
-/* Go's strconv.ParseBool (1 t T TRUE true True, 0 f F FALSE false False), yes/no, and
- * empty for false. */
+/* Go's strconv.ParseBool, yes/no, and empty for false. */
 static int
 parse_bool(int *out, const char *name, const char *v, char *err, size_t errlen)
 {
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True", "yes"};
-	static const char *const no[] = {"", "0", "f", "F", "FALSE", "false", "False", "no"};
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		if (strcmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		if (strcmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	return fmt_error(err, errlen, "invalid %s '%.32s': want true or false", name, v);
+	int b = strcmp(v, "yes") == 0 ? 1 : !*v || strcmp(v, "no") == 0 ? 0 : fmt_parse_bool(v);
+	if (b < 0)
+		return fmt_error(err, errlen, "invalid %s '%.32s': want true or false", name, v);
+	*out = b;
+	return 0;
 }
 
 #define BOOL_SETTER(fn, field)                                                                     \
@@ -280,6 +275,8 @@ add_item(struct config *c, enum item_kind kind, const char *from, const char *v,
 	 * key. A URL is, cut short. */
 	if (kind == ITEM_SPEC)
 		c->nspecs++;
+	if (rc < 0 && strcmp(why, "out of memory") == 0)
+		return fmt_error(err, errlen, "%s", why); /* main tells it from misuse */
 	if (rc < 0 && kind == ITEM_SPEC)
 		return fmt_error(err, errlen, "invalid %s #%zu: %s", from, c->nspecs, why);
 	if (rc < 0)
@@ -322,67 +319,69 @@ add_env_items(struct config *c, enum item_kind kind, const char *name, const cha
 #define M_WAIT  (1 << MODE_WAIT)
 #define M_PROBE (1 << MODE_PROBE)
 #define M_ALL   (M_SERVE | M_WAIT | M_PROBE)
+#define BOOL    (1 << 8)
+#define NO_ENV  (1 << 9)
 
 /* Every option: its flags, variable, modes, setter, and the --help line (a "\n" in help
  * continues on the next line, under the first). */
 static const struct option {
-	const char *flag, *shortflag, *env;
-	unsigned modes;
-	setter set; /* NULL for the items (--check, --on-exit) */
-	int is_bool;
+	const char *flag;
+	char shortflag;        /* 'p' for -p, or 0 */
+	unsigned short modes;  /* M_*, and BOOL: a flag without a value; NO_ENV: no variable */
+	setter set;            /* NULL for the items (--check, --on-exit) */
 	const char *arg, *help;
 	const char *def; /* the default, applied through set before anything else; or NULL */
 } options[] = {
-    {"--port", "-p", "PODHEALTH_PORT", M_SERVE, set_port, 0, "N",
+    {"--port", 'p', M_SERVE, set_port, "N",
      "port to listen on", "8081"},
-    {"--listen", NULL, "PODHEALTH_LISTEN", M_SERVE, set_listen, 0, "ADDR",
+    {"--listen", 0, M_SERVE, set_listen, "ADDR",
      "IP address to listen on; every interface, IPv6\nand IPv4, by default", NULL},
-    {"--timeout", "-t", "PODHEALTH_TIMEOUT", M_ALL, set_timeout, 0, "DUR",
+    {"--timeout", 't', M_ALL, set_timeout, "DUR",
      "per-check timeout: 3, 2.5, 500ms, 3s, 1m", "1s"},
-    {"--check", NULL, "PODHEALTH_CHECK", M_ALL, NULL, 0, "SPEC",
+    {"--check", 0, M_ALL, NULL, "SPEC",
      "a check as key=value pairs, repeatable (KEYS below;\none SPEC a line in the variable)", NULL},
-    {"--max-connections", NULL, "PODHEALTH_MAX_CONNECTIONS", M_SERVE, set_max_conns, 0, "N",
+    {"--max-connections", 0, M_SERVE, set_max_conns, "N",
      "simultaneous clients", "1024"},
-    {"--hide-reasons", NULL, "PODHEALTH_HIDE_REASONS", M_SERVE, set_hide_reasons, 1, NULL,
+    {"--hide-reasons", 0, M_SERVE | BOOL, set_hide_reasons, NULL,
      "withhold failure reasons from responses (logs keep\nthem)", NULL},
-    {"--cache", NULL, "PODHEALTH_CACHE", M_SERVE, set_cache, 0, "DUR",
+    {"--cache", 0, M_SERVE, set_cache, "DUR",
      "answer from results younger than DUR; 0: every\nprobe checks afresh", "0"},
-    {"--interval", NULL, "PODHEALTH_INTERVAL", M_SERVE, set_interval, 0, "DUR",
+    {"--interval", 0, M_SERVE, set_interval, "DUR",
      "run the checks in the background every DUR and\nanswer from the last results; 0: never", "0"},
-    {"--interval", NULL, "PODHEALTH_INTERVAL", M_WAIT, set_interval, 0, "DUR",
+    {"--interval", 0, M_WAIT, set_interval, "DUR",
      "pause after a failure that is not cheap, doubling\nup to --max-interval", "1s"},
-    {"--max-interval", NULL, "PODHEALTH_MAX_INTERVAL", M_WAIT, set_max_interval, 0, "DUR",
+    {"--max-interval", 0, M_WAIT, set_max_interval, "DUR",
      "backoff limit, and how often a passed check is\nchecked again while others fail", "5s"},
-    {"--fast-interval", NULL, "PODHEALTH_FAST_INTERVAL", M_WAIT, set_fast_interval, 0, "DUR",
+    {"--fast-interval", 0, M_WAIT, set_fast_interval, "DUR",
      "pause after a cheap failure (refused, or a loopback\nanswer within 100ms)", "50ms"},
-    {"--deadline", NULL, "PODHEALTH_DEADLINE", M_WAIT, set_deadline, 0, "DUR",
+    {"--deadline", 0, M_WAIT, set_deadline, "DUR",
      "give up after DUR, 0 = never", "60s"},
-    {"--deadline-exit-code", NULL, "PODHEALTH_DEADLINE_EXIT_CODE", M_WAIT, set_exit_code, 0, "N",
+    {"--deadline-exit-code", 0, M_WAIT, set_exit_code, "N",
      "exit code past the deadline", "1"},
-    {"--on-exit", NULL, "PODHEALTH_ON_EXIT", M_WAIT, NULL, 0, "URL",
+    {"--on-exit", 0, M_WAIT, NULL, "URL",
      "call URL after CMD ends or the deadline passes,\nrepeatable (whitespace-separated in the "
      "variable)", NULL},
-    {"--on-exit-method", NULL, "PODHEALTH_ON_EXIT_METHOD", M_WAIT, set_method, 0, "M",
+    {"--on-exit-method", 0, M_WAIT, set_method, "M",
      "the method of on-exit calls", "POST"},
-    {"--on-exit-when", NULL, "PODHEALTH_ON_EXIT_WHEN", M_WAIT, set_on_exit_when, 0, "WHEN",
+    {"--on-exit-when", 0, M_WAIT, set_on_exit_when, "WHEN",
      "always, or success: no on-exit calls unless the\nexit code is 0 (a retry keeps the proxy)",
      "always"},
-    {"--on-deadline", NULL, "PODHEALTH_ON_DEADLINE", M_WAIT, set_on_deadline, 0, "WHAT",
+    {"--on-deadline", 0, M_WAIT, set_on_deadline, "WHAT",
      "fail, or run: start CMD anyway when the deadline\npasses", "fail"},
 #define MESH_OPTION(id, name, check, ready, quit, annotation)                                          \
-	{"--" #name, NULL, "PODHEALTH_" #id, M_WAIT, set_##name, 1, NULL,                          \
+	{"--" #name, 0, M_WAIT | BOOL, set_##name, NULL,                          \
 	 "wait for " check "=\n" ready "\nand call " quit, NULL},
     MESH_LIST(MESH_OPTION)
-    {"--pod-annotations", NULL, "PODHEALTH_POD_ANNOTATIONS", M_WAIT, set_pod_annotations, 0, "FILE",
+    {"--pod-annotations", 0, M_WAIT, set_pod_annotations, "FILE",
      "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
      "injected", NULL},
-    {"--sidecar", NULL, "PODHEALTH_SIDECAR", M_WAIT, set_sidecar, 0, "MODE",
+    {"--sidecar", 0, M_WAIT, set_sidecar, "MODE",
      "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none", "auto"},
-    {"--log-format", NULL, "PODHEALTH_LOG_FORMAT", M_SERVE | M_WAIT, set_log_format, 0, "FORMAT",
+    {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT",
      "text or json", "text"},
-    {"--quiet", "-q", "PODHEALTH_QUIET", M_SERVE | M_WAIT, set_quiet, 1, NULL,
+    {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL,
      "log warnings and errors only", NULL},
-    {"--verbose", "-v", NULL, M_PROBE, set_verbose, 1, NULL,
+    {"--verbose", 'v', NO_ENV | M_PROBE | BOOL, set_verbose, NULL,
      "a line for every check, passing ones too", NULL},
 };
 
@@ -402,9 +401,10 @@ option_index(const char *flag)
 static const char *
 option_value(const struct option *o, const char *arg, int argc, char **argv, int *i)
 {
-	const char *names[] = {o->flag, o->shortflag};
+	char shortflag[3] = {'-', o->shortflag, '\0'};
+	const char *names[] = {o->flag, shortflag};
 	for (size_t k = 0; k < 2; k++) {
-		if (!names[k])
+		if (!names[k][1])
 			continue;
 		size_t n = strlen(names[k]);
 		if (strncmp(arg, names[k], n) != 0)
@@ -413,11 +413,22 @@ option_value(const struct option *o, const char *arg, int argc, char **argv, int
 			return arg + n + 1;
 		if (arg[n] != '\0')
 			continue;
-		if (o->is_bool)
+		if (o->modes & BOOL)
 			return "1";
 		return *i + 1 < argc ? argv[++*i] : "";
 	}
 	return NULL;
+}
+
+/* An option's variable: PODHEALTH_ and its flag in capitals, '_' for '-'
+ * (--max-connections: PODHEALTH_MAX_CONNECTIONS). */
+static const char *
+env_name(const struct option *o, char *out, size_t len)
+{
+	size_t n = fmt_format(out, len, "PODHEALTH_%s", o->flag + 2);
+	for (size_t i = 10; i < n; i++)
+		out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+	return out;
 }
 
 static int
@@ -427,20 +438,29 @@ apply_env(struct config *c, char **envp, const unsigned char *given, char *err, 
 	 * the environment cannot stop a command line that overrides it. */
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v;
+		char name[48];
 		if (given[i] || !options[i].set || !(options[i].modes & 1u << c->mode) ||
-		    !options[i].env || !(v = env_get(envp, options[i].env)))
+		    (options[i].modes & NO_ENV) ||
+		    !(v = env_get(envp, env_name(&options[i], name, sizeof name))))
 			continue;
-		if (options[i].set(c, options[i].env, v, err, errlen) < 0)
+		if (options[i].set(c, name, v, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The variable that holds positional checks ([NAME=]URL...) in a mode. */
+static const char *
+checks_variable(enum config_mode mode)
+{
+	return mode == MODE_WAIT ? "PODHEALTH_WAIT_FOR" : "PODHEALTH_CHECKS";
 }
 
 static int
 env_items(struct config *c, char **envp, char *err, size_t errlen)
 {
 	/* Items on the command line replace those in the environment. */
-	const char *checks = c->mode == MODE_WAIT ? "PODHEALTH_WAIT_FOR" : "PODHEALTH_CHECKS";
+	const char *checks = checks_variable(c->mode);
 	const char *v;
 	if (c->ntargets == 0) {
 		if ((v = env_get(envp, checks)) &&
@@ -667,8 +687,12 @@ static void
 help_option(struct buf *b, const struct option *o)
 {
 	struct buf left = {0};
-	buf_printf(&left, "  %s%s%s%s%s", o->shortflag ? o->shortflag : "  ",
-		   o->shortflag ? ", " : "  ", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+	if (o->shortflag)
+		buf_printf(&left, "  -%c, %s", o->shortflag, o->flag);
+	else
+		buf_printf(&left, "      %s", o->flag);
+	if (o->arg)
+		buf_printf(&left, " %s", o->arg);
 	buf_printf(b, "%-28s", left.data ? left.data : "");
 	if (left.len >= 28)
 		buf_printf(b, "\n%28s", "");
@@ -682,10 +706,11 @@ help_option(struct buf *b, const struct option *o)
 			p++;
 		}
 	}
-	if (o->env)
-		buf_printf(b, "\n%28s[%s]", "", o->env);
+	char name[48];
+	if (!(o->modes & NO_ENV))
+		buf_printf(b, "\n%28s[%s]", "", env_name(o, name, sizeof name));
 	if (o->def)
-		buf_printf(b, "%s default %s", o->env ? "" : "\n                           ",
+		buf_printf(b, "%s default %s", o->modes & NO_ENV ? "\n                           " : "",
 			   o->def);
 	buf_append(b, "\n", 1);
 }
@@ -707,15 +732,11 @@ static const char *const help_heads[] = {
 };
 
 static const char *const help_tails[] = {
-    [MODE_SERVE] = "Checks may also come from PODHEALTH_CHECKS (whitespace-separated [NAME=]URL);\n"
-		   "checks on the command line replace those in the environment.\n\n"
-		   "Paths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
+    [MODE_SERVE] = "\nPaths: /self /livez, /all /readyz, /all/NAME /readyz/NAME, /metrics;\n"
 		   "/all?verbose, ?exclude=NAME, ?format=json or Accept: "
 		   "application/health+json.\n",
-    [MODE_WAIT] = "Checks may also come from PODHEALTH_WAIT_FOR (whitespace-separated\n"
-		  "[NAME=]URL); checks on the command line replace those in the environment.\n",
-    [MODE_PROBE] = "Checks may also come from PODHEALTH_CHECKS (whitespace-separated\n"
-		   "[NAME=]URL); checks on the command line replace those in the environment.\n",
+    [MODE_WAIT] = "",
+    [MODE_PROBE] = "",
 };
 
 void
@@ -735,5 +756,8 @@ config_help(enum config_mode mode, struct buf *b)
 		   "  -V, --version             show the version\n\n"
 		   "KEYS of --check SPEC (\"name=api,url=http://localhost:8080/,expect=204\"):\n");
 	target_keys_help(b);
-	buf_printf(b, "\n%s", help_tails[m]);
+	buf_printf(b,
+		   "\nChecks may also come from %s (whitespace-separated\n"
+		   "[NAME=]URL); checks on the command line replace those in the environment.\n%s",
+		   checks_variable(m), help_tails[m]);
 }

@@ -245,3 +245,14 @@ fmt_printable(char *s)
 		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			*s = ' ';
 }
+
+int
+fmt_parse_bool(const char *s)
+{
+	static const char *const words[] = {"0", "f", "F", "FALSE", "false", "False",
+					    "1", "t", "T", "TRUE",  "true",  "True"};
+	for (int i = 0; i < 12; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i >= 6;
+	return -1;
+}

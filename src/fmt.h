@@ -19,6 +19,10 @@ int fmt_format(char *out, size_t cap, const char *fmt, ...) __attribute__((forma
  * report why they refused something. */
 int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Go's strconv.ParseBool: 1 for 1 t T TRUE true True, 0 for 0 f F FALSE false False, else
+ * -1. */
+int fmt_parse_bool(const char *s);
+
 /* Parses the n decimal digits at s (at most 10, no sign) into *out when the value is in
  * [min, max]. Returns 0, or -1. The one integer parser of the command line. */
 int fmt_parse_uint(const char *s, size_t n, unsigned long min, unsigned long max,

@@ -36,21 +36,6 @@ annotation(const char *text, size_t len, const char *key, struct buf *out)
 	return 0;
 }
 
-/* Go's strconv.ParseBool, as Linkerd's injector reads its annotations: 1, 0 or -1. */
-static int
-parse_bool(const char *v)
-{
-	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
-		if (strcmp(v, yes[i]) == 0)
-			return 1;
-		if (strcmp(v, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 /* Reads "N.M..." at v: the first two numbers. Returns 0, or -1. */
 static int
 two_numbers(const char *v, unsigned long *a, unsigned long *b, const char **rest)
@@ -104,7 +89,8 @@ istio_mode(const char *text, size_t len, const char *v, char *why, size_t whylen
 }
 
 /* Linkerd: the native-sidecar annotation, the newest form first (Linkerd's own
- * precedence), else the proxy version's default. */
+ * precedence; read with Go's strconv.ParseBool, as its injector does), else the proxy
+ * version's default. */
 static enum sidecar_mode
 linkerd_mode(const char *text, size_t len, const char *v, char *why, size_t whylen, int *warn)
 {
@@ -115,7 +101,7 @@ linkerd_mode(const char *text, size_t len, const char *v, char *why, size_t whyl
 	int decided = -1;
 	for (size_t i = 0; i < sizeof native / sizeof native[0] && decided < 0; i++) {
 		a.len = 0;
-		if (annotation(text, len, native[i], &a) && (decided = parse_bool(a.data)) >= 0)
+		if (annotation(text, len, native[i], &a) && (decided = fmt_parse_bool(a.data)) >= 0)
 			fmt_format(why, whylen, "%s=%s", native[i], a.data);
 	}
 	buf_free(&a);

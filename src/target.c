@@ -5,7 +5,6 @@
 #include "duration.h"
 #include "fmt.h"
 #include "url.h"
-#include "version.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -111,15 +110,15 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 			return fmt_error(err, errlen, "contains a space or control character");
 	const char *sep = strstr(s, "://");
 	if (!sep)
-		return fmt_error(err, errlen, "not a URL (want " URL_FORMS ")");
+		return fmt_error(err, errlen, "not a URL (want %s)", URL_FORMS);
 	size_t slen = (size_t)(sep - s);
 	const struct scheme *sc = NULL;
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
 		if (strlen(schemes[i].name) == slen && strncasecmp(s, schemes[i].name, slen) == 0)
 			sc = &schemes[i];
 	if (!sc)
-		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want " URL_FORMS ")",
-				 (int)(slen > 16 ? 16 : slen), s);
+		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want %s)",
+				 (int)(slen > 16 ? 16 : slen), s, URL_FORMS);
 	t->kind = sc->kind;
 	t->tls = sc->tls;
 	if (!t->text && !(t->text = strdup(s)))
@@ -258,60 +257,6 @@ target_rename(struct target *t, int (*unique)(const char *name, void *arg), void
 	}
 }
 
-static int
-has_header(const struct target *t, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < t->nheaders; i++)
-		if (strncasecmp(t->headers[i], name, n) == 0 && t->headers[i][n] == ':')
-			return 1;
-	return 0;
-}
-
-void
-target_request(const struct target *t, const char *target, const char *host,
-	       const char *authorization, const char *referer, struct buf *b)
-{
-	/* What kubelet's HTTP prober sends (pkg/probe/http): Host as the URL writes it, a
-	 * User-Agent naming us, Accept any, no keep-alive; headers given by the user replace
-	 * the defaults of the same name, and an empty Accept removes it. */
-	buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t->method, target, host);
-	if (!has_header(t, "User-Agent"))
-		buf_printf(b, "User-Agent: podhealth/%s\r\n", PODHEALTH_VERSION);
-	if (!has_header(t, "Accept"))
-		buf_printf(b, "Accept: */*\r\n");
-	for (size_t i = 0; i < t->nheaders; i++) {
-		const char *v = t->headers[i] + strcspn(t->headers[i], ":") + 1;
-		if (strncasecmp(t->headers[i], "accept:", 7) == 0 && v[strspn(v, " \t")] == '\0')
-			continue;
-		buf_printf(b, "%s\r\n", t->headers[i]);
-	}
-	if (authorization && !has_header(t, "Authorization"))
-		buf_printf(b, "Authorization: %s\r\n", authorization);
-	if (referer)
-		buf_printf(b, "Referer: %s\r\n", referer);
-	/* A method with a body (POST, PUT...) says it is empty (RFC 9110 section 8.6). */
-	if (strcmp(t->method, "GET") != 0 && strcmp(t->method, "HEAD") != 0)
-		buf_printf(b, "Content-Length: 0\r\n");
-	buf_printf(b, "Connection: close\r\n\r\n");
-}
-
-static int
-render_request(struct target *t)
-{
-	struct buf b = {0};
-	target_request(t, t->path, t->host_header ? t->host_header : t->authority, t->authorization,
-		       NULL, &b);
-	if (b.failed) {
-		buf_free(&b);
-		return -1;
-	}
-	free(t->request);
-	t->request = b.data;
-	t->request_len = b.len;
-	return 0;
-}
-
 /* Cross-checks keys and URL, then fills the defaults. */
 static int
 finish(struct target *t, char *err, size_t errlen)
@@ -324,7 +269,7 @@ finish(struct target *t, char *err, size_t errlen)
 				 "body= needs method GET (a HEAD response has no body)");
 	if (!t->method[0])
 		strcpy(t->method, "GET");
-	if ((!t->name && derive_name(t) < 0) || (t->kind == TARGET_HTTP && render_request(t) < 0))
+	if (!t->name && derive_name(t) < 0)
 		return fmt_error(err, errlen, "out of memory");
 	return 0;
 }
@@ -764,8 +709,6 @@ target_set_call(struct target *t, const char *method, char *err, size_t errlen)
 	t->expect[0] = (struct status_range){200, 299};
 	t->nexpect = 1;
 	t->redirects = 0;
-	if (render_request(t) < 0)
-		return fmt_error(err, errlen, "out of memory");
 	return 0;
 }
 
@@ -794,7 +737,6 @@ target_free(struct target *t)
 	free(t->authority);
 	free(t->path);
 	free(t->socket_path);
-	free(t->request);
 	free(t->host_header);
 	free(t->authorization);
 	free(t->body);

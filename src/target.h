@@ -44,8 +44,6 @@ struct target {
 	char *headers[TARGET_MAX_HEADERS];
 	size_t nheaders;
 	char *ca_file, *servername; /* TLS; owned */
-	char *request;              /* HTTP: the complete first request; owned */
-	size_t request_len;
 };
 
 /* Parses a positional check, "[NAME=]URL", into t. URL: http[s]://host[:port][/path][?query],
@@ -74,12 +72,6 @@ int target_set_call(struct target *t, const char *method, char *err, size_t errl
 /* Renames t to base, or base with "~2", "~3"... until unique() accepts it (the name of
  * an unnamed check that repeats another's). Returns 0, or -1 out of memory. */
 int target_rename(struct target *t, int (*unique)(const char *name, void *arg), void *arg);
-
-/* Writes t's HTTP request for request target `target` with Host host, the Authorization
- * value authorization and a Referer referer (each when not NULL) into out: the first
- * request and every redirect. */
-void target_request(const struct target *t, const char *target, const char *host,
-		    const char *authorization, const char *referer, struct buf *out);
 
 /* The TLS server name (SNI, and the name verified): servername=, else the host unless it
  * is an IP address (NULL: none). Borrowed from t. */

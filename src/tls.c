@@ -437,7 +437,7 @@ select_anchors(struct tls_config *cfg)
 }
 
 struct tls_conn *
-tls_conn_new(struct tls_config *cfg, const char *server_name, int h2)
+tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 {
 	struct tls_conn *t = malloc(sizeof *t);
 	if (!t)
@@ -482,7 +482,7 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, int h2)
 		t->x509.insecure.vtable = &insecure_vtable;
 		br_ssl_engine_set_x509(eng, &t->x509.insecure.vtable);
 	}
-	t->alpn[0] = h2 ? "h2" : "http/1.1";
+	t->alpn[0] = alpn ? alpn : "http/1.1";
 	br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
 	br_ssl_engine_set_buffer(eng, t->buf, sizeof t->buf, 0);
 	/* Entropy from the kernel: a scratch image has no /dev/urandom. */

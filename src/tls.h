@@ -19,9 +19,10 @@ void tls_config_free(struct tls_config *cfg);
 
 /* Starts a client connection with cfg (NULL, or without ca=: no verification; with it,
  * the anchors whose dates hold now are chosen, which updates cfg),
- * sending server_name as SNI (NULL: none) and offering ALPN "h2" when h2, else
- * "http/1.1". Returns NULL when out of memory. */
-struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name, int h2);
+ * sending server_name as SNI (NULL: none) and offering ALPN protocol alpn (static; NULL:
+ * "http/1.1"). Returns NULL when out of memory. */
+struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name,
+			      const char *alpn);
 void tls_conn_free(struct tls_conn *t);
 
 /* Moves records between the socket fd and the engine as far as it can without blocking.
