@@ -56,7 +56,6 @@ struct check {
 	signed char warned;
 };
 
-
 struct checker {
 	struct loop *loop;
 	struct resolver *res;
@@ -253,7 +252,8 @@ checker_list(const struct checker *ck, const struct waiter *w, unsigned flags, s
 		if (!waiter_wants(w, i))
 			buf_printf(b, "[+]%s excluded: ok\n", name);
 		else if (st->result != CHECK_OK)
-			buf_printf(b, "[-]%s failed: %s\n", name, hide ? "reason withheld" : st->reason);
+			buf_printf(b, "[-]%s failed: %s\n", name,
+				   hide ? "reason withheld" : st->reason);
 		else if (!(flags & CHECKER_LIST_PASSING))
 			continue;
 		else if (st->warning[0] && !hide)
@@ -420,7 +420,7 @@ update_events(struct check *c)
 	if (c->tls)
 		ev = tls_conn_events(c->tls);
 	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
-		check_finish(c, CHECK_FAIL, "%s", net_strerror(errno));
+		check_finish(c, CHECK_FAIL, "%s", fmt_strerror(errno));
 }
 
 void
@@ -491,7 +491,8 @@ check_read(struct check *c)
 			return;
 		}
 		if (n <= 0 && still(c, conn))
-			check_finish(c, CHECK_FAIL, "%s", "the kind did not end the run"); /* a bug */
+			check_finish(c, CHECK_FAIL, "%s",
+				     "the kind did not end the run"); /* a bug */
 	}
 }
 
@@ -674,7 +675,7 @@ check_start(struct check *c)
 	}
 	c->dns = resolver_lookup(ck->res, t->host, on_resolved, c);
 	if (!c->dns)
-		check_finish(c, CHECK_FAIL, "cannot start a DNS lookup (%s)", net_strerror(errno));
+		check_finish(c, CHECK_FAIL, "cannot start a DNS lookup (%s)", fmt_strerror(errno));
 }
 
 /* Returns 1 when c's last result may answer a request now instead of a new run. */

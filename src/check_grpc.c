@@ -171,7 +171,6 @@ status_value(const char *v, size_t n)
 	return (long)s;
 }
 
-
 static int decode_field(const unsigned char *p, size_t n, uint64_t field, uint64_t *value);
 
 /* grpc-status-details-bin: a base64 google.rpc.Status, which grpc-go puts in place of

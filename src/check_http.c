@@ -248,7 +248,7 @@ follow(struct check *c)
 	buf_free(&run->req);
 	/* Each hop sends the credentials of its own URL, as Go's client does. */
 	http_request(t, next->target, run->custom_host ? t->host_header : next->authority,
-		       next->authorization, referer.data, &run->req);
+		     next->authorization, referer.data, &run->req);
 	buf_free(&referer);
 	if (run->req.failed) {
 		check_finish(c, CHECK_FAIL, "out of memory");
@@ -263,9 +263,9 @@ follow(struct check *c)
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
-	const char *sni = t->servername                               ? t->servername
-			  : target_ip_literal(run->url.hostname) == 0 ? NULL
-								      : run->url.hostname;
+	const char *sni = t->servername                          ? t->servername
+			  : target_ip_literal(run->url.hostname) ? NULL
+								 : run->url.hostname;
 	check_reconnect(c, run->url.port, https, sni);
 }
 

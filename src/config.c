@@ -110,7 +110,7 @@ set_deadline(struct config *c, const char *name, const char *v, char *err, size_
 static int
 set_listen(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	if (target_ip_literal(v) < 0)
+	if (!target_ip_literal(v))
 		return fmt_error(
 		    err, errlen,
 		    "invalid %s '%s': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1", name,
@@ -230,7 +230,8 @@ set_on_deadline(struct config *c, const char *name, const char *v, char *err, si
 
 BOOL_SETTER(set_hide_reasons, hide_reasons)
 BOOL_SETTER(set_quiet, quiet)
-#define MESH_SETTER(id, name, check, ready, quit, annotation) BOOL_SETTER(set_##name, mesh[MESH_##id])
+#define MESH_SETTER(id, name, check, ready, quit, annotation)                                      \
+	BOOL_SETTER(set_##name, mesh[MESH_##id])
 MESH_LIST(MESH_SETTER)
 BOOL_SETTER(set_verbose, verbose)
 
@@ -326,22 +327,19 @@ add_env_items(struct config *c, enum item_kind kind, const char *name, const cha
  * continues on the next line, under the first). */
 static const struct option {
 	const char *flag;
-	char shortflag;        /* 'p' for -p, or 0 */
-	unsigned short modes;  /* M_*, and BOOL: a flag without a value; NO_ENV: no variable */
-	setter set;            /* NULL for the items (--check, --on-exit) */
+	char shortflag;       /* 'p' for -p, or 0 */
+	unsigned short modes; /* M_*, and BOOL: a flag without a value; NO_ENV: no variable */
+	setter set;           /* NULL for the items (--check, --on-exit) */
 	const char *arg, *help;
 	const char *def; /* the default, applied through set before anything else; or NULL */
 } options[] = {
-    {"--port", 'p', M_SERVE, set_port, "N",
-     "port to listen on", "8081"},
+    {"--port", 'p', M_SERVE, set_port, "N", "port to listen on", "8081"},
     {"--listen", 0, M_SERVE, set_listen, "ADDR",
      "IP address to listen on; every interface, IPv6\nand IPv4, by default", NULL},
-    {"--timeout", 't', M_ALL, set_timeout, "DUR",
-     "per-check timeout: 3, 2.5, 500ms, 3s, 1m", "1s"},
+    {"--timeout", 't', M_ALL, set_timeout, "DUR", "per-check timeout: 3, 2.5, 500ms, 3s, 1m", "1s"},
     {"--check", 0, M_ALL, NULL, "SPEC",
      "a check as key=value pairs, repeatable (KEYS below;\none SPEC a line in the variable)", NULL},
-    {"--max-connections", 0, M_SERVE, set_max_conns, "N",
-     "simultaneous clients", "1024"},
+    {"--max-connections", 0, M_SERVE, set_max_conns, "N", "simultaneous clients", "1024"},
     {"--hide-reasons", 0, M_SERVE | BOOL, set_hide_reasons, NULL,
      "withhold failure reasons from responses (logs keep\nthem)", NULL},
     {"--cache", 0, M_SERVE, set_cache, "DUR",
@@ -354,33 +352,33 @@ static const struct option {
      "backoff limit, and how often a passed check is\nchecked again while others fail", "5s"},
     {"--fast-interval", 0, M_WAIT, set_fast_interval, "DUR",
      "pause after a cheap failure (refused, or a loopback\nanswer within 100ms)", "50ms"},
-    {"--deadline", 0, M_WAIT, set_deadline, "DUR",
-     "give up after DUR, 0 = never", "60s"},
-    {"--deadline-exit-code", 0, M_WAIT, set_exit_code, "N",
-     "exit code past the deadline", "1"},
+    {"--deadline", 0, M_WAIT, set_deadline, "DUR", "give up after DUR, 0 = never", "60s"},
+    {"--deadline-exit-code", 0, M_WAIT, set_exit_code, "N", "exit code past the deadline", "1"},
     {"--on-exit", 0, M_WAIT, NULL, "URL",
      "call URL after CMD ends or the deadline passes,\nrepeatable (whitespace-separated in the "
-     "variable)", NULL},
-    {"--on-exit-method", 0, M_WAIT, set_method, "M",
-     "the method of on-exit calls", "POST"},
+     "variable)",
+     NULL},
+    {"--on-exit-method", 0, M_WAIT, set_method, "M", "the method of on-exit calls", "POST"},
     {"--on-exit-when", 0, M_WAIT, set_on_exit_when, "WHEN",
      "always, or success: no on-exit calls unless the\nexit code is 0 (a retry keeps the proxy)",
      "always"},
     {"--on-deadline", 0, M_WAIT, set_on_deadline, "WHAT",
      "fail, or run: start CMD anyway when the deadline\npasses", "fail"},
-#define MESH_OPTION(id, name, check, ready, quit, annotation)                                          \
-	{"--" #name, 0, M_WAIT | BOOL, set_##name, NULL,                          \
-	 "wait for " check "=\n" ready "\nand call " quit, NULL},
-    MESH_LIST(MESH_OPTION)
-    {"--pod-annotations", 0, M_WAIT, set_pod_annotations, "FILE",
-     "the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
-     "injected", NULL},
+#define MESH_OPTION(id, name, check, ready, quit, annotation)                                      \
+	{"--" #name, 0,    M_WAIT | BOOL,                                                          \
+	 set_##name, NULL, "wait for " check "=\n" ready "\nand call " quit,                       \
+	 NULL},
+    MESH_LIST(MESH_OPTION){
+	"--pod-annotations", 0, M_WAIT, set_pod_annotations, "FILE",
+	"the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
+	"injected",
+	NULL},
     {"--sidecar", 0, M_WAIT, set_sidecar, "MODE",
-     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none", "auto"},
-    {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT",
-     "text or json", "text"},
-    {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL,
-     "log warnings and errors only", NULL},
+     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none",
+     "auto"},
+    {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT", "text or json", "text"},
+    {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL, "log warnings and errors only",
+     NULL},
     {"--verbose", 'v', NO_ENV | M_PROBE | BOOL, set_verbose, NULL,
      "a line for every check, passing ones too", NULL},
 };
@@ -660,24 +658,45 @@ config_free(struct config *c)
 	c->ntargets = c->n_on_exit = 0;
 }
 
-const char *
-config_usage(enum config_mode mode)
+/* Each form's usage line. */
+static const char *const usage_lines[] = {
+    [MODE_SERVE] = "podhealth serve [OPTIONS] CHECK...",
+    [MODE_LEGACY] = "podhealth PORT TIMEOUT ENDPOINT...",
+    [MODE_WAIT] = "podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]",
+    [MODE_PROBE] = "podhealth probe [OPTIONS] CHECK...",
+};
+
+/* "usage: " and the lines of mode, every form's for serve (then see_also: "  (see wait
+ * --help)" after the wait and probe lines, in a column). */
+static void
+usage(enum config_mode mode, int see_also, struct buf *b)
 {
-	switch (mode) {
-	case MODE_WAIT:
-		return "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
-		       "Try 'podhealth wait --help'.\n";
-	case MODE_PROBE:
-		return "usage: podhealth probe [--timeout DUR] [--verbose] [--check SPEC]... "
-		       "CHECK...\n"
-		       "Try 'podhealth probe --help'.\n";
-	default:
-		return "usage: podhealth serve [OPTIONS] CHECK...\n"
-		       "       podhealth PORT TIMEOUT ENDPOINT...\n"
-		       "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n"
-		       "       podhealth probe [OPTIONS] CHECK...\n"
-		       "Try 'podhealth serve --help'.\n";
+	enum config_mode m = mode == MODE_LEGACY ? MODE_SERVE : mode;
+	for (int i = 0; i <= MODE_PROBE; i++) {
+		if (m != MODE_SERVE && i != (int)m)
+			continue;
+		buf_printf(b,
+			   see_also && m == MODE_SERVE && i >= MODE_WAIT
+			       ? "%s%-53s(see %s --help)\n"
+			       : "%s%s\n",
+			   i == (int)m || m != MODE_SERVE ? "usage: " : "       ", usage_lines[i],
+			   i == MODE_WAIT ? "wait" : "probe");
 	}
+}
+
+void
+config_usage(enum config_mode mode, struct buf *b)
+{
+	if (mode == MODE_PROBE) /* its few options, named */
+		buf_printf(b,
+			   "usage: podhealth probe [--timeout DUR] [--verbose] [--check SPEC]... "
+			   "CHECK...\n");
+	else
+		usage(mode, 0, b);
+	buf_printf(b, "Try 'podhealth %s --help'.\n",
+		   mode == MODE_WAIT    ? "wait"
+		   : mode == MODE_PROBE ? "probe"
+					: "serve");
 }
 
 /* Writes one option's help: the flags in a 28-column field, then the text; a "\n" in the
@@ -710,24 +729,18 @@ help_option(struct buf *b, const struct option *o)
 	if (!(o->modes & NO_ENV))
 		buf_printf(b, "\n%28s[%s]", "", env_name(o, name, sizeof name));
 	if (o->def)
-		buf_printf(b, "%s default %s", o->modes & NO_ENV ? "\n                           " : "",
-			   o->def);
+		buf_printf(b, "%s default %s",
+			   o->modes & NO_ENV ? "\n                           " : "", o->def);
 	buf_append(b, "\n", 1);
 }
 
 static const char *const help_heads[] = {
-    [MODE_SERVE] = "usage: podhealth serve [OPTIONS] CHECK...\n"
-		   "       podhealth PORT TIMEOUT ENDPOINT...\n"
-		   "       podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]  (see wait --help)\n"
-		   "       podhealth probe [OPTIONS] CHECK...               (see probe --help)\n\n"
-		   "Serves /self (200 once up) and /all (200 when every check passes within its\n"
+    [MODE_SERVE] = "Serves /self (200 once up) and /all (200 when every check passes within its\n"
 		   "timeout, else 503 listing each check).\n",
-    [MODE_WAIT] = "usage: podhealth wait [OPTIONS] CHECK... [-- CMD [ARG...]]\n\n"
-		  "Checks until every check has passed, then exits 0 or runs CMD (exec'd, or\n"
+    [MODE_WAIT] = "Checks until every check has passed, then exits 0 or runs CMD (exec'd, or\n"
 		  "supervised when there are on-exit calls: signals forwarded, zombies reaped,\n"
 		  "its exit code passed on). Past the deadline: on-exit calls, exit 1.\n",
-    [MODE_PROBE] = "usage: podhealth probe [OPTIONS] CHECK...\n\n"
-		   "Runs the checks once, concurrently: exit 0 when all pass, 1 when any fails,\n"
+    [MODE_PROBE] = "Runs the checks once, concurrently: exit 0 when all pass, 1 when any fails,\n"
 		   "2 on bad usage. One line per failing check on stderr.\n",
 };
 
@@ -743,8 +756,9 @@ void
 config_help(enum config_mode mode, struct buf *b)
 {
 	enum config_mode m = mode == MODE_LEGACY ? MODE_SERVE : mode;
+	usage(m, 1, b);
 	buf_printf(b,
-		   "%s\nCHECK:  [NAME=]URL  URL: http[s]://host[:port][/path][?query],\n"
+		   "\n%s\nCHECK:  [NAME=]URL  URL: http[s]://host[:port][/path][?query],\n"
 		   "        tcp://host:port, grpc[s]://host:port[/service], unix:///path\n\n"
 		   "Options (environment variable in brackets; flags win):\n",
 		   help_heads[m]);

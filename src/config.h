@@ -11,9 +11,9 @@
 struct target;
 
 /* The defaults are in config.c's option table. */
-#define MAX_TIMEOUT_MS        (3600 * 1000)
-#define MAX_DEADLINE_MS       (7 * 24 * 3600 * 1000LL)
-#define MAX_CHECKS            4096
+#define MAX_TIMEOUT_MS  (3600 * 1000)
+#define MAX_DEADLINE_MS (7 * 24 * 3600 * 1000LL)
+#define MAX_CHECKS      4096
 
 enum config_mode { MODE_SERVE, MODE_LEGACY, MODE_WAIT, MODE_PROBE };
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION };
@@ -37,8 +37,8 @@ struct config {
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */
 	int deadline_exit_code;
-	int on_deadline_run;      /* --on-deadline run: start the command anyway */
-	int on_exit_success_only; /* --on-exit-when success: no calls after a failure */
+	int on_deadline_run;         /* --on-deadline run: start the command anyway */
+	int on_exit_success_only;    /* --on-exit-when success: no calls after a failure */
 	int mesh[MESH_COUNT];        /* --istio, --linkerd: 1 when on */
 	const char *pod_annotations; /* the Downward API file of the pod's annotations */
 	enum sidecar_mode sidecar;
@@ -68,7 +68,7 @@ int config_is_legacy(const char *s);
 struct buf;
 void config_help(enum config_mode mode, struct buf *b);
 
-/* The one-line usage for a mode; static storage. */
-const char *config_usage(enum config_mode mode);
+/* Appends the usage lines for a mode, and where to find help, to b. */
+void config_usage(enum config_mode mode, struct buf *b);
 
 #endif

@@ -173,7 +173,8 @@ fmt_write(int fd, const char *s, size_t len)
 	sigset_t pipe_set, old;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	/* sigprocmask fails only for an invalid how: never here. */
+	(void)sigprocmask(SIG_BLOCK, &pipe_set, &old);
 	int rc = 0;
 	while (len > 0) {
 		ssize_t n = write(fd, s, len);
@@ -192,7 +193,7 @@ fmt_write(int fd, const char *s, size_t len)
 		len -= (size_t)n;
 	}
 	int saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 	return rc;
 }
@@ -255,4 +256,46 @@ fmt_parse_bool(const char *s)
 		if (strcmp(s, words[i]) == 0)
 			return i >= 6;
 	return -1;
+}
+
+const char *
+fmt_strerror(int err)
+{
+	static char other[24];
+	switch (err) {
+	case ECONNREFUSED:
+		return "connection refused";
+	case ECONNRESET:
+		return "connection reset";
+	case ETIMEDOUT:
+		return "connection timed out";
+	case EHOSTUNREACH:
+		return "host unreachable";
+	case ENETUNREACH:
+		return "network unreachable";
+	case EADDRNOTAVAIL:
+		return "address not available";
+	case EMFILE:
+	case ENFILE:
+		return "too many open files";
+	case ENOMEM:
+	case ENOBUFS:
+		return "out of memory";
+	case EAGAIN:
+		return "resource temporarily unavailable";
+	case EADDRINUSE:
+		return "address in use";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	case EAFNOSUPPORT:
+		return "address family not supported";
+	case ENOENT:
+		return "no such file or directory";
+	case EPIPE:
+		return "broken pipe";
+	default:
+		fmt_format(other, sizeof other, "error %d", err);
+		return other;
+	}
 }

@@ -19,6 +19,11 @@ int fmt_format(char *out, size_t cap, const char *fmt, ...) __attribute__((forma
  * report why they refused something. */
 int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A short lower-case reason for errno value err ("connection refused", "address in
+ * use"), the same whatever the C library and without linking its table of messages;
+ * "error N" for the rest. Static storage (the loop thread's). */
+const char *fmt_strerror(int err);
+
 /* Go's strconv.ParseBool: 1 for 1 t T TRUE true True, 0 for 0 f F FALSE false False, else
  * -1. */
 int fmt_parse_bool(const char *s);

@@ -100,7 +100,7 @@ loop_io_del(struct loop *loop, struct io *io)
 	if (io->fd < 0)
 		return;
 	int saved = errno;
-	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL); /* fails only if never added */
 	errno = saved;
 	io->fd = -1;
 }

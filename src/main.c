@@ -23,9 +23,11 @@ static const char version_text[] = "podhealth " PODHEALTH_VERSION "\nbuilt with 
 static int
 misuse(enum config_mode mode, const char *msg)
 {
-	char line[640];
-	fmt_format(line, sizeof line, "podhealth: %s\n%s", msg, config_usage(mode));
-	fmt_puts(2, line);
+	struct buf b = {0};
+	buf_printf(&b, "podhealth: %s\n", msg);
+	config_usage(mode, &b);
+	fmt_puts(2, b.data ? b.data : "podhealth: out of memory\n");
+	buf_free(&b);
 	return 2;
 }
 

@@ -60,10 +60,12 @@ net_listen(const char *addr, uint16_t port, int backlog)
 	if (fd < 0)
 		return -1;
 	int one = 1, zero = 0;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (a.sa.sa_family == AF_INET6 && !addr)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-	if (bind(fd, &a.sa, addr_len(&a)) < 0 || listen(fd, backlog) < 0) {
+	/* Dual-stack unless IPv6 is off (socket() fell back to IPv4): a failure here would
+	 * leave half the addresses unserved, so it fails the listen. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (a.sa.sa_family == AF_INET6 && !addr &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0) ||
+	    bind(fd, &a.sa, addr_len(&a)) < 0 || listen(fd, backlog) < 0) {
 		int saved = errno;
 		close(fd);
 		errno = saved;
@@ -140,35 +142,6 @@ const char *
 net_strerror(int err)
 {
 	switch (err) {
-	case ECONNREFUSED:
-		return "connection refused";
-	case ECONNRESET:
-		return "connection reset";
-	case EPIPE:
-		return "connection closed";
-	case ETIMEDOUT:
-		return "connection timed out";
-	case EHOSTUNREACH:
-		return "host unreachable";
-	case ENETUNREACH:
-		return "network unreachable";
-	case EADDRNOTAVAIL:
-		return "address not available";
-	case EMFILE:
-	case ENFILE:
-		return "too many open files";
-	case ENOMEM:
-	case ENOBUFS:
-		return "out of memory";
-	case EAGAIN:
-		return "resource temporarily unavailable";
-	case EADDRINUSE:
-		return "address in use";
-	case EACCES:
-	case EPERM:
-		return "permission denied";
-	case EAFNOSUPPORT:
-		return "address family not supported";
 	case ENOENT:
 		return "no such socket";
 	case ENOTSOCK:
@@ -176,8 +149,10 @@ net_strerror(int err)
 		return "not a socket";
 	case ENAMETOOLONG:
 		return "socket path too long";
+	case EPIPE:
+		return "connection closed";
 	default:
-		return "connection failed";
+		return fmt_strerror(err);
 	}
 }
 

@@ -38,9 +38,8 @@ int net_addr_is_loopback(const union net_addr *a);
 /* Returns the pending SO_ERROR of fd (0 when none). */
 int net_socket_error(int fd);
 
-/* Returns a short lower-case reason for errno value err ("connection refused", "address
- * in use"), the same whatever the C library, and without linking its table of messages.
- * Static storage. */
+/* fmt_strerror for a connection: a unix socket's path errors said as such ("no such
+ * socket"). Static storage. */
 const char *net_strerror(int err);
 
 /* Fills out without DNS when host is an IP literal or "localhost" (RFC 6761 section 6.3:

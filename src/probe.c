@@ -24,10 +24,9 @@ probe_run(const struct config *cfg)
 	char why[512] = "out of memory";
 	struct loop *loop = loop_new();
 	struct resolver *res = loop ? resolver_new(loop) : NULL;
-	struct checker *ck =
-	    res ? checker_new(loop, res, cfg->targets, cfg->ntargets, cfg->timeout_ms, why,
-			      sizeof why)
-		: NULL;
+	struct checker *ck = res ? checker_new(loop, res, cfg->targets, cfg->ntargets,
+					       cfg->timeout_ms, why, sizeof why)
+				 : NULL;
 	int status = res ? 2 : 1;
 	if (!ck) {
 		log_error("%s", why);

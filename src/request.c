@@ -208,7 +208,7 @@ request_get(struct request_reader *r, struct request *req)
 	const char *q = memchr(url, '?', len);
 	r->accept[r->accept_len] = '\0';
 	*req = (struct request){
-	    .method = llhttp_get_method(p) == HTTP_GET	   ? REQUEST_GET
+	    .method = llhttp_get_method(p) == HTTP_GET       ? REQUEST_GET
 		      : llhttp_get_method(p) == HTTP_HEAD    ? REQUEST_HEAD
 		      : llhttp_get_method(p) == HTTP_CONNECT ? REQUEST_CONNECT
 							     : REQUEST_OTHER,

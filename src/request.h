@@ -24,7 +24,6 @@ struct request {
 	unsigned keep_alive : 1, http10 : 1;
 };
 
-
 /* A streaming parser's results (STYLE.md): -1, 0 more, or a positive event. */
 enum request_result {
 	REQUEST_ERROR = -1,   /* malformed or over a limit: answer request_error_status() */

@@ -231,9 +231,14 @@ resolver_lookup(struct resolver *r, const char *host, resolve_cb cb, void *arg)
 		/* Created on first use, so a daemon with only literal addresses holds no pipe. */
 		if (pipe2(r->pipe, O_CLOEXEC) < 0)
 			return NULL;
-		fcntl(r->pipe[0], F_SETFL, O_NONBLOCK);
-		if (loop_io_add(r->loop, &r->io, r->pipe[0], EPOLLIN, resolver_readable, r) < 0)
+		/* The read end only: a lookup thread's write may block, never the loop. */
+		if (fcntl(r->pipe[0], F_SETFL, O_NONBLOCK) < 0 ||
+		    loop_io_add(r->loop, &r->io, r->pipe[0], EPOLLIN, resolver_readable, r) < 0) {
+			close(r->pipe[0]);
+			close(r->pipe[1]);
+			r->pipe[0] = r->pipe[1] = -1;
 			return NULL;
+		}
 	}
 	struct resolve_req *req = calloc(1, sizeof *req);
 	if (!req)

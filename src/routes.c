@@ -176,7 +176,8 @@ static void
 format_text(const struct pending *p, int ok, struct buf *b)
 {
 	checker_list(p->r->ck, &p->w,
-		     CHECKER_LIST_PASSING | (p->r->hide_reasons ? CHECKER_LIST_HIDE_REASONS : 0), b);
+		     CHECKER_LIST_PASSING | (p->r->hide_reasons ? CHECKER_LIST_HIDE_REASONS : 0),
+		     b);
 	if (p->unknown.len)
 		buf_printf(b, "warn: some health checks cannot be excluded: no matches for %s\n",
 			   p->unknown.data);

@@ -62,7 +62,7 @@ raise_fd_limit(void)
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* raising to the hard limit cannot fail */
 	}
 }
 
@@ -80,14 +80,14 @@ serve_run(const struct config *cfg)
 	int sfd = loop_signalfd(&sigs, NULL);
 	sv.loop = loop_new();
 	if (sfd < 0 || !sv.loop)
-		fatal("cannot set up the event loop: %s (errno %d)", net_strerror(errno), errno);
+		fatal("cannot set up the event loop: %s (errno %d)", fmt_strerror(errno), errno);
 	struct resolver *res = NULL;
 	/* 511: the usual server backlog (nginx, redis); the kernel caps it at somaxconn. A
 	 * probe burst beyond --max-connections waits there instead of being refused. */
 	int lfd = net_listen(cfg->listen, cfg->port, 511);
 	if (lfd < 0) {
 		log_error("cannot listen on %s port %u: %s", cfg->listen ? cfg->listen : "*",
-			  cfg->port, net_strerror(errno));
+			  cfg->port, fmt_strerror(errno));
 		goto out;
 	}
 	res = resolver_new(sv.loop);
@@ -129,7 +129,7 @@ serve_run(const struct config *cfg)
 	}
 
 	if (loop_run(sv.loop) < 0)
-		log_error("event loop failed: %s (errno %d)", net_strerror(errno), errno);
+		log_error("event loop failed: %s (errno %d)", fmt_strerror(errno), errno);
 	else
 		status = 0;
 	log_event(LOG_INFO, "stopped", NULL);

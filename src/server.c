@@ -118,7 +118,8 @@ conn_update_events(struct conn *c)
 		ev |= EPOLLOUT;
 	else if (c->state == CONN_IDLE || c->state == CONN_READING || c->state == CONN_CLOSING)
 		ev |= EPOLLIN;
-	loop_io_mod(c->srv->loop, &c->io, ev);
+	if (loop_io_mod(c->srv->loop, &c->io, ev) < 0)
+		conn_close(c); /* never left without events: its slot would never be freed */
 }
 
 static void on_linger_timeout(struct loop *loop, struct timer *t, void *arg);
@@ -129,7 +130,7 @@ conn_after_flush(struct conn *c)
 	if (c->state == CONN_CLOSING) {
 		/* Half-close and read until the client closes, so that a request it already
 		 * sent does not turn our response into a reset (RFC 9112 section 9.6). */
-		shutdown(c->io.fd, SHUT_WR);
+		shutdown(c->io.fd, SHUT_WR); /* fails only when the client is gone: fine */
 		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_LINGER),
 			       on_linger_timeout, c);
 	}
@@ -495,7 +496,7 @@ server_adopt(struct server *s, int fd)
 	 * instead of growing in the kernel (autotuned up to 4 MB a client, charged to the
 	 * pod's memory all the same). */
 	int sndbuf = SERVER_SNDBUF;
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf); /* else the default */
 	c->srv = s;
 	c->state = CONN_IDLE;
 	request_init(reader_of(c), on_request_begin, c);
@@ -569,7 +570,7 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 				 * instead of spinning on it. 100 ms: long enough for a finished
 				 * check or client to give a descriptor back, short enough that a
 				 * kubelet probe (1 s timeout by default) still gets in. */
-				log_debug("accept: %s", net_strerror(errno));
+				log_debug("accept: %s", fmt_strerror(errno));
 				server_set_accepting(s, 0);
 				loop_timer_set(loop, &s->accept_timer, loop_after(100),
 					       on_accept_retry, s);

@@ -44,18 +44,18 @@ child_setup(const sigset_t *orig)
 {
 	/* The command starts as if podhealth were not there: default dispositions (nothing
 	 * of ours is ignored or caught) and the signal mask podhealth started with. */
-	sigprocmask(SIG_SETMASK, orig, NULL);
+	(void)sigprocmask(SIG_SETMASK, orig, NULL); /* fails only for an invalid how */
 }
 
 int
 supervise_exec(char *const argv[], const sigset_t *orig)
 {
 	sigset_t blocked;
-	sigprocmask(SIG_SETMASK, NULL, &blocked);
+	(void)sigprocmask(SIG_SETMASK, NULL, &blocked);
 	child_setup(orig);
 	execvp(argv[0], argv);
 	int err = errno;
-	sigprocmask(SIG_SETMASK, &blocked, NULL);
+	(void)sigprocmask(SIG_SETMASK, &blocked, NULL);
 	log_exec_failure(argv[0], err);
 	return exec_status(err);
 }

@@ -261,7 +261,7 @@ target_rename(struct target *t, int (*unique)(const char *name, void *arg), void
 static int
 finish(struct target *t, char *err, size_t errlen)
 {
-	if (t->ca_file && !t->servername && target_ip_literal(t->host) == 0)
+	if (t->ca_file && !t->servername && target_ip_literal(t->host))
 		return fmt_error(err, errlen,
 				 "ca= with an IP address needs servername= (the name to verify)");
 	if (strcmp(t->method, "HEAD") == 0 && t->body)
@@ -417,8 +417,8 @@ key_url(struct target *t, const char *key, char *val, char *err, size_t errlen)
 	if (t->text)
 		return fmt_error(err, errlen, "url given twice");
 	if (parse_url(val, t, why, sizeof why) < 0)
-		return fmt_error(err, errlen, "url '%.80s%s': %s", val, strlen(val) > 80 ? "..." : "",
-				 why);
+		return fmt_error(err, errlen, "url '%.80s%s': %s", val,
+				 strlen(val) > 80 ? "..." : "", why);
 	return 0;
 }
 
@@ -514,7 +514,7 @@ key_tls_string(struct target *t, const char *key, char *val, char *err, size_t e
 }
 
 /* Where a key applies: a bit per scheme (its kind, and whether it runs TLS). */
-#define FOR(kind, tls) (1u << ((kind) * 2 + (tls)))
+#define FOR(kind, tls) (1u << ((kind)*2 + (tls)))
 #define FOR_HTTP       (FOR(TARGET_HTTP, 0) | FOR(TARGET_HTTP, 1))
 #define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1))
 #define FOR_ALL        0xffu
@@ -563,7 +563,11 @@ find_key(const char *key, char *err, size_t errlen)
 			buf_free(&want);
 			return (int)i;
 		}
-		buf_printf(&want, "%s%s", i == 0 ? "" : i + 1 < NKEYS ? ", " : " or ", keys[i].name);
+		buf_printf(&want, "%s%s",
+			   i == 0          ? ""
+			   : i + 1 < NKEYS ? ", "
+					   : " or ",
+			   keys[i].name);
 	}
 	fmt_error(err, errlen, "unknown key '%.32s' (want %s)", key, want.data ? want.data : "");
 	buf_free(&want);
@@ -585,7 +589,10 @@ check_scope(const struct target *t, unsigned given, char *err, size_t errlen)
 			n += keys[j].applies == keys[i].applies && (last = j, 1);
 		for (size_t j = 0; j < NKEYS; j++)
 			if (keys[j].applies == keys[i].applies)
-				buf_printf(&b, "%s%s", b.len == 0 ? "" : j == last ? " and " : ", ",
+				buf_printf(&b, "%s%s",
+					   b.len == 0  ? ""
+					   : j == last ? " and "
+						       : ", ",
 					   keys[j].name);
 		const char *where = "";
 		for (size_t s = 0; s < sizeof scopes / sizeof scopes[0]; s++)
@@ -717,16 +724,14 @@ target_tls_name(const struct target *t)
 {
 	/* An address stays in the struct: a pointer to t->host would not survive the
 	 * array of targets growing. */
-	return t->servername ? t->servername : target_ip_literal(t->host) == 0 ? NULL : t->host;
+	return t->servername ? t->servername : target_ip_literal(t->host) ? NULL : t->host;
 }
 
 int
 target_ip_literal(const char *s)
 {
 	struct in6_addr a;
-	if (inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1)
-		return 0;
-	return -1;
+	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s, &a) == 1;
 }
 
 void

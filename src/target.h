@@ -11,7 +11,6 @@ struct buf;
 
 enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC };
 
-
 struct status_range {
 	uint16_t lo, hi;
 };
@@ -80,7 +79,7 @@ const char *target_tls_name(const struct target *t);
 /* Returns 1 when status is what t expects (by default 200-399, as kubelet). */
 int target_expect_match(const struct target *t, int status);
 
-/* Returns 0 when s is an IPv4 or IPv6 address literal (no brackets), else -1. */
+/* Returns 1 when s is an IPv4 or IPv6 address literal (no brackets), else 0. */
 int target_ip_literal(const char *s);
 
 /* Frees what the parsers allocated. */

@@ -21,8 +21,7 @@ void tls_config_free(struct tls_config *cfg);
  * the anchors whose dates hold now are chosen, which updates cfg),
  * sending server_name as SNI (NULL: none) and offering ALPN protocol alpn (static; NULL:
  * "http/1.1"). Returns NULL when out of memory. */
-struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name,
-			      const char *alpn);
+struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn);
 void tls_conn_free(struct tls_conn *t);
 
 /* Moves records between the socket fd and the engine as far as it can without blocking.

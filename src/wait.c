@@ -337,7 +337,9 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 			continue;
 		}
 		if (r->phase == RUNNING) {
-			kill(r->child, sig); /* every signal but SIGCHLD goes to the command */
+			/* Every signal but SIGCHLD goes to the command; ESRCH, the only failure
+			 * for our own child, means it has just exited: the reaping follows. */
+			(void)kill(r->child, sig);
 			continue;
 		}
 		if (r->phase == WAITING &&
@@ -397,7 +399,7 @@ setup(struct waitrun *r, const struct config *cfg)
 	supervise_signals(&set);
 	int sfd = loop_signalfd(&set, &r->orig);
 	if (sfd < 0 || loop_io_add(r->loop, &r->sig_io, sfd, EPOLLIN, on_signal, r) < 0) {
-		log_event(LOG_ERROR, "cannot set up", "reason", net_strerror(errno), NULL);
+		log_event(LOG_ERROR, "cannot set up", "reason", fmt_strerror(errno), NULL);
 		return 1;
 	}
 	return 0;

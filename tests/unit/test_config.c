@@ -161,17 +161,19 @@ test_config_defaults(void **state)
 		int legacy_form = rows[i].mode == MODE_LEGACY;
 		struct config c;
 		char err[256] = "";
-		if (config_parse(&c, rows[i].mode, legacy_form ? 3 : 1, legacy_form ? legacy : other,
-				 no_env, err, sizeof err) != 0)
+		if (config_parse(&c, rows[i].mode, legacy_form ? 3 : 1,
+				 legacy_form ? legacy : other, no_env, err, sizeof err) != 0)
 			fail_msg("%s: %s", rows[i].name, err);
 		if (c.timeout_ms != rows[i].timeout || c.interval_ms != rows[i].interval ||
 		    (rows[i].mode == MODE_WAIT &&
 		     (c.max_interval_ms != rows[i].max_interval ||
 		      c.fast_interval_ms != rows[i].fast_interval ||
-		      c.deadline_ms != rows[i].deadline || c.deadline_exit_code != rows[i].exit_code ||
+		      c.deadline_ms != rows[i].deadline ||
+		      c.deadline_exit_code != rows[i].exit_code ||
 		      strcmp(c.on_exit_method, "POST") != 0 || c.sidecar != SIDECAR_AUTO ||
 		      c.on_exit_success_only || c.on_deadline_run)) ||
-		    (rows[i].port && (c.port != rows[i].port || c.max_conns != 1024 || c.cache_ms)) ||
+		    (rows[i].port &&
+		     (c.port != rows[i].port || c.max_conns != 1024 || c.cache_ms)) ||
 		    c.log_json)
 			fail_msg("%s: a default differs", rows[i].name);
 		config_free(&c);
@@ -541,12 +543,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_duration_valid),  cmocka_unit_test(test_duration_invalid),
-	    cmocka_unit_test(test_duration_format), cmocka_unit_test(test_config_defaults),
-	    cmocka_unit_test(test_config_valid),
-	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
-	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
-	    cmocka_unit_test(test_mesh_modes),
+	    cmocka_unit_test(test_duration_valid),    cmocka_unit_test(test_duration_invalid),
+	    cmocka_unit_test(test_duration_format),   cmocka_unit_test(test_config_defaults),
+	    cmocka_unit_test(test_config_valid),      cmocka_unit_test(test_config_invalid),
+	    cmocka_unit_test(test_is_legacy),         cmocka_unit_test(test_config_env),
+	    cmocka_unit_test(test_config_duplicates), cmocka_unit_test(test_mesh_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

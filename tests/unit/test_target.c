@@ -168,11 +168,11 @@ static void
 test_ip_literal(void **state)
 {
 	(void)state;
-	assert_int_equal(target_ip_literal("127.0.0.1"), 0);
-	assert_int_equal(target_ip_literal("::"), 0);
-	assert_int_equal(target_ip_literal("::1"), 0);
-	assert_int_equal(target_ip_literal("[::1]"), -1);
-	assert_int_equal(target_ip_literal("localhost"), -1);
+	assert_true(target_ip_literal("127.0.0.1"));
+	assert_true(target_ip_literal("::"));
+	assert_true(target_ip_literal("::1"));
+	assert_false(target_ip_literal("[::1]"));
+	assert_false(target_ip_literal("localhost"));
 }
 
 static void
@@ -324,8 +324,9 @@ test_spec_valid(void **state)
 			      err, sizeof err),
 	    0);
 	assert_string_equal(t.body, "ready");
-	assert_string_equal(request_of(&t), "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
-				       "User-Agent: kube-probe/1.31\r\nConnection: close\r\n\r\n");
+	assert_string_equal(request_of(&t),
+			    "GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+			    "User-Agent: kube-probe/1.31\r\nConnection: close\r\n\r\n");
 	target_free(&t);
 
 	assert_int_equal(
