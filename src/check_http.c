@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "fmt.h"
-#include "http1.h"
+#include "response.h"
 #include "target.h"
 #include "url.h"
 #include "version.h"
@@ -24,7 +24,7 @@
 #define REDIRECT_SLURP 2048
 
 struct http_run {
-	struct http1 resp;
+	struct response resp;
 	struct buf req; /* the request being sent */
 	size_t sent;
 	int hops;        /* redirects followed */
@@ -84,10 +84,10 @@ check_http_first_request(const struct target *t, struct buf *out)
 
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
 static int
-response_init(const struct target *t, struct http_run *run)
+next_response(const struct target *t, struct http_run *run)
 {
-	http1_init(&run->resp, strcmp(t->method, "HEAD") == 0);
-	return t->body ? http1_keep(&run->resp, TARGET_BODY_MAX) : 0;
+	response_init(&run->resp, strcmp(t->method, "HEAD") == 0);
+	return t->body ? response_keep(&run->resp, TARGET_BODY_MAX) : 0;
 }
 
 /* The first request is rendered once, for every run. */
@@ -121,14 +121,14 @@ http_start(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	run->custom_host = check_target(c)->host_header != NULL;
-	return response_init(check_target(c), run);
+	return next_response(check_target(c), run);
 }
 
 static void
 http_end(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	http1_free(&run->resp);
+	response_free(&run->resp);
 	buf_free(&run->req);
 	url_free(&run->url);
 	url_free(&run->next);
@@ -163,7 +163,7 @@ http_connected(struct check *c)
 }
 
 static int
-body_contains(const struct http1 *r, const char *needle)
+body_contains(const struct response *r, const char *needle)
 {
 	size_t n = strlen(needle);
 	for (size_t i = 0; n <= r->kept_len && i + n <= r->kept_len; i++)
@@ -259,7 +259,7 @@ follow(struct check *c)
 	memset(next, 0, sizeof *next);
 	run->hops++;
 	run->slurping = 0;
-	if (response_init(t, run) < 0) {
+	if (next_response(t, run) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
@@ -274,13 +274,13 @@ follow(struct check *c)
 #define LEFT (-2)
 
 /* The head of a final response: what to read of its body, and whether to follow it.
- * Returns what http1_body says, or LEFT. */
+ * Returns what response_body says, or LEFT. */
 static int
 on_head(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	const struct target *t = check_target(c);
-	struct http1 *r = &run->resp;
+	struct response *r = &run->resp;
 	check_set_http_status(c, r->status);
 	if (!is_redirect(r->status) || !t->redirects || !r->location || !r->location[0]) {
 		if (r->status >= 300 && r->status < 400)
@@ -288,11 +288,11 @@ on_head(struct check *c)
 				   !t->redirects ? " (redirects=off)"
 				   : is_redirect(r->status) && !r->location_long ? " (no Location)"
 										 : "");
-		return http1_body(r, TARGET_BODY_MAX);
+		return response_body(r, TARGET_BODY_MAX);
 	}
 	if (r->location_long) {
 		check_finish(c, CHECK_FAIL, "HTTP %d: Location longer than %d bytes", r->status,
-			     HTTP1_LOCATION_MAX);
+			     RESPONSE_LOCATION_MAX);
 		return LEFT;
 	}
 	struct url base_tmp;
@@ -306,7 +306,7 @@ on_head(struct check *c)
 	if (strcmp(run->next.hostname, t->host) != 0) {
 		check_warn(c, "HTTP %d to another host not followed: %.60s", r->status,
 			   r->location);
-		return http1_body(r, TARGET_BODY_MAX);
+		return response_body(r, TARGET_BODY_MAX);
 	}
 	if (run->hops + 1 >= MAX_REQUESTS) {
 		check_finish(c, CHECK_FAIL, "stopped after %d redirects", MAX_REQUESTS);
@@ -318,7 +318,7 @@ on_head(struct check *c)
 		return LEFT;
 	}
 	run->slurping = 1;
-	return http1_body(r, REDIRECT_SLURP);
+	return response_body(r, REDIRECT_SLURP);
 }
 
 /* The response is complete (or failed, or ended): decide or follow. */
@@ -330,11 +330,11 @@ on_end(struct check *c, int ev)
 		follow(c); /* errors in a redirect's body do not matter to Go */
 		return;
 	}
-	if (ev == HTTP1_DONE) {
+	if (ev == RESPONSE_DONE) {
 		decide(c);
 		return;
 	}
-	if (http1_headed(&run->resp))
+	if (response_headed(&run->resp))
 		check_finish(c, CHECK_FAIL, "HTTP %d: %s", run->resp.status, run->resp.error);
 	else
 		check_finish(c, CHECK_FAIL, "%s", run->resp.error);
@@ -348,12 +348,12 @@ http_received(struct check *c, const char *data, size_t n)
 	size_t off = 0;
 	do {
 		size_t used = 0;
-		ev = http1_feed(&run->resp, data + off, n - off, &used);
+		ev = response_feed(&run->resp, data + off, n - off, &used);
 		off += used;
-		if (ev == HTTP1_HEAD && (ev = on_head(c)) == LEFT)
+		if (ev == RESPONSE_HEAD && (ev = on_head(c)) == LEFT)
 			return;
-	} while (ev == HTTP1_MORE && off < n);
-	if (ev != HTTP1_MORE)
+	} while (ev == RESPONSE_MORE && off < n);
+	if (ev != RESPONSE_MORE)
 		on_end(c, ev);
 }
 
@@ -361,9 +361,9 @@ static void
 http_eof(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	int ev = http1_eof(&run->resp);
-	if (ev == HTTP1_HEAD && (ev = on_head(c)) == HTTP1_MORE)
-		ev = http1_eof(&run->resp);
+	int ev = response_eof(&run->resp);
+	if (ev == RESPONSE_HEAD && (ev = on_head(c)) == RESPONSE_MORE)
+		ev = response_eof(&run->resp);
 	if (ev != LEFT)
 		on_end(c, ev);
 }

@@ -4,7 +4,7 @@
 #include "check.h"
 #include "request.h"
 #include "fmt.h"
-#include "server.h"
+#include "httpd.h"
 #include "target.h"
 #include "version.h"
 
@@ -161,7 +161,7 @@ routes_next_param(const char **q, size_t *len, char *key, char *val, size_t cap)
 static void
 respond_text(struct conn *c, enum http_status status, const char *text)
 {
-	server_respond(c, status, TEXT, "", text, strlen(text));
+	httpd_respond(c, status, TEXT, "", text, strlen(text));
 }
 
 static const char *
@@ -275,8 +275,8 @@ on_checked(struct waiter *w)
 		respond_text(p->conn, HTTP_SERVICE_UNAVAILABLE,
 			     "unhealthy (out of memory listing why)\n");
 	else
-		server_respond(p->conn, ok ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, json ? JSON : TEXT,
-			       "", b.data, b.len);
+		httpd_respond(p->conn, ok ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE, json ? JSON : TEXT,
+			      "", b.data, b.len);
 	buf_free(&b);
 }
 
@@ -330,7 +330,7 @@ respond_metrics(const struct routes *r, struct conn *c)
 	if (b.failed)
 		respond_text(c, HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	else
-		server_respond(c, HTTP_OK, PROM, "", b.data, b.len);
+		httpd_respond(c, HTTP_OK, PROM, "", b.data, b.len);
 	buf_free(&b);
 }
 
@@ -380,16 +380,16 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 	size_t name_len = 0;
 	enum route route = routes_match(req->path, req->path_len, &name, &name_len);
 	if (route == ROUTE_NOT_FOUND) {
-		server_respond_status(c, HTTP_NOT_FOUND);
+		httpd_respond_status(c, HTTP_NOT_FOUND);
 		return;
 	}
 	if (!routes_method_allowed(req->method)) {
-		server_respond(c, HTTP_METHOD_NOT_ALLOWED, TEXT, ALLOW, "method not allowed\n", 19);
+		httpd_respond(c, HTTP_METHOD_NOT_ALLOWED, TEXT, ALLOW, "method not allowed\n", 19);
 		return;
 	}
 	if (route == ROUTE_SELF) {
 		/* Liveness of podhealth itself: never waits on a check. */
-		server_respond_status(c, HTTP_OK);
+		httpd_respond_status(c, HTTP_OK);
 		return;
 	}
 	if (route == ROUTE_METRICS) {
@@ -405,7 +405,7 @@ routes_handle(void *ctx, struct conn *c, const struct request *req)
 	p->r = r;
 	p->w.only = -1;
 	p->w.arg = p;
-	server_defer(c, pending_end, p);
+	httpd_defer(c, pending_end, p);
 	if (routes_accepts_json(req->accept))
 		p->flags |= F_JSON;
 	if (route == ROUTE_ONE) {

@@ -34,7 +34,7 @@ struct routes {
 	int hide_reasons;
 };
 
-/* The server_handler for podhealth serve; ctx is a struct routes. */
+/* The httpd_handler for podhealth serve; ctx is a struct routes. */
 void routes_handle(void *ctx, struct conn *c, const struct request *req);
 
 #endif

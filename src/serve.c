@@ -9,7 +9,7 @@
 #include "net.h"
 #include "resolver.h"
 #include "routes.h"
-#include "server.h"
+#include "httpd.h"
 #include "target.h"
 #include "version.h"
 
@@ -26,7 +26,7 @@
 
 struct serve {
 	struct loop *loop;
-	struct server *server;
+	struct httpd *server;
 	struct io sig_io;
 };
 
@@ -49,7 +49,7 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 		log_event(LOG_INFO, "shutting down", "signal",
 			  log_signal_name((int)si.ssi_signo, name, sizeof name), NULL);
 		/* Stop accepting, answer what is in flight, then exit 0. */
-		server_drain(sv->server, SHUTDOWN_GRACE_MS, on_drained, loop);
+		httpd_drain(sv->server, SHUTDOWN_GRACE_MS, on_drained, loop);
 		loop_io_del(loop, &sv->sig_io);
 		return;
 	}
@@ -103,7 +103,7 @@ serve_run(const struct config *cfg)
 	}
 	checker_set_freshness(ck, cfg->cache_ms, cfg->interval_ms);
 	struct routes routes = {.ck = ck, .hide_reasons = cfg->hide_reasons};
-	sv.server = server_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes);
+	sv.server = httpd_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes);
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)
 		fatal("out of memory");
 
@@ -133,7 +133,7 @@ serve_run(const struct config *cfg)
 	else
 		status = 0;
 	log_event(LOG_INFO, "stopped", NULL);
-	server_free(sv.server);
+	httpd_free(sv.server);
 	checker_free(ck);
 out:
 	resolver_free(res);

@@ -13,13 +13,13 @@
 #include "net.h"
 #include "resolver.h"
 #include "routes.h"
-#include "server.h"
+#include "httpd.h"
 #include "target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct loop *loop;
-static struct server *srv;
+static struct httpd *srv;
 
 static void
 setup(void)
@@ -36,7 +36,7 @@ setup(void)
 	struct resolver *res = resolver_new(loop);
 	routes.ck = checker_new(loop, res, t, 2, 1000, err, sizeof err);
 	int lfd = net_listen("127.0.0.1", 0, 16);
-	srv = server_new(loop, lfd, 64, routes_handle, &routes);
+	srv = httpd_new(loop, lfd, 64, routes_handle, &routes);
 	if (!srv)
 		abort();
 }
@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return 0;
-	if (server_adopt(srv, sv[0]) < 0) {
+	if (httpd_adopt(srv, sv[0]) < 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return 0;
@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * done; read and drop whatever comes back. */
 	size_t off = 0;
 	char sink[65536];
-	for (int i = 0; i < 10000 && server_connections(srv) > 0; i++) {
+	for (int i = 0; i < 10000 && httpd_connections(srv) > 0; i++) {
 		if (off < size) {
 			ssize_t n = write(sv[1], data + off, size - off);
 			if (n > 0)
@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(sv[1]);
 	/* Anything still open (a stuck connection would be a bug: fail loudly). */
-	if (server_connections(srv) > 0)
+	if (httpd_connections(srv) > 0)
 		abort();
 	return 0;
 }

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http1.h"
+#include "response.h"
 #include "target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,29 +19,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t limit = data[1] & 4 ? 2048 : TARGET_BODY_MAX;
 	data += 2;
 	size -= 2;
-	static struct http1 r;
-	if (keep && http1_keep(&r, TARGET_BODY_MAX) < 0)
+	static struct response r;
+	if (keep && response_keep(&r, TARGET_BODY_MAX) < 0)
 		return 0;
-	http1_init(&r, head);
-	int ev = HTTP1_MORE;
-	for (size_t off = 0; off < size && (ev == HTTP1_MORE || ev == HTTP1_HEAD);) {
+	response_init(&r, head);
+	int ev = RESPONSE_MORE;
+	for (size_t off = 0; off < size && (ev == RESPONSE_MORE || ev == RESPONSE_HEAD);) {
 		size_t n = size - off < chunk ? size - off : chunk, used = 0;
-		ev = http1_feed(&r, (const char *)data + off, n, &used);
+		ev = response_feed(&r, (const char *)data + off, n, &used);
 		if (used > n)
 			__builtin_trap();
 		off += used;
-		if (ev == HTTP1_HEAD) {
+		if (ev == RESPONSE_HEAD) {
 			/* Any three-digit status is a status (as in Go's client). */
-			if (r.status < 0 || r.status > 999 || !http1_headed(&r))
+			if (r.status < 0 || r.status > 999 || !response_headed(&r))
 				__builtin_trap();
-			if (r.location && strlen(r.location) > HTTP1_LOCATION_MAX)
+			if (r.location && strlen(r.location) > RESPONSE_LOCATION_MAX)
 				__builtin_trap();
-			ev = http1_body(&r, limit);
+			ev = response_body(&r, limit);
 		}
 	}
-	if (ev == HTTP1_MORE)
-		ev = http1_eof(&r);
-	if (ev == HTTP1_ERROR && !r.error)
+	if (ev == RESPONSE_MORE)
+		ev = response_eof(&r);
+	if (ev == RESPONSE_ERROR && !r.error)
 		__builtin_trap();
 	if (r.kept_len > r.kept_cap)
 		__builtin_trap();

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "http1.h"
+#include "response.h"
 #include "routes.h"
 #include "url.h"
 
@@ -91,24 +91,24 @@ static const struct {
 
 /* Feeds in pieces of step bytes (0: whole), then the end of the stream. */
 static int
-run(size_t i, size_t step, struct http1 *r)
+run(size_t i, size_t step, struct response *r)
 {
 	const char *in = responses[i].in;
 	size_t n = strlen(in), off = 0;
-	int ev = HTTP1_MORE;
-	http1_init(r, responses[i].head);
-	assert_int_equal(http1_keep(r, 64), 0);
-	while (off < n && (ev == HTTP1_MORE || ev == HTTP1_HEAD)) {
+	int ev = RESPONSE_MORE;
+	response_init(r, responses[i].head);
+	assert_int_equal(response_keep(r, 64), 0);
+	while (off < n && (ev == RESPONSE_MORE || ev == RESPONSE_HEAD)) {
 		size_t take = step && n - off > step ? step : n - off, used = 0;
-		ev = http1_feed(r, in + off, take, &used);
+		ev = response_feed(r, in + off, take, &used);
 		off += used;
-		if (ev == HTTP1_HEAD)
-			ev = http1_body(r, 10240);
+		if (ev == RESPONSE_HEAD)
+			ev = response_body(r, 10240);
 	}
-	if (ev == HTTP1_MORE) {
-		ev = http1_eof(r);
-		if (ev == HTTP1_HEAD && (ev = http1_body(r, 10240)) == HTTP1_MORE)
-			ev = http1_eof(r);
+	if (ev == RESPONSE_MORE) {
+		ev = response_eof(r);
+		if (ev == RESPONSE_HEAD && (ev = response_body(r, 10240)) == RESPONSE_MORE)
+			ev = response_eof(r);
 	}
 	return ev;
 }
@@ -117,22 +117,22 @@ static void
 test_responses(void **state)
 {
 	(void)state;
-	static struct http1 r;
+	static struct response r;
 	static const size_t steps[] = {0, 1, 2, 3, 7};
 	for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++) {
 		for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
 			int ev = run(i, steps[s], &r);
 			if (responses[i].why) {
-				if (ev != HTTP1_ERROR || strncmp(r.error, responses[i].why,
-								 strlen(responses[i].why)) != 0)
+				if (ev != RESPONSE_ERROR || strncmp(r.error, responses[i].why,
+								    strlen(responses[i].why)) != 0)
 					fail_msg("case %zu step %zu: got %d (%s), want error %s", i,
-						 steps[s], ev, ev == HTTP1_ERROR ? r.error : "-",
+						 steps[s], ev, ev == RESPONSE_ERROR ? r.error : "-",
 						 responses[i].why);
 				continue;
 			}
-			if (ev != HTTP1_DONE || r.status != responses[i].status)
+			if (ev != RESPONSE_DONE || r.status != responses[i].status)
 				fail_msg("case %zu step %zu: got %d status %d (%s)", i, steps[s],
-					 ev, r.status, ev == HTTP1_ERROR ? r.error : "-");
+					 ev, r.status, ev == RESPONSE_ERROR ? r.error : "-");
 			if (responses[i].body && (r.kept_len != strlen(responses[i].body) ||
 						  memcmp(r.kept, responses[i].body, r.kept_len)))
 				fail_msg("case %zu step %zu: body '%.*s'", i, steps[s],
@@ -143,7 +143,7 @@ test_responses(void **state)
 					 r.location ? r.location : "-");
 		}
 	}
-	http1_free(&r);
+	response_free(&r);
 }
 
 static void
@@ -160,39 +160,40 @@ test_response_limits(void **state)
 		buf_append(&b, "\r\n", 2);
 	}
 	buf_printf(&b, "Content-Length: 2\r\n\r\nok");
-	struct http1 r = {0};
-	http1_init(&r, 0);
+	struct response r = {0};
+	response_init(&r, 0);
 	size_t off = 0, used;
-	int ev = HTTP1_MORE;
-	while (ev == HTTP1_MORE && off < b.len) {
+	int ev = RESPONSE_MORE;
+	while (ev == RESPONSE_MORE && off < b.len) {
 		size_t take = b.len - off < 1500 ? b.len - off : 1500;
-		ev = http1_feed(&r, b.data + off, take, &used);
+		ev = response_feed(&r, b.data + off, take, &used);
 		off += used;
 	}
-	assert_int_equal(ev, HTTP1_HEAD);
+	assert_int_equal(ev, RESPONSE_HEAD);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.length, 2);
 	assert_true(sizeof r < 600); /* the whole state of a response being read */
 
 	/* A body is read up to the limit asked for, then no further. */
-	http1_init(&r, 0);
+	response_init(&r, 0);
 	const char *big = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
-	ev = http1_feed(&r, big, strlen(big), &used);
-	assert_int_equal(ev, HTTP1_HEAD);
-	assert_int_equal(http1_body(&r, 4), HTTP1_MORE);
-	ev = http1_feed(&r, big + used, strlen(big) - used, &used);
-	assert_int_equal(ev, HTTP1_DONE);
+	ev = response_feed(&r, big, strlen(big), &used);
+	assert_int_equal(ev, RESPONSE_HEAD);
+	assert_int_equal(response_body(&r, 4), RESPONSE_MORE);
+	ev = response_feed(&r, big + used, strlen(big) - used, &used);
+	assert_int_equal(ev, RESPONSE_DONE);
 	assert_int_equal(used, 4);
 
 	/* A head past 10 MiB fails. */
-	http1_init(&r, 0);
+	response_init(&r, 0);
 	char chunk[4096];
 	memset(chunk, 'a', sizeof chunk);
-	ev = http1_feed(&r, "HTTP/1.1 200 OK\r\nX: ", 20, &used);
-	for (size_t total = 0; ev == HTTP1_MORE && total < 11 * 1024 * 1024; total += sizeof chunk)
-		ev = http1_feed(&r, chunk, sizeof chunk, &used);
-	assert_int_equal(ev, HTTP1_ERROR);
-	http1_free(&r);
+	ev = response_feed(&r, "HTTP/1.1 200 OK\r\nX: ", 20, &used);
+	for (size_t total = 0; ev == RESPONSE_MORE && total < 11 * 1024 * 1024;
+	     total += sizeof chunk)
+		ev = response_feed(&r, chunk, sizeof chunk, &used);
+	assert_int_equal(ev, RESPONSE_ERROR);
+	response_free(&r);
 	buf_free(&b);
 }
 

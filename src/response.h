@@ -6,32 +6,32 @@
  * when asked, the first bytes of the body. llhttp, which podhealth's server side uses, is
  * stricter than Go (it refuses bare LF in chunked bodies, control bytes in names...), so a
  * verdict built on it would differ from kubelet's. */
-#ifndef PODHEALTH_HTTP1_H
-#define PODHEALTH_HTTP1_H
+#ifndef PODHEALTH_RESPONSE_H
+#define PODHEALTH_RESPONSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP1_HEAD_MAX     (10 * 1024 * 1024) /* Go's default MaxResponseHeaderBytes */
-#define HTTP1_INTERIM_MAX  5                  /* 1xx responses before the final one */
-#define HTTP1_CHUNK_LINE   4096               /* Go's bufio buffer: chunk lines, trailers */
-#define HTTP1_LOCATION_MAX 8192
+#define RESPONSE_HEAD_MAX     (10 * 1024 * 1024) /* Go's default MaxResponseHeaderBytes */
+#define RESPONSE_INTERIM_MAX  5                  /* 1xx responses before the final one */
+#define RESPONSE_CHUNK_LINE   4096               /* Go's bufio buffer: chunk lines, trailers */
+#define RESPONSE_LOCATION_MAX 8192
 
-enum http1_event {
-	HTTP1_ERROR = -1, /* r->error says why */
-	HTTP1_MORE = 0,   /* feed more bytes */
-	HTTP1_HEAD = 1,   /* the final response's head is complete: call http1_body */
-	HTTP1_DONE = 2,   /* the body was read as far as asked */
+enum response_event {
+	RESPONSE_ERROR = -1, /* r->error says why */
+	RESPONSE_MORE = 0,   /* feed more bytes */
+	RESPONSE_HEAD = 1,   /* the final response's head is complete: call response_body */
+	RESPONSE_DONE = 2,   /* the body was read as far as asked */
 };
 
-struct http1 {
-	/* The head of the final response, valid from HTTP1_HEAD. */
+struct response {
+	/* The head of the final response, valid from RESPONSE_HEAD. */
 	int status;
 	int64_t length;    /* body length: -1 when chunked or delimited by the close */
 	char *location;    /* the first Location value (NUL-terminated), or NULL; owned */
-	int location_long; /* it was longer than HTTP1_LOCATION_MAX */
-	const char *error; /* static, on HTTP1_ERROR */
-	/* The first body bytes, when http1_keep asked for them. */
+	int location_long; /* it was longer than RESPONSE_LOCATION_MAX */
+	const char *error; /* static, on RESPONSE_ERROR */
+	/* The first body bytes, when response_keep asked for them. */
 	char *kept;
 	size_t kept_len, kept_cap;
 
@@ -62,29 +62,29 @@ struct http1 {
 };
 
 /* Prepares r for a response to a request that was (head_request) or was not a HEAD.
- * Keeps the body buffer of http1_keep; frees the last Location. */
-void http1_init(struct http1 *r, int head_request);
+ * Keeps the body buffer of response_keep; frees the last Location. */
+void response_init(struct response *r, int head_request);
 
 /* Makes r keep up to cap bytes of the body in r->kept. Returns 0, or -1 out of memory. */
-int http1_keep(struct http1 *r, size_t cap);
+int response_keep(struct response *r, size_t cap);
 
 /* Feeds n bytes; *used says how many were consumed (the rest belongs to nothing: the
- * caller drops them). Returns an http1_event. After HTTP1_HEAD, http1_body must be called
+ * caller drops them). Returns an response_event. After RESPONSE_HEAD, response_body must be called
  * before feeding on. */
-int http1_feed(struct http1 *r, const char *p, size_t n, size_t *used);
+int response_feed(struct response *r, const char *p, size_t n, size_t *used);
 
-/* After HTTP1_HEAD: read at most limit bytes of the body. Returns HTTP1_DONE when there is
- * nothing to read (no body, or limit 0), else HTTP1_MORE. */
-int http1_body(struct http1 *r, size_t limit);
+/* After RESPONSE_HEAD: read at most limit bytes of the body. Returns RESPONSE_DONE when there is
+ * nothing to read (no body, or limit 0), else RESPONSE_MORE. */
+int response_body(struct response *r, size_t limit);
 
-/* The connection was closed. Returns HTTP1_DONE (a body delimited by the close, or one
- * already complete) or HTTP1_ERROR. */
-int http1_eof(struct http1 *r);
+/* The connection was closed. Returns RESPONSE_DONE (a body delimited by the close, or one
+ * already complete) or RESPONSE_ERROR. */
+int response_eof(struct response *r);
 
 /* Returns 1 once the final response's head was read (errors after it are in the body). */
-int http1_headed(const struct http1 *r);
+int response_headed(const struct response *r);
 
 /* Frees what r holds. */
-void http1_free(struct http1 *r);
+void response_free(struct response *r);
 
 #endif

@@ -1,4 +1,4 @@
-#include "server.h"
+#include "httpd.h"
 
 #include "fmt.h"
 #include "log.h"
@@ -23,11 +23,11 @@ enum conn_state {
 };
 
 struct conn {
-	struct server *srv;
+	struct httpd *srv;
 	struct conn *prev, *next; /* all connections, oldest first */
 	struct io io;
 	struct timer timer;
-	void (*end)(void *arg); /* the handler answers later (server_defer) */
+	void (*end)(void *arg); /* the handler answers later (httpd_defer) */
 	void *end_arg;
 	enum conn_state state;
 	unsigned keep_alive : 1, head_only : 1, http10 : 1, dead : 1, in_dispatch : 1,
@@ -45,14 +45,14 @@ reader_of(struct conn *c)
 	return (struct request_reader *)c->req;
 }
 
-struct server {
+struct httpd {
 	struct loop *loop;
 	struct io listen_io;
 	struct timer accept_timer;
 	struct timer drain_timer;
 	unsigned max_conns, nconns;
 	int accepting;
-	server_handler handler;
+	httpd_handler handler;
 	void *ctx;
 	struct conn *head, *tail;
 	int draining;
@@ -66,8 +66,8 @@ struct server {
 
 static void conn_close(struct conn *c);
 static void conn_feed(struct conn *c, const char *data, size_t len);
-static void server_update_accept(struct server *s);
-static void drain_check(struct server *s);
+static void httpd_update_accept(struct httpd *s);
+static void drain_check(struct httpd *s);
 
 static const struct status {
 	int code;
@@ -96,14 +96,14 @@ status_of(int code)
 
 static void on_request_timeout(struct loop *loop, struct timer *t, void *arg);
 
-/* A request's first byte: from here it must arrive within SERVER_REQUEST_TIMEOUT. */
+/* A request's first byte: from here it must arrive within HTTPD_REQUEST_TIMEOUT. */
 static void
 on_request_begin(void *arg)
 {
 	struct conn *c = arg;
 	if (c->state == CONN_IDLE) {
 		c->state = CONN_READING;
-		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT),
+		loop_timer_set(c->srv->loop, &c->timer, loop_after(HTTPD_REQUEST_TIMEOUT),
 			       on_request_timeout, c);
 	}
 }
@@ -131,8 +131,8 @@ conn_after_flush(struct conn *c)
 		/* Half-close and read until the client closes, so that a request it already
 		 * sent does not turn our response into a reset (RFC 9112 section 9.6). */
 		shutdown(c->io.fd, SHUT_WR); /* fails only when the client is gone: fine */
-		loop_timer_set(c->srv->loop, &c->timer, loop_after(SERVER_LINGER),
-			       on_linger_timeout, c);
+		loop_timer_set(c->srv->loop, &c->timer, loop_after(HTTPD_LINGER), on_linger_timeout,
+			       c);
 	}
 	conn_update_events(c);
 }
@@ -160,9 +160,9 @@ conn_send(struct conn *c, const char *data, size_t len)
 	}
 	/* Unsent bytes are bounded over all clients: past the budget, a client that does
 	 * not read what it asked for is dropped rather than buffered for. */
-	struct server *s = c->srv;
+	struct httpd *s = c->srv;
 	char *out =
-	    s->out_pending + len <= SERVER_OUTPUT_BUDGET ? realloc(c->out, c->out_len + len) : NULL;
+	    s->out_pending + len <= HTTPD_OUTPUT_BUDGET ? realloc(c->out, c->out_len + len) : NULL;
 	if (!out) {
 		conn_close(c);
 		return;
@@ -225,17 +225,17 @@ request_end(struct conn *c)
 }
 
 void
-server_defer(struct conn *c, void (*end)(void *arg), void *arg)
+httpd_defer(struct conn *c, void (*end)(void *arg), void *arg)
 {
 	c->end = end;
 	c->end_arg = arg;
 }
 
 void
-server_respond(struct conn *c, enum http_status status, const char *content_type,
-	       const char *extra_headers, const char *body, size_t len)
+httpd_respond(struct conn *c, enum http_status status, const char *content_type,
+	      const char *extra_headers, const char *body, size_t len)
 {
-	struct server *s = c->srv;
+	struct httpd *s = c->srv;
 	if (c->dead)
 		return;
 	request_end(c);
@@ -275,10 +275,10 @@ server_respond(struct conn *c, enum http_status status, const char *content_type
 	if (c->dead)
 		return;
 	if (c->state == CONN_IDLE) {
-		loop_timer_set(s->loop, &c->timer, loop_after(SERVER_IDLE_TIMEOUT),
+		loop_timer_set(s->loop, &c->timer, loop_after(HTTPD_IDLE_TIMEOUT),
 			       on_request_timeout, c);
 		/* Idle now: at the cap, it may make way for a client waiting in the backlog. */
-		server_update_accept(s);
+		httpd_update_accept(s);
 	} else {
 		loop_timer_cancel(s->loop, &c->timer);
 	}
@@ -293,10 +293,10 @@ server_respond(struct conn *c, enum http_status status, const char *content_type
 /* --- reading and dispatching --- */
 
 void
-server_respond_status(struct conn *c, enum http_status status)
+httpd_respond_status(struct conn *c, enum http_status status)
 {
 	const char *body = status_of(status)->body;
-	server_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
+	httpd_respond(c, status, "text/plain; charset=utf-8", "", body, strlen(body));
 }
 
 static void
@@ -304,13 +304,13 @@ conn_error(struct conn *c, enum http_status status)
 {
 	c->close_after = 1;
 	c->head_only = 0;
-	server_respond_status(c, status);
+	httpd_respond_status(c, status);
 }
 
 static void
 conn_dispatch(struct conn *c)
 {
-	struct server *s = c->srv;
+	struct httpd *s = c->srv;
 	struct request req;
 	request_get(reader_of(c), &req);
 	loop_timer_cancel(s->loop, &c->timer);
@@ -362,7 +362,7 @@ conn_feed(struct conn *c, const char *data, size_t len)
 static void
 conn_readable(struct conn *c)
 {
-	struct server *s = c->srv;
+	struct httpd *s = c->srv;
 	for (;;) {
 		ssize_t n = recv(c->io.fd, s->scratch, sizeof s->scratch, 0);
 		if (n < 0 && errno == EINTR)
@@ -438,7 +438,7 @@ conn_close(struct conn *c)
 {
 	if (c->dead)
 		return;
-	struct server *s = c->srv;
+	struct httpd *s = c->srv;
 	c->dead = 1;
 	request_end(c);
 	loop_timer_cancel(s->loop, &c->timer);
@@ -458,7 +458,7 @@ conn_close(struct conn *c)
 		s->tail = c->prev;
 	s->nconns--;
 	loop_free_later(s->loop, c);
-	server_update_accept(s);
+	httpd_update_accept(s);
 	if (s->draining)
 		drain_check(s);
 }
@@ -466,7 +466,7 @@ conn_close(struct conn *c)
 /* --- accepting --- */
 
 static struct conn *
-oldest_idle(struct server *s)
+oldest_idle(struct httpd *s)
 {
 	for (struct conn *c = s->head; c; c = c->next)
 		if (c->state == CONN_IDLE && !c->in && c->out_len == 0)
@@ -475,7 +475,7 @@ oldest_idle(struct server *s)
 }
 
 static void
-evict_idle(struct server *s)
+evict_idle(struct httpd *s)
 {
 	/* At the cap, the oldest idle keep-alive client yields its slot to a new one, so a
 	 * flood of idle connections cannot lock probes out (nginx does the same). */
@@ -485,17 +485,17 @@ evict_idle(struct server *s)
 }
 
 int
-server_adopt(struct server *s, int fd)
+httpd_adopt(struct httpd *s, int fd)
 {
 	struct conn *c = calloc(1, sizeof *c + request_reader_size());
 	if (!c || loop_io_add(s->loop, &c->io, fd, EPOLLIN, conn_io, c) < 0) {
 		free(c);
 		return -1;
 	}
-	/* A fixed send buffer: past it, unsent answers count against SERVER_OUTPUT_BUDGET
+	/* A fixed send buffer: past it, unsent answers count against HTTPD_OUTPUT_BUDGET
 	 * instead of growing in the kernel (autotuned up to 4 MB a client, charged to the
 	 * pod's memory all the same). */
-	int sndbuf = SERVER_SNDBUF;
+	int sndbuf = HTTPD_SNDBUF;
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf); /* else the default */
 	c->srv = s;
 	c->state = CONN_IDLE;
@@ -509,13 +509,13 @@ server_adopt(struct server *s, int fd)
 	s->nconns++;
 	/* A client that connects must start its request as promptly as it must finish it;
 	 * one that never does is closed silently. */
-	loop_timer_set(s->loop, &c->timer, loop_after(SERVER_REQUEST_TIMEOUT), on_request_timeout,
+	loop_timer_set(s->loop, &c->timer, loop_after(HTTPD_REQUEST_TIMEOUT), on_request_timeout,
 		       c);
 	return 0;
 }
 
 unsigned
-server_connections(const struct server *s)
+httpd_connections(const struct httpd *s)
 {
 	return s->nconns;
 }
@@ -523,7 +523,7 @@ server_connections(const struct server *s)
 static void on_accept(struct loop *loop, int fd, uint32_t events, void *arg);
 
 static void
-server_set_accepting(struct server *s, int on)
+httpd_set_accepting(struct httpd *s, int on)
 {
 	if (s->accepting == on || s->listen_io.fd < 0)
 		return;
@@ -531,15 +531,15 @@ server_set_accepting(struct server *s, int on)
 		s->accepting = on;
 }
 
-static struct conn *oldest_idle(struct server *s);
+static struct conn *oldest_idle(struct httpd *s);
 
 /* Listens while there is room, or an idle client that can make way for a new one. */
 static void
-server_update_accept(struct server *s)
+httpd_update_accept(struct httpd *s)
 {
 	if (!s->draining && !loop_timer_armed(&s->accept_timer) &&
 	    (s->nconns < s->max_conns || oldest_idle(s)))
-		server_set_accepting(s, 1);
+		httpd_set_accepting(s, 1);
 }
 
 static void
@@ -547,17 +547,17 @@ on_accept_retry(struct loop *loop, struct timer *t, void *arg)
 {
 	(void)loop;
 	(void)t;
-	server_update_accept(arg);
+	httpd_update_accept(arg);
 }
 
 static void
 on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
 	(void)events;
-	struct server *s = arg;
+	struct httpd *s = arg;
 	for (;;) {
 		if (s->nconns >= s->max_conns && !oldest_idle(s)) {
-			server_set_accepting(s, 0); /* queue in the backlog until a slot frees */
+			httpd_set_accepting(s, 0); /* queue in the backlog until a slot frees */
 			return;
 		}
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -571,23 +571,23 @@ on_accept(struct loop *loop, int lfd, uint32_t events, void *arg)
 				 * check or client to give a descriptor back, short enough that a
 				 * kubelet probe (1 s timeout by default) still gets in. */
 				log_debug("accept: %s", fmt_strerror(errno));
-				server_set_accepting(s, 0);
+				httpd_set_accepting(s, 0);
 				loop_timer_set(loop, &s->accept_timer, loop_after(100),
 					       on_accept_retry, s);
 			}
 			return;
 		}
-		if (server_adopt(s, fd) < 0)
+		if (httpd_adopt(s, fd) < 0)
 			close(fd);
 		if (s->nconns > s->max_conns)
 			evict_idle(s);
 	}
 }
 
-struct server *
-server_new(struct loop *loop, int listen_fd, unsigned max_conns, server_handler handler, void *ctx)
+struct httpd *
+httpd_new(struct loop *loop, int listen_fd, unsigned max_conns, httpd_handler handler, void *ctx)
 {
-	struct server *s = calloc(1, sizeof *s);
+	struct httpd *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	s->loop = loop;
@@ -603,7 +603,7 @@ server_new(struct loop *loop, int listen_fd, unsigned max_conns, server_handler 
 }
 
 static void
-drain_done(struct server *s)
+drain_done(struct httpd *s)
 {
 	void (*done)(void *) = s->drained;
 	s->drained = NULL;
@@ -613,7 +613,7 @@ drain_done(struct server *s)
 }
 
 static void
-drain_check(struct server *s)
+drain_check(struct httpd *s)
 {
 	if (s->nconns == 0)
 		drain_done(s);
@@ -628,7 +628,7 @@ on_drain_timeout(struct loop *loop, struct timer *t, void *arg)
 }
 
 void
-server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg)
+httpd_drain(struct httpd *s, int64_t grace_ms, void (*done)(void *), void *arg)
 {
 	s->draining = 1;
 	s->drained = done;
@@ -645,7 +645,7 @@ server_drain(struct server *s, int64_t grace_ms, void (*done)(void *), void *arg
 }
 
 void
-server_free(struct server *s)
+httpd_free(struct httpd *s)
 {
 	if (!s)
 		return;

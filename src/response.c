@@ -1,6 +1,6 @@
 /* Go's net/http response rules (net/textproto, transfer.go, chunked.go), re-derived for a
  * byte stream. Each rule cites what it mirrors; the differential tests hold it to Go. */
-#include "http1.h"
+#include "response.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@ enum {
 	S_NAME,
 	S_VALUE,
 	S_CONT_SKIP, /* the blanks that start a continuation line */
-	S_HEAD_DONE, /* waiting for http1_body */
+	S_HEAD_DONE, /* waiting for response_body */
 	S_BODY_LENGTH,
 	S_BODY_EOF,
 	S_CHUNK_SIZE,
@@ -30,11 +30,11 @@ enum { B_NONE, B_LENGTH, B_EOF, B_CHUNKED };
 #define BAD_TRAILER "malformed chunked body: malformed trailer"
 
 static int
-fail(struct http1 *r, const char *why)
+fail(struct response *r, const char *why)
 {
 	r->state = S_ERROR;
 	r->error = why;
-	return HTTP1_ERROR;
+	return RESPONSE_ERROR;
 }
 
 static int
@@ -52,7 +52,7 @@ token_char(unsigned char c)
 }
 
 void
-http1_init(struct http1 *r, int head_request)
+response_init(struct response *r, int head_request)
 {
 	char *kept = r->kept;
 	size_t kept_cap = r->kept_cap;
@@ -65,7 +65,7 @@ http1_init(struct http1 *r, int head_request)
 }
 
 int
-http1_keep(struct http1 *r, size_t cap)
+response_keep(struct response *r, size_t cap)
 {
 	if (r->kept_cap >= cap)
 		return 0;
@@ -78,7 +78,7 @@ http1_keep(struct http1 *r, size_t cap)
 }
 
 void
-http1_free(struct http1 *r)
+response_free(struct response *r)
 {
 	free(r->location);
 	free(r->kept);
@@ -87,7 +87,7 @@ http1_free(struct http1 *r)
 }
 
 int
-http1_headed(const struct http1 *r)
+response_headed(const struct response *r)
 {
 	return r->headed;
 }
@@ -96,7 +96,7 @@ http1_headed(const struct http1 *r)
 
 /* The buffer of the value being kept, with its room. */
 static char *
-value_buf(struct http1 *r, size_t **len, size_t *cap)
+value_buf(struct response *r, size_t **len, size_t *cap)
 {
 	switch (r->interesting) {
 	case H_LENGTH:
@@ -106,10 +106,10 @@ value_buf(struct http1 *r, size_t **len, size_t *cap)
 		*len = &r->te_len, *cap = sizeof r->te;
 		return r->te;
 	case H_LOCATION:
-		if (r->location_len == r->location_cap && r->location_cap < HTTP1_LOCATION_MAX) {
+		if (r->location_len == r->location_cap && r->location_cap < RESPONSE_LOCATION_MAX) {
 			size_t ncap = r->location_cap ? r->location_cap * 2 : 128;
-			if (ncap > HTTP1_LOCATION_MAX)
-				ncap = HTTP1_LOCATION_MAX;
+			if (ncap > RESPONSE_LOCATION_MAX)
+				ncap = RESPONSE_LOCATION_MAX;
 			char *p = realloc(r->location, ncap + 1);
 			if (p) {
 				r->location = p;
@@ -125,7 +125,7 @@ value_buf(struct http1 *r, size_t **len, size_t *cap)
 /* Keeps c. Blanks past the room are only counted: they may turn out to be trailing
  * (trimmed); anything past the room makes the value too long. */
 static void
-value_byte(struct http1 *r, char c)
+value_byte(struct response *r, char c)
 {
 	size_t *len, cap;
 	char *buf = value_buf(r, &len, &cap);
@@ -143,7 +143,7 @@ value_byte(struct http1 *r, char c)
 
 /* textproto trims blanks at the end of every physical line. */
 static void
-value_line_end(struct http1 *r)
+value_line_end(struct response *r)
 {
 	size_t *len, cap;
 	char *buf = value_buf(r, &len, &cap);
@@ -168,7 +168,7 @@ trim(const char *s, size_t n, const char **out, size_t *olen)
 
 /* A logical header line is complete. */
 static void
-header_done(struct http1 *r)
+header_done(struct response *r)
 {
 	const char *v;
 	size_t n;
@@ -207,7 +207,7 @@ header_done(struct http1 *r)
 /* Picks the headers the verdict needs: Content-Length, Transfer-Encoding and the first
  * Location. Go's Header.Get finds only canonical names, so only token names match. */
 static void
-name_done(struct http1 *r)
+name_done(struct response *r)
 {
 	r->interesting = H_NONE;
 	r->value_over = 0;
@@ -236,7 +236,7 @@ name_done(struct http1 *r)
 /* --- the status line (net/http ReadResponse) --- */
 
 static int
-status_byte(struct http1 *r, char c)
+status_byte(struct response *r, char c)
 {
 	switch (r->sub) {
 	case 0: /* the protocol, up to the first space */
@@ -259,12 +259,12 @@ status_byte(struct http1 *r, char c)
 			r->code[r->code_len++] = c;
 		break;
 	}
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* net/http ParseHTTPVersion: "HTTP/1.1", "HTTP/1.0", or "HTTP/" digit '.' digit. */
 static int
-parse_version(struct http1 *r)
+parse_version(struct response *r)
 {
 	const char *p = r->proto;
 	if (r->proto_len != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
@@ -276,7 +276,7 @@ parse_version(struct http1 *r)
 }
 
 static int
-status_done(struct http1 *r)
+status_done(struct response *r)
 {
 	if (r->sub == 0)
 		return fail(r, "invalid HTTP response: malformed status line");
@@ -298,7 +298,7 @@ status_done(struct http1 *r)
 	r->status = v;
 	r->state = S_LINE_START;
 	r->first_header = 1;
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* --- after the head: transfer.go readTransfer --- */
@@ -329,23 +329,23 @@ parse_length(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
-static int head_done_trailer(struct http1 *r);
+static int head_done_trailer(struct response *r);
 
 static int
-head_done(struct http1 *r)
+head_done(struct response *r)
 {
 	if (r->trailer)
 		return head_done_trailer(r);
 	int status = r->status;
 	if (status >= 100 && status <= 199 && status != 101) {
 		/* An interim response: the final one follows (at most 5, as Go allows). */
-		if (++r->interim > HTTP1_INTERIM_MAX)
+		if (++r->interim > RESPONSE_INTERIM_MAX)
 			return fail(r, "invalid HTTP response: too many 1xx responses");
 		size_t interim = r->interim;
-		http1_init(r, r->head_request);
+		response_init(r, r->head_request);
 		r->interim = interim;
 		r->any = 1;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	if (r->major == 0 && r->minor == 0)
 		r->major = r->minor = 1; /* Go reads "HTTP/0.0" as 1.1 */
@@ -388,18 +388,18 @@ head_done(struct http1 *r)
 	}
 	r->state = S_HEAD_DONE;
 	r->headed = 1;
-	return HTTP1_HEAD;
+	return RESPONSE_HEAD;
 }
 
 int
-http1_body(struct http1 *r, size_t limit)
+response_body(struct response *r, size_t limit)
 {
 	r->limit = limit;
 	r->body_read = 0;
 	r->kept_len = 0;
 	if (r->mode == B_NONE || limit == 0) {
 		r->state = S_DONE;
-		return HTTP1_DONE;
+		return RESPONSE_DONE;
 	}
 	r->remaining = r->length;
 	r->state = r->mode == B_LENGTH ? S_BODY_LENGTH
@@ -408,12 +408,12 @@ http1_body(struct http1 *r, size_t limit)
 	r->sub = 0;
 	r->chunk_line = r->hex_len = r->pending_ws = 0;
 	r->chunk_ext = 0;
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
-/* Body bytes read; returns HTTP1_DONE once the limit is reached. */
+/* Body bytes read; returns RESPONSE_DONE once the limit is reached. */
 static int
-deliver(struct http1 *r, const char *p, size_t n)
+deliver(struct response *r, const char *p, size_t n)
 {
 	if (r->kept_len < r->kept_cap) {
 		size_t room = r->kept_cap - r->kept_len;
@@ -423,9 +423,9 @@ deliver(struct http1 *r, const char *p, size_t n)
 	r->body_read += n;
 	if (r->body_read >= r->limit) {
 		r->state = S_DONE;
-		return HTTP1_DONE;
+		return RESPONSE_DONE;
 	}
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* --- chunked bodies (net/http/internal chunked.go and body.readTrailer) --- */
@@ -433,7 +433,7 @@ deliver(struct http1 *r, const char *p, size_t n)
 /* chunked.go readChunkLine: the line without trailing blanks, cut at ';' (an
  * extension), must be at most 16 hex digits; an empty one is 0, the last chunk. */
 static int
-chunk_size_done(struct http1 *r)
+chunk_size_done(struct response *r)
 {
 	if (r->chunk_ext == 2)
 		return fail(r, "malformed chunked body: invalid byte in chunk length");
@@ -452,72 +452,72 @@ chunk_size_done(struct http1 *r)
 	if (v == 0) {
 		r->state = S_TRAILER_START;
 		r->sub = 0;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	r->remaining = (int64_t)v;
 	r->state = S_CHUNK_DATA;
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* chunk_ext: 0 in the number, 1 in an extension (ignored), 2 the number had a blank
  * inside or before the ';' (invalid: only trailing blanks are trimmed). */
 static int
-chunk_size_byte(struct http1 *r, char c)
+chunk_size_byte(struct response *r, char c)
 {
-	if (++r->chunk_line >= HTTP1_CHUNK_LINE)
+	if (++r->chunk_line >= RESPONSE_CHUNK_LINE)
 		return fail(r, "malformed chunked body: chunk line too long");
 	if (c == '\n')
 		return chunk_size_done(r);
 	if (r->chunk_ext)
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	if (blank(c) || c == '\r') {
 		r->pending_ws++;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	if (r->pending_ws) {
 		r->chunk_ext = 2;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	if (c == ';') {
 		r->chunk_ext = 1;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	if (r->hex_len < sizeof r->hex)
 		r->hex[r->hex_len++] = c;
 	else
 		r->hex_len = sizeof r->hex;
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* Trailer lines go through the header states (r->trailer); an empty line ends them. */
 static int
-head_done_trailer(struct http1 *r)
+head_done_trailer(struct response *r)
 {
 	if (!r->trailer_ok)
 		return fail(r, BAD_TRAILER);
 	r->state = S_DONE;
-	return HTTP1_DONE;
+	return RESPONSE_DONE;
 }
 
 /* Go reads a trailer only when CR LF CR LF comes within its 4 KiB buffer. */
 static int
-trailer_scan(struct http1 *r, char c)
+trailer_scan(struct response *r, char c)
 {
 	r->last4 = r->last4 << 8 | (unsigned char)c;
-	if (++r->trailer_bytes <= HTTP1_CHUNK_LINE && r->last4 == 0x0d0a0d0a)
+	if (++r->trailer_bytes <= RESPONSE_CHUNK_LINE && r->last4 == 0x0d0a0d0a)
 		r->trailer_ok = 1;
-	if (!r->trailer_ok && r->trailer_bytes > HTTP1_CHUNK_LINE)
+	if (!r->trailer_ok && r->trailer_bytes > RESPONSE_CHUNK_LINE)
 		return fail(r, "malformed chunked body: trailer too long");
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 /* --- the byte loop --- */
 
-static int head_byte(struct http1 *r, char c);
+static int head_byte(struct response *r, char c);
 
 /* A line of the head (or trailer) ended. */
 static int
-head_eol(struct http1 *r)
+head_eol(struct response *r)
 {
 	switch (r->state) {
 	case S_STATUS:
@@ -533,13 +533,13 @@ head_eol(struct http1 *r)
 	case S_CONT_SKIP:
 		value_line_end(r);
 		r->state = S_LINE_START;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 static int
-head_byte(struct http1 *r, char c)
+head_byte(struct response *r, char c)
 {
 	switch (r->state) {
 	case S_STATUS:
@@ -551,7 +551,7 @@ head_byte(struct http1 *r, char c)
 							  : "invalid HTTP response: header "
 							    "block starts with a blank");
 			r->state = S_CONT_SKIP;
-			return HTTP1_MORE;
+			return RESPONSE_MORE;
 		}
 		if (r->in_value)
 			header_done(r);
@@ -567,16 +567,16 @@ head_byte(struct http1 *r, char c)
 			r->in_value = 1;
 			r->value_started = 0;
 			r->pending_ws = 0;
-			return HTTP1_MORE;
+			return RESPONSE_MORE;
 		}
 		r->name_token &= token_char((unsigned char)c);
 		if (r->name_len < sizeof r->name)
 			r->name[r->name_len] = c;
 		r->name_len++;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	case S_CONT_SKIP:
 		if (blank(c))
-			return HTTP1_MORE;
+			return RESPONSE_MORE;
 		/* Continuation lines join the value with one space. */
 		r->state = S_VALUE;
 		if (r->value_started)
@@ -585,54 +585,54 @@ head_byte(struct http1 *r, char c)
 		/* fall through */
 	case S_VALUE:
 		if (!r->value_started && blank(c))
-			return HTTP1_MORE; /* the value starts after the blanks */
+			return RESPONSE_MORE; /* the value starts after the blanks */
 		r->value_started = 1;
 		value_byte(r, c);
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
-	return HTTP1_MORE;
+	return RESPONSE_MORE;
 }
 
 static int
-in_head(const struct http1 *r)
+in_head(const struct response *r)
 {
 	return r->state <= S_CONT_SKIP;
 }
 
 /* Lines end at LF; one CR just before it belongs to the end (bufio.Reader.ReadLine). */
 static int
-head_char(struct http1 *r, char c)
+head_char(struct response *r, char c)
 {
 	if (r->cr) {
 		r->cr = 0;
 		if (c == '\n')
 			return head_eol(r);
 		int ev = head_byte(r, '\r');
-		if (ev != HTTP1_MORE)
+		if (ev != RESPONSE_MORE)
 			return ev;
 	}
 	if (c == '\r') {
 		r->cr = 1;
-		return HTTP1_MORE;
+		return RESPONSE_MORE;
 	}
 	return c == '\n' ? head_eol(r) : head_byte(r, c);
 }
 
 int
-http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
+response_feed(struct response *r, const char *p, size_t n, size_t *used)
 {
 	size_t i = 0;
-	int ev = HTTP1_MORE;
+	int ev = RESPONSE_MORE;
 	if (n)
 		r->any = 1;
-	while (i < n && ev == HTTP1_MORE) {
+	while (i < n && ev == RESPONSE_MORE) {
 		if (in_head(r)) {
 			char c = p[i++];
 			if (r->trailer)
 				ev = trailer_scan(r, c);
-			else if (++r->head_bytes > HTTP1_HEAD_MAX)
+			else if (++r->head_bytes > RESPONSE_HEAD_MAX)
 				ev = fail(r, "invalid HTTP response: head larger than 10 MiB");
-			if (ev == HTTP1_MORE)
+			if (ev == RESPONSE_MORE)
 				ev = head_char(r, c);
 			continue;
 		}
@@ -646,9 +646,9 @@ http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
 			r->remaining -= (int64_t)take;
 			ev = deliver(r, p + i, take);
 			i += take;
-			if (ev == HTTP1_MORE && r->remaining == 0) {
+			if (ev == RESPONSE_MORE && r->remaining == 0) {
 				if (r->state == S_BODY_LENGTH)
-					r->state = S_DONE, ev = HTTP1_DONE;
+					r->state = S_DONE, ev = RESPONSE_DONE;
 				else
 					r->state = S_CHUNK_END, r->sub = 0;
 			}
@@ -670,15 +670,15 @@ http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
 		case S_TRAILER_START:
 			/* CR LF at once: no trailer. Anything else is a trailer header. */
 			r->hex[r->sub] = p[i++];
-			if (trailer_scan(r, r->hex[r->sub]) == HTTP1_ERROR) {
-				ev = HTTP1_ERROR;
+			if (trailer_scan(r, r->hex[r->sub]) == RESPONSE_ERROR) {
+				ev = RESPONSE_ERROR;
 				break;
 			}
 			if (++r->sub < 2)
 				break;
 			if (r->hex[0] == '\r' && r->hex[1] == '\n') {
 				r->state = S_DONE;
-				ev = HTTP1_DONE;
+				ev = RESPONSE_DONE;
 				break;
 			}
 			/* Replay the two bytes through the header states, in trailer mode. */
@@ -686,18 +686,18 @@ http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
 			r->trailer = 1;
 			r->first_header = 1;
 			r->in_value = 0;
-			for (int k = 0; k < 2 && ev == HTTP1_MORE; k++)
+			for (int k = 0; k < 2 && ev == RESPONSE_MORE; k++)
 				ev = head_char(r, r->hex[k]);
 			break;
 		case S_DONE:
-			ev = HTTP1_DONE;
+			ev = RESPONSE_DONE;
 			break;
 		case S_ERROR:
-			ev = HTTP1_ERROR;
+			ev = RESPONSE_ERROR;
 			break;
-		default: /* S_HEAD_DONE: the caller must call http1_body first */
+		default: /* S_HEAD_DONE: the caller must call response_body first */
 			*used = i;
-			return HTTP1_HEAD;
+			return RESPONSE_HEAD;
 		}
 	}
 	*used = i;
@@ -705,19 +705,19 @@ http1_feed(struct http1 *r, const char *p, size_t n, size_t *used)
 }
 
 int
-http1_eof(struct http1 *r)
+response_eof(struct response *r)
 {
 	switch (r->state) {
 	case S_DONE:
 	case S_BODY_EOF:
 		r->state = S_DONE;
-		return HTTP1_DONE;
+		return RESPONSE_DONE;
 	case S_ERROR:
-		return HTTP1_ERROR;
+		return RESPONSE_ERROR;
 	case S_BODY_LENGTH:
 		return fail(r, "body shorter than its Content-Length");
 	case S_HEAD_DONE:
-		return HTTP1_HEAD;
+		return RESPONSE_HEAD;
 	default:
 		if (in_head(r) && !r->trailer)
 			return fail(r, r->any ? "invalid HTTP response (truncated)"
