@@ -1,4 +1,4 @@
-/* Durations and command-line parsing. */
+/* config.c: the command line and the environment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,105 +9,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "duration.h"
 #include "mesh.h"
 #include "target.h"
-
-static void
-test_duration_valid(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *in;
-		int64_t ms;
-	} cases[] = {
-	    {"3", 3000},       {"1", 1000},          {"2.5", 2500},       {"0.5", 500},
-	    {"500ms", 500},    {"3s", 3000},         {"1m", 60000},       {"1.5m", 90000},
-	    {"1h", 3600000},   {"0.001", 1},         {"1ms", 1},          {"2.5005s", 2500},
-	    {".5", 500},       {"1m30s", 90000},     {"59m30s", 3570000}, {"2s500ms", 2500},
-	    {"8m21s", 501000}, {"10.000000", 10000}, {"3600", 3600000},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int64_t ms = -1;
-		char err[128] = "";
-		int rc = duration_parse(cases[i].in, MAX_TIMEOUT_MS, &ms, err, sizeof err);
-		if (rc != 0)
-			fail_msg("'%s' refused: %s", cases[i].in, err);
-		assert_int_equal(ms, cases[i].ms);
-	}
-}
-
-static void
-test_duration_invalid(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *in, *why;
-	} cases[] = {
-	    {"0", "must be greater than zero"},
-	    {"0s", "must be greater than zero"},
-	    {"0.0", "must be greater than zero"},
-	    {"-1", "must be positive"},
-	    {"-0.5s", "must be positive"},
-	    {"", "is not a duration"},
-	    {"abc", "is not a duration"},
-	    {"s", "is not a duration"},
-	    {"1.", "is not a duration"},
-	    {".", "is not a duration"},
-	    {"3 s", "has an unknown unit"},
-	    {"1m30", "has an unknown unit"},
-	    {"1m-3s", "is not a duration"},
-	    {"3sec", "has an unknown unit"},
-	    {"1e3", "has an unknown unit"},
-	    {"3d", "has an unknown unit"},
-	    {"0.0001s", "is shorter than 1ms"},
-	    {"3601", "is longer than the maximum, 1h"},
-	    {"61m", "is longer than the maximum, 1h"},
-	    {"9999999999", "is too large"},
-	    {"1.1234567", "has too many decimals"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int64_t ms = -1;
-		char err[128] = "";
-		int rc = duration_parse(cases[i].in, MAX_TIMEOUT_MS, &ms, err, sizeof err);
-		if (rc != -1)
-			fail_msg("'%s' accepted as %lld", cases[i].in, (long long)ms);
-		if (strncmp(err, cases[i].why, strlen(cases[i].why)) != 0)
-			fail_msg("'%s': got '%s', want '%s'", cases[i].in, err, cases[i].why);
-		assert_int_equal(ms, -1);
-	}
-}
-
-static void
-test_duration_format(void **state)
-{
-	(void)state;
-	static const struct {
-		int64_t ms;
-		const char *out;
-	} cases[] = {
-	    {1, "1ms"},
-	    {500, "500ms"},
-	    {1000, "1s"},
-	    {2500, "2.5s"},
-	    {1250, "1.25s"},
-	    {1001, "1.001s"},
-	    {3000, "3s"},
-	    {60000, "1m"},
-	    {90000, "1m30s"},
-	    {215200, "3m35.2s"},
-	    {60500, "1m0.5s"},
-	    {5400000, "1h30m"},
-	    {3601001, "1h1.001s"},
-	    {3600000, "1h"},
-	    {59999, "59.999s"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char out[32];
-		duration_format(cases[i].ms, out, sizeof out);
-		assert_string_equal(out, cases[i].out);
-	}
-}
 
 static char *no_env[] = {NULL};
 
@@ -438,98 +341,6 @@ test_config_duplicates(void **state)
 }
 
 static void
-test_mesh_modes(void **state)
-{
-	(void)state;
-	/* The Downward API's annotations file: key="value" lines, values Go-quoted. */
-#define ISTIO(json)        "sidecar.istio.io/status=\"" json "\"\n"
-#define LINKERD_VERSION(v) "linkerd.io/proxy-version=\"" v "\"\n"
-#define NATIVE(form, v)    "config." form "linkerd.io/proxy-enable-native-sidecar=\"" v "\"\n"
-	static const struct {
-		const char *name, *file;
-		enum target_mesh mesh;
-		enum sidecar_mode want;
-		int warn;
-	} cases[] = {
-	    {"istio classic",
-	     ISTIO("{\\\"initContainers\\\":[\\\"istio-init\\\"],"
-		   "\\\"containers\\\":[\\\"istio-proxy\\\"]}"),
-	     MESH_ISTIO, SIDECAR_CLASSIC, 0},
-	    {"istio native",
-	     "a=\"b\"\n" ISTIO("{\\\"initContainers\\\":[\\\"istio-init\\\","
-			       "\\\"istio-proxy\\\"],\\\"containers\\\":null}"),
-	     MESH_ISTIO, SIDECAR_NATIVE, 0},
-	    /* The next field's '[' is not initContainers' (the first review's defect). */
-	    {"istio null initContainers",
-	     ISTIO("{\\\"initContainers\\\":null,\\\"containers\\\":[\\\"istio-proxy\\\"]}"),
-	     MESH_ISTIO, SIDECAR_CLASSIC, 0},
-	    {"istio reordered, extra fields",
-	     ISTIO("{\\\"version\\\":\\\"x\\\",\\\"containers\\\":[],\\\"volumes\\\":[{\\\"a\\\":["
-		   "1]}],"
-		   "\\\"initContainers\\\":[\\\"istio-proxy\\\"],\\\"imagePullSecrets\\\":null}"),
-	     MESH_ISTIO, SIDECAR_NATIVE, 0},
-	    {"istio nested name is not the member",
-	     ISTIO("{\\\"x\\\":{\\\"initContainers\\\":[\\\"istio-proxy\\\"]}}"), MESH_ISTIO,
-	     SIDECAR_CLASSIC, 0},
-	    {"istio escaped name", ISTIO("{\\\"initContainers\\\":[\\\"istio\\\\u002dproxy\\\"]}"),
-	     MESH_ISTIO, SIDECAR_NATIVE, 0},
-	    {"istio invalid JSON", ISTIO("{\\\"initContainers\\\":[\\\"istio-proxy\\\"]"),
-	     MESH_ISTIO, SIDECAR_CLASSIC, 1},
-	    {"istio ambient", "ambient.istio.io/redirection=\"enabled\"\n", MESH_ISTIO,
-	     SIDECAR_NONE, 0},
-	    {"istio nothing", "", MESH_ISTIO, SIDECAR_NONE, 0},
-	    {"linkerd edge 25", LINKERD_VERSION("edge-25.1.1"), MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd edge before", LINKERD_VERSION("edge-26.5.1"), MESH_LINKERD, SIDECAR_CLASSIC,
-	     0},
-	    {"linkerd edge first", LINKERD_VERSION("edge-26.5.2"), MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd edge after", LINKERD_VERSION("edge-26.11.3"), MESH_LINKERD, SIDECAR_NATIVE,
-	     0},
-	    {"linkerd 2.14", LINKERD_VERSION("stable-2.14.10"), MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd 2.19", LINKERD_VERSION("enterprise-2.19.4"), MESH_LINKERD, SIDECAR_CLASSIC,
-	     0},
-	    {"linkerd 2.20", LINKERD_VERSION("stable-2.20.0"), MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd enterprise 2.21", LINKERD_VERSION("enterprise-2.21.1"), MESH_LINKERD,
-	     SIDECAR_NATIVE, 0},
-	    {"linkerd garbage", LINKERD_VERSION("dev-abc"), MESH_LINKERD, SIDECAR_CLASSIC, 1},
-	    {"linkerd alpha alone", NATIVE("alpha.", "true") LINKERD_VERSION("stable-2.14.10"),
-	     MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd beta alone false", NATIVE("beta.", "false") LINKERD_VERSION("x"),
-	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd config alone", NATIVE("", "true") LINKERD_VERSION("stable-2.14.10"),
-	     MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd config false beats beta true",
-	     NATIVE("", "false") NATIVE("beta.", "true") LINKERD_VERSION("edge-26.6.1"),
-	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd config true beats beta false",
-	     NATIVE("beta.", "false") NATIVE("", "true") LINKERD_VERSION("stable-2.14.1"),
-	     MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd beta beats alpha",
-	     NATIVE("alpha.", "true") NATIVE("beta.", "false") LINKERD_VERSION("stable-2.14.1"),
-	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd config false on 2.20", NATIVE("", "false") LINKERD_VERSION("stable-2.20.1"),
-	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
-	    {"linkerd unreadable bool falls through",
-	     NATIVE("", "maybe") LINKERD_VERSION("stable-2.20.1"), MESH_LINKERD, SIDECAR_NATIVE, 0},
-	    {"linkerd no proxy", "config.linkerd.io/proxy-admin-shutdown=\"enabled\"\n",
-	     MESH_LINKERD, SIDECAR_NONE, 0},
-	    /* A key that only starts like one is another key. */
-	    {"linkerd longer key", "linkerd.io/proxy-version-x=\"1\"\n", MESH_LINKERD, SIDECAR_NONE,
-	     0},
-	};
-#undef ISTIO
-#undef LINKERD_VERSION
-#undef NATIVE
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char why[160];
-		int warn;
-		enum sidecar_mode got = mesh_mode_from(cases[i].file, strlen(cases[i].file),
-						       cases[i].mesh, why, sizeof why, &warn);
-		if (got != cases[i].want || warn != cases[i].warn)
-			fail_msg("%s: got mode %d warn %d (%s)", cases[i].name, got, warn, why);
-	}
-}
-
-static void
 test_is_legacy(void **state)
 {
 	(void)state;
@@ -543,11 +354,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_duration_valid),    cmocka_unit_test(test_duration_invalid),
-	    cmocka_unit_test(test_duration_format),   cmocka_unit_test(test_config_defaults),
-	    cmocka_unit_test(test_config_valid),      cmocka_unit_test(test_config_invalid),
-	    cmocka_unit_test(test_is_legacy),         cmocka_unit_test(test_config_env),
-	    cmocka_unit_test(test_config_duplicates), cmocka_unit_test(test_mesh_modes),
+	    cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_valid),
+	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
+	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,80 @@
+/* url.c: redirect targets as Go's net/url resolves them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "url.h"
+
+static void
+test_redirect_targets(void **state)
+{
+	(void)state;
+	struct url base = {.scheme = "http",
+			   .hostname = "app",
+			   .port = 8080,
+			   .authority = "app:8080",
+			   .target = "/a/b/c?x=1"};
+	static const struct {
+		const char *ref, *scheme, *hostname;
+		int port;
+		const char *authority, *target, *why;
+	} cases[] = {
+	    {"/x", "http", "app", 8080, "app:8080", "/x", NULL},
+	    {"d", "http", "app", 8080, "app:8080", "/a/b/d", NULL},
+	    {"../d?y", "http", "app", 8080, "app:8080", "/a/d?y", NULL},
+	    {"", "http", "app", 8080, "app:8080", "/a/b/c?x=1", NULL},
+	    {"?q", "http", "app", 8080, "app:8080", "/a/b/c?q", NULL},
+	    {".", "http", "app", 8080, "app:8080", "/a/b/", NULL},
+	    {"../../../../x", "http", "app", 8080, "app:8080", "/x", NULL},
+	    {"//other/x", "http", "other", 80, "other", "/x", NULL},
+	    {"//", "http", "", 80, "", "/", NULL}, /* found by fuzz_url */
+	    {"https://app/", "https", "app", 443, "app", "/", NULL},
+	    {"HTTPS://app:9443", "https", "app", 9443, "app:9443", "/", NULL},
+	    {"http://[::1]:81/p", "http", "::1", 81, "[::1]:81", "/p", NULL},
+	    {"http://App/", "http", "App", 80, "App", "/", NULL},
+	    {"/a b", "http", "app", 8080, "app:8080", "/a%20b", NULL},
+	    {"/%41", "http", "app", 8080, "app:8080", "/%41", NULL},
+	    {"/x#frag", "http", "app", 8080, "app:8080", "/x", NULL},
+	    {"ftp://app/x", "ftp", "app", 0, "app", "/x", NULL},
+	    {"mailto:x@y", "mailto", "", 0, "", "/", NULL},
+	    {"/%zz", NULL, NULL, 0, NULL, NULL, "invalid URL escape"},
+	    {"/a\tb", NULL, NULL, 0, NULL, NULL, "invalid control character"},
+	    {":x", NULL, NULL, 0, NULL, NULL, "missing protocol scheme"},
+	    {"a:b/c", "a", "", 0, "", "/", NULL},
+	    {"http://app:x/", NULL, NULL, 0, NULL, NULL, "invalid port"},
+	    {"http://[::1/", NULL, NULL, 0, NULL, NULL, "missing ']'"},
+	    {"http://a b/", NULL, NULL, 0, NULL, NULL, "invalid character in host"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct url u;
+		char err[80];
+		int rc =
+		    url_resolve(&base, cases[i].ref, strlen(cases[i].ref), &u, err, sizeof err);
+		if (cases[i].why) {
+			if (rc == 0 || !strstr(err, cases[i].why))
+				fail_msg("'%s': want error %s", cases[i].ref, cases[i].why);
+			continue;
+		}
+		if (rc < 0)
+			fail_msg("'%s': %s", cases[i].ref, err);
+		if (strcmp(u.scheme, cases[i].scheme) || strcmp(u.hostname, cases[i].hostname) ||
+		    u.port != cases[i].port || strcmp(u.authority, cases[i].authority) ||
+		    strcmp(u.target, cases[i].target))
+			fail_msg("'%s': got %s %s %u %s %s", cases[i].ref, u.scheme, u.hostname,
+				 u.port, u.authority, u.target);
+		url_free(&u);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_redirect_targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
