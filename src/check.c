@@ -77,6 +77,12 @@ static const struct check_kind *const kinds[] = {
     [TARGET_GRPC] = &check_kind_grpc,
 };
 
+void
+checker_set_kind(struct checker *ck, size_t i, const struct check_kind *kind)
+{
+	ck->checks[i].kind = kind;
+}
+
 const struct target *
 check_target(const struct check *c)
 {
@@ -188,7 +194,7 @@ checker_free(struct checker *ck)
 		struct check *c = &ck->checks[i];
 		if (c->running) {
 			check_release(c);
-			if (c->kind->end && c->kstate)
+			if (c->kind->end && (c->kstate || !c->kind->state_size))
 				c->kind->end(c);
 			free(c->kstate);
 		}
@@ -363,7 +369,7 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	check_release(c);
 	c->running = 0;
 	c->conn++;
-	if (c->kind->end && c->kstate)
+	if (c->kind->end && (c->kstate || !c->kind->state_size))
 		c->kind->end(c);
 	free(c->kstate);
 	c->kstate = NULL;

@@ -52,6 +52,10 @@ struct check_kind {
 /* The kinds, by enum target_kind (check.c's kinds[] table). */
 extern const struct check_kind check_kind_tcp, check_kind_http, check_kind_grpc;
 
+/* Makes check i of ck use kind instead of its target's (before its first run): the
+ * checker's unit test plugs in a fake kind. */
+void checker_set_kind(struct checker *ck, size_t i, const struct check_kind *kind);
+
 /* What a kind may know of its check. */
 const struct target *check_target(const struct check *c);
 void *check_state(const struct check *c); /* the run's, state_size bytes; engine-owned */
