@@ -4,7 +4,9 @@ import random
 import re
 import signal
 import socket
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -201,6 +203,27 @@ def get(port, path="/self", method="GET", host="127.0.0.1", family=socket.AF_INE
         c.close()
 
 
+def launch(args, wrap=None, wrapped=True, **popen):
+    """The one way the suite starts podhealth: BIN with args, after wrap (unshare...), under
+    PODHEALTH_WRAP (valgrind, the memory limit) unless wrapped=False (a test of the process
+    itself: its PID, its descriptors, its environment). Returns the Popen."""
+    return subprocess.Popen((wrap or []) + (WRAP if wrapped else []) + [BIN] + args, **popen)
+
+
+def start_wait(args, **popen):
+    """Starts podhealth wait with args; its stderr goes to a file, read with log_of()."""
+    err = tempfile.TemporaryFile(mode="w+")
+    p = launch(["wait"] + args, stdout=subprocess.DEVNULL, stderr=err, text=True, **popen)
+    p.err_file = err
+    return p
+
+
+def log_of(p):
+    """What a process from start_wait() has logged so far."""
+    p.err_file.seek(0)
+    return p.err_file.read()
+
+
 class Podhealth:
     def __init__(self, args, env=None, wrap=None, ready_port=None):
         self.stderr_path = "/tmp/podhealth-e2e-%d-%d.log" % (os.getpid(), id(self))
@@ -208,8 +231,8 @@ class Podhealth:
         full_env = dict(os.environ)
         full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         full_env.update(env or {})
-        self.proc = subprocess.Popen((wrap or []) + WRAP + [BIN] + args, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, env=full_env)
+        self.proc = launch(args, wrap=wrap, stdout=subprocess.PIPE, stderr=self.stderr,
+                           env=full_env)
         self.port = ready_port
         if ready_port is not None:
             ok = wait_until(lambda: self.proc.poll() is not None or self._up(), timeout=30)
@@ -349,34 +372,79 @@ class Peer:
 
 
 class Upstream(Peer):
-    """A fake upstream on loopback. mode: status (int), 'hang', 'reset', 'garbage', 'slow'
-    (response one byte at a time), 'close' (read the request, close without answering),
-    'slowclose' (half a status line, then close), or a function returning one of those,
-    called once per connection in the order they arrive.
-    Records each request head and counts connections."""
+    """The suite's fake upstream, on loopback; it records each request (requests: as read,
+    heads: without the blank line) and counts connections.
 
-    def __init__(self, mode=200, host="127.0.0.1", family=socket.AF_INET, delay=0.0, body=b""):
+    mode: status (int), 'hang', 'reset', 'garbage', 'slow' (response one byte at a time),
+    'close' (read the request, close without answering), 'slowclose' (half a status line,
+    then close), or a function returning one of those, called once per connection in the
+    order they arrive.
+
+    Or script(path, head), which returns the answer's bytes and what follows them, (bytes,
+    after), or None for a 404; after is "close", "hang" (keep the connection open until
+    stop), "reset" (RST) or "dribble" (one byte at a time). context: TLS (an ssl server
+    context) around it; whole_head=False answers the first bytes, whatever they are."""
+
+    def __init__(self, mode=200, host="127.0.0.1", family=socket.AF_INET, delay=0.0, body=b"",
+                 script=None, context=None, whole_head=True):
         self.mode, self.delay, self.body = mode, delay, body
-        self.requests = []
+        self.script, self.context, self.whole_head = script, context, whole_head
+        self.requests, self.heads = [], []
         Peer.__init__(self, host=host, family=family)
 
-    def url(self, path="/healthz"):
-        h = "[%s]" % self.host if ":" in self.host else self.host
-        return "http://%s:%d%s" % (h, self.port, path)
+    def url(self, path=None, host=None, scheme="http"):
+        h = host or self.host
+        h = "[%s]" % h if ":" in h else h
+        return "%s://%s:%d%s" % (scheme, h, self.port,
+                                 path if path is not None else "/" if self.script else "/healthz")
 
     def _read_head(self, conn):
         data = b""
         conn.settimeout(10)
         while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
+            chunk = conn.recv(65536)
             if not chunk:
                 break
             data += chunk
+            if not self.whole_head:
+                break  # answer the first bytes, whatever they are (a plain server vs TLS)
         with self.lock:
             self.requests.append(data.decode("latin-1"))
+            self.heads.append(data.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
         return data
 
+    def _scripted(self, conn):
+        if not self._read_head(conn):
+            return
+        head = self.heads[-1]
+        path = head.split(" ")[1] if " " in head else ""
+        answer = self.script(path, head)
+        if answer is None:
+            answer = (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "close")
+        payload, after = answer
+        if after == "dribble":
+            for b in payload:
+                conn.sendall(bytes([b]))
+                time.sleep(0.002)
+        else:
+            conn.sendall(payload)
+        if after == "hang":
+            self.stopping.wait()
+        elif after == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+        conn.close()
+
     def handle(self, conn):
+        try:
+            if self.context:
+                conn.settimeout(5)
+                conn = self.context.wrap_socket(conn, server_side=True)
+                self.track(conn)
+            if self.script:
+                self._scripted(conn)
+                return
+        except (OSError, ssl.SSLError):
+            return
         with self.lock:
             mode = self.mode() if callable(self.mode) else self.mode
         try:
@@ -443,9 +511,14 @@ def refused_url(path="/healthz"):
 
 def run(args, timeout=10, wrap=None, **kw):
     """Runs podhealth to completion; returns (exit code, stdout, stderr)."""
-    p = subprocess.run((wrap or []) + WRAP + [BIN] + args, capture_output=True, text=True,
-                       timeout=timeout * (10 if VALGRIND else 1), **kw)
-    return p.returncode, p.stdout, p.stderr
+    p = launch(args, wrap=wrap, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout * (10 if VALGRIND else 1))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+    return p.returncode, out, err
 
 
 def name_of(url):

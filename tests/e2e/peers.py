@@ -1,14 +1,12 @@
-"""Test peers for the differential tests: a scripted raw HTTP upstream, TLS servers and
+"""Test peers for the differential tests: an HTTP/2 peer with scripted frames, TLS servers and
 their certificates, the grpc-go health server, and kubelet's verdict computed by Go
 (build/peers/kubelet_probe)."""
 import datetime
 import ipaddress
 import os
-import socket
 import ssl
 import subprocess
 import tempfile
-import time
 
 from conftest import SANITIZED, VALGRIND, Peer, get
 
@@ -54,59 +52,6 @@ def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT):
         if m:
             got[m.group(2)] = "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass"
     return got, r.body
-
-
-class RawUpstream(Peer):
-    """Answers each request with scripted bytes chosen by its path.
-
-    script(path, head) returns (bytes, after) or None (404), where after is "close",
-    "hang" (keep the connection open until stop), "reset" (RST) or "dribble" (one byte at
-    a time). Records each request head."""
-
-    def __init__(self, script, host="127.0.0.1", context=None, whole_head=True):
-        self.script, self.context, self.whole_head = script, context, whole_head
-        self.heads = []
-        Peer.__init__(self, host=host)
-
-    def handle(self, conn):
-        try:
-            if self.context:
-                conn.settimeout(5)
-                conn = self.context.wrap_socket(conn, server_side=True)
-                self.track(conn)
-            conn.settimeout(10)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-                if not self.whole_head:
-                    break  # answer the first bytes, whatever they are (a plain server vs TLS)
-            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-            with self.lock:
-                self.heads.append(head)
-            path = head.split(" ")[1] if " " in head else ""
-            answer = self.script(path, head)
-            if answer is None:
-                answer = (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "close")
-            payload, after = answer
-            if after == "dribble":
-                for b in payload:
-                    conn.sendall(bytes([b]))
-                    time.sleep(0.002)
-            else:
-                conn.sendall(payload)
-            if after == "hang":
-                self.stopping.wait()
-            elif after == "reset":
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-            conn.close()
-        except (OSError, ssl.SSLError):
-            pass
-
-    def url(self, path="/", host="127.0.0.1", scheme="http"):
-        return "%s://%s:%d%s" % (scheme, host, self.port, path)
 
 
 def _der(tag, content):

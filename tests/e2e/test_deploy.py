@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import Podhealth, get, port_is_free, run
+from conftest import Podhealth, Upstream, get, port_is_free, run
 
 # Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
@@ -236,7 +236,7 @@ def test_https_grpc_manifest():
     """Every kind in one pod: the manifest's own command line, its localhost ports moved to
     real peers: grpc-go's health service, an HTTPS server (OpenSSL, self-signed) and a fake
     Istio readiness endpoint."""
-    from peers import Certs, GrpcServer, RawUpstream
+    from peers import Certs, GrpcServer
 
     doc = load("deployment-https-grpc.yaml")
     cs = containers(doc)
@@ -246,9 +246,9 @@ def test_https_grpc_manifest():
     assert cs["orders"]["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
     certs = Certs()
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-    tls = RawUpstream(lambda path, head: (ok, "close") if path == "/ping" else None,
+    tls = Upstream(script=lambda path, head: (ok, "close") if path == "/ping" else None,
                       context=certs.context(certs.selfsigned))
-    envoy = RawUpstream(lambda path, head: (ok, "close") if path == "/healthz/ready" else None)
+    envoy = Upstream(script=lambda path, head: (ok, "close") if path == "/healthz/ready" else None)
     grpc = GrpcServer()
     moved = {"localhost:15021": envoy.port, "localhost:50051": grpc.port, "localhost:8443": tls.port}
     args = []

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from conftest import SANITIZED, VALGRIND, free_port, refused_port
-from peers import ROOT, RawUpstream, kubelet, verdicts
+from conftest import SANITIZED, VALGRIND, Upstream, refused_port
+from peers import ROOT, kubelet, verdicts
 
 
 def resp(status=200, body=b"", headers="", length=True, version="HTTP/1.1"):
@@ -152,7 +152,7 @@ def script_for(port):
 
 @pytest.fixture(scope="module")
 def upstream_all():
-    u = RawUpstream(lambda path, head: None)
+    u = Upstream(script=lambda path, head: None)
     u.script = script_for(u.port)
     yield u
     u.stop()

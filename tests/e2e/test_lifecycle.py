@@ -1,12 +1,11 @@
 """Startup logging, shutdown on SIGTERM/SIGINT with requests in flight."""
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 
-from conftest import BIN, SLACK, WRAP, Client, free_port, get, name_of, port_is_free, refused_url, run, wait_until
+from conftest import SLACK, Client, launch, free_port, get, name_of, port_is_free, refused_url, run, wait_until
 
 
 @pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")])
@@ -109,7 +108,7 @@ def test_closed_stderr_never_ends_serve(upstream):
     u = upstream(200)
     port = free_port()
     r, w = os.pipe()
-    p = subprocess.Popen(WRAP + [BIN, "serve", "--port", str(port), "app=" + u.url()], stderr=w)
+    p = launch(["serve", "--port", str(port), "app=" + u.url()], stderr=w)
     os.close(w)
     try:
         assert wait_until(lambda: port_is_free(port) is False, timeout=30)

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BIN, QEMU, STATIC, Peer, free_port, refused_port, get, run, wait_until
+from conftest import BIN, QEMU, STATIC, Peer, Upstream, free_port, refused_port, get, run, wait_until
 from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
-                   RawUpstream, crafted_tls_server_answer, h2_frame, h2_headers, kubelet,
+                   crafted_tls_server_answer, h2_frame, h2_headers, kubelet,
                    verdicts)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -29,10 +29,10 @@ def certs():
 @pytest.fixture(scope="module")
 def tls_servers(certs):
     """HTTPS upstreams answering 200, one per certificate."""
-    made = {name: RawUpstream(lambda path, head: (OK, "close"), context=certs.context(pair))
+    made = {name: Upstream(script=lambda path, head: (OK, "close"), context=certs.context(pair))
             for name, pair in (("ec", certs.ec), ("rsa", certs.rsa), ("p384", certs.p384),
                                ("expired", certs.expired), ("self", certs.selfsigned))}
-    made["tls13"] = RawUpstream(lambda path, head: (OK, "close"),
+    made["tls13"] = Upstream(script=lambda path, head: (OK, "close"),
                                 context=certs.context(certs.ec, tls13_only=True))
     yield made
     for u in made.values():
@@ -58,7 +58,7 @@ def compare(podhealth, cases, oracle_kind="https"):
 def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
     s = tls_servers
     # A plain HTTP server answers a ClientHello as a bad request, as nginx and others do.
-    plain = RawUpstream(lambda path, head: (b"HTTP/1.1 400 Bad Request\r\n\r\n", "close"),
+    plain = Upstream(script=lambda path, head: (b"HTTP/1.1 400 Bad Request\r\n\r\n", "close"),
                         whole_head=False)
     silent = Peer(lambda conn: None)  # accepts and reads, never answers: hangs mid-handshake
     hang_url = "https://127.0.0.1:%d/" % silent.port
@@ -102,7 +102,7 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
 def test_http_to_https_redirect_is_followed(podhealth, tls_servers):
     # Same host name, another scheme and port: kubelet follows it; so does podhealth.
     tls_port = tls_servers["ec"].port
-    u = RawUpstream(lambda path, head: (
+    u = Upstream(script=lambda path, head: (
         b"HTTP/1.1 302 Found\r\nLocation: https://127.0.0.1:%d/x\r\nContent-Length: 0\r\n\r\n" % tls_port,
         "close"))
     try:
@@ -138,7 +138,7 @@ def test_h2_only_go_server_agrees(podhealth, certs):
 
 def test_common_name_only_certificate_is_a_known_difference(podhealth, certs):
     # With ca=, BearSSL accepts a name found only in the Common Name; Go no longer does.
-    u = RawUpstream(lambda path, head: (OK, "close"), context=certs.context(certs.cn_only))
+    u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(certs.cn_only))
     try:
         url = u.url("/", host="localhost", scheme="https")
         assert kubelet("https", url, ca=certs.ca)[0] == "fail"
@@ -151,7 +151,7 @@ def test_common_name_only_certificate_is_a_known_difference(podhealth, certs):
 def test_location_over_8_kib_is_a_known_difference(podhealth):
     # podhealth keeps at most 8 KiB of a Location; Go follows a longer one.
     long_path = "/" + "a" * 9000
-    u = RawUpstream(lambda path, head: (
+    u = Upstream(script=lambda path, head: (
         b"HTTP/1.1 302 F\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % long_path.encode()
         if path == "/" else OK, "close"))
     try:
@@ -216,7 +216,7 @@ def grpc_servers(certs):
 def test_grpc_verdicts_match_kubelet(podhealth, grpc_servers):
     g = grpc_servers
     addr = lambda s: "127.0.0.1:%d" % s.port
-    http1 = RawUpstream(lambda path, head: (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "close"))
+    http1 = Upstream(script=lambda path, head: (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "close"))
     try:
         cases = {
             "serving": ("grpc://%s" % addr(g["plain"]), {"target": [addr(g["plain"])]}, "pass"),
@@ -381,7 +381,7 @@ def test_reset_after_handshake_fails_at_once(podhealth, certs, scheme):
     # The server completes the handshake, reads the request and resets. Plain HTTP says
     # "connection reset" at once, and so must TLS: it used to spin on the dead socket until
     # the timeout ("timeout after 5s").
-    u = RawUpstream(lambda path, head: (b"", "reset"), context=certs.context(certs.ec),
+    u = Upstream(script=lambda path, head: (b"", "reset"), context=certs.context(certs.ec),
                     whole_head=False)
     try:
         url = u.url("/", scheme=scheme)
@@ -394,7 +394,7 @@ def test_reset_after_handshake_fails_at_once(podhealth, certs, scheme):
 def test_ca_files_as_go_reads_them(podhealth, certs, tls_servers):
     # Go verifies with an expired CA's chain as "expired"; CRLF and blank lines are PEM too
     # (RFC 7468); a bundle object Go cannot parse is skipped by Go, and so by podhealth.
-    expired_ca = RawUpstream(lambda path, head: (OK, "close"),
+    expired_ca = Upstream(script=lambda path, head: (OK, "close"),
                              context=certs.context(certs.by_expired_ca))
     local = lambda u: u.url("/", host="localhost", scheme="https")
     try:
@@ -421,7 +421,7 @@ def rsa8192(certs):
 
 def test_rsa_8192_is_a_known_difference(podhealth, certs, rsa8192):
     # BearSSL decodes RSA keys up to 4096 bits; Go up to 8192. README: "Known differences".
-    u = RawUpstream(lambda path, head: (OK, "close"), context=certs.context(rsa8192))
+    u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(rsa8192))
     try:
         url = u.url("/", scheme="https")
         assert kubelet("https", url)[0] == "pass"
@@ -517,7 +517,7 @@ def test_server_name_with_a_final_dot(podhealth, certs):
     seen = []
     ctx = certs.context(certs.ec)
     ctx.sni_callback = lambda sock, name, c: seen.append(name)
-    u = RawUpstream(lambda path, head: (OK, "close"), context=ctx)
+    u = Upstream(script=lambda path, head: (OK, "close"), context=ctx)
     try:
         url = u.url("/", scheme="https")
         spec = "name=dot,url=%s,ca=%s,servername=localhost." % (url, certs.ca)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import (BIN, MEMLIMIT, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
+from conftest import (MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
                       run, wait_until, why_not)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
@@ -39,24 +39,9 @@ def lines(path):
         return []
 
 
-def start(args, **kw):
-    """Starts podhealth wait as the suite runs podhealth (under PODHEALTH_WRAP: valgrind,
-    the memory limit); its stderr goes to a file, read with stderr_of()."""
-    err = tempfile.TemporaryFile(mode="w+")
-    p = subprocess.Popen(WRAP + [BIN, "wait"] + args, stdout=subprocess.DEVNULL, stderr=err,
-                         text=True, **kw)
-    p.err_file = err
-    return p
-
-
-def stderr_of(p):
-    p.err_file.seek(0)
-    return p.err_file.read()
-
-
 def waiting(p):
     """True once podhealth has logged its first failing round."""
-    return "podhealth: info: waiting " in stderr_of(p)
+    return "podhealth: info: waiting " in log_of(p)
 
 
 # --- exit codes -------------------------------------------------------------------
@@ -109,7 +94,7 @@ def test_death_by_signal_is_128_plus_n(upstream, sig):
 def test_signals_are_forwarded(upstream, tmp):
     out = os.path.join(tmp, "out")
     quit_ = upstream(200)
-    p = start(["--on-exit", quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out, "signals"])
+    p = start_wait(["--on-exit", quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out, "signals"])
     assert wait_until(lambda: lines(out) == ["ready"], timeout=10)
     for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGINT, signal.SIGUSR2, signal.SIGTERM):
         n = len(lines(out))
@@ -144,9 +129,9 @@ def zombies_of(pid):
 def test_zombies_reaped_as_pid_1(upstream, tmp):
     out = os.path.join(tmp, "out")
     quit_ = upstream(200)
-    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", BIN, "wait", "--on-exit",
-                          quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out, "orphans"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = launch(["wait", "--on-exit", quit_.url("/quit"), upstream(200).url(), "--", PY, CHILD, out,
+                "orphans"], wrap=["unshare", "--pid", "--fork", "--mount-proc"], wrapped=False,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert wait_until(lambda: lines(out)[:1] == ["spawned"], timeout=10)
     with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
         podhealth = int(f.read().split()[0])  # PID 1 inside the namespace
@@ -166,9 +151,9 @@ def test_environment_and_descriptors_unchanged(upstream, tmp):
         for extra in ([], ["--on-exit", upstream(200).url("/quit")]):
             if os.path.exists(out):
                 os.unlink(out)
-            p = subprocess.Popen([BIN, "wait"] + extra + [upstream(200).url(), "--", PY, CHILD, out, "env"],
-                                 env=dict(os.environ, PODHEALTH_TEST_VAR="kept", PODHEALTH_TEST_FD=str(r)),
-                                 pass_fds=(r,))
+            p = launch(["wait"] + extra + [upstream(200).url(), "--", PY, CHILD, out, "env"],
+                       wrapped=False, pass_fds=(r,),
+                       env=dict(os.environ, PODHEALTH_TEST_VAR="kept", PODHEALTH_TEST_FD=str(r)))
             assert p.wait(timeout=10) == 0
             got = lines(out)
             assert got[:2] == ["kept", "fd open"]
@@ -249,7 +234,7 @@ def test_deadline_exit_code_and_forever(upstream):
     rc, _, _ = run(["wait", "--deadline", "200ms", "--deadline-exit-code", "7", refused_url()])
     assert rc == 7
     # --deadline 0 waits on: still waiting after 1 s.
-    p = start(["--deadline", "0", "--interval", "100ms", refused_url()])
+    p = start_wait(["--deadline", "0", "--interval", "100ms", refused_url()])
     assert wait_until(lambda: waiting(p), timeout=10)
     assert not wait_until(lambda: p.poll() is not None, timeout=1)
     p.send_signal(signal.SIGTERM)
@@ -258,7 +243,7 @@ def test_deadline_exit_code_and_forever(upstream):
 
 def test_sigterm_while_waiting_calls_on_exit(upstream):
     quit_ = upstream(200)
-    p = start(["--on-exit", quit_.url("/quit"), "--interval", "100ms", refused_url()])
+    p = start_wait(["--on-exit", quit_.url("/quit"), "--interval", "100ms", refused_url()])
     assert wait_until(lambda: waiting(p), timeout=10)
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=5) == 143
@@ -499,7 +484,7 @@ def test_passing_checks_are_not_polled_fast():
 @pytest.mark.skipif(not STATIC or SANITIZED or WRAP, reason="measures the static binary's CPU")
 def test_waiting_costs_next_to_no_cpu():
     # Retrying a refused loopback port every 50 ms: at most 1% of a core.
-    p = start(["--deadline", "0", refused_url()])
+    p = start_wait(["--deadline", "0", refused_url()])
     try:
         assert wait_until(lambda: waiting(p), timeout=10)
         with open("/proc/%d/stat" % p.pid) as f:
@@ -588,11 +573,11 @@ def test_logs_say_the_plan_once_and_name_signals(upstream):
     assert plan == ['podhealth: info: plan checks=app on-exit="POST %s" on-exit-when=always '
                     'on-deadline=fail command=sh' % quit_.url("/quit")], err
     assert "podhealth: info: command killed signal=SIGKILL status=137" in lines, err
-    p = start(["--interval", "100ms", refused_url()])
+    p = start_wait(["--interval", "100ms", refused_url()])
     assert wait_until(lambda: waiting(p), timeout=10)
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=5) == 143
-    assert "podhealth: warn: stopped while waiting signal=SIGTERM" in stderr_of(p).splitlines()
+    assert "podhealth: warn: stopped while waiting signal=SIGTERM" in log_of(p).splitlines()
     # Without a command, on-exit calls happen only after a failure, and the log says so.
     rc, _, err = run(["wait", "--linkerd", "--sidecar", "classic", "--deadline", "200ms"])
     assert rc == 1

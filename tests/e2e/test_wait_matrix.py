@@ -4,13 +4,12 @@ The on-exit call is made on every path, once (sent again only when it surely did
 arrive, or was answered 503), and the exit code is always the one the README promises."""
 import os
 import signal
-import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import BIN, SLACK, WRAP, Upstream, refused_url, run, wait_until
+from conftest import SLACK, Upstream, log_of, refused_url, run, start_wait, wait_until
 
 # How each on-exit endpoint behaves, and how many requests it should see (it is sent
 # again only when it surely did not arrive, or was answered 503: 3 tries in all).
@@ -80,24 +79,12 @@ def test_deadline_path(ep):
             u.stop()
 
 
-def start(args):
-    err = tempfile.TemporaryFile(mode="w+")
-    p = subprocess.Popen(WRAP + [BIN, "wait"] + args, stdout=subprocess.DEVNULL, stderr=err)
-    p.err = err
-    return p
-
-
-def log_of(p):
-    p.err.seek(0)
-    return p.err.read()
-
-
 @pytest.mark.parametrize("ep", ["ok", "503", "hang"])
 def test_signal_while_waiting(ep):
     # SIGTERM before the command starts: the on-exit calls, then 128 + 15.
     u, url, calls = endpoint(ep)
     try:
-        p = start(["--timeout", "300ms", "--on-exit", url, refused_url(), "--", "sh", "-c", "exit 0"])
+        p = start_wait(["--timeout", "300ms", "--on-exit", url, refused_url(), "--", "sh", "-c", "exit 0"])
         assert wait_until(lambda: "info: waiting " in log_of(p), timeout=10)
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=10) == 128 + signal.SIGTERM
@@ -113,7 +100,7 @@ def test_signal_while_the_command_runs(tmp_path):
     ready = Upstream(200)
     marker = tmp_path / "started"
     try:
-        p = start(["--on-exit", url, ready.url(), "--", "sh", "-c",
+        p = start_wait(["--on-exit", url, ready.url(), "--", "sh", "-c",
                    "trap 'exit 7' TERM; touch %s; while :; do sleep 0.05; done" % marker])
         assert wait_until(marker.exists, timeout=10)
         p.send_signal(signal.SIGTERM)
@@ -130,7 +117,7 @@ def test_signal_while_the_on_exit_call_is_in_flight():
     hang = Upstream("hang")
     ready = Upstream(200)
     try:
-        p = start(["--timeout", "1s", "--on-exit", hang.url("/quit"), ready.url(), "--",
+        p = start_wait(["--timeout", "1s", "--on-exit", hang.url("/quit"), ready.url(), "--",
                    "sh", "-c", "exit 5"])
         assert wait_until(lambda: posts(hang) == 1, timeout=10)
         t0 = time.monotonic()
