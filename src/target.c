@@ -259,7 +259,7 @@ target_rename(struct target *t, int (*unique)(const char *name, void *arg), void
 
 /* Cross-checks keys and URL, then fills the defaults. */
 static int
-finish(struct target *t, char *err, size_t errlen)
+check(struct target *t, char *err, size_t errlen)
 {
 	if (t->ca_file && !t->servername && target_ip_literal(t->host))
 		return fmt_error(err, errlen,
@@ -272,6 +272,17 @@ finish(struct target *t, char *err, size_t errlen)
 	if (!t->name && derive_name(t) < 0)
 		return fmt_error(err, errlen, "out of memory");
 	return 0;
+}
+
+/* After parsing (rc: its result so far): check(), and t freed on failure. */
+static int
+finish(struct target *t, int rc, char *err, size_t errlen)
+{
+	if (rc == 0)
+		rc = check(t, err, errlen);
+	if (rc < 0)
+		target_free(t);
+	return rc;
 }
 
 static int
@@ -308,11 +319,7 @@ target_parse(const char *s, struct target *t, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = parse_url(s, t, err, errlen);
-	if (rc == 0)
-		rc = finish(t, err, errlen);
-	if (rc < 0)
-		target_free(t);
-	return rc;
+	return finish(t, rc, err, errlen);
 }
 
 int
@@ -695,11 +702,7 @@ target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen)
 		rc = fmt_error(err, errlen, "missing url=");
 	if (rc == 0)
 		rc = check_scope(t, given, err, errlen);
-	if (rc == 0)
-		rc = finish(t, err, errlen);
-	if (rc < 0)
-		target_free(t);
-	return rc;
+	return finish(t, rc, err, errlen);
 }
 
 int
