@@ -53,6 +53,9 @@ fuzz_CC      := clang
 fuzz_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link \
 		-fno-sanitize-recover=all
 fuzz_LDFLAGS := -fsanitize=address,undefined,fuzzer
+# llhttp__debug (api.c), which nothing calls, prints to stderr: the reference alone links
+# musl's stderr FILE (240 bytes of writable data in every process). See the header.
+LLHTTP_NO_STDERR := -include tools/llhttp_nostderr.h
 FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 10
 
@@ -123,7 +126,8 @@ build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build $$(or $$($(1)_DE
 	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) -w -c $(LLHTTP_SRC)/$$*.c -o $$@
+	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) $(LLHTTP_NO_STDERR) -w \
+		-c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
 build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a

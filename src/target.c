@@ -267,6 +267,17 @@ check(struct target *t, char *err, size_t errlen)
 	if (strcmp(t->method, "HEAD") == 0 && t->body)
 		return fmt_error(err, errlen,
 				 "body= needs method GET (a HEAD response has no body)");
+	/* gRPC metadata: grpc-* names are gRPC's own, and so is content-type; a -bin value
+	 * is binary, which a command line does not carry. */
+	for (size_t i = 0; t->kind == TARGET_GRPC && i < t->nheaders; i++) {
+		const char *h = t->headers[i];
+		size_t n = strcspn(h, ":");
+		if ((n >= 5 && strncasecmp(h, "grpc-", 5) == 0) ||
+		    (n == 12 && strncasecmp(h, "content-type", 12) == 0) ||
+		    (n > 4 && strncasecmp(h + n - 4, "-bin", 4) == 0))
+			return fmt_error(err, errlen, "header %.*s is not for gRPC metadata",
+					 (int)(n > 40 ? 40 : n), h);
+	}
 	if (!t->method[0])
 		strcpy(t->method, "GET");
 	if (!t->name && derive_name(t) < 0)
@@ -378,6 +389,8 @@ check_header(const char *v, char *err, size_t errlen)
 {
 	const char *colon = strchr(v, ':');
 	size_t n = colon ? (size_t)(colon - v) : 0;
+	if (v[0] == ':')
+		return fmt_error(err, errlen, "header= cannot set a pseudo-header (use host=)");
 	if (!colon || n == 0)
 		return fmt_error(err, errlen, "header= wants 'Name: value'");
 	for (size_t i = 0; i < n; i++)
@@ -526,6 +539,7 @@ key_tls_string(struct target *t, const char *key, char *val, char *err, size_t e
 #define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1))
 #define FOR_ALL        0xffu
 #define FOR_SOCKET     (FOR_ALL & ~FOR(TARGET_TCP, 0))
+#define FOR_HTTP_GRPC  (FOR_HTTP | FOR(TARGET_GRPC, 0) | FOR(TARGET_GRPC, 1))
 
 /* What the schemes a key applies to are called, by its FOR mask, in the refusal. */
 static const struct scope {
@@ -535,6 +549,7 @@ static const struct scope {
     {FOR_HTTP, "http(s)://"},
     {FOR_TLS, "https:// and grpcs://"},
     {FOR_SOCKET, "http(s):// and grpc(s)://; use unix:///path"},
+    {FOR_HTTP_GRPC, "http(s):// and grpc(s)://"},
 };
 
 /* Every --check key: the schemes it applies to, its setter, its --help line. */
@@ -547,13 +562,13 @@ static const struct key {
     {"name", FOR_ALL, key_name, "the check's name (default: from the URL)"},
     {"url", FOR_ALL, key_url, "what to check (required), as CHECK's URL"},
     {"timeout", FOR_ALL, key_timeout, "this check's timeout, default --timeout"},
-    {"expect", FOR_HTTP, key_expect, "statuses that pass: 200,204,301-308; default 200-399"},
-    {"header", FOR_HTTP, key_header, "'Name: value' to send, repeatable"},
-    {"host", FOR_HTTP, key_host, "the Host header to send"},
+    {"expect", FOR_HTTP, key_expect, "statuses that pass, as 200,204,301-308; 200-399"},
+    {"header", FOR_HTTP_GRPC, key_header, "'Name: value' to send (gRPC metadata), repeatable"},
+    {"host", FOR_HTTP_GRPC, key_host, "the Host header (gRPC: :authority) to send"},
     {"method", FOR_HTTP, key_method, "GET (default) or HEAD"},
     {"body", FOR_HTTP, key_body, "text the first 10 KiB of the body must contain"},
     {"redirects", FOR_HTTP, key_redirects, "on (default: as kubelet) or off"},
-    {"socket", FOR_SOCKET, key_socket, "a unix socket to connect to instead of host:port"},
+    {"socket", FOR_SOCKET, key_socket, "connect to this unix socket, not host:port"},
     {"ca", FOR_TLS, key_tls_string, "PEM CA file: verify the server (default: none)"},
     {"servername", FOR_TLS, key_tls_string, "the TLS server name to send and verify"},
 };

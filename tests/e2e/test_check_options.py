@@ -153,7 +153,7 @@ USAGE_TAIL = "usage: podhealth serve [OPTIONS] CHECK...\n"
     (["serve", "--check", "url=http://h/,method=POST"], {},
      "invalid --check #1: method 'POST': want GET or HEAD"),
     (["serve", "--check", "url=tcp://h:1,body=x"], {},
-     "invalid --check #1: expect, header, host, method, body and redirects are for http(s)://"),
+     "invalid --check #1: expect, method, body and redirects are for http(s)://"),
     (["serve", "tcp://h"], {}, "invalid check 'tcp://h': tcp:// needs a port"),
     (["serve", "--log-format", "xml", "http://h/"], {}, "invalid --log-format 'xml': want text or json"),
     (["serve"], {"PODHEALTH_TIMEOUT": "forever", "PODHEALTH_CHECKS": "http://h/"},

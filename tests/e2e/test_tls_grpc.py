@@ -278,6 +278,32 @@ def test_grpc_answers_from_grpcio(podhealth):
         server.stop(None)
 
 
+def test_grpc_metadata_and_authority(certs):
+    """header= is gRPC metadata (names in lower case, as grpc-go sends them; a user-agent
+    replaces ours) and host= the :authority, over h2c and TLS, as grpc-go's server sees
+    them (grpc_health_server -metadata prints what it received)."""
+    version = open(os.path.join(os.path.dirname(__file__), "..", "..", "VERSION")).read().strip()
+    for g in (GrpcServer("-metadata"), GrpcServer("-metadata", "-tls", "%s,%s" % certs.ec)):
+        scheme = "grpcs" if "-tls" in g.proc.args else "grpc"
+        try:
+            rc, _, err = run(["probe",
+                              "--check", "name=m,url=%s://127.0.0.1:%d/app,header=X-Token: s3cret,"
+                              "header=x-tenant:  a b,host=svc.example:443" % (scheme, g.port)])
+            assert rc == 0, err
+            assert g.proc.stdout.readline().strip() == (
+                "metadata :authority=svc.example:443 content-type=application/grpc "
+                "user-agent=podhealth/%s x-tenant=a b "
+                "x-token=s3cret" % version)
+            rc, _, err = run(["probe", "--check", "url=%s://127.0.0.1:%d,header=User-Agent: mine"
+                              % (scheme, g.port)])
+            assert rc == 0, err
+            assert g.proc.stdout.readline().strip() == (
+                "metadata :authority=127.0.0.1:%d content-type=application/grpc user-agent=mine"
+                % g.port)
+        finally:
+            g.stop()
+
+
 # --- unix sockets ----------------------------------------------------------------------
 
 def test_unix_sockets(podhealth):

@@ -1,13 +1,15 @@
 // grpc_health_server is a test peer: grpc-go's standard health service
 // (google.golang.org/grpc/health), as the gRPC servers podhealth checks run it.
 //
-// usage: grpc_health_server [-tls CERT,KEY] [-no-health] [-unix PATH]
+// usage: grpc_health_server [-tls CERT,KEY] [-no-health] [-unix PATH] [-metadata]
 //
 // It listens on 127.0.0.1 (a free port, printed on stdout), or on the unix socket PATH
 // (printing 0), with these services:
 // "" and "app" SERVING, "down" NOT_SERVING, "slow" SERVING after a 5 s delay; any other
 // name is unknown (NOT_FOUND). With -no-health the health service is not registered
-// (UNIMPLEMENTED). It runs until its standard input closes.
+// (UNIMPLEMENTED). With -metadata it prints, for each call, a line of the metadata it
+// received (":authority" included, as grpc-go hands it to servers): "metadata k=v k=v",
+// sorted. It runs until its standard input closes.
 package main
 
 import (
@@ -18,12 +20,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/metadata"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -31,6 +35,7 @@ func main() {
 	tlsFiles := flag.String("tls", "", "CERT,KEY: serve over TLS")
 	noHealth := flag.Bool("no-health", false, "do not register the health service")
 	unixPath := flag.String("unix", "", "listen on this unix socket instead")
+	printMetadata := flag.Bool("metadata", false, "print each call's metadata")
 	flag.Parse()
 
 	var opts []grpc.ServerOption
@@ -50,6 +55,14 @@ func main() {
 		info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (interface{}, error) {
 		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.Service == "slow" {
 			time.Sleep(5 * time.Second)
+		}
+		if md, _ := metadata.FromIncomingContext(ctx); *printMetadata {
+			var kv []string
+			for k, v := range md {
+				kv = append(kv, k+"="+strings.Join(v, ","))
+			}
+			sort.Strings(kv)
+			fmt.Println("metadata " + strings.Join(kv, " "))
 		}
 		return handler(ctx, req)
 	}))
