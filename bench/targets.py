@@ -1,7 +1,8 @@
 """The footprint targets, in one place: make measure and make bench both read them, and
 both exit 1 when one is missed."""
 
-BINARY_BYTES = 256 * 1024      # static, every check kind
+BINARY_BYTES = 320 * 1024      # static, every check kind (issue 17's, for TLS 1.3 and
+                               # kubelet 1.37's probe forms; 256 KiB before them)
 IDLE_RSS_KIB = 256             # HTTP/TCP/unix checks only
 PEAK_RSS_KIB = 1024            # 100 keep-alive clients under load (make measure)
 IDLE_CONNS_RSS_KIB = 2048      # 1000 idle keep-alive connections

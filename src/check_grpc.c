@@ -10,7 +10,6 @@
 #include "target.h"
 #include "version.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,26 +111,12 @@ grpc_prepare(struct check *c, char *err, size_t errlen)
 	    H2_FIELD_VAR("grpc-timeout", timeout),
 	    H2_FIELD_VAR("user-agent", agent),
 	};
-	/* header= is metadata, as grpc-go sends it: names in lower case; a user-agent of the
-	 * user's replaces ours. */
+	/* header= is metadata, as grpc-go sends it (h2.c writes names in lower case); a
+	 * user-agent of the user's replaces ours. */
 	size_t nf = 8;
-	struct buf meta = {0};            /* the names and values, one after another */
-	size_t at[TARGET_MAX_HEADERS][3]; /* where each name and value start, and end */
 	for (size_t i = 0; i < t->nheaders; i++) {
-		const char *h = t->headers[i], *v = h + strcspn(h, ":") + 1;
-		size_t n = (size_t)(v - 1 - h);
-		v += strspn(v, " \t");
-		at[i][0] = meta.len;
-		for (size_t k = 0; k < n; k++)
-			buf_append(&meta, &(char){(char)tolower((unsigned char)h[k])}, 1);
-		at[i][1] = meta.len;
-		buf_append(&meta, v, strlen(v));
-		at[i][2] = meta.len;
-	}
-	for (size_t i = 0; i < t->nheaders && !meta.failed; i++) {
-		struct h2_field m = {meta.data + at[i][0], meta.data + at[i][1],
-				     at[i][1] - at[i][0], at[i][2] - at[i][1]};
-		int theirs = m.name_len == 10 && memcmp(m.name, "user-agent", 10) == 0;
+		struct h2_field m = h2_header(t->headers[i]);
+		int theirs = m.name_len == 10 && strncasecmp(m.name, "user-agent", 10) == 0;
 		f[theirs ? 7 : nf++] = m;
 	}
 	/* HealthCheckRequest{service = 1}: proto3 leaves an empty string out. */
@@ -147,10 +132,8 @@ grpc_prepare(struct check *c, char *err, size_t errlen)
 				   (unsigned char)msg.len};
 	buf_append(&req->body, prefix, 5);
 	buf_append(&req->body, msg.data, msg.len);
-	int failed = msg.failed || meta.failed || req->body.failed ||
-		     h2_encode_headers(f, nf, &req->block) < 0;
+	int failed = msg.failed || req->body.failed || h2_encode_headers(f, nf, &req->block) < 0;
 	buf_free(&msg);
-	buf_free(&meta);
 	return failed ? fmt_error(err, errlen, "out of memory") : 0;
 }
 

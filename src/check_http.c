@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "fmt.h"
+#include "h2.h"
 #include "response.h"
 #include "target.h"
 #include "url.h"
@@ -24,8 +25,13 @@
 #define REDIRECT_SLURP 2048
 
 struct http_run {
-	struct response resp;
-	struct buf req; /* the request being sent */
+	struct response resp; /* HTTP/2 fills in its head and kept body too */
+	struct h2 *h2;        /* protocol=http2: the connection's framing */
+	int h2_final;         /* the final response's head was read */
+	int h2_headed;        /* ... and on_head has decided on it */
+	size_t h2_body;       /* body bytes read */
+	size_t h2_limit;      /* body bytes to read: the rest is not waited for */
+	struct buf req;       /* the request being sent */
 	size_t sent;
 	int hops;        /* redirects followed */
 	int slurping;    /* reading a redirect's body before following it */
@@ -44,13 +50,47 @@ has_header(const struct target *t, const char *name)
 	return 0;
 }
 
+/* protocol=http2: the same request as HPACK-encoded fields (h2.c writes the names in
+ * lower case), with :authority for Host and no Connection, as Go's HTTP/2 client sends
+ * it. */
+static void
+h2_request(const struct target *t, const char *scheme, const char *target, const char *host,
+	   const char *authorization, const char *referer, struct buf *b)
+{
+	char agent[32];
+	fmt_format(agent, sizeof agent, "podhealth/%s", PODHEALTH_VERSION);
+	struct h2_field f[8 + TARGET_MAX_HEADERS] = {
+	    H2_FIELD_VAR(":method", t->method), H2_FIELD_VAR(":scheme", scheme),
+	    H2_FIELD_VAR(":authority", host), H2_FIELD_VAR(":path", target)};
+	size_t n = 4;
+	if (!has_header(t, "User-Agent"))
+		f[n++] = (struct h2_field)H2_FIELD_VAR("user-agent", agent);
+	if (!has_header(t, "Accept"))
+		f[n++] = (struct h2_field)H2_FIELD("accept", "*/*");
+	for (size_t i = 0; i < t->nheaders; i++) {
+		struct h2_field h = h2_header(t->headers[i]);
+		if (!(h.name_len == 6 && strncasecmp(h.name, "accept", 6) == 0 && !h.value_len))
+			f[n++] = h;
+	}
+	if (authorization && !has_header(t, "Authorization"))
+		f[n++] = (struct h2_field)H2_FIELD_VAR("authorization", authorization);
+	if (referer)
+		f[n++] = (struct h2_field)H2_FIELD_VAR("referer", referer);
+	if (h2_encode_headers(f, n, b) < 0)
+		b->failed = 1;
+}
+
 /* Writes t's HTTP request for request target `target` with Host host, the Authorization
  * value authorization and a Referer referer (each when not NULL) into b: the first
  * request and every redirect. */
 static void
-http_request(const struct target *t, const char *target, const char *host,
+http_request(const struct target *t, const char *scheme, const char *target, const char *host,
 	     const char *authorization, const char *referer, struct buf *b)
 {
+	if (t->http2) {
+		h2_request(t, scheme, target, host, authorization, referer, b);
+		return;
+	}
 	/* What kubelet's HTTP prober sends (pkg/probe/http): Host as the URL writes it, a
 	 * User-Agent naming us, Accept any, no keep-alive; headers given by the user replace
 	 * the defaults of the same name, and an empty Accept removes it. */
@@ -78,8 +118,8 @@ http_request(const struct target *t, const char *target, const char *host,
 void
 check_http_first_request(const struct target *t, struct buf *out)
 {
-	http_request(t, t->path, t->host_header ? t->host_header : t->authority, t->authorization,
-		     NULL, out);
+	http_request(t, "http", t->path, t->host_header ? t->host_header : t->authority,
+		     t->authorization, NULL, out);
 }
 
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
@@ -129,15 +169,41 @@ http_end(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	response_free(&run->resp);
+	h2_free(run->h2);
 	buf_free(&run->req);
 	url_free(&run->url);
 	url_free(&run->next);
+}
+
+/* protocol=http2: sends what the framing has queued (the request, acknowledgements). */
+static void
+h2_send(struct check *c)
+{
+	struct http_run *run = check_state(c);
+	size_t len;
+	const char *out;
+	while ((out = h2_output(run->h2, &len))) {
+		ssize_t n = check_send(c, out, len);
+		if (n <= 0) {
+			if (n == 0)
+				check_want(c, EPOLLIN | EPOLLOUT);
+			return; /* n < 0: the run ended */
+		}
+		h2_sent(run->h2, (size_t)n);
+		if (run->hops == 0 && !h2_output(run->h2, &len))
+			check_delivered(c);
+	}
+	check_want(c, EPOLLIN);
 }
 
 static void
 http_writable(struct check *c)
 {
 	struct http_run *run = check_state(c);
+	if (run->h2) {
+		h2_send(c);
+		return;
+	}
 	const struct buf *req = run->hops ? &run->req : check_data(c);
 	while (run->sent < req->len) {
 		ssize_t n = check_send(c, req->data + run->sent, req->len - run->sent);
@@ -152,11 +218,29 @@ http_writable(struct check *c)
 	check_want(c, EPOLLIN);
 }
 
+static void h2_on_field(void *arg, const struct h2_field *f, int trailers);
+static const char *h2_on_block_end(void *arg, int end_stream);
+static int h2_on_data(void *arg, const char *p, size_t n);
+
 static void
 http_connected(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	run->sent = 0;
+	if (check_target(c)->http2) {
+		const struct buf *req = run->hops ? &run->req : check_data(c);
+		const struct h2_handler handler = {.field = h2_on_field,
+						   .data = h2_on_data,
+						   .block_end = h2_on_block_end,
+						   .arg = run};
+		h2_free(run->h2);
+		run->h2_final = run->h2_headed = 0;
+		run->h2_body = 0;
+		if (!(run->h2 = h2_new(&handler, req->data, req->len, NULL, 0))) {
+			check_finish(c, CHECK_FAIL, "out of memory");
+			return;
+		}
+	}
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN | EPOLLOUT);
 	http_writable(c);
@@ -247,8 +331,9 @@ follow(struct check *c)
 		url_format(base, &referer);
 	buf_free(&run->req);
 	/* Each hop sends the credentials of its own URL, as Go's client does. */
-	http_request(t, next->target, run->custom_host ? t->host_header : next->authority,
-		     next->authorization, referer.data, &run->req);
+	http_request(t, next->scheme, next->target,
+		     run->custom_host ? t->host_header : next->authority, next->authorization,
+		     referer.data, &run->req);
 	buf_free(&referer);
 	if (run->req.failed) {
 		check_finish(c, CHECK_FAIL, "out of memory");
@@ -266,7 +351,19 @@ follow(struct check *c)
 	const char *sni = t->servername                          ? t->servername
 			  : target_ip_literal(run->url.hostname) ? NULL
 								 : run->url.hostname;
-	check_reconnect(c, run->url.port, https, sni);
+	/* protocol=http2 dials in the clear even for https://, as the KEP's transport does. */
+	check_reconnect(c, run->url.port, https && !t->http2, sni);
+}
+
+/* After the head: reads at most limit bytes of the body (RESPONSE_MORE), or says there is
+ * nothing to read (RESPONSE_DONE). */
+static int
+read_body(struct http_run *run, size_t limit)
+{
+	if (!run->h2)
+		return response_body(&run->resp, limit);
+	run->h2_limit = limit; /* the stream's end, or this much of it, completes it */
+	return RESPONSE_MORE;
 }
 
 /* on_head: this connection is done with (the run ended, or follows a redirect on a new
@@ -288,7 +385,7 @@ on_head(struct check *c)
 				   !t->redirects ? " (redirects=off)"
 				   : is_redirect(r->status) && !r->location_long ? " (no Location)"
 										 : "");
-		return response_body(r, TARGET_BODY_MAX);
+		return read_body(run, TARGET_BODY_MAX);
 	}
 	if (r->location_long) {
 		check_finish(c, CHECK_FAIL, "HTTP %d: Location longer than %d bytes", r->status,
@@ -306,7 +403,7 @@ on_head(struct check *c)
 	if (strcmp(run->next.hostname, t->host) != 0) {
 		check_warn(c, "HTTP %d to another host not followed: %.60s", r->status,
 			   r->location);
-		return response_body(r, TARGET_BODY_MAX);
+		return read_body(run, TARGET_BODY_MAX);
 	}
 	if (run->hops + 1 >= MAX_REQUESTS) {
 		check_finish(c, CHECK_FAIL, "stopped after %d redirects", MAX_REQUESTS);
@@ -318,7 +415,7 @@ on_head(struct check *c)
 		return LEFT;
 	}
 	run->slurping = 1;
-	return response_body(r, REDIRECT_SLURP);
+	return read_body(run, REDIRECT_SLURP);
 }
 
 /* The response is complete (or failed, or ended): decide or follow. */
@@ -340,10 +437,91 @@ on_end(struct check *c, int ev)
 		check_finish(c, CHECK_FAIL, "%s", run->resp.error);
 }
 
+/* protocol=http2: the response's head fields, as the framing delivers them. */
+static void
+h2_on_field(void *arg, const struct h2_field *f, int trailers)
+{
+	struct http_run *run = arg;
+	struct response *r = &run->resp;
+	unsigned long v;
+	if (trailers || run->h2_final)
+		return;
+	if (f->name_len == 7 && memcmp(f->name, ":status", 7) == 0)
+		r->status = fmt_parse_uint(f->value, f->value_len, 100, 999, &v) < 0 ? -1 : (int)v;
+	else if (f->name_len == 8 && memcmp(f->name, "location", 8) == 0 && !r->location &&
+		 !(r->location_long = f->value_len > RESPONSE_LOCATION_MAX))
+		r->location = strndup(f->value, f->value_len);
+}
+
+static const char *
+h2_on_block_end(void *arg, int end_stream)
+{
+	struct http_run *run = arg;
+	struct response *r = &run->resp;
+	if (run->h2_final)
+		return NULL; /* trailers */
+	if (r->status <= 0)
+		return "HTTP/2: a response without a valid :status";
+	if (r->status < 200 && !end_stream) {
+		/* 1xx: informational, the final answer follows (RFC 9113 section 8.1). */
+		free(r->location);
+		r->location = NULL;
+		r->status = 0;
+		return NULL;
+	}
+	run->h2_final = 1;
+	return NULL;
+}
+
+static int
+h2_on_data(void *arg, const char *p, size_t n)
+{
+	struct http_run *run = arg;
+	struct response *r = &run->resp;
+	size_t room = r->kept_cap - r->kept_len;
+	memcpy(r->kept + r->kept_len, p, n < room ? n : room);
+	r->kept_len += n < room ? n : room;
+	run->h2_body += n;
+	return 0;
+}
+
+static void
+h2_received(struct check *c, const char *data, size_t n)
+{
+	struct http_run *run = check_state(c);
+	int ev = h2_feed(run->h2, data, n);
+	if (ev == H2_ERROR) {
+		if (run->slurping)
+			follow(c); /* errors in a redirect's body do not matter to Go */
+		else if (run->h2_headed)
+			check_finish(c, CHECK_FAIL, "HTTP %d: %s", run->resp.status,
+				     h2_error(run->h2));
+		else
+			check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
+		return;
+	}
+	if (run->h2_final && !run->h2_headed) {
+		run->h2_headed = 1;
+		int r = on_head(c);
+		if (r == LEFT)
+			return;
+		if (r == RESPONSE_DONE)
+			ev = H2_END;
+	}
+	if (ev == H2_END || (run->h2_headed && run->h2_body >= run->h2_limit))
+		on_end(c, RESPONSE_DONE);
+	else
+		h2_send(c); /* acknowledgements: SETTINGS, PING */
+}
+
 static void
 http_received(struct check *c, const char *data, size_t n)
 {
 	struct http_run *run = check_state(c);
+	if (run->h2) {
+		h2_received(c, data, n);
+		return;
+	}
 	int ev;
 	size_t off = 0;
 	do {
@@ -361,6 +539,18 @@ static void
 http_eof(struct check *c)
 {
 	struct http_run *run = check_state(c);
+	if (run->h2 && run->slurping) {
+		follow(c);
+		return;
+	}
+	if (run->h2) {
+		check_finish(c, CHECK_FAIL, "%s",
+			     run->h2_headed ? "body: connection closed"
+			     : h2_established(run->h2)
+				 ? "connection closed before the HTTP/2 answer"
+				 : "connection closed without an HTTP/2 answer");
+		return;
+	}
 	int ev = response_eof(&run->resp);
 	if (ev == RESPONSE_HEAD && (ev = on_head(c)) == RESPONSE_MORE)
 		ev = response_eof(&run->resp);

@@ -8,6 +8,7 @@
 #include "fmt.h"
 
 #include <nghttp2/nghttp2.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,15 @@ put_frame(struct buf *b, uint8_t type, uint8_t flags, uint32_t stream, const voi
 	buf_append(b, p, n);
 }
 
+struct h2_field
+h2_header(const char *line)
+{
+	size_t n = strcspn(line, ":");
+	const char *v = line + n + (line[n] == ':');
+	v += strspn(v, " \t");
+	return (struct h2_field){line, v, n, strlen(v)};
+}
+
 int
 h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out)
 {
@@ -86,14 +96,21 @@ h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out)
 	nghttp2_hd_deflater *d;
 	if (nghttp2_hd_deflate_new(&d, 0) != 0)
 		return -1;
-	nghttp2_nv *nv = calloc(n, sizeof *nv);
+	size_t names = 0;
+	for (size_t i = 0; i < n; i++)
+		names += fields[i].name_len;
+	nghttp2_nv *nv = calloc(1, n * sizeof *nv + names);
 	int rc = -1;
 	if (nv) {
-		for (size_t i = 0; i < n; i++)
-			nv[i] =
-			    (nghttp2_nv){(uint8_t *)(uintptr_t)fields[i].name,
-					 (uint8_t *)(uintptr_t)fields[i].value, fields[i].name_len,
-					 fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
+		uint8_t *lower = (uint8_t *)(nv + n);
+		for (size_t i = 0; i < n; i++) {
+			for (size_t k = 0; k < fields[i].name_len; k++)
+				lower[k] = (uint8_t)tolower((unsigned char)fields[i].name[k]);
+			nv[i] = (nghttp2_nv){lower, (uint8_t *)(uintptr_t)fields[i].value,
+					     fields[i].name_len, fields[i].value_len,
+					     NGHTTP2_NV_FLAG_NONE};
+			lower += fields[i].name_len;
+		}
 		size_t bound = nghttp2_hd_deflate_bound(d, nv, n);
 		unsigned char *block = malloc(bound);
 		ssize_t len = block ? nghttp2_hd_deflate_hd(d, block, bound, nv, n) : -1;

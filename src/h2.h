@@ -50,8 +50,13 @@ struct h2_handler {
 struct h2;
 
 /* Encodes a request's header fields (pseudo-headers first) as an HPACK block without
- * the dynamic table, so it can be sent on any connection. Returns 0, or -1. */
+ * the dynamic table, so it can be sent on any connection; names are written in lower case
+ * (RFC 9113 section 8.2.1). Returns 0, or -1. */
 int h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out);
+
+/* The field of a "Name: value" header line (the value without the blanks before it);
+ * pointers into line. */
+struct h2_field h2_header(const char *line);
 
 /* Returns a connection that has queued the client preface, its SETTINGS, a HEADERS frame
  * with block and, when body is not NULL, one DATA frame ending the stream. NULL when out of

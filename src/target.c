@@ -264,6 +264,11 @@ check(struct target *t, char *err, size_t errlen)
 	if (t->ca_file && !t->servername && target_ip_literal(t->host))
 		return fmt_error(err, errlen,
 				 "ca= with an IP address needs servername= (the name to verify)");
+	/* kubelet 1.37 (protocol: HTTP2) refuses both, and so does podhealth. */
+	if (t->http2 && t->tls)
+		return fmt_error(err, errlen, "protocol=http2 is for http:// (h2c), not https://");
+	if (t->http2 && t->host_header)
+		return fmt_error(err, errlen, "protocol=http2 takes no host=");
 	if (strcmp(t->method, "HEAD") == 0 && t->body)
 		return fmt_error(err, errlen,
 				 "body= needs method GET (a HEAD response has no body)");
@@ -517,6 +522,16 @@ key_redirects(struct target *t, const char *key, char *val, char *err, size_t er
 }
 
 static int
+key_protocol(struct target *t, const char *key, char *val, char *err, size_t errlen)
+{
+	(void)key;
+	if (strcmp(val, "http1") != 0 && strcmp(val, "http2") != 0)
+		return fmt_error(err, errlen, "protocol '%.16s': want http1 or http2", val);
+	t->http2 = val[4] == '2';
+	return 0;
+}
+
+static int
 key_socket(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
 	(void)key;
@@ -568,6 +583,7 @@ static const struct key {
     {"method", FOR_HTTP, key_method, "GET (default) or HEAD"},
     {"body", FOR_HTTP, key_body, "text the first 10 KiB of the body must contain"},
     {"redirects", FOR_HTTP, key_redirects, "on (default: as kubelet) or off"},
+    {"protocol", FOR_HTTP, key_protocol, "http1 (default), or http2: h2c, for http://"},
     {"socket", FOR_SOCKET, key_socket, "connect to this unix socket, not host:port"},
     {"ca", FOR_TLS, key_tls_string, "PEM CA file: verify the server (default: none)"},
     {"servername", FOR_TLS, key_tls_string, "the TLS server name to send and verify"},

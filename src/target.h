@@ -37,6 +37,7 @@ struct target {
 	size_t nexpect;  /* 0: 200-399 */
 	char method[16]; /* GET unless method= says HEAD (or POST... for on-exit calls) */
 	int redirects;   /* follow redirects as kubelet does (redirects=off: no) */
+	int http2;       /* protocol=http2: HTTP/2 cleartext with prior knowledge (h2c) */
 	char *host_header;
 	char *authorization; /* "Basic ..." from user:password@ in the URL, as Go sends it */
 	char *body;          /* substring the body must contain; owned */

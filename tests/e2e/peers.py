@@ -14,7 +14,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
 
 
-def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False):
+def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False, h2c=False):
     """kubelet's verdict: ("pass" | "warn" | "fail", detail)."""
     args = [ORACLE, "-timeout", timeout]
     for h in headers:
@@ -25,6 +25,8 @@ def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tl
         args += ["-servername", servername]
     if tls:
         args += ["-tls"]
+    if h2c:
+        args += ["-h2c"]
     args += [kind] + (target if isinstance(target, list) else [target])
     out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
     verdict, _, detail = out.partition(" ")

@@ -195,6 +195,76 @@ def test_nginx_over_tls(podhealth, certs, nginx_tls):
     })
 
 
+# --- HTTP/2 cleartext: protocol=http2, kubelet 1.37's httpGet protocol: HTTP2 ---------------
+
+def test_http2_cleartext_verdicts_match_kubelet(podhealth):
+    """protocol=http2 against Go's h2c server (x/net/http2/h2c), each verdict beside the
+    oracle's, which probes as the KEP's design has kubelet do (x/net/http2 Transport,
+    AllowHTTP, a plain dial): the same status range, redirect and body rules as HTTP/1.1."""
+    g = GoPeer("h2_only_server", "-h2c")
+    http1 = Upstream(200)
+    try:
+        base = "http://127.0.0.1:%d" % g.port
+
+        def case(name, path, want, extra="", oracle=True, url=None):
+            url = url or base + path
+            return ("name=%s,url=%s,protocol=http2%s" % (name, url, extra),
+                    {"target": url, "h2c": True} if oracle else None, want)
+
+        listing = compare(podhealth, {
+            "ok": case("ok", "/", "pass"),
+            "down": case("down", "/down", "fail"),
+            "redirect": case("redirect", "/redirect", "pass"),
+            "away": case("away", "/away", "warn"),
+            "loop": case("loop", "/loop", "fail"),
+            # Followed in the clear, :scheme https, to the same h2c port: as the KEP's transport.
+            "to-https": case("to-https", "/to-https", "pass"),
+            "missing": case("missing", "/nope", "fail"),
+            "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
+            "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
+            "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
+            "http1": case("http1", "", "fail", url=http1.url()),
+        }, "http")
+        assert "[-]down failed: HTTP 503\n" in listing
+        assert "[+]redirect ok\n" in listing
+        assert "[-]loop failed: stopped after 10 redirects\n" in listing
+        assert "[-]http1 failed: not an HTTP/2 server: it answered HTTP/1.x\n" in listing
+        assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
+    finally:
+        g.stop()
+        http1.stop()
+
+
+def test_http2_cleartext_against_nginx(podhealth):
+    d = tempfile.mkdtemp()
+    port = free_port()
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""daemon off; worker_processes 1; pid %(d)s/pid; error_log stderr error;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path %(d)s; proxy_temp_path %(d)s;
+  fastcgi_temp_path %(d)s; uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+  server { listen 127.0.0.1:%(port)d http2;
+    location /healthz { return 200 "ok\\n"; } location / { return 503; } } }
+""" % {"d": d, "port": port})
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", d], stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+        base = "http://127.0.0.1:%d" % port
+        compare(podhealth, {
+            "ok": ("name=ok,url=%s/healthz,protocol=http2" % base,
+                   {"target": base + "/healthz", "h2c": True}, "pass"),
+            "down": ("name=down,url=%s/,protocol=http2" % base,
+                     {"target": base + "/", "h2c": True}, "fail"),
+            # Without protocol=http2 the same port is an HTTP/2-only server: HTTP/1.1 fails.
+            "as-http1": ("name=as-http1,url=%s/healthz" % base, {"target": base + "/healthz"}, "fail"),
+        }, "http")
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(d)
+
+
 def test_tls_files_are_checked_at_startup(certs):
     rc, _, err = run(["probe", "--check", "url=https://a/,ca=/nonexistent.pem"])
     assert (rc, err) == (2, "podhealth: error: check 'a:443': cannot open '/nonexistent.pem'\n")

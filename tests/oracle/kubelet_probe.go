@@ -7,9 +7,13 @@
 // same host name and at most 10 times, and at most 10 KiB of the body read, where an error
 // is a failure.
 //
-// usage: kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] http|https URL
+// usage: kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] [-h2c] http|https URL
 //
 //	kubelet_probe [-timeout DUR] [-tls] [-ca FILE] [-servername NAME] grpc HOST:PORT [SERVICE]
+//
+// -h2c is kubelet 1.37's httpGet with protocol: HTTP2 (KEP-5999): the same probe over HTTP/2
+// cleartext with prior knowledge, through golang.org/x/net/http2's Transport with
+// AllowHTTP and a plain dial for every connection, as the KEP's design section writes it.
 //
 // It prints "success DETAIL", "warning DETAIL" (kubelet's "probe terminated redirects",
 // which counts as success) or "failure DETAIL" and exits 0, 0 or 1.
@@ -50,6 +54,7 @@ var (
 	useTLS     = flag.Bool("tls", false, "gRPC over TLS (grpcs://)")
 	caFile     = flag.String("ca", "", "verify the server against this PEM bundle")
 	serverName = flag.String("servername", "", "the TLS server name")
+	h2c        = flag.Bool("h2c", false, "HTTP/2 cleartext with prior knowledge (protocol: HTTP2)")
 	headers    headerList
 )
 
@@ -116,9 +121,19 @@ func probeHTTP(url string) {
 		fmt.Println("error", err)
 		os.Exit(2)
 	}
+	var rt http.RoundTripper = transport
+	if *h2c {
+		rt = &http2.Transport{
+			AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) {
+				return dial(context.Background(), network, addr)
+			},
+			DisableCompression: true,
+		}
+	}
 	client := &http.Client{
 		Timeout:   *timeout,
-		Transport: transport,
+		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Hostname() != via[0].URL.Hostname() {
 				return http.ErrUseLastResponse

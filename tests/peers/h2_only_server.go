@@ -3,6 +3,14 @@
 //
 // usage: h2_only_server CERT KEY
 //
+//	h2_only_server -h2c
+//
+// With -h2c it speaks HTTP/2 cleartext with prior knowledge (golang.org/x/net/http2/h2c),
+// as an application behind kubelet's protocol: HTTP2 probe does, with these paths: "/"
+// 200 "ok", /down 503, /redirect a 302 to /, /away a 302 to another host, /loop a 302 to
+// itself, /to-https a 302 to https:// on the same host and port, /ready 200 "status:
+// ready", /big 200 with "needle" after 20000 bytes.
+//
 // It listens on 127.0.0.1 (a free port, printed on stdout) and runs until its standard
 // input closes.
 package main
@@ -14,11 +22,51 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 )
 
+func cleartext(ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			io.WriteString(w, "ok")
+		case "/down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/redirect":
+			http.Redirect(w, r, "/", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, "http://elsewhere.example/", http.StatusFound)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/to-https":
+			http.Redirect(w, r, "https://"+r.Host+"/", http.StatusFound)
+		case "/ready":
+			io.WriteString(w, "status: ready")
+		case "/big":
+			io.WriteString(w, strings.Repeat("x", 20000)+"needle")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+	go http.Serve(ln, h2c.NewHandler(mux, &http2.Server{}))
+	io.Copy(io.Discard, os.Stdin)
+}
+
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-h2c" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		cleartext(ln)
+		return
+	}
 	cert, err := tls.LoadX509KeyPair(os.Args[1], os.Args[2])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -186,7 +186,7 @@ test_config_invalid(void **state)
 	     "invalid --check #1: ca= with an IP address needs servername= (the name to verify)"},
 	    {"--check url=https://a/,cert=/x", 0,
 	     "invalid --check #1: unknown key 'cert' (want name, url, timeout, expect, header, "
-	     "host, method, body, redirects, socket, ca or servername)"},
+	     "host, method, body, redirects, protocol, socket, ca or servername)"},
 	    {"--check url=tcp://a:1,socket=/x", 0,
 	     "invalid --check #1: socket= is for http(s):// and grpc(s)://; use unix:///path"},
 	    {"--check url=http://a/,redirects=maybe", 0,

@@ -215,6 +215,28 @@ test_a_whole_answer(void **state)
 	buf_free(&in);
 }
 
+/* Request fields: names go out in lower case (RFC 9113 section 8.2.1), a "Name: value"
+ * line splits at its colon without the blanks after it. */
+static void
+test_request_fields(void **state)
+{
+	(void)state;
+	struct h2_field h = h2_header("X-Token: \t a b ");
+	assert_int_equal(h.name_len, 7);
+	assert_memory_equal(h.name, "X-Token", 7);
+	assert_string_equal(h.value, "a b ");
+	static const struct h2_field fields[] = {H2_FIELD(":status", "200"),
+						 H2_FIELD("X-Upper", "Value")};
+	struct buf in = {0};
+	frame(&in, SETTINGS, 0, 0, "", 0);
+	headers(&in, END_STREAM, fields, 2);
+	struct h2 *c = client();
+	assert_int_equal(feed(c, &in, 0), H2_END);
+	assert_string_equal(seen.fields, ":status=200;x-upper=Value;");
+	buf_free(&in);
+	h2_free(c);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -303,6 +325,7 @@ main(void)
 	    cmocka_unit_test(test_client_first_bytes),
 	    cmocka_unit_test(test_settings_and_ping_are_acknowledged),
 	    cmocka_unit_test(test_a_whole_answer),
+	    cmocka_unit_test(test_request_fields),
 	    cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
