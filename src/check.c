@@ -543,6 +543,14 @@ tls_pump(struct check *c)
 			update_events(c);
 			return;
 		}
+		/* grpc-go since 1.67 (kubelet 1.37's) fails a handshake in which the server
+		 * selected no protocol: HTTP/2 over TLS needs ALPN (RFC 9113 section 3.2). */
+		if (c->kind->alpn && !tls_conn_alpn_selected(c->tls)) {
+			check_finish(c, CHECK_FAIL,
+				     "TLS: the server selected no ALPN protocol (%s)",
+				     c->kind->alpn);
+			return;
+		}
 		connection_ready(c);
 		if (!still(c, conn))
 			return;

@@ -508,6 +508,12 @@ tls_conn_free(struct tls_conn *t)
 }
 
 int
+tls_conn_alpn_selected(const struct tls_conn *t)
+{
+	return br_ssl_engine_get_selected_protocol((br_ssl_engine_context *)&t->cc.eng) != NULL;
+}
+
+int
 tls_conn_ready(const struct tls_conn *t)
 {
 	return t->ready;

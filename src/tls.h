@@ -31,6 +31,9 @@ int tls_conn_io(struct tls_conn *t, int fd);
 /* Returns 1 once the handshake is complete. */
 int tls_conn_ready(const struct tls_conn *t);
 
+/* Returns 1 when the handshake ended with the server selecting the ALPN protocol offered. */
+int tls_conn_alpn_selected(const struct tls_conn *t);
+
 /* The socket events the engine needs: what it has to send and whether it can take
  * records (the application's wishes are in the engine's state already). */
 uint32_t tls_conn_events(const struct tls_conn *t);

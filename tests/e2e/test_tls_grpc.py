@@ -348,6 +348,28 @@ def test_grpc_answers_from_grpcio(podhealth):
         server.stop(None)
 
 
+def test_grpcs_needs_alpn_h2(podhealth, certs):
+    """grpcs:// is kubelet 1.37's grpc mode TLS: ALPN h2 offered, and since grpc-go 1.67
+    (the grpc-go kubelet 1.37 vendors) a server that selects no ALPN protocol fails the
+    handshake, even if it then speaks gRPC. The oracle restates that rule (Debian's grpc-go
+    predates it); grpc-go's own TLS server, which selects h2, passes on both sides."""
+    answer = H2_SETTINGS + GRPC_HEADERS + GRPC_SERVING + h2_headers([("grpc-status", "0")],
+                                                                     end_stream=True)
+    peers = {"no-alpn": Upstream(script=lambda path, head: (answer, "hang"),
+                                 context=certs.context(certs.ec)),
+             "h2": GrpcServer("-tls", "%s,%s" % certs.ec)}
+    try:
+        addr = lambda u: "127.0.0.1:%d" % u.port
+        listing = compare(podhealth, {
+            name: ("name=%s,url=grpcs://%s" % (name, addr(u)), {"target": [addr(u)], "tls": True},
+                   "fail" if name == "no-alpn" else "pass")
+            for name, u in peers.items()}, "grpc")
+        assert "[-]no-alpn failed: TLS: the server selected no ALPN protocol (h2)\n" in listing
+    finally:
+        for u in peers.values():
+            u.stop()
+
+
 def test_grpc_metadata_and_authority(certs):
     """header= is gRPC metadata (names in lower case, as grpc-go sends them; a user-agent
     replaces ours) and host= the :authority, over h2c and TLS, as grpc-go's server sees
@@ -477,8 +499,11 @@ def test_reset_after_handshake_fails_at_once(podhealth, certs, scheme):
     # The server completes the handshake, reads the request and resets. Plain HTTP says
     # "connection reset" at once, and so must TLS: it used to spin on the dead socket until
     # the timeout ("timeout after 5s").
-    u = Upstream(script=lambda path, head: (b"", "reset"), context=certs.context(certs.ec),
-                    whole_head=False)
+    # (A gRPC server selects ALPN h2: without it the handshake already fails, see
+    # test_grpcs_needs_alpn_h2.)
+    u = Upstream(script=lambda path, head: (b"", "reset"),
+                 context=certs.context(certs.ec, alpn=["h2"] if scheme == "grpcs" else None),
+                 whole_head=False)
     try:
         url = u.url("/", scheme=scheme)
         rc, out, err = run(["probe", "-t", "5s", url])

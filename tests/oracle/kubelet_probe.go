@@ -176,10 +176,31 @@ func probeHTTP(url string) {
 	result("failure", fmt.Sprintf("HTTP probe failed with statuscode: %d", res.StatusCode))
 }
 
+// alpnEnforced is grpc-go's TLS credentials as kubelet 1.37 vendors them: since grpc-go
+// 1.67 (grpc-go PR 7535, GRPC_ENFORCE_ALPN_ENABLED on by default) a client handshake in
+// which the server selected no ALPN protocol fails. Debian's grpc-go (1.33) predates the
+// rule; this wrapper restates it.
+type alpnEnforced struct{ credentials.TransportCredentials }
+
+func (c alpnEnforced) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)
+	if err == nil {
+		if ti, ok := info.(credentials.TLSInfo); ok && ti.State.NegotiatedProtocol == "" {
+			conn.Close()
+			return nil, nil, errors.New("credentials: cannot check peer: missing selected ALPN property")
+		}
+	}
+	return conn, info, err
+}
+
+func (c alpnEnforced) Clone() credentials.TransportCredentials {
+	return alpnEnforced{c.TransportCredentials.Clone()}
+}
+
 func probeGRPC(addr, service string) {
 	creds := grpc.WithInsecure()
 	if *useTLS {
-		creds = grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig()))
+		creds = grpc.WithTransportCredentials(alpnEnforced{credentials.NewTLS(tlsConfig())})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
