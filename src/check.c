@@ -38,7 +38,7 @@ struct check {
 	size_t next_addr;
 	uint16_t port;              /* of the connection being made */
 	int use_tls;                /* this connection runs TLS */
-	const char *tls_name;       /* its server name (SNI), or NULL */
+	const char *tls_name;       /* its server name or address, to verify (and send as SNI) */
 	struct tls_config *tls_cfg; /* the target's TLS settings, or NULL; owned */
 	struct tls_conn *tls;
 	int connected;

@@ -348,9 +348,7 @@ follow(struct check *c)
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
-	const char *sni = t->servername                          ? t->servername
-			  : target_ip_literal(run->url.hostname) ? NULL
-								 : run->url.hostname;
+	const char *sni = t->servername ? t->servername : run->url.hostname;
 	/* protocol=http2 dials in the clear even for https://, as the KEP's transport does. */
 	check_reconnect(c, run->url.port, https && !t->http2, sni);
 }

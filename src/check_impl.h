@@ -78,7 +78,8 @@ ssize_t check_send(struct check *c, const void *buf, size_t len);
 void check_want(struct check *c, uint32_t events);
 
 /* Closes the connection and makes a new one to the same addresses on port, with or
- * without TLS (tls_name: the server name), within the run's deadline: a redirect. */
+ * without TLS (tls_name: the server name or address), within the run's deadline: a
+ * redirect. */
 void check_reconnect(struct check *c, uint16_t port, int use_tls, const char *tls_name);
 
 /* Ends c's run with a result and a reason: the one cleanup path of every kind. */

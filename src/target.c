@@ -261,9 +261,6 @@ target_rename(struct target *t, int (*unique)(const char *name, void *arg), void
 static int
 check(struct target *t, char *err, size_t errlen)
 {
-	if (t->ca_file && !t->servername && target_ip_literal(t->host))
-		return fmt_error(err, errlen,
-				 "ca= with an IP address needs servername= (the name to verify)");
 	/* kubelet 1.37 (protocol: HTTP2) refuses both, and so does podhealth. */
 	if (t->http2 && t->tls)
 		return fmt_error(err, errlen, "protocol=http2 is for http:// (h2c), not https://");
@@ -758,7 +755,7 @@ target_tls_name(const struct target *t)
 {
 	/* An address stays in the struct: a pointer to t->host would not survive the
 	 * array of targets growing. */
-	return t->servername ? t->servername : target_ip_literal(t->host) ? NULL : t->host;
+	return t->servername ? t->servername : t->host;
 }
 
 int

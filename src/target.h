@@ -73,8 +73,9 @@ int target_set_call(struct target *t, const char *method, char *err, size_t errl
  * an unnamed check that repeats another's). Returns 0, or -1 out of memory. */
 int target_rename(struct target *t, int (*unique)(const char *name, void *arg), void *arg);
 
-/* The TLS server name (SNI, and the name verified): servername=, else the host unless it
- * is an IP address (NULL: none). Borrowed from t. */
+/* The TLS server name: servername=, else the host, an IP address included (verified
+ * against the certificate's IP subjectAltNames with ca=; tls.c never sends an address as
+ * SNI). Borrowed from t. */
 const char *target_tls_name(const struct target *t);
 
 /* Returns 1 when status is what t expects (by default 200-399, as kubelet). */

@@ -5,6 +5,7 @@
 #include "tls.h"
 
 #include "buf.h"
+#include "certname.h"
 #include "fmt.h"
 #include "log.h"
 #include "net.h"
@@ -118,12 +119,26 @@ struct insecure {
 	unsigned err;
 };
 
+/* With ca=: BearSSL's minimal engine checks the chain and every date, given no name (its
+ * own name check would fall back to the Common Name); the leaf certificate is kept, and
+ * its subjectAltNames are checked as Go checks them (certname.c). */
+struct verifier {
+	const br_x509_class *vtable;
+	br_x509_minimal_context xm;
+	const char *name;    /* to verify: a host name or an address */
+	unsigned char *leaf; /* the first certificate; owned */
+	size_t leaf_len, leaf_cap;
+	unsigned count;
+	enum certname_result name_result;
+};
+
 struct tls_conn {
 	br_ssl_client_context cc;
 	union {
-		br_x509_minimal_context minimal;
+		struct verifier verify;
 		struct insecure insecure;
 	} x509;
+	char name[256]; /* the server name or address, without a final dot */
 	const struct tls_config *cfg;
 	const char *alpn[1];
 	int anchor_dates; /* an anchor was left out for its dates (for the reason) */
@@ -196,6 +211,82 @@ insecure_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 static const br_x509_class insecure_vtable = {
     sizeof(struct insecure), insecure_start_chain, insecure_start_cert, insecure_append,
     insecure_end_cert,       insecure_end_chain,   insecure_get_pkey,
+};
+
+/* --- the verifying X.509 engine (ca=) --- */
+
+#define LEAF_MAX (64 * 1024)
+
+static const br_x509_class **
+minimal(const br_x509_class **ctx)
+{
+	return &((struct verifier *)(void *)ctx)->xm.vtable;
+}
+
+static void
+verify_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	(void)server_name;
+	struct verifier *v = (struct verifier *)(void *)ctx;
+	v->count = 0;
+	v->leaf_len = 0;
+	v->name_result = CERTNAME_OK;
+	(*minimal(ctx))->start_chain(minimal(ctx), NULL);
+}
+
+static void
+verify_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct verifier *v = (struct verifier *)(void *)ctx;
+	if (v->count == 0 && length <= LEAF_MAX && length > v->leaf_cap) {
+		unsigned char *p = realloc(v->leaf, length);
+		if (p) {
+			v->leaf = p;
+			v->leaf_cap = length;
+		}
+	}
+	(*minimal(ctx))->start_cert(minimal(ctx), length);
+}
+
+static void
+verify_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct verifier *v = (struct verifier *)(void *)ctx;
+	if (v->count == 0 && v->leaf && len <= v->leaf_cap - v->leaf_len) {
+		memcpy(v->leaf + v->leaf_len, buf, len);
+		v->leaf_len += len;
+	}
+	(*minimal(ctx))->append(minimal(ctx), buf, len);
+}
+
+static void
+verify_end_cert(const br_x509_class **ctx)
+{
+	((struct verifier *)(void *)ctx)->count++;
+	(*minimal(ctx))->end_cert(minimal(ctx));
+}
+
+static unsigned
+verify_end_chain(const br_x509_class **ctx)
+{
+	struct verifier *v = (struct verifier *)(void *)ctx;
+	unsigned err = (*minimal(ctx))->end_chain(minimal(ctx));
+	if (err == 0 && (v->name_result = certname_check(v->leaf, v->leaf ? v->leaf_len : 0,
+							 v->name)) != CERTNAME_OK)
+		err = BR_ERR_X509_BAD_SERVER_NAME;
+	return err;
+}
+
+static const br_x509_pkey *
+verify_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const br_x509_class *const *xm = &((const struct verifier *)(const void *)ctx)->xm.vtable;
+	return (*xm)->get_pkey(xm, usages);
+}
+
+static const br_x509_class verify_vtable = {
+    sizeof(struct verifier), verify_start_chain, verify_start_cert, verify_append,
+    verify_end_cert,         verify_end_chain,   verify_get_pkey,
 };
 
 /* --- loading PEM files (startup) --- */
@@ -467,8 +558,17 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
 	br_ssl_engine_set_chacha20(eng, br_chacha20_ct_run);
 	br_ssl_engine_set_poly1305(eng, br_poly1305_ctmul_run);
+	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3). A final dot
+	 * ("localhost.") is not sent, nor matched against the certificate, as in Go. */
+	size_t len = server_name ? strlen(server_name) : 0;
+	if (len && server_name[len - 1] == '.')
+		len--;
+	fmt_format(t->name, sizeof t->name, "%.*s", (int)len, server_name ? server_name : "");
 	if (cfg && cfg->verify) {
-		br_x509_minimal_context *xm = &t->x509.minimal;
+		struct verifier *v = &t->x509.verify;
+		br_x509_minimal_context *xm = &v->xm;
+		v->vtable = &verify_vtable;
+		v->name = t->name;
 		select_anchors(cfg);
 		t->anchor_dates = cfg->some_invalid;
 		br_x509_minimal_init(xm, &br_sha256_vtable, cfg->valid, cfg->nvalid);
@@ -477,7 +577,7 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 		br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
 		br_x509_minimal_set_rsa(xm, br_rsa_i31_pkcs1_vrfy);
 		br_x509_minimal_set_ecdsa(xm, &curves, br_ecdsa_i31_vrfy_asn1);
-		br_ssl_engine_set_x509(eng, &xm->vtable);
+		br_ssl_engine_set_x509(eng, &v->vtable);
 	} else {
 		t->x509.insecure.vtable = &insecure_vtable;
 		br_ssl_engine_set_x509(eng, &t->x509.insecure.vtable);
@@ -490,20 +590,15 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 	ssize_t n = getrandom(seed, sizeof seed, GRND_NONBLOCK);
 	if (n > 0)
 		br_ssl_engine_inject_entropy(eng, seed, (size_t)n);
-	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3). A final dot
-	 * ("localhost.") is not sent, nor matched against the certificate, as in Go. */
-	char name[256];
-	size_t len = server_name ? strlen(server_name) : 0;
-	if (len && server_name[len - 1] == '.')
-		len--;
-	fmt_format(name, sizeof name, "%.*s", (int)len, server_name ? server_name : "");
-	br_ssl_client_reset(cc, server_name ? name : NULL, 0);
+	br_ssl_client_reset(cc, server_name && !target_ip_literal(t->name) ? t->name : NULL, 0);
 	return t;
 }
 
 void
 tls_conn_free(struct tls_conn *t)
 {
+	if (t && t->cfg && t->cfg->verify)
+		free(t->x509.verify.leaf);
 	free(t);
 }
 
@@ -686,7 +781,11 @@ tls_conn_error(struct tls_conn *t)
 	case BR_ERR_X509_LIMIT_EXCEEDED:
 		return "TLS: certificate key larger than 4096 bits";
 	case BR_ERR_X509_BAD_SERVER_NAME:
-		return "TLS: certificate is not valid for the server name";
+		return t->x509.verify.name_result == CERTNAME_LEGACY_CN
+			   ? "TLS: certificate relies on the legacy Common Name field, use SANs"
+		       : t->x509.verify.name_result == CERTNAME_MALFORMED
+			   ? "TLS: certificate cannot be read (subjectAltName)"
+			   : "TLS: certificate is not valid for the server name";
 	case BR_ERR_X509_EXPIRED:
 		return "TLS: certificate has expired or is not yet valid";
 	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:

@@ -83,6 +83,12 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
                            {"target": local(s["expired"]), "ca": certs.ca}, "fail"),
             "ca-self": ("name=ca-self,url=%s,ca=%s" % (local(s["self"]), certs.ca),
                         {"target": local(s["self"]), "ca": certs.ca}, "fail"),
+            # An IP address is verified against the certificate's IP subjectAltNames, as Go
+            # does (and sent as no SNI): ec names 127.0.0.1, rsa only localhost.
+            "ca-ip": ("name=ca-ip,url=%s,ca=%s" % (s["ec"].url(scheme="https"), certs.ca),
+                      {"target": s["ec"].url(scheme="https"), "ca": certs.ca}, "pass"),
+            "ca-ip-absent": ("name=ca-ip-absent,url=%s,ca=%s" % (s["rsa"].url(scheme="https"), certs.ca),
+                             {"target": s["rsa"].url(scheme="https"), "ca": certs.ca}, "fail"),
             # Faults
             "plain": (plain.url(scheme="https"), {"target": plain.url(scheme="https")}, "fail"),
             "hang": (hang_url, {"target": hang_url}, "fail"),
@@ -93,6 +99,7 @@ def test_https_verdicts_match_kubelet(podhealth, certs, tls_servers):
         assert "[-]hang failed: timeout after %s\n" % CHECK_TIMEOUT in listing
         assert "[-]ca-other failed: TLS: certificate signed by an unknown authority\n" in listing
         assert "[-]ca-name failed: TLS: certificate is not valid for the server name\n" in listing
+        assert "[-]ca-ip-absent failed: TLS: certificate is not valid for the server name\n" in listing
         assert "[-]ca-expired failed: TLS: certificate has expired or is not yet valid\n" in listing
     finally:
         plain.stop()
@@ -136,14 +143,16 @@ def test_h2_only_go_server_agrees(podhealth, certs):
         peer.stop()
 
 
-def test_common_name_only_certificate_is_a_known_difference(podhealth, certs):
-    # With ca=, BearSSL accepts a name found only in the Common Name; Go no longer does.
+def test_common_name_only_certificate_fails_as_in_go(podhealth, certs):
+    # With ca=, a name found only in the Common Name verifies nothing: Go refuses it since
+    # 1.15, and so does podhealth (BearSSL alone would fall back to the Common Name).
     u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(certs.cn_only))
     try:
         url = u.url("/", host="localhost", scheme="https")
         assert kubelet("https", url, ca=certs.ca)[0] == "fail"
-        got, _ = verdicts(podhealth, {"t": "name=t,url=%s,ca=%s" % (url, certs.ca)})
-        assert got == {"t": "pass"}
+        got, listing = verdicts(podhealth, {"t": "name=t,url=%s,ca=%s" % (url, certs.ca)})
+        assert got == {"t": "fail"}
+        assert "[-]t failed: TLS: certificate relies on the legacy Common Name field, use SANs\n" in listing
     finally:
         u.stop()
 
