@@ -474,6 +474,12 @@ check_send(struct check *c, const void *buf, size_t len)
 	return n;
 }
 
+ssize_t
+check_sender(void *c, const void *buf, size_t len)
+{
+	return check_send(c, buf, len);
+}
+
 /* Reads what the connection has and hands it to the kind, until there is nothing more
  * now, the stream ends, or a callback ends the run or moves it to a new connection. */
 static void

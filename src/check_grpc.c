@@ -40,7 +40,6 @@ struct grpc_run {
 	char message[64];    /* grpc-message, percent-decoded */
 	char why[96];        /* a block refused: why */
 	struct buf data;     /* the DATA of the stream */
-	int delivered;       /* the request was written whole */
 };
 
 /* gRPC status codes (grpc/doc/statuscodes.md). */
@@ -295,29 +294,17 @@ grpc_end(struct check *c)
 	buf_free(&run->data);
 }
 
-/* Sends what the framing has queued. Returns 0, or -1 when the run ended. */
-static int
+/* Sends what the framing has queued (the request, acknowledgements). */
+static void
 send_output(struct check *c)
 {
 	struct grpc_run *run = check_state(c);
-	size_t len;
-	const char *out;
-	while ((out = h2_output(run->h2, &len))) {
-		ssize_t n = check_send(c, out, len);
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			check_want(c, EPOLLIN | EPOLLOUT);
-			return 0;
-		}
-		h2_sent(run->h2, (size_t)n);
-		if (!run->delivered && h2_output(run->h2, &len) == NULL) {
-			run->delivered = 1;
-			check_delivered(c);
-		}
-	}
-	check_want(c, EPOLLIN);
-	return 0;
+	int sent = h2_flush(run->h2, check_sender, c);
+	if (sent < 0)
+		return; /* the run ended */
+	if (sent)
+		check_delivered(c);
+	check_want(c, sent ? EPOLLIN : EPOLLIN | EPOLLOUT);
 }
 
 static void

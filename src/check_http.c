@@ -180,20 +180,12 @@ static void
 h2_send(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	size_t len;
-	const char *out;
-	while ((out = h2_output(run->h2, &len))) {
-		ssize_t n = check_send(c, out, len);
-		if (n <= 0) {
-			if (n == 0)
-				check_want(c, EPOLLIN | EPOLLOUT);
-			return; /* n < 0: the run ended */
-		}
-		h2_sent(run->h2, (size_t)n);
-		if (run->hops == 0 && !h2_output(run->h2, &len))
-			check_delivered(c);
-	}
-	check_want(c, EPOLLIN);
+	int sent = h2_flush(run->h2, check_sender, c);
+	if (sent < 0)
+		return; /* the run ended */
+	if (sent && run->hops == 0)
+		check_delivered(c);
+	check_want(c, sent ? EPOLLIN : EPOLLIN | EPOLLOUT);
 }
 
 static void

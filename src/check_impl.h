@@ -73,6 +73,9 @@ void check_set_http_status(struct check *c, int status);
  * reason. */
 ssize_t check_send(struct check *c, const void *buf, size_t len);
 
+/* check_send for a sender that takes a void * (h2_flush). */
+ssize_t check_sender(void *c, const void *buf, size_t len);
+
 /* Says what the kind waits for: EPOLLIN, EPOLLOUT, or both; the engine applies it once the
  * kind's callback returns (one epoll_ctl at most per callback). */
 void check_want(struct check *c, uint32_t events);

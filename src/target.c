@@ -489,13 +489,24 @@ key_host(struct target *t, const char *key, char *val, char *err, size_t errlen)
 	return set_string(&t->host_header, val, err, errlen);
 }
 
+/* A key of two words: *out is 0 for the first, 1 for the second. */
+static int
+two_words(const char *key, const char *val, const char *a, const char *b, int *out, char *err,
+	  size_t errlen)
+{
+	if (strcmp(val, a) != 0 && strcmp(val, b) != 0)
+		return fmt_error(err, errlen, "%s '%.16s': want %s or %s", key, val, a, b);
+	*out = strcmp(val, b) == 0;
+	return 0;
+}
+
 static int
 key_method(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
-	(void)key;
-	if (strcmp(val, "GET") != 0 && strcmp(val, "HEAD") != 0)
-		return fmt_error(err, errlen, "method '%.16s': want GET or HEAD", val);
-	strcpy(t->method, val);
+	int head;
+	if (two_words(key, val, "GET", "HEAD", &head, err, errlen) < 0)
+		return -1;
+	strcpy(t->method, head ? "HEAD" : "GET");
 	return 0;
 }
 
@@ -511,21 +522,16 @@ key_body(struct target *t, const char *key, char *val, char *err, size_t errlen)
 static int
 key_redirects(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
-	(void)key;
-	if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
-		return fmt_error(err, errlen, "redirects '%.16s': want on or off", val);
-	t->redirects = strcmp(val, "on") == 0;
-	return 0;
+	int off = 0;
+	int rc = two_words(key, val, "on", "off", &off, err, errlen);
+	t->redirects = !off;
+	return rc;
 }
 
 static int
 key_protocol(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
-	(void)key;
-	if (strcmp(val, "http1") != 0 && strcmp(val, "http2") != 0)
-		return fmt_error(err, errlen, "protocol '%.16s': want http1 or http2", val);
-	t->http2 = val[4] == '2';
-	return 0;
+	return two_words(key, val, "http1", "http2", &t->http2, err, errlen);
 }
 
 static int

@@ -2,6 +2,7 @@
 (OpenSSL), nginx with TLS, grpc-go's standard health service, Python's grpcio. Where
 kubelet has the same probe, its verdict (Go's net/http or grpc-go's health client, via
 build/peers/kubelet_probe) must be podhealth's."""
+import contextlib
 import os
 import shutil
 import socket
@@ -171,8 +172,11 @@ def test_location_over_8_kib_is_a_known_difference(podhealth):
         u.stop()
 
 
-@pytest.fixture(scope="module")
-def nginx_tls(certs):
+@contextlib.contextmanager
+def nginx(listen):
+    """Debian's nginx answering 200 "ok" on /healthz and 503 elsewhere, on a free loopback
+    port; listen: the rest of the listen directive ("ssl; ssl_certificate ...", "http2").
+    Yields the port."""
     if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
         pytest.fail("nginx is missing: tools/deps.sh test installs nginx-light")
     d = tempfile.mkdtemp()
@@ -183,15 +187,23 @@ def nginx_tls(certs):
 events { worker_connections 64; }
 http { access_log off; client_body_temp_path %(d)s; proxy_temp_path %(d)s;
   fastcgi_temp_path %(d)s; uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-  server { listen 127.0.0.1:%(port)d ssl; ssl_certificate %(cert)s; ssl_certificate_key %(key)s;
+  server { listen 127.0.0.1:%(port)d %(listen)s;
     location /healthz { return 200 "ok\\n"; } location / { return 503; } } }
-""" % {"d": d, "port": port, "cert": certs.ec[0], "key": certs.ec[1]})
+""" % {"d": d, "port": port, "listen": listen})
     p = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", d], stderr=subprocess.PIPE)
-    assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
-    yield port
-    p.terminate()
-    p.wait()
-    shutil.rmtree(d)
+    try:
+        assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+        yield port
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(d)
+
+
+@pytest.fixture(scope="module")
+def nginx_tls(certs):
+    with nginx("ssl; ssl_certificate %s; ssl_certificate_key %s" % certs.ec) as port:
+        yield port
 
 
 def test_nginx_over_tls(podhealth, certs, nginx_tls):
@@ -245,20 +257,7 @@ def test_http2_cleartext_verdicts_match_kubelet(podhealth):
 
 
 def test_http2_cleartext_against_nginx(podhealth):
-    d = tempfile.mkdtemp()
-    port = free_port()
-    conf = os.path.join(d, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""daemon off; worker_processes 1; pid %(d)s/pid; error_log stderr error;
-events { worker_connections 64; }
-http { access_log off; client_body_temp_path %(d)s; proxy_temp_path %(d)s;
-  fastcgi_temp_path %(d)s; uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
-  server { listen 127.0.0.1:%(port)d http2;
-    location /healthz { return 200 "ok\\n"; } location / { return 503; } } }
-""" % {"d": d, "port": port})
-    p = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", d], stderr=subprocess.PIPE)
-    try:
-        assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+    with nginx("http2") as port:
         base = "http://127.0.0.1:%d" % port
         compare(podhealth, {
             "ok": ("name=ok,url=%s/healthz,protocol=http2" % base,
@@ -268,10 +267,6 @@ http { access_log off; client_body_temp_path %(d)s; proxy_temp_path %(d)s;
             # Without protocol=http2 the same port is an HTTP/2-only server: HTTP/1.1 fails.
             "as-http1": ("name=as-http1,url=%s/healthz" % base, {"target": base + "/healthz"}, "fail"),
         }, "http")
-    finally:
-        p.terminate()
-        p.wait()
-        shutil.rmtree(d)
 
 
 def test_tls_files_are_checked_at_startup(certs):
