@@ -503,7 +503,7 @@ two_words(const char *key, const char *val, const char *a, const char *b, int *o
 static int
 key_method(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
-	int head;
+	int head = 0;
 	if (two_words(key, val, "GET", "HEAD", &head, err, errlen) < 0)
 		return -1;
 	strcpy(t->method, head ? "HEAD" : "GET");
