@@ -468,9 +468,10 @@ h2_on_data(void *arg, const char *p, size_t n)
 {
 	struct http_run *run = arg;
 	struct response *r = &run->resp;
-	size_t room = r->kept_cap - r->kept_len;
-	memcpy(r->kept + r->kept_len, p, n < room ? n : room);
-	r->kept_len += n < room ? n : room;
+	size_t room = r->kept_cap - r->kept_len, take = n < room ? n : room;
+	if (take) /* kept only with body= */
+		memcpy(r->kept + r->kept_len, p, take);
+	r->kept_len += take;
 	run->h2_body += n;
 	return 0;
 }

@@ -24,7 +24,9 @@ struct check;
  * moved it to a new connection (check_reconnect), the engine makes no other call for the
  * old connection: a kind never checks for stale calls. Any callback may end the run. */
 struct check_kind {
-	const char *alpn;  /* the protocol offered in TLS ALPN ("h2"), or NULL: "http/1.1" */
+	/* The protocol offered in TLS ALPN ("h2"; a server that selects none fails, as in
+	 * grpc-go 1.67+), or NULL: "http/1.1", not required. */
+	const char *alpn;
 	size_t state_size; /* of the state of one run (check_state), zeroed at each start */
 	/* Once, in checker_new: prepare what every run needs (check_set_data). Returns 0, or
 	 * -1 with a reason in err. May be NULL. */
@@ -34,7 +36,8 @@ struct check_kind {
 	int (*start)(struct check *c);
 	/* The connection (and its TLS handshake) is up. */
 	void (*connected)(struct check *c);
-	/* n > 0 bytes arrived (only while the kind asked for EPOLLIN with check_want). */
+	/* n > 0 bytes arrived (only while the kind asked for EPOLLIN with check_want; a kind
+	 * that never asks, tcp, leaves this and eof NULL). */
 	void (*received)(struct check *c, const char *data, size_t n);
 	/* The peer ended the stream. */
 	void (*eof)(struct check *c);
