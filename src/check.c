@@ -182,6 +182,11 @@ check_release(struct check *c)
 	loop_timer_cancel(check_loop(c), &c->timer);
 	resolver_cancel(c->dns);
 	c->dns = NULL;
+	/* A kind's end runs for every run that started (state allocated, or none needed). */
+	if (c->kind->end && (c->kstate || !c->kind->state_size))
+		c->kind->end(c);
+	free(c->kstate);
+	c->kstate = NULL;
 }
 
 void
@@ -192,12 +197,8 @@ checker_free(struct checker *ck)
 	loop_timer_cancel(ck->loop, &ck->tick);
 	for (size_t i = 0; i < ck->n; i++) {
 		struct check *c = &ck->checks[i];
-		if (c->running) {
+		if (c->running)
 			check_release(c);
-			if (c->kind->end && (c->kstate || !c->kind->state_size))
-				c->kind->end(c);
-			free(c->kstate);
-		}
 		if (c->kind->release)
 			c->kind->release(c);
 		tls_config_free(c->tls_cfg);
@@ -369,10 +370,6 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	check_release(c);
 	c->running = 0;
 	c->conn++;
-	if (c->kind->end && (c->kstate || !c->kind->state_size))
-		c->kind->end(c);
-	free(c->kstate);
-	c->kstate = NULL;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->last = c->now;

@@ -427,6 +427,18 @@ on_end(struct check *c, int ev)
 		check_finish(c, CHECK_FAIL, "%s", run->resp.error);
 }
 
+/* Reading failed (or the stream ended early, or HTTP/2 framing did): a redirect being
+ * followed does not care, as Go's client does not; otherwise the run fails. */
+static void
+http_read_failed(struct check *c, const char *reason)
+{
+	struct http_run *run = check_state(c);
+	if (run->slurping)
+		follow(c); /* errors in a redirect's body do not matter to Go */
+	else
+		check_finish(c, CHECK_FAIL, "%s%s", run->resp.status ? "body: " : "", reason);
+}
+
 /* protocol=http2: the response's head fields, as the framing delivers them. */
 static void
 h2_on_field(void *arg, const struct h2_field *f, int trailers)
@@ -482,13 +494,7 @@ h2_received(struct check *c, const char *data, size_t n)
 	struct http_run *run = check_state(c);
 	int ev = h2_feed(run->h2, data, n);
 	if (ev == H2_ERROR) {
-		if (run->slurping)
-			follow(c); /* errors in a redirect's body do not matter to Go */
-		else if (run->h2_headed)
-			check_finish(c, CHECK_FAIL, "HTTP %d: %s", run->resp.status,
-				     h2_error(run->h2));
-		else
-			check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
+		http_read_failed(c, h2_error(run->h2));
 		return;
 	}
 	if (run->h2_final && !run->h2_headed) {
@@ -530,16 +536,11 @@ static void
 http_eof(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	if (run->h2 && run->slurping) {
-		follow(c);
-		return;
-	}
 	if (run->h2) {
-		check_finish(c, CHECK_FAIL, "%s",
-			     run->h2_headed ? "body: connection closed"
-			     : h2_established(run->h2)
-				 ? "connection closed before the HTTP/2 answer"
-				 : "connection closed without an HTTP/2 answer");
+		http_read_failed(c, run->h2_headed ? "connection closed"
+				    : h2_established(run->h2)
+					? "connection closed before the HTTP/2 answer"
+					: "connection closed without an HTTP/2 answer");
 		return;
 	}
 	int ev = response_eof(&run->resp);
@@ -547,16 +548,6 @@ http_eof(struct check *c)
 		ev = response_eof(&run->resp);
 	if (ev != LEFT)
 		on_end(c, ev);
-}
-
-static void
-http_read_failed(struct check *c, const char *reason)
-{
-	struct http_run *run = check_state(c);
-	if (run->slurping)
-		follow(c); /* errors in a redirect's body do not matter to Go */
-	else
-		check_finish(c, CHECK_FAIL, "%s%s", run->resp.status ? "body: " : "", reason);
 }
 
 const struct check_kind check_kind_http = {

@@ -594,22 +594,32 @@ static const struct key {
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* Appends the names of the keys of scope applies (every key when 0) to b, as "a, b" and
+ * last before the final one ("a, b and c"). Returns how many there are. */
+static size_t
+key_names(unsigned applies, const char *last, struct buf *b)
+{
+	size_t total = 0, n = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		total += !applies || keys[i].applies == applies;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (applies && keys[i].applies != applies)
+			continue;
+		n++;
+		buf_printf(b, "%s%s", n == 1 ? "" : n == total ? last : ", ", keys[i].name);
+	}
+	return total;
+}
+
 /* Returns the index of key in keys[], or -1 with the refusal in err. */
 static int
 find_key(const char *key, char *err, size_t errlen)
 {
-	struct buf want = {0};
-	for (size_t i = 0; i < NKEYS; i++) {
-		if (strcmp(key, keys[i].name) == 0) {
-			buf_free(&want);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(key, keys[i].name) == 0)
 			return (int)i;
-		}
-		buf_printf(&want, "%s%s",
-			   i == 0          ? ""
-			   : i + 1 < NKEYS ? ", "
-					   : " or ",
-			   keys[i].name);
-	}
+	struct buf want = {0};
+	key_names(0, " or ", &want);
 	fmt_error(err, errlen, "unknown key '%.32s' (want %s)", key, want.data ? want.data : "");
 	buf_free(&want);
 	return -1;
@@ -624,24 +634,15 @@ check_scope(const struct target *t, unsigned given, char *err, size_t errlen)
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (!(given >> i & 1) || keys[i].applies & scheme)
 			continue;
-		struct buf b = {0};
-		size_t n = 0, last = 0;
-		for (size_t j = 0; j < NKEYS; j++)
-			n += keys[j].applies == keys[i].applies && (last = j, 1);
-		for (size_t j = 0; j < NKEYS; j++)
-			if (keys[j].applies == keys[i].applies)
-				buf_printf(&b, "%s%s",
-					   b.len == 0  ? ""
-					   : j == last ? " and "
-						       : ", ",
-					   keys[j].name);
+		struct buf names = {0};
+		size_t n = key_names(keys[i].applies, " and ", &names);
 		const char *where = "";
 		for (size_t s = 0; s < sizeof scopes / sizeof scopes[0]; s++)
 			if (scopes[s].mask == keys[i].applies)
 				where = scopes[s].where;
-		fmt_error(err, errlen, "%s%s for %s", b.data ? b.data : "",
+		fmt_error(err, errlen, "%s%s for %s", names.data ? names.data : "",
 			  n == 1 ? "= is" : " are", where);
-		buf_free(&b);
+		buf_free(&names);
 		return -1;
 	}
 	return 0;
