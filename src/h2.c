@@ -89,40 +89,41 @@ h2_header(const char *line)
 	return (struct h2_field){line, v, n, strlen(v)};
 }
 
+/* An HPACK string (RFC 7541 section 5.2), as is (no Huffman code): its length as an
+ * integer with a 7-bit prefix (section 5.1), then its bytes, in lower case if lower. */
+static void
+hpack_string(struct buf *out, const char *s, size_t n, int lower)
+{
+	unsigned char len[12], *p = len;
+	if (n < 127) {
+		*p++ = (unsigned char)n;
+	} else {
+		*p++ = 127;
+		for (size_t rest = n - 127; ; rest >>= 7) {
+			*p++ = (unsigned char)(rest < 128 ? rest : (rest & 127) | 128);
+			if (rest < 128)
+				break;
+		}
+	}
+	buf_append(out, len, (size_t)(p - len));
+	for (size_t i = 0; i < n; i++) {
+		char c = lower ? (char)tolower((unsigned char)s[i]) : s[i];
+		buf_append(out, &c, 1);
+	}
+}
+
 int
 h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out)
 {
-	/* A table size of 0 keeps the block independent of any connection's state. */
-	nghttp2_hd_deflater *d;
-	if (nghttp2_hd_deflate_new(&d, 0) != 0)
-		return -1;
-	size_t names = 0;
-	for (size_t i = 0; i < n; i++)
-		names += fields[i].name_len;
-	nghttp2_nv *nv = calloc(1, n * sizeof *nv + names);
-	int rc = -1;
-	if (nv) {
-		uint8_t *lower = (uint8_t *)(nv + n);
-		for (size_t i = 0; i < n; i++) {
-			for (size_t k = 0; k < fields[i].name_len; k++)
-				lower[k] = (uint8_t)tolower((unsigned char)fields[i].name[k]);
-			nv[i] = (nghttp2_nv){lower, (uint8_t *)(uintptr_t)fields[i].value,
-					     fields[i].name_len, fields[i].value_len,
-					     NGHTTP2_NV_FLAG_NONE};
-			lower += fields[i].name_len;
-		}
-		size_t bound = nghttp2_hd_deflate_bound(d, nv, n);
-		unsigned char *block = malloc(bound);
-		ssize_t len = block ? nghttp2_hd_deflate_hd(d, block, bound, nv, n) : -1;
-		if (len >= 0) {
-			buf_append(out, block, (size_t)len);
-			rc = out->failed ? -1 : 0;
-		}
-		free(block);
-		free(nv);
+	/* Each field a literal without indexing and with a new name (section 6.2.2): the
+	 * block uses no table, so any connection can take it. */
+	static const unsigned char literal = 0x00;
+	for (size_t i = 0; i < n; i++) {
+		buf_append(out, &literal, 1);
+		hpack_string(out, fields[i].name, fields[i].name_len, 1);
+		hpack_string(out, fields[i].value, fields[i].value_len, 0);
 	}
-	nghttp2_hd_deflate_del(d);
-	return rc;
+	return out->failed ? -1 : 0;
 }
 
 struct h2 *

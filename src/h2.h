@@ -50,9 +50,9 @@ struct h2_handler {
 
 struct h2;
 
-/* Encodes a request's header fields (pseudo-headers first) as an HPACK block without
- * the dynamic table, so it can be sent on any connection; names are written in lower case
- * (RFC 9113 section 8.2.1). Returns 0, or -1. */
+/* Encodes a request's header fields (pseudo-headers first) as an HPACK block of literals
+ * (no table, no Huffman code), so it can be sent on any connection; names are written in
+ * lower case (RFC 9113 section 8.2.1). Returns 0, or -1 (out of memory). */
 int h2_encode_headers(const struct h2_field *fields, size_t n, struct buf *out);
 
 /* The field of a "Name: value" header line (the value without the blanks before it);

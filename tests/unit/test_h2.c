@@ -52,7 +52,7 @@ headers(struct buf *b, int flags, const struct h2_field *f, size_t n)
 
 /* What the handler saw. */
 static struct {
-	char fields[512];
+	char fields[1024];
 	char data[64];
 	size_t data_len;
 	int trailer_fields, blocks, last_end_stream;
@@ -233,6 +233,30 @@ test_request_fields(void **state)
 	struct h2 *c = client();
 	assert_int_equal(feed(c, &in, 0), H2_END);
 	assert_string_equal(seen.fields, ":status=200;x-upper=Value;");
+	buf_free(&in);
+	h2_free(c);
+	/* The block itself: each field a literal without indexing, lengths as HPACK
+	 * integers with a 7-bit prefix, the name in lower case. */
+	struct buf block = {0};
+	assert_int_equal(h2_encode_headers(&fields[1], 1, &block), 0);
+	assert_int_equal(block.len, 15);
+	assert_memory_equal(block.data, "\x00\x07x-upper\x05Value", 15);
+	buf_free(&block);
+	/* Lengths at and past the prefix's 127, as nghttp2's decoder reads them back. */
+	static char values[3][301];
+	static const size_t lens[3] = {126, 127, 300};
+	struct h2_field longer[4] = {H2_FIELD(":status", "200")};
+	for (size_t i = 0; i < 3; i++) {
+		memset(values[i], 'a' + (int)i, lens[i]);
+		longer[i + 1] = (struct h2_field){"v", values[i], 1, lens[i]};
+	}
+	frame(&in, SETTINGS, 0, 0, "", 0);
+	headers(&in, END_STREAM, longer, 4);
+	c = client();
+	assert_int_equal(feed(c, &in, 0), H2_END);
+	char want[1024];
+	snprintf(want, sizeof want, ":status=200;v=%s;v=%s;v=%s;", values[0], values[1], values[2]);
+	assert_string_equal(seen.fields, want);
 	buf_free(&in);
 	h2_free(c);
 }
