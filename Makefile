@@ -27,7 +27,7 @@ musl_CFLAGS  := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump
 # but their alignment padding cost 4 KiB steps.
 # (-fno-tree-switch-conversion: a switch stays code, not a lookup table beside it; 0.7 KB
 # less here. -flto=auto: the link-time jobs run in parallel, with the same output.)
-musl_LDFLAGS := -static -no-pie -s -Oz -flto=auto -fno-jump-tables -fno-tree-switch-conversion \
+musl_LDFLAGS := -static -no-pie -s -Oz -flto=auto -fno-jump-tables \
 		-Wl,--gc-sections \
 		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-T,tools/layout.ld
 musl_AR      := gcc-ar
@@ -37,11 +37,17 @@ arm64_CC      := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-g
 arm64_CFLAGS  := $(musl_CFLAGS)
 arm64_LDFLAGS := $(musl_LDFLAGS)
 arm64_AR      := aarch64-linux-gnu-gcc-ar
-# TLS (BearSSL) and HPACK (nghttp2): Debian ships both built for glibc only, so the musl
-# binary compiles them from Debian's source packages (tools/deps.sh build unpacks them);
-# the glibc builds used by the tests link Debian's libraries.
+# TLS (Mbed TLS, from Debian 13's source package: Debian 12's 2.28 has no TLS 1.3) and HPACK
+# (nghttp2): compiled from Debian's source packages (tools/deps.sh build unpacks them), for
+# musl since Debian ships them built for glibc only; the glibc builds used by the tests link
+# Mbed TLS compiled the same way (build/host) and Debian's libnghttp2.
 DEPS_SRC     := build/deps/src
-DEPS_LIB     := -lbearssl -lnghttp2
+MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_config.h\" \
+		-DMBEDTLS_PSA_CRYPTO_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_psa_config.h\"
+CPPFLAGS     += $(MBEDTLS_DEFS) -I$(DEPS_SRC)/mbedtls/include
+# Mbed TLS calls back into podhealth (fmt_format is its snprintf; tls.c gives it the
+# kernel's randomness), so a test or fuzzer links the two archives as one group.
+DEPS_LIB     := build/host/deps/libmbedtls.a -lnghttp2
 gcc_CC       := gcc
 gcc_CFLAGS   := -O2 -g $(HARDEN)
 gcc_LDFLAGS  :=
@@ -84,25 +90,30 @@ build/gen/version.h: VERSION tools/libs.sh | build/.deps-build
 		printf '#define PODHEALTH_MUSL "%s"\n' "$${libs%%, llhttp*}"; \
 		printf '#define PODHEALTH_LIBS "%s"\n' "llhttp$${libs#*, llhttp}"; } > $@
 
-# BearSSL and nghttp2 for musl, compiled as the binary is (size-optimised, unused code
+# Mbed TLS and nghttp2 for musl, compiled as the binary is (size-optimised, unused code
 # collected by --gc-sections), several files per compiler run, once per architecture
 # (musl: x86-64; arm64: aarch64). Not link-time optimised: their sections keep the
-# archives' names, so tools/layout.ld can place them apart from podhealth's own (2.8 KB
-# more code, 56 KiB less idle RSS). Without the stack protector that podhealth's own code
-# has: BearSSL allocates nothing and bounds every buffer by design, and the protector cost
-# 4 KB there.
+# archives' names, so tools/layout.ld can place them apart from podhealth's own (a
+# podhealth without TLS or gRPC checks never maps them). Without the stack protector that
+# podhealth's own code has (its cost there is size; Mbed TLS bounds its buffers itself).
+# build/host: Mbed TLS for the glibc builds (gcc, asan, fuzz), with debugging symbols.
 DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
+host_CC          := gcc
+host_DEPS_CFLAGS := -O2 -g -w
+define mbedtls_flavor
+build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h | build/.deps-build \
+		$$(if $$(filter arm64,$(1)),build/.deps-arm64)
+	@rm -rf build/$(1)/deps/mbedtls && mkdir -p build/$(1)/deps/mbedtls
+	ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
+		'cd build/$(1)/deps/mbedtls && exec $$($(1)_CC) $$(or $$($(1)_DEPS_CFLAGS),$(DEPS_CFLAGS)) \
+		 $(MBEDTLS_DEFS) -I$(CURDIR)/$(DEPS_SRC)/mbedtls/include -c "$$$$@"' sh
+	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
+endef
+$(foreach f,musl arm64 host,$(eval $(call mbedtls_flavor,$(f))))
 define deps_flavor
-$(1)_DEPS_INC := -I$(DEPS_SRC)/bearssl/inc -I$(DEPS_SRC)/nghttp2/lib/includes \
-		-Ibuild/$(1)/deps/include
-$(1)_DEPS_LIB := build/$(1)/deps/libbearssl.a build/$(1)/deps/libnghttp2.a
-build/$(1)/deps/libbearssl.a: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
-	@rm -rf build/$(1)/deps/bearssl && mkdir -p build/$(1)/deps/bearssl
-	find $(CURDIR)/$(DEPS_SRC)/bearssl/src -name '*.c' | xargs -P $(NPROC) -n 24 sh -c \
-		'cd build/$(1)/deps/bearssl && exec $$($(1)_CC) $(DEPS_CFLAGS) \
-		 -I$(CURDIR)/$(DEPS_SRC)/bearssl/src -I$(CURDIR)/$(DEPS_SRC)/bearssl/inc -c "$$$$@"' sh
-	rm -f $$@ && $$($(1)_AR) rcs $$@ build/$(1)/deps/bearssl/*.o
+$(1)_DEPS_INC := -I$(DEPS_SRC)/nghttp2/lib/includes -Ibuild/$(1)/deps/include
+$(1)_DEPS_LIB := build/$(1)/deps/libmbedtls.a build/$(1)/deps/libnghttp2.a
 build/$(1)/deps/include/nghttp2/nghttp2ver.h: | build/.deps-build
 	@mkdir -p $$(@D)
 	v=$$$$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' $(DEPS_SRC)/nghttp2/configure.ac); \
@@ -121,7 +132,8 @@ endef
 $(foreach f,musl arm64,$(eval $(call deps_flavor,$(f))))
 
 define build_flavor
-build/$(1)/%.o: src/%.c build/gen/version.h | build/.deps-build $$(or $$($(1)_DEPS_LIB),build/.deps-test)
+build/$(1)/%.o: src/%.c build/gen/version.h tools/mbedtls_config.h \
+		| build/.deps-build $$(or $$($(1)_DEPS_LIB),build/.deps-test build/host/deps/libmbedtls.a)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
@@ -130,12 +142,15 @@ build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.de
 		-c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
-build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a
+build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a \
+		$$(or $$($(1)_DEPS_LIB),build/host/deps/libmbedtls.a)
 	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$(or $$($(1)_DEPS_LIB),$(DEPS_LIB)) -lpthread
-build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test \
+		build/host/deps/libmbedtls.a
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
-		build/$(1)/libpodhealth.a $$($(1)_LDFLAGS) -lcmocka $(DEPS_LIB) -lpthread
+		$$($(1)_LDFLAGS) -lcmocka -Wl,--start-group build/$(1)/libpodhealth.a $(DEPS_LIB) \
+		-Wl,--end-group -lpthread
 -include $$(wildcard build/$(1)/*.d)
 endef
 $(foreach f,musl arm64 gcc asan fuzz,$(eval $(call build_flavor,$(f))))
@@ -143,9 +158,9 @@ build/musl/podhealth build/arm64/podhealth: tools/layout.ld
 
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
-build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test
-	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< build/fuzz/libpodhealth.a $(fuzz_LDFLAGS) \
-		$(DEPS_LIB) -lpthread
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test build/host/deps/libmbedtls.a
+	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< $(fuzz_LDFLAGS) \
+		-Wl,--start-group build/fuzz/libpodhealth.a $(DEPS_LIB) -Wl,--end-group -lpthread
 
 fuzz: $(FUZZERS:%=build/fuzz/%)
 	@for f in $(FUZZERS); do \

@@ -421,7 +421,7 @@ update_events(struct check *c)
 {
 	uint32_t ev = c->want;
 	if (c->tls)
-		ev = tls_conn_events(c->tls);
+		ev = tls_conn_events(c->tls, c->want);
 	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
 		check_finish(c, CHECK_FAIL, "%s", fmt_strerror(errno));
 }
@@ -538,7 +538,12 @@ tls_pump(struct check *c)
 	unsigned conn = c->conn;
 	int was_up = tls_conn_ready(c->tls);
 	if (tls_conn_io(c->tls, c->io.fd) < 0 && !tls_conn_ready(c->tls)) {
-		check_finish(c, CHECK_FAIL, "%s", tls_conn_error(c->tls));
+		/* A server may refuse what a resumed session pins (its version, after an
+		 * upgrade to TLS 1.3 only): once more, in full, as Go would connect. */
+		if (tls_conn_forget_session(c->tls))
+			check_reconnect(c, c->port, 1, c->tls_name);
+		else
+			check_finish(c, CHECK_FAIL, "%s", tls_conn_error(c->tls));
 		return;
 	}
 	if (!was_up) {

@@ -1,7 +1,11 @@
-/* BearSSL, wrapped: everything podhealth does with TLS happens here. BearSSL allocates
- * nothing, so a connection is one allocation: the contexts and one 16.7 KB record buffer
- * (half-duplex: podhealth never writes while unread data waits, so one buffer serves both
- * directions and no fragment length has to be negotiated). */
+/* Mbed TLS, wrapped: everything podhealth does with TLS happens here. A TLS 1.2 and 1.3
+ * client with Go's rules (kubelet's client): no verification unless ca=; with it, the
+ * chain and the dates of every certificate (the anchor's too), then the name against the
+ * subjectAltNames alone (certname.c). The library is configured in tools/mbedtls_config.h.
+ *
+ * Non-blocking: Mbed TLS calls back into send() and recv() on the check's socket, and a
+ * "would block" comes back as MBEDTLS_ERR_SSL_WANT_READ or _WRITE, which this file turns
+ * into the socket events the check waits for. */
 #include "tls.h"
 
 #include "buf.h"
@@ -11,283 +15,116 @@
 #include "net.h"
 #include "target.h"
 
-#include <bearssl.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/psa_util.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-/* TLS 1.2, forward-secret key exchange, AEAD ciphers: what Go's client prefers. */
-static const uint16_t suites[] = {
-    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-};
 
 #define PEM_FILE_MAX (1024 * 1024)
 
-/* Elliptic curves: X25519 with its own code, the NIST curves (P-256, P-384, P-521) with
- * BearSSL's generic one. A P-256-only implementation would be faster and 6.8 KB larger;
- * a handshake does two or three curve operations. */
-static const br_ec_impl *
-curve_impl(int curve)
-{
-	return curve == BR_EC_curve25519 ? &br_ec_c25519_m31 : &br_ec_prime_i31;
-}
-
-static const unsigned char *
-ec_generator(int curve, size_t *len)
-{
-	return curve_impl(curve)->generator(curve, len);
-}
-
-static const unsigned char *
-ec_order(int curve, size_t *len)
-{
-	return curve_impl(curve)->order(curve, len);
-}
-
-static size_t
-ec_xoff(int curve, size_t *len)
-{
-	return curve_impl(curve)->xoff(curve, len);
-}
-
-static uint32_t
-ec_mul(unsigned char *g, size_t glen, const unsigned char *k, size_t klen, int curve)
-{
-	return curve_impl(curve)->mul(g, glen, k, klen, curve);
-}
-
-static size_t
-ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
-{
-	return curve_impl(curve)->mulgen(r, x, xlen, curve);
-}
-
-static uint32_t
-ec_muladd(unsigned char *a, const unsigned char *b, size_t len, const unsigned char *x, size_t xlen,
-	  const unsigned char *y, size_t ylen, int curve)
-{
-	return curve_impl(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
-}
-
-static const br_ec_impl curves = {
-    (uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 |
-	(uint32_t)1 << BR_EC_secp521r1 | (uint32_t)1 << BR_EC_curve25519,
-    ec_generator,
-    ec_order,
-    ec_xoff,
-    ec_mul,
-    ec_mulgen,
-    ec_muladd,
-};
-
-/* A certificate's validity, as BearSSL counts it: days since 1 January of year 0 and
- * seconds within the day. */
-struct validity {
-	uint32_t from_days, from_seconds, until_days, until_seconds;
-};
-
 struct tls_config {
-	int verify;                    /* ca= given: check the chain and the name */
-	br_x509_trust_anchor *anchors; /* from ca= */
-	struct validity *validity;     /* of each anchor */
-	size_t nanchors;
-	/* The anchors valid now, in the order given: BearSSL checks the dates of every
-	 * certificate but the anchor's, and Go checks those too (an expired CA verifies
-	 * nothing). Chosen afresh as each verified connection starts (a loop over dates). */
-	br_x509_trust_anchor *valid;
-	size_t nvalid;
-	int some_invalid; /* an anchor is left out for its dates */
-	struct buf store; /* the bytes the anchors point into */
-};
-
-/* An X.509 engine that verifies nothing (kubelet's InsecureSkipVerify): it decodes the
- * first certificate only, for the key the handshake needs. */
-struct insecure {
-	const br_x509_class *vtable;
-	br_x509_decoder_context dc;
-	unsigned count;
-	unsigned err;
-};
-
-/* With ca=: BearSSL's minimal engine checks the chain and every date, given no name (its
- * own name check would fall back to the Common Name); the leaf certificate is kept, and
- * its subjectAltNames are checked as Go checks them (certname.c). */
-struct verifier {
-	const br_x509_class *vtable;
-	br_x509_minimal_context xm;
-	const char *name;    /* to verify: a host name or an address */
-	unsigned char *leaf; /* the first certificate; owned */
-	size_t leaf_len, leaf_cap;
-	unsigned count;
-	enum certname_result name_result;
+	int verify;          /* ca= given: check the chain and the name */
+	int ready;           /* conf is set up */
+	mbedtls_x509_crt ca; /* from ca= */
+	mbedtls_ssl_config conf;
+	const char *alpn[2]; /* the protocol offered, for conf */
+	/* The last session a server gave (TLS 1.2 ticket or ID, TLS 1.3 ticket), if
+	 * has_session, and the server name it belongs to: offered to that name only. */
+	mbedtls_ssl_session session;
+	int has_session;
+	char session_name[256];
 };
 
 struct tls_conn {
-	br_ssl_client_context cc;
-	union {
-		struct verifier verify;
-		struct insecure insecure;
-	} x509;
+	mbedtls_ssl_context ssl;
+	struct tls_config *cfg;
+	int fd;
+	uint32_t want;     /* the events the handshake waits for */
+	int ready;         /* the handshake completed */
+	int dead;          /* failed: err, or io_errno for a socket error */
+	int eof;           /* the stream ended (after the handshake) */
+	int pending;       /* a record is encrypted but not all sent yet */
+	int err;           /* the Mbed TLS error that ended it */
+	int io_errno;      /* a socket error */
+	int plain;         /* the first bytes were not TLS (2: plain HTTP) */
+	int got_bytes;     /* anything received yet */
+	int offered;       /* a saved session was offered */
+	uint32_t leaf;     /* the verification flags of the server's certificate alone */
+	enum certname_result name_result;
 	char name[256]; /* the server name or address, without a final dot */
-	const struct tls_config *cfg;
-	const char *alpn[1];
-	int anchor_dates; /* an anchor was left out for its dates (for the reason) */
-	int eof;          /* the socket reached its end */
-	int ready;        /* the handshake completed */
-	int dead;         /* the socket failed (io_errno) or closed mid-handshake */
-	int io_errno;     /* a socket error */
-	int plain;        /* the first bytes were plain HTTP */
-	int got_bytes;    /* anything received yet */
 	char why[96];
-	unsigned char buf[BR_SSL_BUFSIZE_MONO];
 };
 
-/* --- the insecure X.509 engine --- */
+/* --- randomness and the crypto core --- */
 
-static void
-insecure_start_chain(const br_x509_class **ctx, const char *server_name)
+/* PSA's random generator (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG): the kernel's. A scratch image
+ * has no /dev/urandom; getrandom needs none. */
+psa_status_t
+mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint8_t *out,
+				size_t len, size_t *out_len)
 {
-	(void)server_name;
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	x->count = 0;
-	x->err = 0;
-}
-
-static void
-insecure_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	(void)length;
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	if (x->count == 0)
-		br_x509_decoder_init(&x->dc, NULL, NULL);
-}
-
-static void
-insecure_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
-{
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	/* A decoder that failed must never run again: it would resume past the check that
-	 * stopped it (a key too large for its buffer) and write beyond that buffer. BearSSL's
-	 * own X.509 engine stops the same way (xm_append). */
-	if (x->count == 0 && x->dc.err == 0)
-		br_x509_decoder_push(&x->dc, buf, len);
-}
-
-static void
-insecure_end_cert(const br_x509_class **ctx)
-{
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	if (x->count++ == 0 && (x->err = (unsigned)br_x509_decoder_last_error(&x->dc)) == 0 &&
-	    !br_x509_decoder_get_pkey(&x->dc))
-		x->err = BR_ERR_X509_UNSUPPORTED;
-}
-
-static unsigned
-insecure_end_chain(const br_x509_class **ctx)
-{
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	return x->count == 0 ? BR_ERR_X509_EMPTY_CHAIN : x->err;
-}
-
-static const br_x509_pkey *
-insecure_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	struct insecure *x = (struct insecure *)(void *)ctx;
-	if (usages)
-		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-	return br_x509_decoder_get_pkey(&x->dc);
-}
-
-static const br_x509_class insecure_vtable = {
-    sizeof(struct insecure), insecure_start_chain, insecure_start_cert, insecure_append,
-    insecure_end_cert,       insecure_end_chain,   insecure_get_pkey,
-};
-
-/* --- the verifying X.509 engine (ca=) --- */
-
-#define LEAF_MAX (64 * 1024)
-
-static const br_x509_class **
-minimal(const br_x509_class **ctx)
-{
-	return &((struct verifier *)(void *)ctx)->xm.vtable;
-}
-
-static void
-verify_start_chain(const br_x509_class **ctx, const char *server_name)
-{
-	(void)server_name;
-	struct verifier *v = (struct verifier *)(void *)ctx;
-	v->count = 0;
-	v->leaf_len = 0;
-	v->name_result = CERTNAME_OK;
-	(*minimal(ctx))->start_chain(minimal(ctx), NULL);
-}
-
-static void
-verify_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	struct verifier *v = (struct verifier *)(void *)ctx;
-	if (v->count == 0 && length <= LEAF_MAX && length > v->leaf_cap) {
-		unsigned char *p = realloc(v->leaf, length);
-		if (p) {
-			v->leaf = p;
-			v->leaf_cap = length;
-		}
+	(void)ctx;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = getrandom(out + got, len - got, 0);
+		if (n < 0 && errno != EINTR)
+			return PSA_ERROR_INSUFFICIENT_ENTROPY;
+		if (n > 0)
+			got += (size_t)n;
 	}
-	(*minimal(ctx))->start_cert(minimal(ctx), length);
+	*out_len = got;
+	return PSA_SUCCESS;
 }
 
-static void
-verify_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
-{
-	struct verifier *v = (struct verifier *)(void *)ctx;
-	if (v->count == 0 && v->leaf && len <= v->leaf_cap - v->leaf_len) {
-		memcpy(v->leaf + v->leaf_len, buf, len);
-		v->leaf_len += len;
-	}
-	(*minimal(ctx))->append(minimal(ctx), buf, len);
-}
-
-static void
-verify_end_cert(const br_x509_class **ctx)
-{
-	((struct verifier *)(void *)ctx)->count++;
-	(*minimal(ctx))->end_cert(minimal(ctx));
-}
-
-static unsigned
-verify_end_chain(const br_x509_class **ctx)
-{
-	struct verifier *v = (struct verifier *)(void *)ctx;
-	unsigned err = (*minimal(ctx))->end_chain(minimal(ctx));
-	if (err == 0 && (v->name_result = certname_check(v->leaf, v->leaf ? v->leaf_len : 0,
-							 v->name)) != CERTNAME_OK)
-		err = BR_ERR_X509_BAD_SERVER_NAME;
-	return err;
-}
-
-static const br_x509_pkey *
-verify_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	const br_x509_class *const *xm = &((const struct verifier *)(const void *)ctx)->xm.vtable;
-	return (*xm)->get_pkey(xm, usages);
-}
-
-static const br_x509_class verify_vtable = {
-    sizeof(struct verifier), verify_start_chain, verify_start_cert, verify_append,
-    verify_end_cert,         verify_end_chain,   verify_get_pkey,
+/* Certificates as Go accepts them: signed with SHA-256, -384 or -512 (no SHA-1 since Go
+ * 1.18), any key type and curve this build has, RSA keys of 1024 bits or more (Go 1.24). */
+static const mbedtls_x509_crt_profile go_profile = {
+    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+    0xFFFFFFF,
+    0xFFFFFFF,
+    1024,
 };
+
+/* Sets up cfg->conf: once, at the first connection (the crypto core too, so a podhealth
+ * without TLS checks never touches it). Returns 0, or -1. */
+static int
+config_ready(struct tls_config *cfg)
+{
+	if (cfg->ready)
+		return 0;
+	if (psa_crypto_init() != PSA_SUCCESS)
+		return -1;
+	mbedtls_ssl_config *conf = &cfg->conf;
+	mbedtls_ssl_config_init(conf);
+	if (mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+		mbedtls_ssl_config_free(conf);
+		return -1;
+	}
+	mbedtls_ssl_conf_rng(conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+	mbedtls_ssl_conf_cert_profile(conf, &go_profile);
+	if (cfg->verify) {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(conf, &cfg->ca, NULL);
+	} else {
+		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_NONE);
+	}
+	/* TLS 1.3 tickets arrive after the handshake; without this they are dropped. */
+	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+	    conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+	mbedtls_ssl_conf_alpn_protocols(conf, cfg->alpn);
+	cfg->ready = 1;
+	return 0;
+}
 
 /* --- loading PEM files (startup) --- */
 
@@ -299,165 +136,89 @@ read_file(const char *path, struct buf *out, char *err, size_t errlen)
 		       : errno == ENOMEM ? fmt_error(err, errlen, "out of memory")
 		       : out->len == 0   ? fmt_error(err, errlen, "cannot open '%s'", path)
 					 : fmt_error(err, errlen, "cannot read '%s'", path);
-	buf_append(out, "\n", 1); /* BearSSL's PEM decoder wants a final newline */
 	return 0;
 }
 
-/* Rewrites PEM text as BearSSL's decoder reads it: lines end in LF alone, with no trailing
- * white space, and no line is blank. RFC 7468 section 2 (and Go's and OpenSSL's readers)
- * allow CRLF, trailing blanks and empty lines, which BearSSL refuses. */
-static void
-pem_normalise(struct buf *b)
+/* The first n bytes s in [p, end), or NULL. */
+static const char *
+find(const char *p, const char *end, const char *s, size_t n)
 {
-	size_t o = 0, line = 0; /* write offset; where the line being written starts */
-	for (size_t i = 0; i < b->len; i++) {
-		char c = b->data[i];
-		if (c != '\n') {
-			b->data[o++] = c;
-			continue;
-		}
-		while (o > line && strchr(" \t\r", b->data[o - 1]))
-			o--;
-		if (o > line)
-			b->data[o++] = '\n';
-		line = o;
-	}
-	b->len = o;
+	for (; (size_t)(end - p) >= n; p++)
+		if (memcmp(p, s, n) == 0)
+			return p;
+	return NULL;
 }
 
-static void
-append_der(void *ctx, const void *data, size_t len)
+/* The next PEM object in [p, end): its label (label, label_len) and its base64 text with
+ * every blank, CR and LF dropped (into body). Text outside objects is skipped, as RFC 7468
+ * and Go allow. Returns a pointer past the object, NULL when there is none, or end + 1
+ * when an object has no end line. */
+static const char *
+pem_next(const char *p, const char *end, const char **label, size_t *label_len, struct buf *body)
 {
-	buf_append(ctx, data, len);
+	static const char begin[] = "-----BEGIN ", dashes[] = "-----";
+	const char *b = find(p, end, begin, sizeof begin - 1);
+	if (!b)
+		return NULL;
+	*label = b + sizeof begin - 1;
+	const char *le = find(*label, end, dashes, sizeof dashes - 1);
+	if (!le || memchr(*label, '\n', (size_t)(le - *label)))
+		return end + 1;
+	*label_len = (size_t)(le - *label);
+	const char *q = le + sizeof dashes - 1;
+	char stop[160];
+	int n = fmt_format(stop, sizeof stop, "-----END %.*s-----", (int)*label_len, *label);
+	const char *e = n > 0 ? find(q, end, stop, (size_t)n) : NULL;
+	if (!e)
+		return end + 1;
+	body->len = 0;
+	for (; q < e; q++)
+		if (!strchr(" \t\r\n", *q))
+			buf_append(body, q, 1);
+	return e + n;
 }
 
-/* Keeps len bytes in cfg->store; returns their offset (pointers are fixed up once the
- * store stops growing). */
-static size_t
-keep(struct tls_config *cfg, const void *data, size_t len)
-{
-	size_t off = cfg->store.len;
-	buf_append(&cfg->store, data, len);
-	return off;
-}
-
-/* Offsets stored in the pointer fields while loading; made pointers by fix_pointers. */
-#define OFF(x) ((unsigned char *)(uintptr_t)(x))
-
-/* Adds the certificate der (PEM object number index of path) to cfg's anchors. One that
- * cannot be decoded is skipped with a warning, as Go's AppendCertsFromPEM skips it. */
-static int
-add_anchor(struct tls_config *cfg, const char *path, size_t index, const char *name,
-	   struct buf *der, char *err, size_t errlen)
-{
-	if (strcmp(name, "CERTIFICATE") != 0 && strcmp(name, "X509 CERTIFICATE") != 0)
-		return 0;
-	struct buf dn = {0};
-	br_x509_decoder_context dc;
-	br_x509_decoder_init(&dc, append_der, &dn);
-	br_x509_decoder_push(&dc, der->data, der->len);
-	const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
-	if (br_x509_decoder_last_error(&dc) != 0 || !pk || dn.failed) {
-		buf_free(&dn);
-		if (dn.failed)
-			return fmt_error(err, errlen, "out of memory");
-		char n[24];
-		fmt_format(n, sizeof n, "%zu", index + 1);
-		log_event(LOG_WARN, "ca=: skipping a certificate that cannot be decoded", "file",
-			  path, "object", n, NULL);
-		return 0;
-	}
-	br_x509_trust_anchor *a = realloc(cfg->anchors, (cfg->nanchors + 1) * sizeof *cfg->anchors);
-	struct validity *v = a ? realloc(cfg->validity, (cfg->nanchors + 1) * sizeof *v) : NULL;
-	if (a)
-		cfg->anchors = a;
-	if (v)
-		cfg->validity = v;
-	if (!a || !v) {
-		buf_free(&dn);
-		return fmt_error(err, errlen, "out of memory");
-	}
-	cfg->validity[cfg->nanchors] = (struct validity){dc.notbefore_days, dc.notbefore_seconds,
-							 dc.notafter_days, dc.notafter_seconds};
-	a = &cfg->anchors[cfg->nanchors++];
-	memset(a, 0, sizeof *a);
-	a->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
-	a->dn.data = OFF(keep(cfg, dn.data, dn.len));
-	a->dn.len = dn.len;
-	a->pkey.key_type = pk->key_type;
-	if (pk->key_type == BR_KEYTYPE_RSA) {
-		a->pkey.key.rsa.n = OFF(keep(cfg, pk->key.rsa.n, pk->key.rsa.nlen));
-		a->pkey.key.rsa.nlen = pk->key.rsa.nlen;
-		a->pkey.key.rsa.e = OFF(keep(cfg, pk->key.rsa.e, pk->key.rsa.elen));
-		a->pkey.key.rsa.elen = pk->key.rsa.elen;
-	} else {
-		a->pkey.key.ec.curve = pk->key.ec.curve;
-		a->pkey.key.ec.q = OFF(keep(cfg, pk->key.ec.q, pk->key.ec.qlen));
-		a->pkey.key.ec.qlen = pk->key.ec.qlen;
-	}
-	buf_free(&dn);
-	return 0;
-}
-
-static void
-fix_pointers(struct tls_config *cfg)
-{
-	unsigned char *base = (unsigned char *)cfg->store.data;
-#define FIX(p) ((p) = base + (uintptr_t)(p))
-	for (size_t i = 0; i < cfg->nanchors; i++) {
-		br_x509_trust_anchor *a = &cfg->anchors[i];
-		FIX(a->dn.data);
-		if (a->pkey.key_type == BR_KEYTYPE_RSA) {
-			FIX(a->pkey.key.rsa.n);
-			FIX(a->pkey.key.rsa.e);
-		} else {
-			FIX(a->pkey.key.ec.q);
-		}
-	}
-#undef FIX
-}
-
-/* Adds every certificate in the PEM file path to cfg's trust anchors. */
+/* Adds every certificate in the PEM file path to cfg->ca. One that cannot be decoded is
+ * skipped with a warning, as Go's AppendCertsFromPEM skips it. */
 static int
 load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct buf file = {0}, der = {0};
+	struct buf file = {0}, body = {0};
 	if (read_file(path, &file, err, errlen) < 0) {
 		buf_free(&file);
 		return -1;
 	}
-	pem_normalise(&file);
-	br_pem_decoder_context pc;
-	br_pem_decoder_init(&pc);
-	const unsigned char *p = (const unsigned char *)file.data;
-	size_t left = file.len, objects = 0;
-	char name[128] = "";
+	const char *p = file.data, *end = file.data + file.len, *label = NULL;
+	size_t label_len = 0, objects = 0;
 	int rc = 0;
-	while (left > 0 && rc == 0) {
-		size_t used = br_pem_decoder_push(&pc, p, left);
-		p += used;
-		left -= used;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			fmt_format(name, sizeof name, "%s", br_pem_decoder_name(&pc));
-			der.len = 0;
-			br_pem_decoder_setdest(&pc, append_der, &der);
-			break;
-		case BR_PEM_END_OBJ:
-			objects++;
-			rc = der.failed
-				 ? fmt_error(err, errlen, "out of memory")
-				 : add_anchor(cfg, path, objects - 1, name, &der, err, errlen);
-			break;
-		case BR_PEM_ERROR:
+	while (rc == 0 && p && (p = pem_next(p, end, &label, &label_len, &body)) != NULL) {
+		if (p > end) {
 			rc = fmt_error(err, errlen, "'%s' is not valid PEM", path);
 			break;
+		}
+		objects++;
+		if ((label_len != 11 || memcmp(label, "CERTIFICATE", 11) != 0) &&
+		    (label_len != 16 || memcmp(label, "X509 CERTIFICATE", 16) != 0))
+			continue;
+		unsigned char *der = body.failed ? NULL : malloc(body.len ? body.len : 1);
+		if (!der) {
+			rc = fmt_error(err, errlen, "out of memory");
+			break;
+		}
+		long len = buf_base64_decode(body.data, body.len, der, body.len);
+		int ok = len > 0 && mbedtls_x509_crt_parse_der(&cfg->ca, der, (size_t)len) == 0;
+		free(der);
+		if (!ok) {
+			char nth[24];
+			fmt_format(nth, sizeof nth, "%zu", objects);
+			log_event(LOG_WARN, "ca=: skipping a certificate that cannot be decoded",
+				  "file", path, "object", nth, NULL);
 		}
 	}
 	if (rc == 0 && objects == 0)
 		rc = fmt_error(err, errlen, "'%s' holds no PEM object", path);
 	buf_free(&file);
-	buf_free(&der);
+	buf_free(&body);
 	return rc;
 }
 
@@ -469,22 +230,16 @@ tls_config_new(const struct target *t, char *err, size_t errlen)
 		fmt_error(err, errlen, "out of memory");
 		return NULL;
 	}
-	int rc = 0;
-	if (t->ca_file) {
+	mbedtls_x509_crt_init(&cfg->ca);
+	if (t && t->ca_file) {
 		cfg->verify = 1;
-		rc = load_anchors(cfg, t->ca_file, err, errlen);
-		if (rc == 0 && cfg->nanchors == 0)
-			rc = fmt_error(err, errlen, "ca=: no certificate in '%s'", t->ca_file);
+		if (load_anchors(cfg, t->ca_file, err, errlen) < 0 ||
+		    (cfg->ca.raw.len == 0 &&
+		     fmt_error(err, errlen, "ca=: no certificate in '%s'", t->ca_file) < 0)) {
+			tls_config_free(cfg);
+			return NULL;
+		}
 	}
-	if (rc == 0 && cfg->store.failed)
-		rc = fmt_error(err, errlen, "out of memory");
-	if (rc == 0 && cfg->nanchors && !(cfg->valid = malloc(cfg->nanchors * sizeof *cfg->valid)))
-		rc = fmt_error(err, errlen, "out of memory");
-	if (rc < 0) {
-		tls_config_free(cfg);
-		return NULL;
-	}
-	fix_pointers(cfg);
 	return cfg;
 }
 
@@ -493,119 +248,169 @@ tls_config_free(struct tls_config *cfg)
 {
 	if (!cfg)
 		return;
-	free(cfg->anchors);
-	free(cfg->validity);
-	free(cfg->valid);
-	buf_free(&cfg->store);
+	if (cfg->ready)
+		mbedtls_ssl_config_free(&cfg->conf);
+	mbedtls_x509_crt_free(&cfg->ca);
+	mbedtls_ssl_session_free(&cfg->session);
 	free(cfg);
+}
+
+/* The settings of connections made without a target's own (a redirect from http:// to
+ * https://): no verification. Made at the first such connection, kept until exit. */
+static struct tls_config *
+insecure_config(void)
+{
+	static struct tls_config *cfg;
+	if (!cfg)
+		cfg = tls_config_new(NULL, NULL, 0);
+	return cfg;
+}
+
+/* --- sessions --- */
+
+/* Keeps the session the connection holds now (after its handshake, or a TLS 1.3 ticket)
+ * as its configuration's one saved session. */
+static void
+save_session(struct tls_conn *t)
+{
+	struct tls_config *cfg = t->cfg;
+	mbedtls_ssl_session_free(&cfg->session);
+	cfg->has_session = mbedtls_ssl_get_session(&t->ssl, &cfg->session) == 0;
+	if (!cfg->has_session)
+		mbedtls_ssl_session_free(&cfg->session);
+	fmt_format(cfg->session_name, sizeof cfg->session_name, "%s", t->name);
+}
+
+/* Offers the saved session to a server of the same name. */
+static void
+offer_session(struct tls_conn *t)
+{
+	struct tls_config *cfg = t->cfg;
+	if (cfg->has_session && strcmp(cfg->session_name, t->name) == 0 &&
+	    mbedtls_ssl_set_session(&t->ssl, &cfg->session) == 0)
+		t->offered = 1;
+}
+
+int
+tls_conn_forget_session(struct tls_conn *t)
+{
+	if (!t->offered || !t->cfg->has_session)
+		return 0;
+	mbedtls_ssl_session_free(&t->cfg->session);
+	t->cfg->has_session = 0;
+	return 1;
+}
+
+/* --- the socket, as Mbed TLS sees it --- */
+
+static int
+bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *t = ctx;
+	for (;;) {
+		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return (int)n;
+		if (errno == EAGAIN)
+			return MBEDTLS_ERR_SSL_WANT_WRITE;
+		if (errno != EINTR) {
+			t->io_errno = errno;
+			return MBEDTLS_ERR_NET_SEND_FAILED;
+		}
+	}
+}
+
+static int
+bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *t = ctx;
+	for (;;) {
+		ssize_t n = recv(t->fd, buf, len, 0);
+		if (n > 0) {
+			/* A TLS server's first byte is a record type (20-23). */
+			if (!t->got_bytes && (buf[0] < 20 || buf[0] > 23))
+				t->plain = 1 + (n >= 5 && memcmp(buf, "HTTP/", 5) == 0);
+			t->got_bytes = 1;
+			return (int)n;
+		}
+		if (n == 0)
+			return 0; /* the end of the stream */
+		if (errno == EAGAIN)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (errno != EINTR) {
+			t->io_errno = errno;
+			return MBEDTLS_ERR_NET_RECV_FAILED;
+		}
+	}
+}
+
+/* With ca=: called for each certificate of the chain Mbed TLS built, the server's last
+ * (depth 0). Its name check falls back to the Common Name; Go's does not (certname.c). */
+static int
+verify_name(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct tls_conn *t = ctx;
+	if (depth == 0) {
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		t->name_result = certname_check(crt, t->name);
+		if (t->name_result != CERTNAME_OK)
+			*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		t->leaf = *flags;
+	}
+	return 0;
 }
 
 /* --- connections --- */
 
-/* a is before b, both (days, seconds). */
-static int
-before(uint32_t ad, uint32_t as, uint32_t bd, uint32_t bs)
-{
-	return ad < bd || (ad == bd && as < bs);
-}
-
-/* Makes cfg->valid the anchors whose dates hold now (BearSSL's epoch, as its X.509 engine
- * computes it from time()). */
-static void
-select_anchors(struct tls_config *cfg)
-{
-	time_t now = time(NULL);
-	uint32_t days = (uint32_t)(now / 86400) + 719528, seconds = (uint32_t)(now % 86400);
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->nanchors; i++) {
-		const struct validity *v = &cfg->validity[i];
-		if (!before(days, seconds, v->from_days, v->from_seconds) &&
-		    !before(v->until_days, v->until_seconds, days, seconds))
-			cfg->valid[n++] = cfg->anchors[i];
-	}
-	cfg->nvalid = n;
-	cfg->some_invalid = n < cfg->nanchors;
-}
-
 struct tls_conn *
 tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 {
-	struct tls_conn *t = malloc(sizeof *t);
+	if (!cfg && !(cfg = insecure_config()))
+		return NULL;
+	cfg->alpn[0] = alpn ? alpn : "http/1.1";
+	if (config_ready(cfg) < 0)
+		return NULL;
+	struct tls_conn *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	memset(t, 0, offsetof(struct tls_conn, buf));
 	t->cfg = cfg;
-	br_ssl_client_context *cc = &t->cc;
-	br_ssl_engine_context *eng = &cc->eng;
-	br_ssl_client_zero(cc);
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
-	/* No SHA-1: servers sign with SHA-2 when SHA-1 is not offered, and Go refuses
-	 * SHA-1 in certificate chains (since 1.18). */
-	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
-	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	/* One implementation of each primitive, the portable constant-time ones: a health
-	 * check moves a few hundred bytes, so the CPU-specific ones would only add size. */
-	br_ssl_engine_set_rsavrfy(eng, br_rsa_i31_pkcs1_vrfy);
-	br_ssl_engine_set_ec(eng, &curves);
-	br_ssl_engine_set_ecdsa(eng, br_ecdsa_i31_vrfy_asn1);
-	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
-	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
-	br_ssl_engine_set_ghash(eng, br_ghash_ctmul64);
-	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
-	br_ssl_engine_set_chacha20(eng, br_chacha20_ct_run);
-	br_ssl_engine_set_poly1305(eng, br_poly1305_ctmul_run);
-	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3). A final dot
-	 * ("localhost.") is not sent, nor matched against the certificate, as in Go. */
+	t->fd = -1;
+	t->want = EPOLLOUT;
+	mbedtls_ssl_init(&t->ssl);
+	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3), and is checked
+	 * by verify_name alone. A final dot ("localhost.") is not sent, nor matched against
+	 * the certificate, as in Go. */
 	size_t len = server_name ? strlen(server_name) : 0;
 	if (len && server_name[len - 1] == '.')
 		len--;
 	fmt_format(t->name, sizeof t->name, "%.*s", (int)len, server_name ? server_name : "");
-	if (cfg && cfg->verify) {
-		struct verifier *v = &t->x509.verify;
-		br_x509_minimal_context *xm = &v->xm;
-		v->vtable = &verify_vtable;
-		v->name = t->name;
-		select_anchors(cfg);
-		t->anchor_dates = cfg->some_invalid;
-		br_x509_minimal_init(xm, &br_sha256_vtable, cfg->valid, cfg->nvalid);
-		br_x509_minimal_set_hash(xm, br_sha256_ID, &br_sha256_vtable);
-		br_x509_minimal_set_hash(xm, br_sha384_ID, &br_sha384_vtable);
-		br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
-		br_x509_minimal_set_rsa(xm, br_rsa_i31_pkcs1_vrfy);
-		br_x509_minimal_set_ecdsa(xm, &curves, br_ecdsa_i31_vrfy_asn1);
-		br_ssl_engine_set_x509(eng, &v->vtable);
-	} else {
-		t->x509.insecure.vtable = &insecure_vtable;
-		br_ssl_engine_set_x509(eng, &t->x509.insecure.vtable);
+	int sni = t->name[0] && !target_ip_literal(t->name);
+	if (mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
+	    mbedtls_ssl_set_hostname(&t->ssl, sni ? t->name : NULL) != 0) {
+		tls_conn_free(t);
+		return NULL;
 	}
-	t->alpn[0] = alpn ? alpn : "http/1.1";
-	br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
-	br_ssl_engine_set_buffer(eng, t->buf, sizeof t->buf, 0);
-	/* Entropy from the kernel: a scratch image has no /dev/urandom. */
-	unsigned char seed[32];
-	ssize_t n = getrandom(seed, sizeof seed, GRND_NONBLOCK);
-	if (n > 0)
-		br_ssl_engine_inject_entropy(eng, seed, (size_t)n);
-	br_ssl_client_reset(cc, server_name && !target_ip_literal(t->name) ? t->name : NULL, 0);
+	if (cfg->verify)
+		mbedtls_ssl_set_verify(&t->ssl, verify_name, t);
+	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+	if (cfg != insecure_config())
+		offer_session(t);
 	return t;
 }
 
 void
 tls_conn_free(struct tls_conn *t)
 {
-	if (t && t->cfg && t->cfg->verify)
-		free(t->x509.verify.leaf);
+	if (!t)
+		return;
+	mbedtls_ssl_free(&t->ssl);
 	free(t);
 }
 
 int
 tls_conn_alpn_selected(const struct tls_conn *t)
 {
-	return br_ssl_engine_get_selected_protocol((br_ssl_engine_context *)&t->cc.eng) != NULL;
+	return mbedtls_ssl_get_alpn_protocol(&t->ssl) != NULL;
 }
 
 int
@@ -614,89 +419,60 @@ tls_conn_ready(const struct tls_conn *t)
 	return t->ready;
 }
 
+/* Ends the connection with Mbed TLS error err. Returns -1. */
 static int
-failed(const struct tls_conn *t)
+fail(struct tls_conn *t, int err)
 {
-	return t->dead || ((br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_CLOSED) &&
-			   br_ssl_engine_last_error(&t->cc.eng) != BR_ERR_OK);
+	t->err = err;
+	t->dead = 1;
+	return -1;
 }
 
-/* The handshake is over once application data can move either way. */
-static void
-note_ready(struct tls_conn *t)
+/* Sends what a write left encrypted and unsent. Returns 0 (sent, or would block), or -1. */
+static int
+flush(struct tls_conn *t)
 {
-	if (!t->ready &&
-	    (br_ssl_engine_current_state(&t->cc.eng) & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
-		t->ready = 1;
+	if (!t->pending)
+		return 0;
+	int r = mbedtls_ssl_write(&t->ssl, NULL, 0); /* with a record unsent: sends it */
+	if (r == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return 0;
+	if (r < 0)
+		return fail(t, r);
+	t->pending = 0;
+	return 0;
 }
 
 int
 tls_conn_io(struct tls_conn *t, int fd)
 {
-	br_ssl_engine_context *eng = &t->cc.eng;
-	for (;;) {
-		note_ready(t);
-		unsigned st = br_ssl_engine_current_state(eng);
-		if (t->dead)
-			return -1;
-		if (st & BR_SSL_CLOSED)
-			return failed(t) ? -1 : 0;
-		int moved = 0;
-		if (st & BR_SSL_SENDREC) {
-			size_t len;
-			unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
-			ssize_t n = send(fd, b, len, MSG_NOSIGNAL);
-			if (n > 0) {
-				br_ssl_engine_sendrec_ack(eng, (size_t)n);
-				moved = 1;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				t->io_errno = errno;
-				t->dead = 1;
-				return -1;
-			}
-		}
-		if ((st & BR_SSL_RECVREC) && !t->eof) {
-			size_t len;
-			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
-			ssize_t n = recv(fd, b, len, 0);
-			if (n > 0) {
-				/* A TLS server's first byte is a record type (20-23). */
-				if (!t->got_bytes && (b[0] < 20 || b[0] > 23))
-					t->plain = 1 + (n >= 5 && memcmp(b, "HTTP/", 5) == 0);
-				t->got_bytes = 1;
-				br_ssl_engine_recvrec_ack(eng, (size_t)n);
-				moved = 1;
-			} else if (n == 0) {
-				/* Like Go's crypto/tls, an end without close_notify after the
-				 * handshake is just the end of the stream. */
-				t->eof = 1;
-				if (!t->ready) {
-					t->dead = 1;
-					return -1;
-				}
-			} else if (errno != EAGAIN && errno != EINTR) {
-				t->io_errno = errno;
-				t->dead = 1;
-				return -1;
-			}
-		}
-		if (!moved)
-			return 0;
+	t->fd = fd;
+	if (t->dead)
+		return -1;
+	if (t->ready)
+		return flush(t);
+	int r = mbedtls_ssl_handshake(&t->ssl);
+	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		t->want = r == MBEDTLS_ERR_SSL_WANT_READ ? EPOLLIN : EPOLLOUT;
+		return 0;
 	}
+	if (r != 0)
+		return fail(t, r);
+	t->ready = 1;
+	if (t->cfg != insecure_config() &&
+	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
+		save_session(t); /* TLS 1.3 tickets come later, in tls_conn_read */
+	return 0;
 }
 
 uint32_t
-tls_conn_events(const struct tls_conn *t)
+tls_conn_events(const struct tls_conn *t, uint32_t want)
 {
-	unsigned st = br_ssl_engine_current_state(&t->cc.eng);
-	uint32_t ev = 0;
 	if (t->dead)
 		return 0; /* nothing more will come: the kind reads the error */
-	if (st & BR_SSL_SENDREC)
-		ev |= EPOLLOUT;
-	if ((st & BR_SSL_RECVREC) && !t->eof)
-		ev |= EPOLLIN;
-	return ev;
+	if (!t->ready)
+		return t->want;
+	return (t->eof ? 0 : want & EPOLLIN) | (t->pending ? EPOLLOUT : want & EPOLLOUT);
 }
 
 /* A dead connection (a reset after the handshake) is readable and writable: the next
@@ -705,112 +481,150 @@ tls_conn_events(const struct tls_conn *t)
 int
 tls_conn_readable(const struct tls_conn *t)
 {
-	unsigned st = br_ssl_engine_current_state(&t->cc.eng);
-	return (st & BR_SSL_RECVAPP) || (st & BR_SSL_CLOSED) || t->eof || t->dead;
+	return t->ready || t->dead;
 }
 
 int
 tls_conn_writable(const struct tls_conn *t)
 {
-	return (br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_SENDAPP) != 0 || t->dead;
+	return (t->ready && !t->pending) || t->dead;
+}
+
+/* errno for a connection that failed. */
+static int
+dead_errno(const struct tls_conn *t)
+{
+	return t->err == MBEDTLS_ERR_NET_SEND_FAILED || t->err == MBEDTLS_ERR_NET_RECV_FAILED
+		   ? t->io_errno
+		   : EPROTO;
 }
 
 ssize_t
 tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 {
-	br_ssl_engine_context *eng = &t->cc.eng;
-	unsigned st = br_ssl_engine_current_state(eng);
-	if (st & BR_SSL_RECVAPP) {
-		size_t n;
-		unsigned char *p = br_ssl_engine_recvapp_buf(eng, &n);
-		if (n > len)
-			n = len;
-		memcpy(buf, p, n);
-		br_ssl_engine_recvapp_ack(eng, n);
-		return (ssize_t)n;
+	while (!t->dead && !t->eof) {
+		int r = mbedtls_ssl_read(&t->ssl, buf, len);
+		if (r > 0)
+			return r;
+		if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+			if (t->cfg != insecure_config())
+				save_session(t);
+			continue;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			errno = EAGAIN;
+			return -1;
+		}
+		/* Like Go's crypto/tls, an end without close_notify after the handshake is
+		 * just the end of the stream. */
+		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
+			t->eof = 1;
+		else
+			fail(t, r);
 	}
-	if (failed(t)) {
-		errno = t->io_errno ? t->io_errno : EPROTO;
-		return -1;
-	}
-	if ((st & BR_SSL_CLOSED) || t->eof)
+	if (t->eof)
 		return 0;
-	errno = EAGAIN;
+	errno = dead_errno(t);
 	return -1;
 }
 
 ssize_t
 tls_conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
-	br_ssl_engine_context *eng = &t->cc.eng;
-	unsigned st = br_ssl_engine_current_state(eng);
-	if ((st & BR_SSL_CLOSED) || t->dead) {
-		errno = failed(t) && t->io_errno ? t->io_errno : EPIPE;
+	if (t->dead) {
+		errno = dead_errno(t);
 		return -1;
 	}
-	if (!(st & BR_SSL_SENDAPP))
-		return 0;
-	size_t n;
-	unsigned char *p = br_ssl_engine_sendapp_buf(eng, &n);
-	if (n > len)
-		n = len;
-	memcpy(p, buf, n);
-	br_ssl_engine_sendapp_ack(eng, n);
-	br_ssl_engine_flush(eng, 0);
-	return (ssize_t)n;
+	if (!t->ready || flush(t) < 0 || t->pending)
+		return t->dead ? (errno = dead_errno(t), -1) : 0;
+	int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+	int r = mbedtls_ssl_write(&t->ssl, buf, len);
+	if (r == MBEDTLS_ERR_SSL_WANT_WRITE && max > 0) {
+		t->pending = 1; /* taken and encrypted: sent once the socket has room */
+		return (ssize_t)(len < (size_t)max ? len : (size_t)max);
+	}
+	if (r < 0) {
+		fail(t, r);
+		errno = dead_errno(t);
+		return -1;
+	}
+	return r;
+}
+
+/* The reason a certificate failed verification, in Go's order (x509.Certificate.Verify):
+ * the server's own dates, its name, then the chain. */
+static const char *
+verify_error(const struct tls_conn *t)
+{
+	uint32_t all = mbedtls_ssl_get_verify_result(&t->ssl);
+	if (t->leaf & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		return "TLS: certificate has expired or is not yet valid";
+	if (t->leaf & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		return t->name_result == CERTNAME_LEGACY_CN
+			   ? "TLS: certificate relies on the legacy Common Name field, use SANs"
+			   : "TLS: certificate is not valid for the server name";
+	/* An expired CA is found as the issuer still, and flagged: Go says "expired" too. */
+	if (all & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		return "TLS: certificate has expired or is not yet valid";
+	if (all & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		return "TLS: certificate signed by an unknown authority";
+	if (all & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE))
+		return "TLS: certificate not allowed for a server";
+	if (all & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
+		   MBEDTLS_X509_BADCERT_BAD_KEY))
+		return "TLS: certificate uses an algorithm or key size Go refuses";
+	return "TLS: certificate verification failed";
 }
 
 /* Go's wording where there is a Go equivalent. */
 const char *
 tls_conn_error(struct tls_conn *t)
 {
-	int err = br_ssl_engine_last_error(&t->cc.eng);
+	int err = t->err;
 	if (t->plain)
 		return t->plain == 2 ? "TLS handshake failed: the server answered in plain HTTP"
 				     : "TLS handshake failed: the server does not speak TLS";
-	if (t->dead && t->io_errno)
+	if (t->io_errno && (err == MBEDTLS_ERR_NET_SEND_FAILED || err == MBEDTLS_ERR_NET_RECV_FAILED))
 		return net_strerror(t->io_errno);
-	if (t->dead)
+	if (err == 0 || err == MBEDTLS_ERR_SSL_CONN_EOF)
 		return t->got_bytes ? "TLS handshake failed: connection closed"
 				    : "TLS handshake failed: connection closed without a response";
-	switch (err) {
-	case BR_ERR_X509_NOT_TRUSTED:
-		/* Go reports the dates of an expired CA that would have signed the chain. */
-		return t->anchor_dates ? "TLS: certificate has expired or is not yet valid"
-				       : "TLS: certificate signed by an unknown authority";
-	case BR_ERR_X509_LIMIT_EXCEEDED:
-		return "TLS: certificate key larger than 4096 bits";
-	case BR_ERR_X509_BAD_SERVER_NAME:
-		return t->x509.verify.name_result == CERTNAME_LEGACY_CN
-			   ? "TLS: certificate relies on the legacy Common Name field, use SANs"
-		       : t->x509.verify.name_result == CERTNAME_MALFORMED
-			   ? "TLS: certificate cannot be read (subjectAltName)"
-			   : "TLS: certificate is not valid for the server name";
-	case BR_ERR_X509_EXPIRED:
-		return "TLS: certificate has expired or is not yet valid";
-	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:
-		return "TLS: certificate not allowed for a server";
-	case BR_ERR_BAD_VERSION:
-	case BR_ERR_UNSUPPORTED_VERSION:
-		return "TLS handshake failed: not TLS, or not TLS 1.2";
-	case BR_ERR_BAD_CIPHER_SUITE:
+	if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
+		return verify_error(t);
+	if (err == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
+		return "TLS handshake failed: the server speaks neither TLS 1.2 nor 1.3";
+	if (err == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)
 		return "TLS handshake failed: no cipher suite in common";
-	case BR_ERR_NO_RANDOM:
-		return "TLS: no entropy";
-	case BR_ERR_RECV_FATAL_ALERT + 40:
-		return "TLS handshake failed: the server refused (handshake_failure alert)";
-	case BR_ERR_RECV_FATAL_ALERT + 42:
-	case BR_ERR_RECV_FATAL_ALERT + 116:
-		return "TLS handshake failed: the server wants a client certificate";
-	case BR_ERR_RECV_FATAL_ALERT + 70:
-		return "TLS handshake failed: the server does not speak TLS 1.2";
+	if (err == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+		unsigned alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+		switch (alert) {
+		case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
+			return "TLS handshake failed: the server refused (handshake_failure: no cipher suite, "
+			       "group or key type in common)";
+		case MBEDTLS_SSL_ALERT_MSG_BAD_CERT:
+		case MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED:
+			return "TLS handshake failed: the server wants a client certificate";
+		case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
+			return "TLS handshake failed: the server speaks neither TLS 1.2 nor 1.3";
+		}
+		fmt_format(t->why, sizeof t->why, "TLS handshake failed: the server sent alert %u",
+			   alert);
+		return t->why;
 	}
-	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
-		fmt_format(t->why, sizeof t->why, "TLS handshake failed: the server sent alert %d",
-			   err - BR_ERR_RECV_FATAL_ALERT);
-	else if (err >= 32 && err < 64)
-		fmt_format(t->why, sizeof t->why, "TLS: bad certificate (BearSSL error %d)", err);
+	if (err <= -0x3880 && err >= -0x3f80) /* MBEDTLS_ERR_PK_*: the certificate's key */
+		fmt_format(t->why, sizeof t->why,
+			   err == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
+			       ? "TLS: certificate key on a curve podhealth lacks (Mbed TLS error -0x%04x)"
+			   : err == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG
+			       ? "TLS: certificate key of a type podhealth lacks (Mbed TLS error -0x%04x)"
+			       : "TLS: certificate key cannot be used (larger than 8192 bits, or "
+				 "malformed: Mbed TLS error -0x%04x)",
+			   -err);
+	else if (err <= -0x2000 && err > -0x3000) /* MBEDTLS_ERR_X509_* */
+		fmt_format(t->why, sizeof t->why, "TLS: bad certificate (Mbed TLS error -0x%04x)",
+			   -err);
 	else
-		fmt_format(t->why, sizeof t->why, "TLS handshake failed (BearSSL error %d)", err);
+		fmt_format(t->why, sizeof t->why, "TLS handshake failed (Mbed TLS error -0x%04x)",
+			   -err);
 	return t->why;
 }

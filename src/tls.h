@@ -1,6 +1,8 @@
-/* TLS client connections (BearSSL, behind this file alone): TLS 1.2 with ECDHE and AES-GCM
- * or ChaCha20-Poly1305. Like kubelet's probes, the server's certificate is not verified
- * unless the check gives ca=. Non-blocking: the caller owns the socket and its events. */
+/* TLS client connections (Mbed TLS, behind this file alone): TLS 1.3 and 1.2 with ECDHE and
+ * AES-GCM or ChaCha20-Poly1305. Like kubelet's probes, the server's certificate is not
+ * verified unless the check gives ca=. A target's settings keep the last session a server
+ * gave, and its next connection to the same name offers it (resumption). Non-blocking: the
+ * caller owns the socket and its events. */
 #ifndef PODHEALTH_TLS_H
 #define PODHEALTH_TLS_H
 
@@ -17,10 +19,10 @@ struct tls_conn;
 struct tls_config *tls_config_new(const struct target *t, char *err, size_t errlen);
 void tls_config_free(struct tls_config *cfg);
 
-/* Starts a client connection with cfg (NULL, or without ca=: no verification; with it,
- * the anchors whose dates hold now are chosen, which updates cfg),
- * sending server_name as SNI (NULL: none) and offering ALPN protocol alpn (static; NULL:
- * "http/1.1"). Returns NULL when out of memory. */
+/* Starts a client connection with cfg (NULL, or without ca=: no verification), sending
+ * server_name as SNI (NULL or an IP address: none) and offering ALPN protocol alpn (static;
+ * NULL: "http/1.1"; one per cfg) and cfg's saved session for that name, if any. Returns
+ * NULL when out of memory. */
 struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn);
 void tls_conn_free(struct tls_conn *t);
 
@@ -34,9 +36,13 @@ int tls_conn_ready(const struct tls_conn *t);
 /* Returns 1 when the handshake ended with the server selecting the ALPN protocol offered. */
 int tls_conn_alpn_selected(const struct tls_conn *t);
 
-/* The socket events the engine needs: what it has to send and whether it can take
- * records (the application's wishes are in the engine's state already). */
-uint32_t tls_conn_events(const struct tls_conn *t);
+/* The socket events to wait for, given those the application wants (EPOLLIN, EPOLLOUT):
+ * the handshake's own, then the application's and what a write left unsent. */
+uint32_t tls_conn_events(const struct tls_conn *t, uint32_t want);
+
+/* After a failed handshake: returns 1 when a saved session had been offered, which is
+ * now forgotten (the caller may try once more, with a full handshake); else 0. */
+int tls_conn_forget_session(struct tls_conn *t);
 
 /* Returns 1 when tls_conn_read has data or the end of the stream to report. */
 int tls_conn_readable(const struct tls_conn *t);

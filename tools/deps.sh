@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when something is missing.
 # Usage: tools/deps.sh build|test|bench|go|arm64|image
-#   build also unpacks the Debian source packages of BearSSL and nghttp2 into
-#   build/deps/src (apt-get source; deb-src entries are added when there are none): the
-#   static musl binary compiles them, since Debian ships them built for glibc only.
+#   build also unpacks the Debian source packages of Mbed TLS and nghttp2 into
+#   build/deps/src (apt-get source; deb-src entries are added when there are none, and
+#   one for Debian 13, whose Mbed TLS 3.6 speaks TLS 1.3 where Debian 12's 2.28 does not):
+#   the static musl binary compiles them, since Debian ships them built for glibc only.
+#   Mbed TLS gets tools/mbedtls-*.patch (each names the upstream fix it stands for).
 set -eu
 need=""
 has_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
@@ -21,6 +23,7 @@ want file
 case "${1:-build}" in
 build)
 	want dpkg-dev
+	want patch # tools/mbedtls-*.patch
 	;;
 test)
 	want libcmocka-dev
@@ -33,7 +36,6 @@ test)
 	want valgrind
 	want python3-yaml
 	want python3-cryptography
-	want libbearssl-dev
 	want libnghttp2-dev
 	want golang-go
 	want golang-google-grpc-dev
@@ -78,7 +80,8 @@ fi
 
 [ "${1:-build}" = build ] || exit 0
 src=build/deps/src
-[ -f "$src/bearssl/inc/bearssl.h" ] && [ -f "$src/nghttp2/lib/nghttp2_hd.c" ] && exit 0
+[ -f "$src/mbedtls/include/mbedtls/ssl.h" ] && [ -f "$src/nghttp2/lib/nghttp2_hd.c" ] && exit 0
+update=""
 if ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	root "apt has no deb-src entries for apt-get source"
 	echo "podhealth: adding deb-src entries for apt-get source" >&2
@@ -89,13 +92,49 @@ if ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sou
 		grep -hE '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' \
 			>/etc/apt/sources.list.d/podhealth-src.list
 	fi
-	apt-get update -qq
+	update=1
 fi
-rm -rf "$src" && mkdir -p "$src/get"
-(cd "$src/get" && apt-get source -qq bearssl nghttp2 >/dev/null 2>&1) || {
-	echo "podhealth: apt-get source bearssl nghttp2 failed" >&2
+# Source packages only: no binary package comes from Debian 13.
+if ! grep -rqsE '^(deb-src .* trixie|Suites:.*trixie)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	root "apt has no deb-src entry for Debian 13 (trixie), for Mbed TLS 3.6"
+	echo "podhealth: adding a deb-src entry for Debian 13 (trixie)" >&2
+	printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
+		'Suites: trixie trixie-updates' 'Components: main' \
+		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
+		'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
+		'Suites: trixie-security' 'Components: main' \
+		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+		>/etc/apt/sources.list.d/podhealth-trixie-src.sources
+	update=1
+fi
+[ -z "$update" ] || apt-get update -qq
+# Each from its suite (a security update first): Mbed TLS from Debian 13 (3.6; Debian 12's is
+# 2.28), nghttp2 from Debian 12, as the test builds' libnghttp2.
+fetch() {
+	pkg=$1
+	shift
+	for suite; do
+		rm -rf "$src/get" && mkdir -p "$src/get"
+		if (cd "$src/get" && apt-get source -qq "$pkg/$suite" >/dev/null 2>&1); then
+			mv "$src"/get/"$pkg"-*/ "$src/$pkg" && rm -rf "$src/get" && return 0
+		fi
+	done
+	echo "podhealth: apt-get source $pkg failed (from $*)" >&2
 	exit 1
 }
-mv "$src"/get/bearssl-*/ "$src/bearssl"
-mv "$src"/get/nghttp2-*/ "$src/nghttp2"
-rm -rf "$src/get"
+rm -rf "$src" && mkdir -p "$src"
+fetch mbedtls trixie-security trixie
+fetch nghttp2 bookworm-security bookworm
+case "$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$src/mbedtls/debian/changelog")" in
+3.6.*) ;;
+*)
+	echo "podhealth: apt-get source mbedtls did not fetch 3.6 (Debian 13's)" >&2
+	exit 1
+	;;
+esac
+for p in tools/mbedtls-*.patch; do
+	patch -d "$src/mbedtls" -p1 -s --no-backup-if-mismatch <"$p" || {
+		echo "podhealth: $p does not apply to Debian's mbedtls" >&2
+		exit 1
+	}
+done

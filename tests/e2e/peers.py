@@ -1,14 +1,20 @@
 """Test peers for the differential tests: an HTTP/2 peer with scripted frames, TLS servers and
 their certificates, the grpc-go health server, and kubelet's verdict computed by Go
 (build/peers/kubelet_probe)."""
+import contextlib
 import datetime
 import ipaddress
 import os
+import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
-from conftest import SANITIZED, VALGRIND, Peer, get
+import pytest
+
+from conftest import SANITIZED, VALGRIND, Peer, free_port, get, wait_until
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
@@ -62,6 +68,60 @@ def _der(tag, content):
         return bytes([tag, n]) + content
     b = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes([tag, 0x80 | len(b)]) + b + content
+
+
+def compare(podhealth, cases, oracle_kind="https"):
+    """cases: {name: (check spec or URL, oracle args dict or None, want)}; the oracle's
+    verdict, podhealth's and want must be equal (None: no kubelet counterpart)."""
+    with ThreadPoolExecutor(8) as pool:
+        futures = {name: pool.submit(kubelet, oracle_kind, **args)
+                   for name, (_, args, _) in cases.items() if args is not None}
+        oracle = {name: f.result() for name, f in futures.items()}
+    got, listing = verdicts(podhealth, {name: spec for name, (spec, _, _) in cases.items()})
+    problems = ["%s: want %s, kubelet %s, podhealth %s" % (name, want, oracle.get(name, ("-",))[0],
+                                                          got.get(name))
+                for name, (_, args, want) in cases.items()
+                if got.get(name) != want or (args is not None and oracle[name][0] != want)]
+    assert not problems, "\n".join(problems) + "\n" + listing + repr(oracle)
+    return listing
+
+
+
+@contextlib.contextmanager
+def nginx(listen, server="", log=None):
+    """Debian's nginx answering 200 "ok" on /healthz and 503 elsewhere, on a free loopback
+    port; listen: the rest of the listen directive ("ssl", "http2"); server: more
+    directives of the server block (certificates, protocols); log: a file where each
+    request's line is "$ssl_protocol $ssl_session_reused" (r: resumed). Yields the port."""
+    if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+        pytest.fail("nginx is missing: tools/deps.sh test installs nginx-light")
+    d = tempfile.mkdtemp()
+    port = free_port()
+    conf = os.path.join(d, "nginx.conf")
+    logging = ("log_format tls '$ssl_protocol $ssl_session_reused'; access_log %s tls;" % log
+               if log else "access_log off;")
+    with open(conf, "w") as f:
+        f.write("""daemon off; worker_processes 1; pid %(d)s/pid; error_log stderr error;
+events { worker_connections 64; }
+http { %(logging)s client_body_temp_path %(d)s; proxy_temp_path %(d)s;
+  fastcgi_temp_path %(d)s; uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
+  server { listen 127.0.0.1:%(port)d %(listen)s; %(server)s
+    location /healthz { return 200 "ok\\n"; } location / { return 503; } } }
+""" % {"d": d, "port": port, "listen": listen, "server": server, "logging": logging})
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", conf, "-p", d], stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=10)
+        yield port
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(d)
+
+
+def nginx_tls_conf(pair, protocols="TLSv1.2 TLSv1.3", more=""):
+    """nginx() over TLS with a certificate pair (cert, key) and ssl_protocols."""
+    return "ssl_certificate %s; ssl_certificate_key %s; ssl_protocols %s; %s" % (
+        pair[0], pair[1], protocols, more)
 
 
 def crafted_tls_server_answer(modulus_len):
@@ -224,11 +284,16 @@ class Certs:
         self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),
                            save("self.key", keypem(selfkey)))
 
-    def context(self, pair, tls13_only=False, alpn=None):
+    def context(self, pair, versions="1.2+1.3", alpn=None, tickets=True):
+        """An OpenSSL server context: versions "1.2", "1.3" or "1.2+1.3"; tickets False: no
+        session tickets (TLS 1.2 nor 1.3; TLS 1.2 sessions still resume by ID)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(*pair)
-        if tls13_only:
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if versions == "1.3" else ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2 if versions == "1.2" else ssl.TLSVersion.TLSv1_3
+        if not tickets:
+            ctx.options |= ssl.OP_NO_TICKET
+            ctx.num_tickets = 0
         if alpn:
             ctx.set_alpn_protocols(alpn)
         return ctx

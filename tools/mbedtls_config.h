@@ -1,0 +1,98 @@
+/* Mbed TLS, as podhealth compiles it (MBEDTLS_CONFIG_FILE): a TLS 1.2 and 1.3 client and
+ * nothing else. What a Go client (kubelet's) offers and accepts, less what no health check
+ * needs: key exchange X25519, P-256 and P-384; AES-GCM and ChaCha20-Poly1305; certificates
+ * signed with ECDSA or RSA (PKCS#1 v1.5 and PSS, any size up to 8192 bits); SNI, ALPN,
+ * session tickets (resumption). No server, no TLS 1.0/1.1, no CBC, no RSA key exchange,
+ * no files, no threads, no renegotiation (Go refuses it too). Randomness comes from the
+ * kernel (getrandom, in tls.c) through PSA's external RNG: no entropy pool, no DRBG. */
+#ifndef PODHEALTH_MBEDTLS_CONFIG_H
+#define PODHEALTH_MBEDTLS_CONFIG_H
+
+/* System */
+#define MBEDTLS_HAVE_ASM
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG
+#define MBEDTLS_DEPRECATED_REMOVED
+/* mbedtls_snprintf is podhealth's own formatter (src/fmt.c): the C library's snprintf
+ * would link its whole printf, about 10 KB, for the few texts Mbed TLS formats (object
+ * identifiers and names, which podhealth never reads). */
+#include <stddef.h>
+int fmt_format(char *out, size_t cap, const char *fmt, ...);
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO fmt_format
+
+/* Crypto */
+#define MBEDTLS_PSA_CRYPTO_C
+/* Key slots on the heap, as many as there are handshakes at once: the default, 32 fixed
+ * slots, fails the 17th concurrent one or so. */
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC
+#define MBEDTLS_PSA_CRYPTO_CONFIG /* tools/mbedtls_psa_config.h */
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_MD_C
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT /* GCM only ever encrypts with AES */
+#define MBEDTLS_GCM_C
+#define MBEDTLS_CHACHA20_C
+#define MBEDTLS_POLY1305_C
+#define MBEDTLS_CHACHAPOLY_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA256_SMALLER
+#define MBEDTLS_SHA384_C
+#define MBEDTLS_SHA512_C
+#define MBEDTLS_SHA512_SMALLER
+#define MBEDTLS_HKDF_C /* TLS 1.3's key schedule */
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECDH_C
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#define MBEDTLS_ECP_DP_CURVE25519_ENABLED
+/* Not MBEDTLS_ECP_NIST_OPTIM (fast reduction modulo the NIST primes): it would halve
+ * the CPU of a full handshake with a P-256 or P-384 certificate, but its 3 KB do not fit
+ * the binary's budget; resumed handshakes (the steady state) verify no certificate and
+ * use X25519. */
+/* No precomputed tables of the curves' base points: 5 KB, for a key generation a
+ * handshake that is a little slower. */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V15
+#define MBEDTLS_PKCS1_V21
+#define MBEDTLS_MPI_MAX_SIZE 1024 /* bytes: RSA keys up to 8192 bits */
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_OID_C
+
+/* Certificates */
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT /* RSA certificates under TLS 1.3 */
+#define MBEDTLS_X509_REMOVE_INFO        /* no text descriptions of certificates */
+
+/* TLS */
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_TLS1_3
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_ALPN
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_SESSION_TICKETS
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE /* TLS 1.3 requires it */
+/* Records: a server may send 16 KiB ones; podhealth sends a request, a few hundred bytes,
+ * so its own records stay small (the ClientHello included). */
+#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+/* Go accepts chains of any length its verifier can build; Mbed TLS's default is 8. */
+#define MBEDTLS_X509_MAX_INTERMEDIATE_CA 16
+
+#endif
