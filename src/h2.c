@@ -99,7 +99,7 @@ hpack_string(struct buf *out, const char *s, size_t n, int lower)
 		*p++ = (unsigned char)n;
 	} else {
 		*p++ = 127;
-		for (size_t rest = n - 127; ; rest >>= 7) {
+		for (size_t rest = n - 127;; rest >>= 7) {
 			*p++ = (unsigned char)(rest < 128 ? rest : (rest & 127) | 128);
 			if (rest < 128)
 				break;

@@ -47,17 +47,17 @@ struct tls_conn {
 	mbedtls_ssl_context ssl;
 	struct tls_config *cfg;
 	int fd;
-	uint32_t want;     /* the events the handshake waits for */
-	int ready;         /* the handshake completed */
-	int dead;          /* failed: err, or io_errno for a socket error */
-	int eof;           /* the stream ended (after the handshake) */
-	int pending;       /* a record is encrypted but not all sent yet */
-	int err;           /* the Mbed TLS error that ended it */
-	int io_errno;      /* a socket error */
-	int plain;         /* the first bytes were not TLS (2: plain HTTP) */
-	int got_bytes;     /* anything received yet */
-	int offered;       /* a saved session was offered */
-	uint32_t leaf;     /* the verification flags of the server's certificate alone */
+	uint32_t want; /* the events the handshake waits for */
+	int ready;     /* the handshake completed */
+	int dead;      /* failed: err, or io_errno for a socket error */
+	int eof;       /* the stream ended (after the handshake) */
+	int pending;   /* a record is encrypted but not all sent yet */
+	int err;       /* the Mbed TLS error that ended it */
+	int io_errno;  /* a socket error */
+	int plain;     /* the first bytes were not TLS (2: plain HTTP) */
+	int got_bytes; /* anything received yet */
+	int offered;   /* a saved session was offered */
+	uint32_t leaf; /* the verification flags of the server's certificate alone */
 	enum certname_result name_result;
 	char name[256]; /* the server name or address, without a final dot */
 	char why[96];
@@ -517,7 +517,8 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 		}
 		/* Like Go's crypto/tls, an end without close_notify after the handshake is
 		 * just the end of the stream. */
-		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
+		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+		    r == MBEDTLS_ERR_SSL_CONN_EOF)
 			t->eof = 1;
 		else
 			fail(t, r);
@@ -584,7 +585,8 @@ tls_conn_error(struct tls_conn *t)
 	if (t->plain)
 		return t->plain == 2 ? "TLS handshake failed: the server answered in plain HTTP"
 				     : "TLS handshake failed: the server does not speak TLS";
-	if (t->io_errno && (err == MBEDTLS_ERR_NET_SEND_FAILED || err == MBEDTLS_ERR_NET_RECV_FAILED))
+	if (t->io_errno &&
+	    (err == MBEDTLS_ERR_NET_SEND_FAILED || err == MBEDTLS_ERR_NET_RECV_FAILED))
 		return net_strerror(t->io_errno);
 	if (err == 0 || err == MBEDTLS_ERR_SSL_CONN_EOF)
 		return t->got_bytes ? "TLS handshake failed: connection closed"
@@ -599,7 +601,8 @@ tls_conn_error(struct tls_conn *t)
 		unsigned alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
 		switch (alert) {
 		case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
-			return "TLS handshake failed: the server refused (handshake_failure: no cipher suite, "
+			return "TLS handshake failed: the server refused (handshake_failure: no "
+			       "cipher suite, "
 			       "group or key type in common)";
 		case MBEDTLS_SSL_ALERT_MSG_BAD_CERT:
 		case MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED:
@@ -612,14 +615,15 @@ tls_conn_error(struct tls_conn *t)
 		return t->why;
 	}
 	if (err <= -0x3880 && err >= -0x3f80) /* MBEDTLS_ERR_PK_*: the certificate's key */
-		fmt_format(t->why, sizeof t->why,
-			   err == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
-			       ? "TLS: certificate key on a curve podhealth lacks (Mbed TLS error -0x%04x)"
-			   : err == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG
-			       ? "TLS: certificate key of a type podhealth lacks (Mbed TLS error -0x%04x)"
-			       : "TLS: certificate key cannot be used (larger than 8192 bits, or "
-				 "malformed: Mbed TLS error -0x%04x)",
-			   -err);
+		fmt_format(
+		    t->why, sizeof t->why,
+		    err == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
+			? "TLS: certificate key on a curve podhealth lacks (Mbed TLS error -0x%04x)"
+		    : err == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG
+			? "TLS: certificate key of a type podhealth lacks (Mbed TLS error -0x%04x)"
+			: "TLS: certificate key cannot be used (larger than 8192 bits, or "
+			  "malformed: Mbed TLS error -0x%04x)",
+		    -err);
 	else if (err <= -0x2000 && err > -0x3000) /* MBEDTLS_ERR_X509_* */
 		fmt_format(t->why, sizeof t->why, "TLS: bad certificate (Mbed TLS error -0x%04x)",
 			   -err);
