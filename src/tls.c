@@ -16,6 +16,7 @@
 #include "target.h"
 
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/psa_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -269,13 +270,22 @@ insecure_config(void)
 /* --- sessions --- */
 
 /* Keeps the session the connection holds now (after its handshake, or a TLS 1.3 ticket)
- * as its configuration's one saved session. */
+ * as its configuration's one saved session, without the copy of the server's certificate
+ * Mbed TLS puts in it: a resumed handshake never reads it (no certificate is sent, and the
+ * verdict on it was made when the session was saved), and it cost about 3 KiB per check
+ * kept and a parse of the certificate at every offer. */
 static void
 save_session(struct tls_conn *t)
 {
 	struct tls_config *cfg = t->cfg;
 	mbedtls_ssl_session_free(&cfg->session);
 	cfg->has_session = mbedtls_ssl_get_session(&t->ssl, &cfg->session) == 0;
+	mbedtls_x509_crt **crt = &cfg->session.MBEDTLS_PRIVATE(peer_cert);
+	if (*crt) {
+		mbedtls_x509_crt_free(*crt);
+		mbedtls_free(*crt);
+		*crt = NULL;
+	}
 	if (!cfg->has_session)
 		mbedtls_ssl_session_free(&cfg->session);
 	fmt_format(cfg->session_name, sizeof cfg->session_name, "%s", t->name);
