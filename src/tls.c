@@ -41,6 +41,7 @@ struct tls_config {
 	 * has_session, and the server name it belongs to: offered to that name only. */
 	mbedtls_ssl_session session;
 	int has_session;
+	mbedtls_x509_time session_cert_end; /* with ca=: its certificate's notAfter */
 	char session_name[256];
 };
 
@@ -281,7 +282,8 @@ save_session(struct tls_conn *t)
 	mbedtls_ssl_session_free(&cfg->session);
 	cfg->has_session = mbedtls_ssl_get_session(&t->ssl, &cfg->session) == 0;
 	mbedtls_x509_crt **crt = &cfg->session.MBEDTLS_PRIVATE(peer_cert);
-	if (*crt) {
+	if (*crt) { /* none after a resumed handshake: the end saved with the session holds */
+		cfg->session_cert_end = (*crt)->valid_to;
 		mbedtls_x509_crt_free(*crt);
 		mbedtls_free(*crt);
 		*crt = NULL;
@@ -291,12 +293,15 @@ save_session(struct tls_conn *t)
 	fmt_format(cfg->session_name, sizeof cfg->session_name, "%s", t->name);
 }
 
-/* Offers the saved session to a server of the same name. */
+/* Offers the saved session to a server of the same name; with ca=, only while the
+ * certificate it was verified with is valid (a resumed handshake sees no certificate, and
+ * Go's full handshake would fail on the expired one). */
 static void
 offer_session(struct tls_conn *t)
 {
 	struct tls_config *cfg = t->cfg;
 	if (cfg->has_session && strcmp(cfg->session_name, t->name) == 0 &&
+	    !(cfg->verify && mbedtls_x509_time_is_past(&cfg->session_cert_end)) &&
 	    mbedtls_ssl_set_session(&t->ssl, &cfg->session) == 0)
 		t->offered = 1;
 }

@@ -33,6 +33,7 @@ int fmt_format(char *out, size_t cap, const char *fmt, ...);
 #define MBEDTLS_MD_C
 #define MBEDTLS_AES_C
 #define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_AES_ROM_TABLES /* its 1.3 KB of tables shared read-only, not made in bss */
 #define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT /* GCM only ever encrypts with AES */
 #define MBEDTLS_GCM_C
 #define MBEDTLS_CHACHA20_C

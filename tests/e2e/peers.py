@@ -215,7 +215,7 @@ class Certs:
         from cryptography.x509.oid import NameOID
 
         self.dir = tempfile.mkdtemp()
-        now = datetime.datetime.utcnow()
+        now = self.created = datetime.datetime.utcnow()
 
         def name(cn):
             return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])

@@ -7,14 +7,16 @@ stack). Then sessions: resumed where the server offers it (counted at the server
 where it does not, and a resumption the server turns down falls back to a full handshake.
 Last, what podhealth lacks and Go has (README: "Known differences")."""
 import contextlib
+import datetime
 import os
 import shutil
 import ssl
 import tempfile
+import time
 
 import pytest
 
-from conftest import Upstream, get
+from conftest import QEMU, SANITIZED, VALGRIND, Upstream, get
 from peers import Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -151,6 +153,36 @@ def test_a_refused_resumption_falls_back_to_a_full_handshake(podhealth, certs):
         # The refused resumption, the full handshake after it, then a TLS 1.3 resumption.
         assert (stats["accept"], stats["accept_good"], stats["hits"]) == (5, 4, 2), stats
         assert kubelet("https", url)[0] == "pass"
+    finally:
+        u.stop()
+
+
+@pytest.mark.parametrize("versions", ["1.3", "1.2"])
+def test_no_session_outlives_its_certificate_with_ca(podhealth, certs, versions):
+    """With ca=, a session is resumed only while the certificate it was verified with is
+    valid: a resumed handshake shows no certificate, and kubelet's full one would fail on
+    the expired certificate. The server keeps accepting the session; podhealth no longer
+    offers it, makes a full handshake and fails as Go does."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    life = 12 if VALGRIND or SANITIZED or QEMU else 4  # seconds for the first two checks
+    since = (datetime.datetime.utcnow() - certs.created).total_seconds()
+    pair = certs.server_pair("short-" + versions, ec.generate_private_key(ec.SECP256R1()),
+                             days=(-1, (since + life) / 86400))
+    with open(pair[0], "rb") as f:
+        end = x509.load_pem_x509_certificate(f.read()).not_valid_after
+    ctx = certs.context(pair, versions)
+    u = answering(ctx)
+    try:
+        url = "https://localhost:%d/" % u.port
+        p = podhealth("--check", "name=t,url=%s,ca=%s" % (url, certs.ca))
+        probe_times(p, 2)
+        assert ctx.session_stats()["hits"] == 1
+        time.sleep(max(0, (end - datetime.datetime.utcnow()).total_seconds()) + 1.5)
+        r = get(p.port, "/all?verbose")
+        assert r.status == 503 and "certificate has expired" in r.body, r.body
+        assert ctx.session_stats()["hits"] == 1  # offered no session
+        assert kubelet("https", url, ca=certs.ca)[0] == "fail"
     finally:
         u.stop()
 
