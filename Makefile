@@ -237,7 +237,8 @@ demo: build/podhealth
 measure: build/podhealth
 	$(PYTHON) bench/measure.py build/podhealth
 
-bench: build/podhealth build/arm64/podhealth build/.deps-bench build/peers/grpc_health_server
+bench: build/podhealth build/arm64/podhealth build/.deps-bench build/peers/grpc_health_server \
+		build/peers/kubelet_probe
 	$(PYTHON) bench/bench.py build/podhealth
 
 # linux/amd64 and linux/arm64: binaries, archives with the notices, SPDX SBOMs, SHA256SUMS.

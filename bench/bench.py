@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """make bench: podhealth against a reference measured in the same run, on loopback only.
 Bounded: every wrk run lasts BENCH_SECONDS (default 5), the idle test BENCH_IDLE_SECONDS
-(default 30), the wait trials BENCH_TRIALS (default 30); the whole run takes about three
-minutes. Prints one table."""
+(default 30), the wait trials BENCH_TRIALS (default 30), the HTTPS CPU probes BENCH_PROBES
+(default 20, one a second); the whole run takes about four minutes. Prints one table."""
 import os
 import platform
 import re
@@ -23,7 +23,9 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 IDLE_SECONDS = int(os.environ.get("BENCH_IDLE_SECONDS", "30"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GRPC_SERVER = os.path.join(os.path.dirname(BIN), "peers", "grpc_health_server")
+ORACLE = os.path.join(os.path.dirname(BIN), "peers", "kubelet_probe")
 TRIALS = int(os.environ.get("BENCH_TRIALS", "30"))
+PROBES = int(os.environ.get("BENCH_PROBES", "20"))  # HTTPS CPU: probes, one a second
 WAIT_CPU_SECONDS = int(os.environ.get("BENCH_WAIT_CPU_SECONDS", "10"))
 
 
@@ -69,20 +71,32 @@ def wrk(url, connections=50):
 
 class Nginx:
     """nginx with one worker: `return 200` on /, `return 503` on /503, and /slow/ proxied to
-    a SlowServer; on a plain port and a TLS port (an ECDSA P-256 certificate made with the
-    openssl command). The reference, a fast upstream and a real TLS server."""
+    a SlowServer; on a plain port and TLS ports (certificates made with the openssl
+    command): tls (ECDSA P-256) and tls_rsa (RSA-2048) with nginx's default session tickets,
+    and the same two without tickets or a session cache (tls_full, tls_rsa_full: every
+    handshake a full one). The reference, a fast upstream and a real TLS server."""
 
     def __init__(self, slow_port):
         self.dir = tempfile.mkdtemp()
-        self.port, self.tls_port = free_port(), free_port()
-        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        self.port = free_port()
+        self.tls = {name: free_port() for name in ("tls", "tls_rsa", "tls_full", "tls_rsa_full")}
+        pairs = {}
+        for kind, opts in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+                           ("rsa", ["-newkey", "rsa:2048"])):
+            cert, key = (os.path.join(self.dir, "%s.%s" % (kind, ext)) for ext in ("pem", "key"))
+            subprocess.run(["openssl", "req", "-x509", *opts, "-nodes", "-days", "2", "-subj",
+                            "/CN=localhost", "-keyout", key, "-out", cert], check=True,
+                           capture_output=True)
+            pairs[kind] = (cert, key)
         locations = """
         location / { return 200 "ok\\n"; }
         location = /503 { return 503; }
         location /slow/ { proxy_pass http://127.0.0.1:%d; }""" % slow_port
+        servers = "".join(
+            "    server { listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s; %s %s\n    }\n"
+            % (port, *pairs["rsa" if "rsa" in name else "ec"],
+               "ssl_session_tickets off; ssl_session_cache off;" if "full" in name else "", locations)
+            for name, port in self.tls.items())
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write("""
@@ -101,14 +115,16 @@ http {
     keepalive_requests 1000000;
     server { listen 127.0.0.1:%(p)d; %(l)s
     }
-    server { listen 127.0.0.1:%(t)d ssl; ssl_certificate %(c)s; ssl_certificate_key %(k)s; %(l)s
-    }
-}
-""" % {"d": self.dir, "p": self.port, "t": self.tls_port, "c": cert, "k": key, "l": locations})
+%(s)s}
+""" % {"d": self.dir, "p": self.port, "l": locations, "s": servers})
         self.proc = subprocess.Popen([NGINX, "-c", conf, "-p", self.dir],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
-        wait_port(self.tls_port)
+        for port in self.tls.values():
+            wait_port(port)
+
+    def url(self, name):
+        return "https://127.0.0.1:%d/" % self.tls[name]
 
     def stop(self):
         self.proc.terminate()
@@ -248,6 +264,60 @@ def rss_in_flight(checks, settle=0.25):
         p.stop()
 
 
+def cpu_ns(pid):
+    """The CPU time of every thread of process pid so far, in ns (schedstat)."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/schedstat" % (pid, task)) as f:
+            total += int(f.read().split()[0])
+    return total
+
+
+def podhealth_cpu_per_check(url, probes=PROBES):
+    """CPU (ms) per probe of /all with one HTTPS check, probed once a second as kubelet
+    would, after the first probe (the full handshake that starts the steady state): the
+    check and the serving of the probe, all podhealth spends on it."""
+    p = Podhealth(url)
+    try:
+        assert fetch(p.port, "/all") == 200
+        before = cpu_ns(p.proc.pid)
+        for _ in range(probes):
+            time.sleep(1)
+            assert fetch(p.port, "/all") == 200
+        return (cpu_ns(p.proc.pid) - before) / probes / 1e6
+    finally:
+        p.stop()
+
+
+def oracle_cpu_per_check(url, probes=PROBES):
+    """CPU (ms) per probe of Go's net/http client as kubelet's prober uses it (one client,
+    no keep-alive, no session cache: a full handshake each time), probing once a second:
+    a run of probes + 1 less a run of 1, so the process's start is left out."""
+    def cpu(n):
+        proc = subprocess.Popen([ORACLE, "-timeout", "5s", "-repeat", str(n), "-every", "1s",
+                                 "https", url], stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.returncode == 0, "the oracle failed against " + url
+        return usage.ru_utime + usage.ru_stime
+    return (cpu(probes + 1) - cpu(1)) / probes * 1000
+
+
+def in_parallel(*calls):
+    """Runs each (function, args...) on its own thread; returns their results in order."""
+    import threading
+    results = [None] * len(calls)
+
+    def run(i, f, *args):
+        results[i] = f(*args)
+    threads = [threading.Thread(target=run, args=(i,) + tuple(c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def start_latency(proxy_port, trials):
     """podhealth wait with default options against a proxy that turns ready at a random
     moment, against a loop polling every 500 ms (pilot-agent wait's period) in the same
@@ -318,7 +388,7 @@ def main():
     grpc = GrpcServer()
     PROXY = FakeProxy()
     up = "http://127.0.0.1:%d/" % nginx.port
-    tls_up = "https://127.0.0.1:%d/" % nginx.tls_port
+    tls_up = nginx.url("tls")
     try:
         # 1. /self throughput against nginx `return 200`, same wrk settings.
         ref = wrk("http://127.0.0.1:%d/" % nginx.port)
@@ -366,10 +436,27 @@ def main():
         grpc_med, _ = round_ms(["--check=name=g%d,url=grpc://127.0.0.1:%d" % (i, grpc.port)
                                 for i in range(100)])
         row("round of 100 HTTP checks (nginx)", "median %.1f ms" % http_med, "-", "1.00", "-", True)
-        row("round of 100 HTTPS checks (nginx, TLS)", "median %.1f ms" % https_med,
+        row("round of 100 HTTPS checks (nginx, TLS, resumed)", "median %.1f ms" % https_med,
             "100 HTTP: %.1f ms" % http_med, "%.2f" % (https_med / http_med), "-", True)
+        full_med, _ = round_ms(["%s%d" % (nginx.url("tls_full"), i) for i in range(100)])
+        row("round of 100 HTTPS checks (nginx, TLS, full handshakes)", "median %.1f ms" % full_med,
+            "100 HTTP: %.1f ms" % http_med, "%.2f" % (full_med / http_med), "-", True)
         row("round of 100 gRPC checks (grpc-go)", "median %.1f ms" % grpc_med,
             "100 HTTP: %.1f ms" % http_med, "%.2f" % (grpc_med / http_med), "-", True)
+
+        # 5b. CPU per HTTPS check, probed once a second: podhealth (its sessions resumed, or
+        # not where the server keeps none) against Go's client as kubelet uses it (a full
+        # handshake every probe), all measured side by side.
+        kinds = (("P-256", "tls", "tls_full"), ("RSA-2048", "tls_rsa", "tls_rsa_full"))
+        cpu = in_parallel(*[(podhealth_cpu_per_check, nginx.url(n)) for _, r, f in kinds for n in (r, f)],
+                          *[(oracle_cpu_per_check, nginx.url(r)) for _, r, _ in kinds])
+        for i, (cert, _, _) in enumerate(kinds):
+            resumed, full, go = cpu[2 * i], cpu[2 * i + 1], cpu[4 + i]
+            row("HTTPS check CPU, steady state (nginx %s)" % cert, "%.2f ms" % resumed,
+                "Go's client: %.2f ms" % go, "%.2f" % (resumed / go),
+                "<= %.1f" % targets.HTTPS_CPU_VS_GO, resumed / go <= targets.HTTPS_CPU_VS_GO)
+            row("HTTPS check CPU, full handshake (nginx %s)" % cert, "%.2f ms" % full,
+                "Go's client: %.2f ms" % go, "%.2f" % (full / go), "-", True)
 
         # 6. Memory per check in flight: 100 checks waiting on nginx, which waits 1 s on
         # the slow server; plain HTTP and HTTPS.
