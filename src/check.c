@@ -45,6 +45,7 @@ struct check {
 	int local;     /* the connection is to loopback or a unix socket */
 	int refused;   /* the last connection attempt was refused outright */
 	int timed_out; /* the run ended at its deadline */
+	int answered;  /* the final answer's head was read (check_answered) */
 	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
 	int64_t started;
 	void *kdata;              /* the kind's, for the life of the checker */
@@ -367,6 +368,15 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	fmt_vformat(reason, sizeof reason, fmt, ap);
 	va_end(ap);
 	fmt_printable(reason);
+	/* A probe error: kubelet's prober repeats a probe that returns an error
+	 * (pkg/kubelet/prober/prober.go, runProbeWithRetries: up to maxProbeRetries = 3
+	 * attempts) and, when every attempt errors, its worker throws the result away
+	 * ("Prober error, throw away the result", worker.go): the state it had stands. So
+	 * the check keeps its last verdict, a failure before it has any, and says why. */
+	enum check_result before = c->last.result;
+	int errored = result == CHECK_ERROR && c->answered;
+	if (result == CHECK_ERROR)
+		result = errored && before == CHECK_OK ? CHECK_OK : CHECK_FAIL;
 	check_release(c);
 	c->running = 0;
 	c->conn++;
@@ -384,9 +394,18 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	c->last.cheap = result == CHECK_FAIL && !c->timed_out &&
 			(c->refused || (c->local && c->last.latency_ms < CHECK_QUICK_MS));
 	memcpy(c->last.reason, reason, sizeof reason);
+	if (errored) /* a pass kept is a pass with a warning */
+		fmt_format(result == CHECK_OK ? c->last.warning : c->last.reason, CHECK_REASON_MAX,
+			   "%s (a probe error: the last verdict stands)", reason);
 	c->totals[result]++;
 	log_change(c);
 	notify(c->ck, c);
+}
+
+void
+check_answered(struct check *c)
+{
+	c->answered = 1;
 }
 
 void
@@ -666,7 +685,7 @@ on_timeout(struct loop *loop, struct timer *t, void *arg)
 	char d[32];
 	duration_format(check_timeout(c), d, sizeof d);
 	c->timed_out = 1;
-	check_finish(c, CHECK_FAIL, "timeout after %s", d);
+	check_finish(c, CHECK_ERROR, "timeout after %s", d);
 }
 
 /* Starts a run of c; it may finish before this returns. */
@@ -680,7 +699,7 @@ check_start(struct check *c)
 	c->seq = ++ck->seq;
 	c->started = loop_now();
 	c->next_addr = 0;
-	c->local = c->refused = c->timed_out = 0;
+	c->local = c->refused = c->timed_out = c->answered = 0;
 	c->port = t->port;
 	c->use_tls = t->tls;
 	c->tls_name = target_tls_name(t);

@@ -14,7 +14,8 @@ struct resolver;
 struct target;
 struct checker;
 
-enum check_result { CHECK_UNKNOWN, CHECK_OK, CHECK_FAIL };
+/* CHECK_ERROR is never a result: a kind ends a run with it on a probe error (check_impl.h). */
+enum check_result { CHECK_UNKNOWN, CHECK_OK, CHECK_FAIL, CHECK_ERROR };
 
 #define CHECK_REASON_MAX 120
 

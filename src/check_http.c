@@ -2,7 +2,8 @@
  * net/http client): one deadline for the whole exchange; redirects followed only to the
  * same host name and only while fewer than 10 requests were made, after reading at most
  * 2 KiB of the redirect's body as Go does; a redirect elsewhere ends the chain as a
- * success with a warning; then at most 10 KiB of the final body, where any error fails. */
+ * success with a warning; then at most 10 KiB of the final body, where an error is a
+ * probe error, which kubelet throws away (CHECK_ERROR). */
 #include "check_impl.h"
 
 #include "buf.h"
@@ -346,10 +347,16 @@ follow(struct check *c)
 }
 
 /* After the head: reads at most limit bytes of the body (RESPONSE_MORE), or says there is
- * nothing to read (RESPONSE_DONE). */
+ * nothing to read (RESPONSE_DONE). The final answer's body is where kubelet's client.Do
+ * has returned and its prober reads at most 10 KiB, where an error is a probe error
+ * (pkg/probe/http, DoHTTPProbe: an error of ReadAtMost other than the limit is returned
+ * as err): check_answered. */
 static int
-read_body(struct http_run *run, size_t limit)
+read_body(struct check *c, size_t limit)
 {
+	struct http_run *run = check_state(c);
+	if (!run->slurping)
+		check_answered(c);
 	if (!run->h2)
 		return response_body(&run->resp, limit);
 	run->h2_limit = limit; /* the stream's end, or this much of it, completes it */
@@ -375,7 +382,7 @@ on_head(struct check *c)
 				   !t->redirects ? " (redirects=off)"
 				   : is_redirect(r->status) && !r->location_long ? " (no Location)"
 										 : "");
-		return read_body(run, TARGET_BODY_MAX);
+		return read_body(c, TARGET_BODY_MAX);
 	}
 	if (r->location_long) {
 		check_finish(c, CHECK_FAIL, "HTTP %d: Location longer than %d bytes", r->status,
@@ -393,7 +400,7 @@ on_head(struct check *c)
 	if (strcmp(run->next.hostname, t->host) != 0) {
 		check_warn(c, "HTTP %d to another host not followed: %.60s", r->status,
 			   r->location);
-		return read_body(run, TARGET_BODY_MAX);
+		return read_body(c, TARGET_BODY_MAX);
 	}
 	if (run->hops + 1 >= MAX_REQUESTS) {
 		check_finish(c, CHECK_FAIL, "stopped after %d redirects", MAX_REQUESTS);
@@ -405,7 +412,7 @@ on_head(struct check *c)
 		return LEFT;
 	}
 	run->slurping = 1;
-	return read_body(run, REDIRECT_SLURP);
+	return read_body(c, REDIRECT_SLURP);
 }
 
 /* The response is complete (or failed, or ended): decide or follow. */
@@ -422,13 +429,14 @@ on_end(struct check *c, int ev)
 		return;
 	}
 	if (response_headed(&run->resp))
-		check_finish(c, CHECK_FAIL, "HTTP %d: %s", run->resp.status, run->resp.error);
+		check_finish(c, CHECK_ERROR, "HTTP %d: %s", run->resp.status, run->resp.error);
 	else
 		check_finish(c, CHECK_FAIL, "%s", run->resp.error);
 }
 
 /* Reading failed (or the stream ended early, or HTTP/2 framing did): a redirect being
- * followed does not care, as Go's client does not; otherwise the run fails. */
+ * followed does not care, as Go's client does not; otherwise the run ends in an error (a
+ * probe error once the final answer's head was read). */
 static void
 http_read_failed(struct check *c, const char *reason)
 {
@@ -436,7 +444,7 @@ http_read_failed(struct check *c, const char *reason)
 	if (run->slurping)
 		follow(c); /* errors in a redirect's body do not matter to Go */
 	else
-		check_finish(c, CHECK_FAIL, "%s%s", run->resp.status ? "body: " : "", reason);
+		check_finish(c, CHECK_ERROR, "%s%s", run->resp.status ? "body: " : "", reason);
 }
 
 /* protocol=http2: the response's head fields, as the framing delivers them. */
@@ -493,10 +501,8 @@ h2_received(struct check *c, const char *data, size_t n)
 {
 	struct http_run *run = check_state(c);
 	int ev = h2_feed(run->h2, data, n);
-	if (ev == H2_ERROR) {
-		http_read_failed(c, h2_error(run->h2));
-		return;
-	}
+	/* A head that arrived is decided on first, even with an error after it in the same
+	 * bytes: Go's client has returned it by then, and the error is the body's. */
 	if (run->h2_final && !run->h2_headed) {
 		run->h2_headed = 1;
 		int r = on_head(c);
@@ -504,6 +510,10 @@ h2_received(struct check *c, const char *data, size_t n)
 			return;
 		if (r == RESPONSE_DONE)
 			ev = H2_END;
+	}
+	if (ev == H2_ERROR) {
+		http_read_failed(c, h2_error(run->h2));
+		return;
 	}
 	if (ev == H2_END || (run->h2_headed && run->h2_body >= run->h2_limit))
 		on_end(c, RESPONSE_DONE);

@@ -88,9 +88,16 @@ void check_want(struct check *c, uint32_t events);
  * redirect. */
 void check_reconnect(struct check *c, uint16_t port, int use_tls, const char *tls_name);
 
-/* Ends c's run with a result and a reason: the one cleanup path of every kind. */
+/* Ends c's run with a result and a reason: the one cleanup path of every kind.
+ * CHECK_ERROR: an error, which fails the run before check_answered and after it is a probe
+ * error, which kubelet throws away: the check keeps its last verdict (a failure before
+ * any), with this reason noted. */
 void check_finish(struct check *c, enum check_result result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The final answer's head was read (HTTP): what ends the run from now on without a
+ * verdict on that answer (reading its body failed, the deadline) is a probe error. */
+void check_answered(struct check *c);
 
 /* Records a warning for the run in flight: it passes, but kubelet would note something. */
 void check_warn(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import SANITIZED, VALGRIND, Upstream, refused_port
+from conftest import SANITIZED, VALGRIND, Upstream, get, refused_port
 from peers import ROOT, kubelet, verdicts
 
 
@@ -33,7 +33,9 @@ BIG = 20000  # a body larger than the 10 KiB kubelet reads
 
 # id: (behaviour, {path: (bytes or callable(port), after)}, verdict)
 # The check's URL is http://127.0.0.1:PORT/ID. Verdicts: pass, warn (passes; kubelet
-# records a warning), fail.
+# records a warning), fail, kept (a probe error: kubelet's prober returns an error, which
+# its worker throws away, so the last verdict stands; podhealth's listing says so, and
+# fails when there is none before, as here).
 CASES = {
     # Status classes
     "s200": ("200 OK", {}, "pass"),
@@ -80,13 +82,13 @@ CASES = {
     "noreason": ("no reason phrase", {"/noreason": (b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
     "twospaces": ("two spaces before the status", {"/twospaces": (b"HTTP/1.1  200 OK\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
     "code4": ("a four-digit status", {"/code4": (b"HTTP/1.1 2000 OK\r\n\r\n", "close")}, "fail"),
-    # Body framing: kubelet reads at most 10 KiB, and an error in them fails
-    "short": ("body shorter than Content-Length", {"/short": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "close")}, "fail"),
+    # Body framing: kubelet reads at most 10 KiB, and an error in them is a probe error
+    "short": ("body shorter than Content-Length", {"/short": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "close")}, "kept"),
     "bigok": ("Content-Length 20000, 10 KiB sent, then silence", {"/bigok": (b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"x" * 10240, "hang")}, "pass"),
-    "bigshort": ("Content-Length 20000, 5000 bytes, then close", {"/bigshort": (b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"x" * 5000, "close")}, "fail"),
-    "eofhang": ("no Content-Length, body, then silence", {"/eofhang": (resp(200, b"ok", length=False), "hang")}, "fail"),
-    "eofreset": ("no Content-Length, body, then a reset", {"/eofreset": (resp(200, b"ok", length=False), "reset")}, "fail"),
-    "bodyhang": ("Content-Length 10, 2 bytes, then silence", {"/bodyhang": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "hang")}, "fail"),
+    "bigshort": ("Content-Length 20000, 5000 bytes, then close", {"/bigshort": (b"HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n" + b"x" * 5000, "close")}, "kept"),
+    "eofhang": ("no Content-Length, body, then silence", {"/eofhang": (resp(200, b"ok", length=False), "hang")}, "kept"),
+    "eofreset": ("no Content-Length, body, then a reset", {"/eofreset": (resp(200, b"ok", length=False), "reset")}, "kept"),
+    "bodyhang": ("Content-Length 10, 2 bytes, then silence", {"/bodyhang": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", "hang")}, "kept"),
     "dupcl": ("Content-Length twice, the same", {"/dupcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", "close")}, "pass"),
     "conflictcl": ("Content-Length twice, different", {"/conflictcl": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", "close")}, "fail"),
     "badcl": ("Content-Length: +2", {"/badcl": (b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", "close")}, "fail"),
@@ -97,10 +99,10 @@ CASES = {
     "chunked": ("chunked", {"/chunked": (chunked(b"2\r\nok\r\n", b"0\r\n\r\n"), "close")}, "pass"),
     "chunklf": ("chunked, bare LF after a size", {"/chunklf": (chunked(b"2\nok\r\n", b"0\r\n\r\n"), "close")}, "pass"),
     "chunkext": ("chunked, extensions and trailer", {"/chunkext": (chunked(b"2;a=b\r\nok\r\n", b"0\r\n", trailer=b"T: x\r\n\r\n"), "close")}, "pass"),
-    "chunkbad": ("chunked, a bad size", {"/chunkbad": (chunked(b"zz\r\nok\r\n", b"0\r\n\r\n"), "close")}, "fail"),
-    "chunkcrlf": ("chunked, data without CR LF", {"/chunkcrlf": (chunked(b"2\r\nokXX", b"0\r\n\r\n"), "close")}, "fail"),
-    "chunknoend": ("chunked, no last chunk", {"/chunknoend": (chunked(b"2\r\nok\r\n"), "close")}, "fail"),
-    "chunktrailer": ("chunked, a bad trailer", {"/chunktrailer": (chunked(b"2\r\nok\r\n", b"0\r\n", trailer=b"bad\r\n\r\n"), "close")}, "fail"),
+    "chunkbad": ("chunked, a bad size", {"/chunkbad": (chunked(b"zz\r\nok\r\n", b"0\r\n\r\n"), "close")}, "kept"),
+    "chunkcrlf": ("chunked, data without CR LF", {"/chunkcrlf": (chunked(b"2\r\nokXX", b"0\r\n\r\n"), "close")}, "kept"),
+    "chunknoend": ("chunked, no last chunk", {"/chunknoend": (chunked(b"2\r\nok\r\n"), "close")}, "kept"),
+    "chunktrailer": ("chunked, a bad trailer", {"/chunktrailer": (chunked(b"2\r\nok\r\n", b"0\r\n", trailer=b"bad\r\n\r\n"), "close")}, "kept"),
     "chunkbig": ("chunked, 20000 bytes, then garbage", {"/chunkbig": (chunked(b"%x\r\n" % BIG, b"y" * BIG, b"\r\nZZZ\r\n"), "close")}, "pass"),
     "s204cl": ("204 with a bad Content-Length", {"/s204cl": (b"HTTP/1.1 204 N\r\nContent-Length: x\r\n\r\n", "close")}, "pass"),
     # Redirects: followed to the same host name, 10 requests at most
@@ -125,7 +127,7 @@ CASES = {
     "rhang": ("302 whose body never ends", {"/rhang": (redirect(302, "/s200").replace(b"Content-Length: 0\r\n", b""), "hang")}, "fail"),
     "rbig": ("302 with Content-Length 5000, then silence", {"/rbig": (redirect(302, "/s200").replace(b"Content-Length: 0", b"Content-Length: 5000"), "hang")}, "pass"),
     "rsmall": ("302 with Content-Length 50, then silence", {"/rsmall": (redirect(302, "/s200").replace(b"Content-Length: 0", b"Content-Length: 50"), "hang")}, "fail"),
-    "rotherhang": ("302 elsewhere whose body never ends", {"/rotherhang": (lambda port: redirect(302, "http://localhost:%d/" % port).replace(b"Content-Length: 0\r\n", b""), "hang")}, "fail"),
+    "rotherhang": ("302 elsewhere whose body never ends", {"/rotherhang": (lambda port: redirect(302, "http://localhost:%d/" % port).replace(b"Content-Length: 0\r\n", b""), "hang")}, "kept"),
 }
 for _n in range(1, 12):
     CASES["hops9"][1]["/chain%d" % _n] = (redirect(302, "/chain%d" % (_n - 1)), "close")
@@ -180,7 +182,10 @@ def test_http_verdicts_match_kubelet(podhealth, upstream_all):
         listing += text
     problems = []
     for case, (desc, _, want) in CASES.items():
-        k = oracle[case][0]
+        k = {"error": "kept"}.get(oracle[case][0], oracle[case][0])
+        if got.get(case) == "fail" and re.search(r"^\[-\]%s failed: .* \(a probe error: the last "
+                                                 r"verdict stands\)$" % case, listing, re.M):
+            got[case] = "kept"
         if not (k == got.get(case) == want):
             problems.append("%s (%s): want %s, kubelet %s (%s), podhealth %s" %
                             (case, desc, want, k, oracle[case][1], got.get(case)))
@@ -196,7 +201,8 @@ def test_http_reasons(podhealth, upstream_all):
     assert "[-]loop failed: stopped after 10 redirects\n" in listing
     assert "[+]other ok (HTTP 302 to another host not followed: http://localhost:%d/s503)\n" % upstream_all.port in listing
     assert "[-]badlocation failed: HTTP 302: bad Location: invalid URL escape\n" in listing
-    assert "[-]short failed: HTTP 200: body shorter than its Content-Length\n" in listing
+    assert ("[-]short failed: HTTP 200: body shorter than its Content-Length (a probe error: "
+            "the last verdict stands)\n") in listing
 
 
 def test_redirects_off(podhealth, upstream_all):
@@ -225,7 +231,7 @@ def test_readme_table_matches():
         readme = f.read()
     rows = {}
     for line in readme.splitlines():
-        m = re.match(r"\| (.+?) \| (pass|warn|fail) \| (pass|warn|fail) \|$", line)
+        m = re.match(r"\| (.+?) \| (pass|warn|fail|kept) \| (pass|warn|fail|kept) \|$", line)
         if m:
             rows[m.group(1)] = (m.group(2), m.group(3))
     missing = [(desc, want) for desc, _, want in CASES.values() if rows.get(desc) != (want, want)]
@@ -269,3 +275,49 @@ def test_redirect_credentials_follow_go(upstream_all):
             assert len(go) == 2 and ours == go, (url, go, ours)
     finally:
         upstream_all.script = old
+
+
+def test_a_probe_error_keeps_the_last_verdict(podhealth):
+    """kubelet's prober returns an error, not a verdict, when reading the final answer's
+    body fails; it tries twice more at once, then its worker throws the result away
+    (pkg/kubelet/prober: runProbeWithRetries, worker.go), so the state it had stands.
+    podhealth keeps the check's last verdict: a pass stays a pass, with the error as its
+    warning, and a failure a failure."""
+    short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"
+    answer = {"now": OK}
+    u = Upstream(script=lambda path, head: (answer["now"], "close"))
+    try:
+        p = podhealth("--check", "name=t,url=" + u.url("/"))
+        assert get(p.port, "/all").status == 200
+        answer["now"] = short
+        assert kubelet("http", u.url("/"))[0] == "error"
+        r = get(p.port, "/all?verbose")
+        assert r.status == 200, r.body
+        assert ("[+]t ok (HTTP 200: body shorter than its Content-Length (a probe error: the "
+                "last verdict stands))\n") in r.body
+        answer["now"] = resp(503)
+        assert get(p.port, "/all").status == 503
+        answer["now"] = short
+        r = get(p.port, "/all?verbose")
+        assert r.status == 503, r.body
+        assert ("[-]t failed: HTTP 200: body shorter than its Content-Length (a probe error: "
+                "the last verdict stands)\n") in r.body
+    finally:
+        u.stop()
+
+
+def test_a_probe_error_over_http2(podhealth):
+    """protocol=http2: the answer's head, part of its body, then RST_STREAM (Go's h2c
+    server aborting its handler): Go's HTTP/2 client returns the head and fails reading the
+    body, a probe error as over HTTP/1.1."""
+    from peers import GoPeer
+    g = GoPeer("h2_only_server", "-h2c")
+    try:
+        url = "http://127.0.0.1:%d/cut" % g.port
+        assert kubelet("http", url, h2c=True)[0] == "error"
+        got, listing = verdicts(podhealth, {"h": "name=h,url=%s,protocol=http2" % url})
+        assert got == {"h": "fail"}
+        assert re.search(r"^\[-\]h failed: body: .* \(a probe error: the last verdict stands\)$",
+                         listing, re.M), listing
+    finally:
+        g.stop()

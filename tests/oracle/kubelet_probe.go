@@ -4,11 +4,14 @@
 // upstreams and require the same verdict. It is written from kubelet's documented
 // behaviour, not copied: a client with one timeout for the whole exchange, TLS without
 // verification, no keep-alive, no proxy, no compression, redirects followed only to the
-// same host name and at most 10 times, and at most 10 KiB of the body read, where an error
-// is a failure.
+// same host name and at most 10 times, and at most 10 KiB of the body read. An error reading
+// the final body is a probe error, not a failure (pkg/probe/http/http.go returns it as err;
+// the prober retries and then discards it), printed "error DETAIL".
 //
-// usage: kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] [-h2c]
-//	[-repeat N [-every DUR]] http|https URL
+// Usage:
+//
+//	kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] [-h2c]
+//		[-repeat N [-every DUR]] http|https URL
 //
 //	kubelet_probe [-timeout DUR] [-tls] [-ca FILE] [-servername NAME] grpc HOST:PORT [SERVICE]
 //
@@ -17,7 +20,7 @@
 // AllowHTTP and a plain dial for every connection, as the KEP's design section writes it.
 //
 // It prints "success DETAIL", "warning DETAIL" (kubelet's "probe terminated redirects",
-// which counts as success) or "failure DETAIL" and exits 0, 0 or 1.
+// which counts as success), "failure DETAIL" or "error DETAIL" and exits 0, 0, 1 or 2.
 package main
 
 import (
@@ -79,8 +82,11 @@ func tlsConfig() *tls.Config {
 
 func result(verdict, detail string) {
 	fmt.Println(verdict, strings.ReplaceAll(detail, "\n", " "))
-	if verdict == "failure" {
+	switch verdict {
+	case "failure":
 		os.Exit(1)
+	case "error":
+		os.Exit(2)
 	}
 	os.Exit(0)
 }
@@ -181,7 +187,7 @@ func probeHTTP(url string) {
 	lr := &io.LimitedReader{R: res.Body, N: bodyLimit}
 	body, err := io.ReadAll(lr)
 	if err != nil {
-		result("failure", "reading the body: "+err.Error())
+		result("error", "reading the body: "+err.Error())
 	}
 	if res.StatusCode >= 200 && res.StatusCode < 400 {
 		if res.StatusCode >= 300 {
@@ -196,7 +202,9 @@ func probeHTTP(url string) {
 // 1.67 (grpc-go PR 7535, GRPC_ENFORCE_ALPN_ENABLED on by default) a client handshake in
 // which the server selected no ALPN protocol fails. Debian's grpc-go (1.33) predates the
 // rule; this wrapper restates it.
-type alpnEnforced struct{ credentials.TransportCredentials }
+type alpnEnforced struct {
+	credentials.TransportCredentials
+}
 
 func (c alpnEnforced) ClientHandshake(ctx context.Context, authority string, raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, raw)

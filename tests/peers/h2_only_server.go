@@ -9,7 +9,8 @@
 // as an application behind kubelet's protocol: HTTP2 probe does, with these paths: "/"
 // 200 "ok", /down 503, /redirect a 302 to /, /away a 302 to another host, /loop a 302 to
 // itself, /to-https a 302 to https:// on the same host and port, /ready 200 "status:
-// ready", /big 200 with "needle" after 20000 bytes.
+// ready", /big 200 with "needle" after 20000 bytes, /cut 200 "ok" and then the stream
+// reset.
 //
 // It listens on 127.0.0.1 (a free port, printed on stdout) and runs until its standard
 // input closes.
@@ -48,6 +49,10 @@ func cleartext(ln net.Listener) {
 			io.WriteString(w, "status: ready")
 		case "/big":
 			io.WriteString(w, strings.Repeat("x", 20000)+"needle")
+		case "/cut":
+			io.WriteString(w, "ok")
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // the stream is reset (RST_STREAM) mid-body
 		default:
 			http.NotFound(w, r)
 		}
