@@ -47,6 +47,9 @@ LOAD = _load_factor()
 # wall time is written with SLACK, which grows with both. Lower bounds (a timeout is not
 # cut short) and the order of events are asserted as they are.
 SLACK = (1.0 if VALGRIND else 0.25 if SANITIZED else 0.1) * LOAD
+# How long a client waits for an answer before it calls the server hung: a safety net, no
+# test asserts it, so it is generous (valgrind runs TLS handshakes 50 times slower).
+READ_TIMEOUT = 5.0 + 20 * SLACK
 
 
 def _ephemeral_range():
@@ -131,7 +134,7 @@ class Response:
         return self.headers.get(name.lower())
 
 
-def read_response(client, head=False, timeout=5.0):
+def read_response(client, head=False, timeout=READ_TIMEOUT):
     """Reads exactly one response (bytes after it stay in client.rest)."""
     sock = client.sock
     sock.settimeout(timeout)
@@ -163,7 +166,7 @@ class Client:
 
     def __init__(self, port, host="127.0.0.1", family=socket.AF_INET):
         self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.settimeout(5)
+        self.sock.settimeout(READ_TIMEOUT)
         self.sock.connect((host, port))
         self.rest = b""
 
@@ -176,7 +179,7 @@ class Client:
         self.send("\r\n".join(lines) + "\r\n\r\n")
         return read_response(self, head=(method == "HEAD"))
 
-    def read(self, head=False, timeout=5.0):
+    def read(self, head=False, timeout=READ_TIMEOUT):
         return read_response(self, head=head, timeout=timeout)
 
     def closed(self, timeout=3.0):

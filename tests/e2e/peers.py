@@ -36,7 +36,7 @@ def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tl
     args += [kind] + (target if isinstance(target, list) else [target])
     out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
     verdict, _, detail = out.partition(" ")
-    return {"success": "pass", "warning": "warn", "failure": "fail"}[verdict], detail
+    return {"success": "pass", "warning": "warn", "failure": "fail", "error": "error"}[verdict], detail
 
 
 # The timeout of the checks a differential test compares: kubelet's default, and more
@@ -77,7 +77,15 @@ def compare(podhealth, cases, oracle_kind="https"):
         futures = {name: pool.submit(kubelet, oracle_kind, **args)
                    for name, (_, args, _) in cases.items() if args is not None}
         oracle = {name: f.result() for name, f in futures.items()}
-    got, listing = verdicts(podhealth, {name: spec for name, (spec, _, _) in cases.items()})
+    # Under valgrind or the sanitizers one podhealth runs at most 8 cases at once, so that no
+    # round holds more handshakes than the wrapper can finish within the timeout.
+    names = list(cases)
+    size = 8 if VALGRIND or SANITIZED else len(names)
+    got, listing = {}, ""
+    for i in range(0, len(names), size):
+        part, text = verdicts(podhealth, {n: cases[n][0] for n in names[i:i + size]})
+        got.update(part)
+        listing += text
     problems = ["%s: want %s, kubelet %s, podhealth %s" % (name, want, oracle.get(name, ("-",))[0],
                                                           got.get(name))
                 for name, (_, args, want) in cases.items()
