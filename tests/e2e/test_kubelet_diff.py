@@ -321,3 +321,75 @@ def test_a_probe_error_over_http2(podhealth):
                          listing, re.M), listing
     finally:
         g.stop()
+
+
+def test_tcp_verdicts_match_kubelet(podhealth):
+    """tcpSocket: kubelet's DoTCPProbe (pkg/probe/tcp) passes when a connection opens within
+    the timeout, whatever the server then does, and fails on any error. Each case against
+    the oracle's net.Dialer, on the same sockets."""
+    import socket
+
+    def listener(family, addr, backlog=16):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.bind(addr)
+        s.listen(backlog)
+        return s
+
+    held = []
+    try:
+        v4 = listener(socket.AF_INET, ("127.0.0.1", 0))  # listens, never accepts
+        v6 = listener(socket.AF_INET6, ("::1", 0))
+        # A full accept queue: Linux drops further SYNs, so the connection never opens.
+        full = listener(socket.AF_INET, ("127.0.0.1", 0), backlog=0)
+        held += [v4, v6, full]
+        for _ in range(8):  # fill it (backlog 0 holds one connection, or a few)
+            try:
+                held.append(socket.create_connection(full.getsockname()[:2], timeout=1))
+            except socket.timeout:
+                break
+        else:
+            pytest.fail("the accept queue never filled")
+        cases = {
+            "open": ("127.0.0.1:%d" % v4.getsockname()[1], "pass"),
+            "ipv6": ("[::1]:%d" % v6.getsockname()[1], "pass"),
+            "localhost-v6": ("localhost:%d" % v6.getsockname()[1], "pass"),
+            "refused": ("127.0.0.1:%d" % refused_port(), "fail"),
+            "queue-full": ("127.0.0.1:%d" % full.getsockname()[1], "fail"),
+        }
+        oracle = {name: kubelet("tcp", addr)[0] for name, (addr, _) in cases.items()}
+        got, listing = verdicts(podhealth, {name: "tcp://" + addr
+                                            for name, (addr, _) in cases.items()})
+        want = {name: w for name, (_, w) in cases.items()}
+        assert oracle == want, oracle
+        assert got == want, listing
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_probe_headers_replace_kubelets_defaults(podhealth, upstream_all):
+    """newProbeRequest (pkg/probe/http/request.go): a probe's User-Agent or Accept replaces
+    kubelet's default, and an Accept set empty removes it. The request heads of podhealth
+    and of Go's client with kubelet's rules, header by header (the default User-Agent
+    names each client)."""
+    def fields(head):
+        out = []
+        for line in head.split("\r\n")[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                out.append((name.lower(), value.strip()))
+        return sorted(f for f in out if f[0] != "user-agent" or
+                      not (f[1] == "kube-probe/oracle" or f[1].startswith("podhealth/")))
+
+    url = url_of(upstream_all, "s200")
+    for given in ([], ["User-Agent: mine/1"], ["Accept:"], ["Accept: text/plain"],
+                  ["Accept: a", "Accept: b"]):
+        before = len(upstream_all.heads)
+        assert kubelet("http", url, headers=given)[0] == "pass"
+        spec = "name=h,url=" + url + "".join(",header=" + h for h in given)
+        got, _ = verdicts(podhealth, {"h": spec})
+        assert got == {"h": "pass"}
+        go, ours = upstream_all.heads[before:]
+        assert fields(ours) == fields(go), (given, go, ours)
+        assert go.lower().count("\r\nuser-agent:") == ours.lower().count("\r\nuser-agent:") == 1
+        assert ("\r\nUser-Agent: mine/1\r\n" in ours) == ("User-Agent: mine/1" in given)

@@ -13,6 +13,8 @@
 //	kubelet_probe [-timeout DUR] [-H 'Name: value']... [-ca FILE] [-servername NAME] [-h2c]
 //		[-repeat N [-every DUR]] http|https URL
 //
+//	kubelet_probe [-timeout DUR] tcp HOST:PORT
+//
 //	kubelet_probe [-timeout DUR] [-tls] [-ca FILE] [-servername NAME] grpc HOST:PORT [SERVICE]
 //
 // -h2c is kubelet 1.37's httpGet with protocol: HTTP2 (KEP-5999): the same probe over HTTP/2
@@ -117,25 +119,33 @@ func dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, network, addr)
 }
 
-// newRequest is kubelet's probe request: its User-Agent and Accept, then the probe's headers
-// (a Host header sets the request's host).
+// newRequest is kubelet's probe request (pkg/probe/http/request.go, newProbeRequest): the
+// probe's headers; a User-Agent of kubelet's own and Accept */* unless the probe sets
+// them, an Accept set empty removed; the request's host from a Host header.
 func newRequest(url string) *http.Request {
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		result("failure", err.Error())
 	}
-	req.Header.Set("User-Agent", "kube-probe/oracle")
-	req.Header.Set("Accept", "*/*")
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header.Set("User-Agent", "kube-probe/oracle")
 	}
+	if _, ok := req.Header["Accept"]; !ok {
+		req.Header.Set("Accept", "*/*")
+	} else if req.Header.Get("Accept") == "" {
+		req.Header.Del("Accept")
+	}
+	req.Host = req.Header.Get("Host")
 	return req
 }
 
+// probeHTTP is pkg/probe/http/http.go: New (the transport: TLS without verification,
+// no keep-alive, no proxy, no compression, SetTransportDefaults), RedirectChecker (the
+// redirect rule), and DoHTTPProbe (the status rule, the body read).
 func probeHTTP(url string) {
 	transport := &http.Transport{
 		DialContext:        dial,
@@ -162,6 +172,8 @@ func probeHTTP(url string) {
 	client := &http.Client{
 		Timeout:   *timeout,
 		Transport: rt,
+		// RedirectChecker(followNonLocalRedirects=false): another host ends the chain with
+		// its response, which DoHTTPProbe turns into a warning; the 11th request fails.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Hostname() != via[0].URL.Hostname() {
 				return http.ErrUseLastResponse
@@ -184,11 +196,16 @@ func probeHTTP(url string) {
 		result("failure", err.Error())
 	}
 	defer res.Body.Close()
+	// DoHTTPProbe: client.Do's error is a failure; the body is read to maxRespBodyLength
+	// (ioutils.ReadAtMost; reaching the limit is no error), and another error reading it is
+	// returned as the probe's error, which the prober retries and then throws away.
 	lr := &io.LimitedReader{R: res.Body, N: bodyLimit}
 	body, err := io.ReadAll(lr)
 	if err != nil {
 		result("error", "reading the body: "+err.Error())
 	}
+	// DoHTTPProbe: 200 <= status < 400 succeeds; a 3xx left (a redirect not followed)
+	// succeeds with the warning "Probe terminated redirects".
 	if res.StatusCode >= 200 && res.StatusCode < 400 {
 		if res.StatusCode >= 300 {
 			result("warning", fmt.Sprintf("HTTP %d, redirect not followed", res.StatusCode))
@@ -221,6 +238,23 @@ func (c alpnEnforced) Clone() credentials.TransportCredentials {
 	return alpnEnforced{c.TransportCredentials.Clone()}
 }
 
+// probeTCP is pkg/probe/tcp's DoTCPProbe: a connection that opens within the timeout is a
+// success (it is closed at once, nothing is read or written); any error is a failure.
+func probeTCP(addr string) {
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	conn, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		result("failure", err.Error())
+	}
+	conn.Close()
+	result("success", "connected")
+}
+
+// probeGRPC is pkg/probe/grpc/grpc.go's Probe: a blocking dial and the Health/Check call
+// under one deadline; any error, and any status but SERVING, is a failure (its err is
+// always nil: a gRPC probe never errors). mode: TLS (KEP-4939) dials with grpc-go's TLS
+// credentials and InsecureSkipVerify.
 func probeGRPC(addr, service string) {
 	creds := grpc.WithInsecure()
 	if *useTLS {
@@ -257,6 +291,8 @@ func main() {
 	switch {
 	case len(args) == 2 && (args[0] == "http" || args[0] == "https"):
 		probeHTTP(args[1])
+	case len(args) == 2 && args[0] == "tcp":
+		probeTCP(args[1])
 	case len(args) >= 2 && args[0] == "grpc":
 		service := ""
 		if len(args) > 2 {
@@ -264,6 +300,6 @@ func main() {
 		}
 		probeGRPC(args[1], service)
 	}
-	fmt.Fprintln(os.Stderr, "usage: kubelet_probe [flags] http|https URL | grpc HOST:PORT [SERVICE]")
+	fmt.Fprintln(os.Stderr, "usage: kubelet_probe [flags] http|https URL | tcp HOST:PORT | grpc HOST:PORT [SERVICE]")
 	os.Exit(2)
 }
