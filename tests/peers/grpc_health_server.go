@@ -5,7 +5,7 @@
 //
 // It listens on 127.0.0.1 (a free port, printed on stdout), or on the unix socket PATH
 // (printing 0), with these services:
-// "" and "app" SERVING, "down" NOT_SERVING, "slow" SERVING after a 5 s delay; any other
+// "" and "app" SERVING, "down" NOT_SERVING, "slow" SERVING after a 10 s delay; any other
 // name is unknown (NOT_FOUND). With -no-health the health service is not registered
 // (UNIMPLEMENTED). With -metadata it prints, for each call, a line of the metadata it
 // received (":authority" included, as grpc-go hands it to servers): "metadata k=v k=v",
@@ -48,13 +48,13 @@ func main() {
 		}
 		opts = append(opts, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
 	}
-	// The "slow" service answers after 5 s, longer than any test's timeout, and ignores
+	// The "slow" service answers after 10 s, longer than any test's timeout, and ignores
 	// the deadline the client sends (grpc-timeout): had it honoured it, its own
 	// DEADLINE_EXCEEDED answer would race the client's timer.
 	opts = append(opts, grpc.UnaryInterceptor(func(ctx context.Context, req interface{},
 		info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (interface{}, error) {
 		if r, ok := req.(*healthpb.HealthCheckRequest); ok && r.Service == "slow" {
-			time.Sleep(5 * time.Second)
+			time.Sleep(10 * time.Second)
 		}
 		if md, _ := metadata.FromIncomingContext(ctx); *printMetadata {
 			var kv []string
