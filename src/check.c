@@ -373,10 +373,9 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	 * attempts) and, when every attempt errors, its worker throws the result away
 	 * ("Prober error, throw away the result", worker.go): the state it had stands. So
 	 * the check keeps its last verdict, a failure before it has any, and says why. */
-	enum check_result before = c->last.result;
 	int errored = result == CHECK_ERROR && c->answered;
 	if (result == CHECK_ERROR)
-		result = errored && before == CHECK_OK ? CHECK_OK : CHECK_FAIL;
+		result = errored && c->last.result == CHECK_OK ? CHECK_OK : CHECK_FAIL;
 	check_release(c);
 	c->running = 0;
 	c->conn++;

@@ -48,22 +48,29 @@ SLOW_WRAP = VALGRIND or SANITIZED or QEMU
 CHECK_TIMEOUT = "%ds" % min(8, math.ceil((4 if SLOW_WRAP else 1) * LOAD))
 
 
-def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT):
+def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT, at_once=None):
     """Runs podhealth serve with checks {name: URL or full --check spec} and returns
-    ({name: "pass" | "warn" | "fail"}, the ?verbose listing)."""
+    ({name: "pass" | "warn" | "fail"}, the ?verbose listing). at_once: at most this many
+    checks per podhealth (one after another), so that under a slow wrapper no round holds
+    more work than it can finish within the timeout."""
     import re
-    args = []
-    for name, spec in checks.items():
-        args += ["--check", spec if spec.startswith("name=") else
-                 "name=%s,url=%s,timeout=%s" % (name, spec, timeout)]
-    p = podhealth("--timeout", timeout, *args)  # for full specs without a timeout= too
-    r = get(p.port, "/all?verbose")
-    got = {}
-    for line in r.body.splitlines():
-        m = re.match(r"\[([+-])\](\S+) (ok|failed)( \((.*)\))?", line)
-        if m:
-            got[m.group(2)] = "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass"
-    return got, r.body
+    names = list(checks)
+    step = at_once or len(names) or 1
+    got, listing = {}, ""
+    for i in range(0, len(names), step):
+        args = []
+        for name in names[i:i + step]:
+            spec = checks[name]
+            args += ["--check", spec if spec.startswith("name=") else
+                     "name=%s,url=%s,timeout=%s" % (name, spec, timeout)]
+        p = podhealth("--timeout", timeout, *args)  # for full specs without a timeout= too
+        r = get(p.port, "/all?verbose")
+        for line in r.body.splitlines():
+            m = re.match(r"\[([+-])\](\S+) (ok|failed)( \((.*)\))?", line)
+            if m:
+                got[m.group(2)] = "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass"
+        listing += r.body
+    return got, listing
 
 
 def _der(tag, content):
@@ -81,15 +88,8 @@ def compare(podhealth, cases, oracle_kind="https"):
         futures = {name: pool.submit(kubelet, oracle_kind, **args)
                    for name, (_, args, _) in cases.items() if args is not None}
         oracle = {name: f.result() for name, f in futures.items()}
-    # Under a slow wrapper one podhealth runs at most 4 cases at once, so that no round
-    # holds more handshakes than the wrapper can finish within the timeout.
-    names = list(cases)
-    size = 4 if SLOW_WRAP else len(names)
-    got, listing = {}, ""
-    for i in range(0, len(names), size):
-        part, text = verdicts(podhealth, {n: cases[n][0] for n in names[i:i + size]})
-        got.update(part)
-        listing += text
+    got, listing = verdicts(podhealth, {name: spec for name, (spec, _, _) in cases.items()},
+                            at_once=4 if SLOW_WRAP else None)
     problems = ["%s: want %s, kubelet %s, podhealth %s" % (name, want, oracle.get(name, ("-",))[0],
                                                           got.get(name))
                 for name, (_, args, want) in cases.items()

@@ -171,15 +171,7 @@ def test_http_verdicts_match_kubelet(podhealth, upstream_all):
     urls = {case: url_of(upstream_all, case) for case in CASES}
     with ThreadPoolExecutor(16) as pool:
         oracle = dict(zip(urls, pool.map(lambda u: kubelet("http", u, TIMEOUT), urls.values())))
-    # Under valgrind or the sanitizers one podhealth runs at most 16 of the cases at once, so
-    # that no round holds more work than the wrapper can finish within the timeout.
-    cases = list(urls)
-    size = 16 if VALGRIND or SANITIZED else len(cases)
-    got, listing = {}, ""
-    for i in range(0, len(cases), size):
-        part, text = verdicts(podhealth, {c: urls[c] for c in cases[i:i + size]}, TIMEOUT)
-        got.update(part)
-        listing += text
+    got, listing = verdicts(podhealth, urls, TIMEOUT, at_once=16 if VALGRIND or SANITIZED else None)
     problems = []
     for case, (desc, _, want) in CASES.items():
         k = {"error": "kept"}.get(oracle[case][0], oracle[case][0])
