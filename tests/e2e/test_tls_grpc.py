@@ -118,7 +118,7 @@ def test_h2_only_go_server_agrees(podhealth, certs):
 
 def test_common_name_only_certificate_fails_as_in_go(podhealth, certs):
     # With ca=, a name found only in the Common Name verifies nothing: Go refuses it since
-    # 1.15, and so does podhealth (BearSSL alone would fall back to the Common Name).
+    # 1.15, and so does podhealth (Mbed TLS alone would fall back to the Common Name).
     u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(certs.cn_only))
     try:
         url = u.url("/", host="localhost", scheme="https")
@@ -426,11 +426,10 @@ def code_kib(pid):
 
 @pytest.mark.skipif(not STATIC or QEMU, reason="the layout is the shipped x86-64 binary's, seen in /proc")
 def test_tls_code_is_mapped_only_when_used(podhealth, upstream, tls_servers):
-    # BearSSL and nghttp2 are linked last, apart from the rest: over 64 KiB of code and
-    # tables, so at least 28 KiB of it fills whole 64 KiB windows, the kernel's unit of
-    # mapping file pages. A daemon that has run only HTTP checks leaves those unmapped, even
-    # with an HTTPS check configured; running the HTTPS check maps them. (A gRPC check maps
-    # them at startup: its request is encoded once, by nghttp2's HPACK encoder.)
+    # Mbed TLS and nghttp2 are linked last, apart from the rest (tools/layout.ld): over 64
+    # KiB of code and tables, so at least 28 KiB of it fills whole 64 KiB windows, the
+    # kernel's unit of mapping file pages. A daemon that has run only HTTP checks leaves
+    # those unmapped, even with an HTTPS check configured; running the HTTPS check maps them.
     u = upstream(200)
     p = podhealth("web=" + u.url(), "tls=https://127.0.0.1:%d/" % tls_servers["ec"].port)
     assert get(p.port, "/all/web").status == 200
