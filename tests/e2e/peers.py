@@ -22,7 +22,8 @@ ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
 
 
 def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False, h2c=False):
-    """kubelet's verdict: ("pass" | "warn" | "fail", detail)."""
+    """kubelet's verdict: ("pass" | "warn" | "fail" | "kept", detail). kept: a probe error,
+    which kubelet's worker throws away, so the container's last state stands."""
     args = [ORACLE, "-timeout", timeout]
     for h in headers:
         args += ["-H", h]
@@ -37,7 +38,7 @@ def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tl
     args += [kind] + (target if isinstance(target, list) else [target])
     out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
     verdict, _, detail = out.partition(" ")
-    return {"success": "pass", "warning": "warn", "failure": "fail", "error": "error"}[verdict], detail
+    return {"success": "pass", "warning": "warn", "failure": "fail", "error": "kept"}[verdict], detail
 
 
 # Valgrind, the sanitizers and qemu-user run a TLS handshake 10-50 times slower.
@@ -45,14 +46,18 @@ SLOW_WRAP = VALGRIND or SANITIZED or QEMU
 # The timeout of the checks a differential test compares: kubelet's default, longer under
 # a slow wrapper and on a loaded machine (LOAD), and at most 8 s, below the 10 s that the
 # gRPC peer's "slow" service takes. Only a check that hangs reaches it.
-CHECK_TIMEOUT = "%ds" % min(8, math.ceil((4 if SLOW_WRAP else 1) * LOAD))
+CHECK_SECONDS = min(8, math.ceil((4 if SLOW_WRAP else 1) * LOAD))
+CHECK_TIMEOUT = "%ds" % CHECK_SECONDS
+# What podhealth's listing adds to a check's line after a probe error.
+PROBE_ERROR = "(a probe error: the last verdict stands)"
 
 
 def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT, at_once=None):
     """Runs podhealth serve with checks {name: URL or full --check spec} and returns
-    ({name: "pass" | "warn" | "fail"}, the ?verbose listing). at_once: at most this many
-    checks per podhealth (one after another), so that under a slow wrapper no round holds
-    more work than it can finish within the timeout."""
+    ({name: "pass" | "warn" | "fail" | "kept"}, the ?verbose listing); kept, as kubelet()
+    has it: the line notes a probe error, whichever verdict was kept. at_once: at most this
+    many checks per podhealth (one after another), so that under a slow wrapper no round
+    holds more work than it can finish within the timeout."""
     import re
     names = list(checks)
     step = at_once or len(names) or 1
@@ -68,7 +73,8 @@ def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT, at_once=None):
         for line in r.body.splitlines():
             m = re.match(r"\[([+-])\](\S+) (ok|failed)( \((.*)\))?", line)
             if m:
-                got[m.group(2)] = "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass"
+                got[m.group(2)] = ("kept" if PROBE_ERROR in line else
+                                   "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass")
         listing += r.body
     return got, listing
 

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import Upstream, get
-from peers import CHECK_TIMEOUT, Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
+from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 VERSIONS = {"tls13": "1.3", "tls12": "1.2", "both": "1.2+1.3"}
@@ -173,7 +173,7 @@ def test_no_session_outlives_its_certificate_with_ca(podhealth, certs, versions)
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
     # Seconds the certificate lives after it is made: two checks, each within its timeout.
-    life = 2 + 3 * int(CHECK_TIMEOUT.rstrip("s"))
+    life = 2 + 3 * CHECK_SECONDS
     since = (datetime.datetime.utcnow() - certs.created).total_seconds()
     pair = certs.server_pair("short-" + versions, ec.generate_private_key(ec.SECP256R1()),
                              days=(-1, (since + life) / 86400))
