@@ -65,7 +65,7 @@ LLHTTP_NO_STDERR := -include tools/llhttp_nostderr.h
 FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps demo test unit e2e e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-once \
+.PHONY: all deps demo check test unit e2e e2e-static e2e-asan e2e-memlimit e2e-valgrind e2e-once \
 	e2e-arm64 test-arm64 image shipping prometheus fuzz \
 	format-check measure bench release install clean
 all: build/podhealth
@@ -210,6 +210,15 @@ e2e-valgrind: $(E2E_DEPS)
 		$(PYTHON) -m pytest -q tests/e2e
 # One pass against the shipped binary, for development.
 e2e-once: e2e-static
+# The inner loop, minutes apart: the unit tests (glibc build) and every e2e test not marked
+# slow, against the shipped binary alone, on every core (pytest-xdist), stopping at the
+# first failure. make test runs everything, under every wrapper.
+check: $(UNIT:%=build/gcc/tests/%) build/podhealth build/.deps-test $(PEERS)
+	@for t in $(UNIT:%=build/gcc/tests/%); do $$t >build/gcc/tests/$$(basename $$t).log 2>&1 \
+		|| { cat build/gcc/tests/$$(basename $$t).log; exit 1; }; done; \
+		echo "unit: $(words $(UNIT)) suites passed"
+	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q -x -n auto -p no:cacheprovider \
+		-m "not slow" tests/e2e
 # The linux/arm64 binary, tested and not only built: under qemu-user, a representative part
 # of the suite in make test (every check kind, serve, wait with a command, probe, the command
 # line); all of it in make test-arm64.

@@ -28,6 +28,7 @@ build)
 test)
 	want libcmocka-dev
 	want python3-pytest
+	want python3-pytest-xdist # make check: the e2e tests on every core
 	want clang-format
 	want iproute2
 	want util-linux

@@ -28,6 +28,11 @@ with open(BIN, "rb") as _f:
     STATIC = b"ld-linux" not in _f.read()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a matrix, differential, storm or wait-matrix file: "
+                            "make test runs it, make check leaves it out")
+
+
 def _load_factor():
     """How much slower than an idle machine this one runs podhealth right now: the median
     of five starts of `podhealth --version` under the suite's wrapper, over what it takes
@@ -254,6 +259,7 @@ class Podhealth:
             return f.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=5):
+        self.stopped = True
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -310,14 +316,19 @@ def podhealth():
     yield start
     for p in started:
         try:
-            if p.proc.poll() is None:
-                rc = p.stop()
-                if p.expect_clean_exit:
-                    log = p.log()
-                    assert rc == 0, "exit %d: %s" % (rc, log)
-                    assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log
-                    # valgrind --quiet prints only errors and leaks, as "==PID==" lines.
-                    assert not re.search(r"^==\d+==", log, re.M), log
+            # A podhealth that died during the test fails it, with its status and log: the
+            # tests that watch a process's counters would otherwise pass against a corpse.
+            if getattr(p, "stopped", False):
+                continue  # the test stopped it, and judged how it ended
+            died = p.proc.poll()
+            rc = p.stop() if died is None else died
+            if p.expect_clean_exit:
+                log = p.log()
+                assert died is None, "podhealth exited during the test (status %d): %s" % (died, log)
+                assert rc == 0, "exit %d: %s" % (rc, log)
+                assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log
+                # valgrind --quiet prints only errors and leaks, as "==PID==" lines.
+                assert not re.search(r"^==\d+==", log, re.M), log
         finally:
             p.cleanup()
 

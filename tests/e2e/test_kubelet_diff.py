@@ -10,6 +10,9 @@ import pytest
 from conftest import SANITIZED, VALGRIND, Upstream, get, refused_port
 from peers import ROOT, kubelet, verdicts
 
+# Slow (the HTTP differential table against the Go oracle): make test runs it, make check does not.
+pytestmark = pytest.mark.slow
+
 
 def resp(status=200, body=b"", headers="", length=True, version="HTTP/1.1"):
     head = "%s %03d X\r\n%s" % (version, status, headers)

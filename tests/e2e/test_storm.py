@@ -6,6 +6,9 @@ import pytest
 
 from conftest import MEMLIMIT, QEMU, SLACK, STATIC, Client, get, listing, rss_kib, wait_until
 
+# Slow (load and soak): make test runs it, make check does not.
+pytestmark = pytest.mark.slow
+
 
 def concurrent(port, path, n):
     """n clients send the same request at once; returns their responses."""

@@ -19,6 +19,9 @@ import pytest
 from conftest import Upstream, get
 from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
+# Slow (every TLS version x key type against OpenSSL and nginx): make test runs it, make check does not.
+pytestmark = pytest.mark.slow
+
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 VERSIONS = {"tls13": "1.3", "tls12": "1.2", "both": "1.2+1.3"}
 NGINX_PROTOCOLS = {"1.3": "TLSv1.3", "1.2": "TLSv1.2", "1.2+1.3": "TLSv1.2 TLSv1.3"}

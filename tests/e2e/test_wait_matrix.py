@@ -11,6 +11,9 @@ import pytest
 
 from conftest import SLACK, Upstream, log_of, refused_url, run, start_wait, wait_until
 
+# Slow (every wait exit path): make test runs it, make check does not.
+pytestmark = pytest.mark.slow
+
 # How each on-exit endpoint behaves, and how many requests it should see (it is sent
 # again only when it surely did not arrive, or was answered 503: 3 tries in all).
 ENDPOINTS = {
