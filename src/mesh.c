@@ -12,8 +12,65 @@
 
 const char *const mesh_sidecar_names[] = {"auto", "classic", "native", "none", NULL};
 
-/* The value of annotation key, unquoted into out (Go's strconv.Quote escapes: \" \\ and
- * the rest kept as they are, which is all a decision here needs). Returns 1 when present. */
+/* The UTF-8 form of code point c (at most 0x10ffff) at out. Returns its length. */
+static size_t
+utf8(unsigned long c, char *out)
+{
+	size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+	static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
+	for (size_t i = n - 1; i > 0; i--, c >>= 6)
+		out[i] = (char)(0x80 | (c & 0x3f));
+	out[0] = (char)(lead[n] | c);
+	return n;
+}
+
+/* Go's strconv.Unquote of the double-quoted string that starts after the quote at q, as
+ * the Downward API writes each annotation (kubelet's fieldpath.FormatMap: %q): the
+ * one-letter escapes, \xNN and octal \NNN bytes, \uNNNN and \UNNNNNNNN code points.
+ * Appends the value to out. Returns 0, or -1 when Go's Unquote would refuse it (a bad
+ * escape or code point, no closing quote). */
+static int
+go_unquote(const char *q, const char *eol, struct buf *out)
+{
+	static const char esc[] = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"";
+	for (; q < eol && *q != '"'; q++) {
+		char u[4];
+		size_t n = 1, digits = 0, base = 16;
+		unsigned long c = (unsigned char)*q;
+		if (c == '\\') {
+			if (++q == eol || !*q)
+				return -1;
+			const char *e = strchr(esc, *q);
+			if (*q == 'x' || *q == 'u' || *q == 'U')
+				digits = *q == 'x' ? 2 : *q == 'u' ? 4 : 8;
+			else if (*q >= '0' && *q <= '7')
+				digits = 3, base = 8, q--;
+			else if (!e || (e - esc) % 2)
+				return -1;
+			c = e ? (unsigned char)e[1] : 0;
+			if ((size_t)(eol - q) <= digits)
+				return -1;
+			for (const char *d = q + digits; q < d;) {
+				int v = *++q <= '9' ? *q - '0' : (*q | 0x20) - 'a' + 10;
+				if (v < 0 || v >= (int)base)
+					return -1;
+				c = c * base + (unsigned long)v;
+			}
+			if (base == 8 ? c > 0xff : c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+				return -1;
+			if (digits > 2 && base == 16)
+				n = utf8(c, u);
+		}
+		if (n == 1)
+			u[0] = (char)c;
+		buf_append(out, u, n);
+	}
+	return q < eol ? 0 : -1;
+}
+
+/* The value of annotation key, unquoted into out: empty when it is not quoted as Go quotes
+ * (a value no reader accepts, so the mode falls back as for any unreadable one). Returns 1
+ * when present. */
 static int
 annotation(const char *text, size_t len, const char *key, struct buf *out)
 {
@@ -23,11 +80,8 @@ annotation(const char *text, size_t len, const char *key, struct buf *out)
 		const char *eol = nl ? nl : end;
 		if ((size_t)(eol - p) > klen + 2 && memcmp(p, key, klen) == 0 && p[klen] == '=' &&
 		    p[klen + 1] == '"') {
-			for (const char *q = p + klen + 2; q < eol && *q != '"'; q++) {
-				if (*q == '\\' && q + 1 < eol)
-					q++;
-				buf_append(out, q, 1);
-			}
+			if (go_unquote(p + klen + 2, eol, out) < 0)
+				out->len = 0;
 			buf_append(out, "", 0);
 			return 1;
 		}

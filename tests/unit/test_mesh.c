@@ -84,6 +84,32 @@ test_mesh_modes(void **state)
 	     NATIVE("", "maybe") LINKERD_VERSION("stable-2.20.1"), MESH_LINKERD, SIDECAR_NATIVE, 0},
 	    {"linkerd no proxy", "config.linkerd.io/proxy-admin-shutdown=\"enabled\"\n",
 	     MESH_LINKERD, SIDECAR_NONE, 0},
+	    /* Values as the Downward API writes them, Go's %q: an indented status (the third
+	     * review's defect: backslashes dropped, "\n" read as "n", invalid JSON), tabs,
+	     * and every escape form strconv.Unquote reads. */
+	    {"istio indented status",
+	     ISTIO("{\\n  \\\"initContainers\\\": [\\n    \\\"istio-init\\\",\\n    "
+		   "\\\"istio-proxy\\\"\\n  ],\\n  \\\"containers\\\": null\\n}"),
+	     MESH_ISTIO, SIDECAR_NATIVE, 0},
+	    {"istio tabs and CR", ISTIO("{\\t\\\"initContainers\\\":\\r\\n[\\\"istio-proxy\\\"]}"),
+	     MESH_ISTIO, SIDECAR_NATIVE, 0},
+	    {"linkerd version in every escape form",
+	     LINKERD_VERSION("st\\x61ble\\0552\\u002e2\\U00000030.1"), MESH_LINKERD, SIDECAR_NATIVE,
+	     0},
+	    {"linkerd bool escaped", NATIVE("", "\\x74rue") LINKERD_VERSION("stable-2.14.1"),
+	     MESH_LINKERD, SIDECAR_NATIVE, 0},
+	    /* Not as Go quotes: the value reads as empty, so each reader falls back. */
+	    {"istio bad escape", ISTIO("{\\q}"), MESH_ISTIO, SIDECAR_CLASSIC, 1},
+	    {"istio no closing quote", "sidecar.istio.io/status=\"{}\n", MESH_ISTIO,
+	     SIDECAR_CLASSIC, 1},
+	    {"linkerd surrogate", LINKERD_VERSION("stable-2.20.0\\ud800"), MESH_LINKERD,
+	     SIDECAR_CLASSIC, 1},
+	    {"linkerd octal over 255", LINKERD_VERSION("\\400stable-2.20.0"), MESH_LINKERD,
+	     SIDECAR_CLASSIC, 1},
+	    {"linkerd short hex", NATIVE("", "tru\\x6") LINKERD_VERSION("stable-2.20.0"),
+	     MESH_LINKERD, SIDECAR_NATIVE, 0},
+	    {"linkerd bad hex", NATIVE("", "\\xg4rue") LINKERD_VERSION("stable-2.14.0"),
+	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
 	    /* A key that only starts like one is another key. */
 	    {"linkerd longer key", "linkerd.io/proxy-version-x=\"1\"\n", MESH_LINKERD, SIDECAR_NONE,
 	     0},
