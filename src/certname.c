@@ -4,23 +4,49 @@
 #include <ctype.h>
 #include <string.h>
 
-/* Go's matchHostnames: labels compared without case, a final dot ignored on both sides,
- * and a pattern's leftmost label "*" standing for exactly one label. */
+/* Go's validHostname: labels of ASCII letters, digits, '_' and '-' (not first), none
+ * empty; a name's final dot is dropped first, a pattern's first label may be "*", and "*"
+ * alone is no pattern (Go 1.20 and later). */
 static int
-dns_match(const unsigned char *pattern, size_t pn, const char *host, size_t hn)
+valid_hostname(const unsigned char *s, size_t n, int pattern)
 {
-	if (pn && pattern[pn - 1] == '.')
-		pn--;
-	if (hn && host[hn - 1] == '.')
-		hn--;
-	if (pn == 0 || hn == 0)
+	if (!pattern && n && s[n - 1] == '.')
+		n--;
+	if (n == 0 || (n == 1 && s[0] == '*'))
 		return 0;
+	for (size_t i = 0, start = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (i == start)
+				return 0;
+			start = i + 1;
+		} else if (!(isalnum(s[i]) || s[i] == '_' || (s[i] == '-' && i != start) ||
+			     (pattern && i == 0 && s[0] == '*' && s[1] == '.'))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Go's VerifyHostname for a host name: when both the name and the pattern are valid
+ * (above), matchHostnames: labels compared without case, the name's final dot ignored,
+ * and a pattern's leftmost label "*" standing for exactly one label; otherwise
+ * matchExactly: the two the same but for case. */
+static int
+dns_match(const unsigned char *pattern, size_t pn, const char *host)
+{
+	size_t hn = strlen(host);
+	int exact =
+	    !valid_hostname((const unsigned char *)host, hn, 0) || !valid_hostname(pattern, pn, 1);
+	if (exact && (hn == 0 || (hn == 1 && host[0] == '.') || pn != hn))
+		return 0;
+	if (!exact && host[hn - 1] == '.')
+		hn--;
 	for (size_t pi = 0, hi = 0, first = 1;; first = 0) {
-		const unsigned char *pd = memchr(pattern + pi, '.', pn - pi);
-		const char *hd = memchr(host + hi, '.', hn - hi);
+		const unsigned char *pd = exact ? NULL : memchr(pattern + pi, '.', pn - pi);
+		const char *hd = exact ? NULL : memchr(host + hi, '.', hn - hi);
 		size_t pl = pd ? (size_t)(pd - pattern) - pi : pn - pi;
 		size_t hl = hd ? (size_t)(hd - host) - hi : hn - hi;
-		int star = first && pl == 1 && pattern[pi] == '*' && hl > 0;
+		int star = !exact && first && pl == 1 && pattern[pi] == '*';
 		if (!star && pl != hl)
 			return 0;
 		for (size_t k = 0; !star && k < pl; k++)
@@ -65,7 +91,7 @@ certname_check(const mbedtls_x509_crt *crt, const char *name)
 		if (is_ip && gn->tag == 0x87 && ip16(gn->p, gn->len, addr) &&
 		    memcmp(addr, want, 16) == 0)
 			return CERTNAME_OK;
-		if (!is_ip && gn->tag == 0x82 && dns_match(gn->p, gn->len, name, strlen(name)))
+		if (!is_ip && gn->tag == 0x82 && dns_match(gn->p, gn->len, name))
 			return CERTNAME_OK;
 	}
 	return CERTNAME_MISMATCH;

@@ -546,8 +546,13 @@ key_socket(struct target *t, const char *key, char *val, char *err, size_t errle
 static int
 key_tls_string(struct target *t, const char *key, char *val, char *err, size_t errlen)
 {
-	if (!*val)
+	size_t n = strlen(val);
+	if (!n)
 		return fmt_error(err, errlen, "%s: empty", key);
+	/* No DNS name is longer (RFC 1035 3.1: 255 bytes on the wire); a longer one would be
+	 * cut to fit and verified as its prefix. */
+	if (key[0] == 's' && n - (val[n - 1] == '.') > 253)
+		return fmt_error(err, errlen, "servername: longer than 253 bytes");
 	return set_string(key[0] == 'c' ? &t->ca_file : &t->servername, val, err, errlen);
 }
 

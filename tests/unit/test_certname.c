@@ -45,7 +45,7 @@ test_names(void **state)
 {
 	(void)state;
 	static const char *const sans[] = {
-	    "dns:localhost", "dns:*.svc.example.", "dns:API.Example", "ip:\x04\x7f\x00\x00\x01",
+	    "dns:localhost", "dns:*.svc.example", "dns:API.Example", "ip:\x04\x7f\x00\x00\x01",
 	    "ip:\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"};
 	static const struct {
 		const char *name, *host;
@@ -77,6 +77,39 @@ test_names(void **state)
 	    "ip:\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x0a\x00\x00\x01"};
 	certificate(&c, mapped, 1, 1);
 	assert_int_equal(certname_check(&c.crt, "10.0.0.1"), CERTNAME_OK);
+	/* Patterns Go's validHostname refuses match only a name the same but for case
+	 * (matchExactly), never as patterns (the third review's item 7). */
+	static const char *const odd[] = {
+	    "dns:*",    "dns:localhost.",    "dns:*.svc.example.",     "dns:foo*.example",
+	    "dns:a..b", "dns:-lead.example", "dns:Under_Score.example"};
+	static const struct {
+		const char *name, *host;
+		enum certname_result want;
+	} odd_rows[] = {
+	    {.name = "a bare wildcard is no pattern",
+	     .host = "localhost2",
+	     .want = CERTNAME_MISMATCH},
+	    {.name = "a bare wildcard, the same", .host = "*", .want = CERTNAME_OK},
+	    {.name = "a pattern's final dot", .host = "localhost", .want = CERTNAME_MISMATCH},
+	    {.name = "a pattern's final dot, the same", .host = "LOCALHOST.", .want = CERTNAME_OK},
+	    {.name = "a wildcard with a final dot",
+	     .host = "a.svc.example",
+	     .want = CERTNAME_MISMATCH},
+	    {.name = "a partial wildcard", .host = "foo1.example", .want = CERTNAME_MISMATCH},
+	    {.name = "a partial wildcard, the same", .host = "foo*.example", .want = CERTNAME_OK},
+	    {.name = "an empty label", .host = "a.b", .want = CERTNAME_MISMATCH},
+	    {.name = "an empty label, the same", .host = "a..b", .want = CERTNAME_OK},
+	    {.name = "a leading hyphen, the same", .host = "-lead.example", .want = CERTNAME_OK},
+	    {.name = "an underscore is valid", .host = "under_score.example.", .want = CERTNAME_OK},
+	    {.name = "nothing", .host = "", .want = CERTNAME_MISMATCH},
+	    {.name = "a dot", .host = ".", .want = CERTNAME_MISMATCH},
+	};
+	certificate(&c, odd, sizeof odd / sizeof odd[0], 1);
+	for (size_t i = 0; i < sizeof odd_rows / sizeof odd_rows[0]; i++) {
+		enum certname_result got = certname_check(&c.crt, odd_rows[i].host);
+		if (got != odd_rows[i].want)
+			fail_msg("%s: %d, want %d", odd_rows[i].name, got, odd_rows[i].want);
+	}
 	/* Another kind of GeneralName (a URI, [6]) with the same text names nothing. */
 	certificate(&c, (const char *const[]){"dns:localhost"}, 1, 1);
 	c.crt.subject_alt_names.buf.tag = 0x86;

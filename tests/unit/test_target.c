@@ -13,6 +13,12 @@
 #include "target.h"
 #include "version.h"
 
+/* Host names of 253 and 254 bytes, of labels of at most 63. */
+#define LABEL_63 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LABEL_61 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define NAME_253 LABEL_63 "." LABEL_63 "." LABEL_63 "." LABEL_61
+#define NAME_254 NAME_253 "a"
+
 /* The first request the HTTP check of t sends (check_http.c renders it), or NULL for
  * another kind. Valid until the next call. */
 static const char *
@@ -294,6 +300,11 @@ test_spec_valid(void **state)
 	assert_string_equal(target_tls_name(&t), "api");
 	assert_string_equal(t.socket_path, "/s");
 	target_free(&t);
+	/* The longest DNS name, with and without its final dot. */
+	assert_int_equal(
+	    target_parse_spec("url=https://h/,servername=" NAME_253 ".", &t, err, sizeof err), 0);
+	assert_int_equal(strlen(target_tls_name(&t)), 254);
+	target_free(&t);
 
 	/* Bare fields continue the previous value; quotes protect commas and '='. */
 	assert_int_equal(target_parse_spec("url=http://h:8080/x,expect=200,204,301-308,"
@@ -362,6 +373,9 @@ test_spec_invalid(void **state)
 	    {"url=http://h/,header=transfer-encoding: chunked",
 	     "header Transfer-Encoding is podhealth's to set (it frames the request)"},
 	    {"url=http://h/,method=POST", "method 'POST': want GET or HEAD"},
+	    /* A name over 253 bytes (a final dot aside) is no DNS name (the third review's
+	     * item 12: it was cut to 255 and verified as its prefix). */
+	    {"url=https://h/,servername=" NAME_254, "servername: longer than 253 bytes"},
 	    {"url=http://h/,method=HEAD,body=x",
 	     "body= needs method GET (a HEAD response has no body)"},
 	    {"url=http://h/,body=", "body: want 1-10240 bytes"},
