@@ -27,8 +27,14 @@ musl_CFLAGS  := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump
 # but their alignment padding cost 4 KiB steps.
 # (-fno-tree-switch-conversion: a switch stays code, not a lookup table beside it; 0.7 KB
 # less here. -flto=auto: the link-time jobs run in parallel, with the same output.)
+# A client without a key of its own never signs or decrypts: Mbed TLS's private-key
+# operations are wrapped by tls.c's stubs (its PRIVATE_KEY_OP list; a name here without a
+# stub fails the link), and about 6 KB of code leave the binary.
+PRIVATE_KEY_OPS := mbedtls_rsa_pkcs1_sign mbedtls_rsa_pkcs1_decrypt mbedtls_rsa_rsassa_pss_sign \
+		   mbedtls_rsa_rsassa_pss_sign_no_mode_check mbedtls_ecdsa_write_signature \
+		   mbedtls_ecdsa_write_signature_restartable
 musl_LDFLAGS := -static -no-pie -s -Oz -flto=auto -fno-jump-tables \
-		-Wl,--gc-sections \
+		-Wl,--gc-sections $(PRIVATE_KEY_OPS:%=-Wl,--wrap=%) \
 		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-T,tools/layout.ld
 musl_AR      := gcc-ar
 # The same static binary for linux/arm64: Debian's cross compiler with Debian's multiarch

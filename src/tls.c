@@ -16,6 +16,7 @@
 #include "target.h"
 
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/psa_util.h>
 #include <mbedtls/ssl.h>
@@ -61,7 +62,7 @@ struct tls_conn {
 	int offered;   /* a saved session was offered */
 	uint32_t leaf; /* the verification flags of the server's certificate alone */
 	enum certname_result name_result;
-	char name[256]; /* the server name or address, without a final dot */
+	char name[256]; /* the server name or address, as given */
 	char why[96];
 };
 
@@ -85,6 +86,27 @@ mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint
 	*out_len = got;
 	return PSA_SUCCESS;
 }
+
+/* --- what a client never runs ---
+ * The one exception to Mbed TLS's public API, checked against 3.6.x: the musl link wraps
+ * (ld --wrap, PRIVATE_KEY_OPS in the Makefile) every private-key operation of its RSA
+ * and ECDSA modules, so these stubs stand in for them and the code behind them (about
+ * 6 KB: RSA's private operation with its blinding, ECDSA signing) leaves the binary.
+ * podhealth never loads a key of its own (no client certificates), so Mbed TLS never
+ * calls them: its key tables name them, which is all that linked them. Declared without
+ * their parameters on purpose: never called, they read none. */
+#define PRIVATE_KEY_OP(name)                                                                       \
+	int __wrap_##name(void);                                                                   \
+	int __wrap_##name(void)                                                                    \
+	{                                                                                          \
+		return MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE;                                         \
+	}
+PRIVATE_KEY_OP(mbedtls_rsa_pkcs1_sign)
+PRIVATE_KEY_OP(mbedtls_rsa_pkcs1_decrypt)
+PRIVATE_KEY_OP(mbedtls_rsa_rsassa_pss_sign)
+PRIVATE_KEY_OP(mbedtls_rsa_rsassa_pss_sign_no_mode_check)
+PRIVATE_KEY_OP(mbedtls_ecdsa_write_signature)
+PRIVATE_KEY_OP(mbedtls_ecdsa_write_signature_restartable)
 
 /* Certificates as Go accepts them: signed with SHA-256, -384 or -512 (no SHA-1 since Go
  * 1.18), any key type and curve this build has, RSA keys of 1024 bits or more (Go 1.24). */
@@ -153,31 +175,33 @@ find(const char *p, const char *end, const char *s, size_t n)
 
 /* The next PEM object in [p, end): its label (label, label_len) and its base64 text with
  * every blank, CR and LF dropped (into body). Text outside objects is skipped, as RFC 7468
- * and Go allow. Returns a pointer past the object, NULL when there is none, or end + 1
- * when an object has no end line. */
+ * and Go allow; so is a BEGIN line with no matching END line (a truncated last object),
+ * the search going on after it, as Go's pem.Decode goes on. Returns a pointer past the
+ * object, or NULL when there is none. */
 static const char *
 pem_next(const char *p, const char *end, const char **label, size_t *label_len, struct buf *body)
 {
 	static const char begin[] = "-----BEGIN ", dashes[] = "-----";
-	const char *b = find(p, end, begin, sizeof begin - 1);
-	if (!b)
-		return NULL;
-	*label = b + sizeof begin - 1;
-	const char *le = find(*label, end, dashes, sizeof dashes - 1);
-	if (!le || memchr(*label, '\n', (size_t)(le - *label)))
-		return end + 1;
-	*label_len = (size_t)(le - *label);
-	const char *q = le + sizeof dashes - 1;
-	char stop[160];
-	int n = fmt_format(stop, sizeof stop, "-----END %.*s-----", (int)*label_len, *label);
-	const char *e = n > 0 ? find(q, end, stop, (size_t)n) : NULL;
-	if (!e)
-		return end + 1;
-	body->len = 0;
-	for (; q < e; q++)
-		if (!strchr(" \t\r\n", *q))
-			buf_append(body, q, 1);
-	return e + n;
+	for (const char *b; (b = find(p, end, begin, sizeof begin - 1)) != NULL;) {
+		p = *label = b + sizeof begin - 1;
+		const char *le = find(*label, end, dashes, sizeof dashes - 1);
+		if (!le || memchr(*label, '\n', (size_t)(le - *label)))
+			continue;
+		*label_len = (size_t)(le - *label);
+		const char *q = le + sizeof dashes - 1;
+		char stop[160];
+		int n =
+		    fmt_format(stop, sizeof stop, "-----END %.*s-----", (int)*label_len, *label);
+		const char *e = n > 0 ? find(q, end, stop, (size_t)n) : NULL;
+		if (!e)
+			continue;
+		body->len = 0;
+		for (; q < e; q++)
+			if (!strchr(" \t\r\n", *q))
+				buf_append(body, q, 1);
+		return e + n;
+	}
+	return NULL;
 }
 
 /* Adds every certificate in the PEM file path to cfg->ca. One that cannot be decoded is
@@ -193,24 +217,24 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 	const char *p = file.data, *end = file.data + file.len, *label = NULL;
 	size_t label_len = 0, objects = 0;
 	int rc = 0;
-	while (rc == 0 && p && (p = pem_next(p, end, &label, &label_len, &body)) != NULL) {
-		if (p > end) {
-			rc = fmt_error(err, errlen, "'%s' is not valid PEM", path);
-			break;
-		}
-		objects++;
-		if ((label_len != 11 || memcmp(label, "CERTIFICATE", 11) != 0) &&
-		    (label_len != 16 || memcmp(label, "X509 CERTIFICATE", 16) != 0))
-			continue;
+	while (rc == 0 && (p = pem_next(p, end, &label, &label_len, &body)) != NULL) {
 		unsigned char *der = body.failed ? NULL : malloc(body.len ? body.len : 1);
 		if (!der) {
 			rc = fmt_error(err, errlen, "out of memory");
 			break;
 		}
 		long len = buf_base64_decode(body.data, body.len, der, body.len);
-		int ok = len > 0 && mbedtls_x509_crt_parse_der(&cfg->ca, der, (size_t)len) == 0;
+		int ok = len >= 0;
+		if (ok && ++objects &&
+		    ((label_len == 11 && memcmp(label, "CERTIFICATE", 11) == 0) ||
+		     (label_len == 16 && memcmp(label, "X509 CERTIFICATE", 16) == 0)))
+			ok = len > 0 && mbedtls_x509_crt_parse_der(&cfg->ca, der, (size_t)len) == 0;
 		free(der);
-		if (!ok) {
+		/* Not base64 (an unterminated object ran into the next one's END line): Go's
+		 * pem.Decode looks again after this BEGIN line. */
+		if (len < 0)
+			p = label;
+		else if (!ok) {
 			char nth[24];
 			fmt_format(nth, sizeof nth, "%zu", objects);
 			log_event(LOG_WARN, "ca=: skipping a certificate that cannot be decoded",
@@ -392,16 +416,18 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 	t->fd = -1;
 	t->want = EPOLLOUT;
 	mbedtls_ssl_init(&t->ssl);
-	/* SNI is a host name; an IP address is never sent (RFC 6066 section 3), and is checked
-	 * by verify_name alone. A final dot ("localhost.") is not sent, nor matched against
-	 * the certificate, as in Go. */
-	size_t len = server_name ? strlen(server_name) : 0;
-	if (len && server_name[len - 1] == '.')
-		len--;
-	fmt_format(t->name, sizeof t->name, "%.*s", (int)len, server_name ? server_name : "");
+	/* SNI is a host name without its final dot; an IP address is never sent (RFC 6066
+	 * section 3), and is checked by verify_name alone. The certificate is checked against
+	 * the name as given, as Go checks its ServerName (a final dot matters to certname.c). */
+	fmt_format(t->name, sizeof t->name, "%s", server_name ? server_name : "");
+	size_t len = strlen(t->name);
+	int dot = len && t->name[len - 1] == '.';
+	t->name[len - dot] = '\0';
 	int sni = t->name[0] && !target_ip_literal(t->name);
-	if (mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
-	    mbedtls_ssl_set_hostname(&t->ssl, sni ? t->name : NULL) != 0) {
+	int failed = mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
+		     mbedtls_ssl_set_hostname(&t->ssl, sni ? t->name : NULL) != 0;
+	t->name[len - dot] = dot ? '.' : '\0';
+	if (failed) {
 		tls_conn_free(t);
 		return NULL;
 	}

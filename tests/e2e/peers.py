@@ -297,6 +297,12 @@ class Certs:
                                             + "\r\n").encode())
         self.ca_with_junk = save("ca-junk.pem", b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n"
                                  b"-----END CERTIFICATE-----\n" + "\n".join(lines).encode() + b"\n")
+        # An object with no END line, last (a truncated bundle) and first (its text runs
+        # into the next object's END line): Go's pem.Decode skips it and keeps the rest.
+        self.ca_truncated = save("ca-truncated.pem", "\n".join(lines).encode()
+                                 + b"\n-----BEGIN CERTIFICATE-----\nMIIBAAAA\n")
+        self.ca_unterminated_first = save("ca-unterminated.pem", b"-----BEGIN CERTIFICATE-----\n"
+                                          b"MIIBAAAA\n" + "\n".join(lines).encode() + b"\n")
         selfkey = ec.generate_private_key(ec.SECP256R1())
         selfcert = make("self", selfkey, "self", selfkey)
         self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),

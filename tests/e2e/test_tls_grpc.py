@@ -494,7 +494,8 @@ def test_reset_after_handshake_fails_at_once(podhealth, certs, scheme):
 
 def test_ca_files_as_go_reads_them(podhealth, certs, tls_servers):
     # Go verifies with an expired CA's chain as "expired"; CRLF and blank lines are PEM too
-    # (RFC 7468); a bundle object Go cannot parse is skipped by Go, and so by podhealth.
+    # (RFC 7468); a bundle object Go cannot parse is skipped by Go, and so by podhealth, and
+    # so is one with no END line (the third review's item 11: it refused the whole file).
     expired_ca = Upstream(script=lambda path, head: (OK, "close"),
                              context=certs.context(certs.by_expired_ca))
     local = lambda u: u.url("/", host="localhost", scheme="https")
@@ -506,6 +507,12 @@ def test_ca_files_as_go_reads_them(podhealth, certs, tls_servers):
                      {"target": local(tls_servers["ec"]), "ca": certs.ca_crlf}, "pass"),
             "junk": ("name=junk,url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_with_junk),
                      {"target": local(tls_servers["ec"]), "ca": certs.ca_with_junk}, "pass"),
+            "truncated": ("name=truncated,url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_truncated),
+                          {"target": local(tls_servers["ec"]), "ca": certs.ca_truncated}, "pass"),
+            "unterminated": ("name=unterminated,url=%s,ca=%s" % (local(tls_servers["ec"]),
+                                                                 certs.ca_unterminated_first),
+                             {"target": local(tls_servers["ec"]), "ca": certs.ca_unterminated_first},
+                             "pass"),
         })
         assert "[-]expired-ca failed: TLS: certificate has expired or is not yet valid\n" in listing
     finally:
