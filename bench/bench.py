@@ -74,12 +74,14 @@ class Nginx:
     a SlowServer; on a plain port and TLS ports (certificates made with the openssl
     command): tls (ECDSA P-256) and tls_rsa (RSA-2048) with nginx's default session tickets,
     and the same two without tickets or a session cache (tls_full, tls_rsa_full: every
-    handshake a full one). The reference, a fast upstream and a real TLS server."""
+    handshake a full one), all TLS 1.2 only; tls13 (P-256) and tls13_rsa_full, TLS 1.3
+    only. The reference, a fast upstream and a real TLS server."""
 
     def __init__(self, slow_port):
         self.dir = tempfile.mkdtemp()
         self.port = free_port()
-        self.tls = {name: free_port() for name in ("tls", "tls_rsa", "tls_full", "tls_rsa_full")}
+        self.tls = {name: free_port() for name in ("tls", "tls_rsa", "tls_full", "tls_rsa_full",
+                                                    "tls13", "tls13_rsa_full")}
         pairs = {}
         for kind, opts in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
                            ("rsa", ["-newkey", "rsa:2048"])):
@@ -93,9 +95,10 @@ class Nginx:
         location = /503 { return 503; }
         location /slow/ { proxy_pass http://127.0.0.1:%d; }""" % slow_port
         servers = "".join(
-            "    server { listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s; %s %s\n    }\n"
+            "    server { listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s; %s %s %s\n    }\n"
             % (port, *pairs["rsa" if "rsa" in name else "ec"],
-               "ssl_session_tickets off; ssl_session_cache off;" if "full" in name else "", locations)
+               "ssl_session_tickets off; ssl_session_cache off;" if "full" in name else "",
+               "ssl_protocols TLSv1.3;" if "13" in name else "ssl_protocols TLSv1.2;", locations)
             for name, port in self.tls.items())
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
@@ -303,6 +306,16 @@ def oracle_cpu_per_check(url, probes=PROBES):
     return (cpu(probes + 1) - cpu(1)) / probes * 1000
 
 
+def probe_wall_ms(argv, n=15):
+    """Median wall time (ms) of n runs of argv, one process each (an exec probe)."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def in_parallel(*calls):
     """Runs each (function, args...) on its own thread; returns their results in order."""
     import threading
@@ -457,6 +470,30 @@ def main():
                 "<= %.1f" % targets.HTTPS_CPU_VS_GO, resumed / go <= targets.HTTPS_CPU_VS_GO)
             row("HTTPS check CPU, full handshake (nginx %s)" % cert, "%.2f ms" % full,
                 "Go's client: %.2f ms" % go, "%.2f" % (full / go), "-", True)
+
+        # 5c. TLS 1.2 as fast as TLS 1.3 and as Go: an exec probe's wall time against Go's
+        # client, each a process per probe, alternated (podhealth's CPU is already at Go's
+        # with RSA-2048, so wall time shows what the connection waits for: a flight split
+        # over records under Nagle's algorithm waited for the server's delayed ACK); and a
+        # resumed check's /all/NAME latency, TLS 1.2 over TLS 1.3 in the same run.
+        ours, go = [], []
+        for _ in range(3):
+            ours.append(probe_wall_ms([BIN, "probe", nginx.url("tls_rsa_full")], 5))
+            go.append(probe_wall_ms([ORACLE, "-timeout", "5s", "https", nginx.url("tls_rsa_full")], 5))
+        ours, go = statistics.median(ours), statistics.median(go)
+        row("exec probe wall, TLS 1.2 full handshake (nginx RSA-2048)", "median %.1f ms" % ours,
+            "Go's client: %.1f ms" % go, "%.2f" % (ours / go), "<= %.1f" % targets.TLS12_PROBE_VS_GO,
+            ours / go <= targets.TLS12_PROBE_VS_GO)
+        p = Podhealth("--check=name=t12,url=" + nginx.url("tls"), "--check=name=t13,url=" + nginx.url("tls13"))
+        try:
+            assert fetch(p.port, "/all") == 200  # each session saved
+            t12 = statistics.median(latency(p.port, "/all/t12", 10)[0] for _ in range(3))
+            t13 = statistics.median(latency(p.port, "/all/t13", 10)[0] for _ in range(3))
+        finally:
+            p.stop()
+        row("/all/NAME, one resumed HTTPS check: TLS 1.2 (nginx P-256)", "median %.1f ms" % t12,
+            "TLS 1.3: %.1f ms" % t13, "%.2f" % (t12 / t13), "<= %.1f" % targets.TLS12_VS_TLS13_RESUMED,
+            t12 / t13 <= targets.TLS12_VS_TLS13_RESUMED)
 
         # 6. Memory per check in flight: 100 checks waiting on nginx, which waits 1 s on
         # the slow server; plain HTTP and HTTPS.
