@@ -76,7 +76,7 @@ FUZZ_SECONDS ?= 10
 	format-check measure bench release install clean
 all: build/podhealth
 
-build/.deps-build: tools/deps.sh
+build/.deps-build: tools/deps.sh $(wildcard tools/mbedtls-*.patch)
 	@mkdir -p build && tools/deps.sh build && touch $@
 build/.deps-bench: tools/deps.sh
 	@mkdir -p build && tools/deps.sh bench && touch $@
@@ -108,8 +108,8 @@ DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables
 host_CC          := gcc
 host_DEPS_CFLAGS := -O2 -g -w
 define mbedtls_flavor
-build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h | build/.deps-build \
-		$$(if $$(filter arm64,$(1)),build/.deps-arm64)
+build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h build/.deps-build \
+		| $$(if $$(filter arm64,$(1)),build/.deps-arm64)
 	@rm -rf build/$(1)/deps/mbedtls && mkdir -p build/$(1)/deps/mbedtls
 	ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
 		'cd build/$(1)/deps/mbedtls && exec $$($(1)_CC) $$(or $$($(1)_DEPS_CFLAGS),$(DEPS_CFLAGS)) \

@@ -62,6 +62,11 @@ struct tls_conn {
 	int offered;   /* a saved session was offered */
 	uint32_t leaf; /* the verification flags of the server's certificate alone */
 	enum certname_result name_result;
+	/* With ca=: the CAs of the chain being verified that carry name constraints, seen
+	 * before the server's certificate (verify_name runs from the anchor down). */
+	const mbedtls_x509_crt *constrained[MBEDTLS_X509_MAX_INTERMEDIATE_CA + 2];
+	unsigned nconstrained;
+	enum certname_result constraint_result;
 	char name[256]; /* the server name or address, as given */
 	char why[96];
 };
@@ -384,18 +389,27 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 }
 
 /* With ca=: called for each certificate of the chain Mbed TLS built, the server's last
- * (depth 0). Its name check falls back to the Common Name; Go's does not (certname.c). */
+ * (depth 0). Its name check falls back to the Common Name; Go's does not (certname.c).
+ * Name constraints, which Mbed TLS leaves to the application, are checked here too. */
 static int
 verify_name(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct tls_conn *t = ctx;
-	if (depth == 0) {
-		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
-		t->name_result = certname_check(crt, t->name);
-		if (t->name_result != CERTNAME_OK)
-			*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
-		t->leaf = *flags;
+	if (depth > 0) {
+		if (mbedtls_x509_crt_has_ext_type(crt, MBEDTLS_X509_EXT_NAME_CONSTRAINTS) &&
+		    t->nconstrained < sizeof t->constrained / sizeof t->constrained[0])
+			t->constrained[t->nconstrained++] = crt;
+		return 0;
 	}
+	*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	t->name_result = certname_check(crt, t->name);
+	if (t->name_result != CERTNAME_OK)
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	t->leaf = *flags;
+	for (unsigned i = 0; i < t->nconstrained && t->constraint_result == CERTNAME_OK; i++)
+		t->constraint_result = certname_constrained(t->constrained[i], crt);
+	if (t->constraint_result != CERTNAME_OK)
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
 	return 0;
 }
 
@@ -605,6 +619,12 @@ verify_error(const struct tls_conn *t)
 		return t->name_result == CERTNAME_LEGACY_CN
 			   ? "TLS: certificate relies on the legacy Common Name field, use SANs"
 			   : "TLS: certificate is not valid for the server name";
+	if (t->constraint_result == CERTNAME_NOT_PERMITTED)
+		return "TLS: a CA in the chain is not authorized to sign for this name (name "
+		       "constraints)";
+	if (t->constraint_result == CERTNAME_BAD_CONSTRAINTS)
+		return "TLS: a CA's name constraints cannot be applied (unhandled critical "
+		       "extension)";
 	/* An expired CA is found as the issuer still, and flagged: Go says "expired" too. */
 	if (all & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
 		return "TLS: certificate has expired or is not yet valid";

@@ -81,7 +81,10 @@ fi
 
 [ "${1:-build}" = build ] || exit 0
 src=build/deps/src
-[ -f "$src/mbedtls/include/mbedtls/ssl.h" ] && [ -f "$src/nghttp2/lib/nghttp2_hd.c" ] && exit 0
+# The sources as unpacked and patched: fetched again when the patches change.
+patched=$(cat tools/mbedtls-*.patch | cksum)
+[ -f "$src/mbedtls/include/mbedtls/ssl.h" ] && [ -f "$src/nghttp2/lib/nghttp2_hd.c" ] &&
+	[ "$(cat "$src/.patched" 2>/dev/null)" = "$patched" ] && exit 0
 update=""
 if ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	root "apt has no deb-src entries for apt-get source"
@@ -139,3 +142,4 @@ for p in tools/mbedtls-*.patch; do
 		exit 1
 	}
 done
+echo "$patched" >"$src/.patched"

@@ -303,6 +303,29 @@ class Certs:
                                  + b"\n-----BEGIN CERTIFICATE-----\nMIIBAAAA\n")
         self.ca_unterminated_first = save("ca-unterminated.pem", b"-----BEGIN CERTIFICATE-----\n"
                                           b"MIIBAAAA\n" + "\n".join(lines).encode() + b"\n")
+        def chain(fname, root_nc=None, inter_nc=None, critical=True, sans=("localhost", "127.0.0.1")):
+            """A root, an intermediate it signs and a leaf (sans) the intermediate signs,
+            with name constraints on the root (root_nc) or the intermediate (inter_nc):
+            (permitted, excluded) lists of x509.GeneralName, critical as RFC 5280 wants.
+            Returns the root's file (ca=) and the server's (leaf and intermediate, key)."""
+            def ca_cert(cn, key, issuer, issuer_key, nc):
+                b = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(issuer))
+                     .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                     .not_valid_before(now - datetime.timedelta(days=1))
+                     .not_valid_after(now + datetime.timedelta(days=30))
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), True))
+                if nc:
+                    b = b.add_extension(x509.NameConstraints(nc[0] or None, nc[1] or None), critical)
+                return b.sign(issuer_key, hashes.SHA256())
+            root_key, inter_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+            root = ca_cert(fname + " root", root_key, fname + " root", root_key, root_nc)
+            inter = ca_cert(fname + " intermediate", inter_key, fname + " root", root_key, inter_nc)
+            leaf = make("localhost", leaf_key, fname + " intermediate", inter_key, sans=sans)
+            return (save(fname + "-root.pem", root.public_bytes(pem)),
+                    (save(fname + ".pem", leaf.public_bytes(pem) + inter.public_bytes(pem)),
+                     save(fname + ".key", keypem(leaf_key))))
+        self.chain = chain
+
         selfkey = ec.generate_private_key(ec.SECP256R1())
         selfcert = make("self", selfkey, "self", selfkey)
         self.selfsigned = (save("self.pem", selfcert.public_bytes(pem)),

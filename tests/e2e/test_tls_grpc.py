@@ -2,6 +2,7 @@
 (OpenSSL), nginx with TLS, grpc-go's standard health service, Python's grpcio. Where
 kubelet has the same probe, its verdict (Go's net/http or grpc-go's health client, via
 build/peers/kubelet_probe) must be podhealth's."""
+import ipaddress
 import os
 import shutil
 import socket
@@ -519,6 +520,47 @@ def test_ca_files_as_go_reads_them(podhealth, certs, tls_servers):
         expired_ca.stop()
     rc, _, err = run(["probe", "--check", "url=%s,ca=%s" % (local(tls_servers["ec"]), certs.ca_with_junk)])
     assert rc == 0 and "skipping a certificate that cannot be decoded" in err and "object=1" in err, err
+
+
+def test_name_constraints_as_go_applies_them(podhealth, certs):
+    # A CA with name constraints (critical, as RFC 5280 wants): Mbed TLS refused every such
+    # chain, verified or not (the third review's item 1). Unverified, kubelet ignores them;
+    # with ca= the root, each verdict is Go's (x509.Certificate.Verify): every name of the
+    # leaf (localhost and 127.0.0.1) excluded by none and permitted where its kind is
+    # constrained, an IPv4 name never inside an IPv6 range, and a kind Go does not handle
+    # refused when the extension is critical.
+    from cryptography import x509
+    dns, ip = x509.DNSName, lambda n: x509.IPAddress(ipaddress.ip_network(n))
+    directory = x509.DirectoryName(x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "x")]))
+    chains = {  # name: (root constraints, intermediate constraints, critical, verdict with ca=)
+        "inter-permits": (None, ([dns("localhost")], []), True, "pass"),
+        "inter-permits-subdomains": (None, ([dns(".localhost")], []), True, "fail"),
+        "inter-permits-other": (None, ([dns("example.com")], []), True, "fail"),
+        "inter-excludes": (None, ([], [dns("localhost")]), True, "fail"),
+        "root-permits-both": (([dns("localhost"), ip("127.0.0.0/8")], []), None, True, "pass"),
+        "root-ip-outside": (([dns("localhost"), ip("10.0.0.0/8")], []), None, True, "fail"),
+        "root-ipv6-only": (([dns("localhost"), ip("::/0")], []), None, True, "fail"),
+        "root-excludes-ip": (([], [ip("127.0.0.1/32")]), None, True, "fail"),
+        "directory-critical": (None, ([directory], []), True, "fail"),
+        "directory-not-critical": (None, ([directory], []), False, "pass"),
+    }
+    servers, cases = [], {}
+    try:
+        for name, (root_nc, inter_nc, critical, want) in chains.items():
+            ca, pair = certs.chain(name, root_nc, inter_nc, critical)
+            u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(pair))
+            servers.append(u)
+            url = u.url("/", host="localhost", scheme="https")
+            cases[name] = ("name=%s,url=%s,ca=%s" % (name, url, ca), {"target": url, "ca": ca}, want)
+            cases[name + "-unverified"] = ("name=%s-unverified,url=%s" % (name, url), {"target": url}, "pass")
+        listing = compare(podhealth, cases)
+        assert ("[-]inter-permits-other failed: TLS: a CA in the chain is not authorized to sign "
+                "for this name (name constraints)\n") in listing, listing
+        assert ("[-]directory-critical failed: TLS: a CA's name constraints cannot be applied "
+                "(unhandled critical extension)\n") in listing, listing
+    finally:
+        for u in servers:
+            u.stop()
 
 
 @pytest.mark.parametrize("frame", ["PING", "SETTINGS"])

@@ -1,7 +1,8 @@
 /* What podhealth feeds Mbed TLS and reads back: any bytes parsed as a server's
- * certificate (the DER it receives), then certname.c over the names the library kept. The
- * first byte says how long the name is (the rest of the input is the certificate), so
- * names and certificates vary together. */
+ * certificate (the DER it receives), then certname.c over the names the library kept,
+ * and over its name constraints, applied to its own names. The first byte says how long
+ * the name is (the rest of the input is the certificate), so names and certificates vary
+ * together. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +28,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum certname_result r = certname_check(&crt, name);
 		if (r != CERTNAME_OK && r != CERTNAME_MISMATCH && r != CERTNAME_LEGACY_CN)
 			__builtin_trap();
+		if (mbedtls_x509_crt_has_ext_type(&crt, MBEDTLS_X509_EXT_NAME_CONSTRAINTS)) {
+			r = certname_constrained(&crt, &crt);
+			if (r != CERTNAME_OK && r != CERTNAME_NOT_PERMITTED &&
+			    r != CERTNAME_BAD_CONSTRAINTS)
+				__builtin_trap();
+		}
 	}
 	mbedtls_x509_crt_free(&crt);
 	return 0;
