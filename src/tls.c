@@ -24,6 +24,8 @@
 #include <psa/crypto.h>
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -50,17 +52,20 @@ struct tls_conn {
 	mbedtls_ssl_context ssl;
 	struct tls_config *cfg;
 	int fd;
-	uint32_t want; /* the events the handshake waits for */
-	int ready;     /* the handshake completed */
-	int dead;      /* failed: err, or io_errno for a socket error */
-	int eof;       /* the stream ended (after the handshake) */
-	int pending;   /* a record is encrypted but not all sent yet */
-	int err;       /* the Mbed TLS error that ended it */
-	int io_errno;  /* a socket error */
-	int plain;     /* the first bytes were not TLS (2: plain HTTP) */
-	int got_bytes; /* anything received yet */
-	int offered;   /* a saved session was offered */
-	uint32_t leaf; /* the verification flags of the server's certificate alone */
+	uint32_t want;    /* the events the handshake waits for */
+	int ready;        /* the handshake completed */
+	int dead;         /* failed: err, or io_errno for a socket error */
+	int eof;          /* the stream ended (after the handshake) */
+	int pending;      /* a record is encrypted but not all sent yet */
+	int err;          /* the Mbed TLS error that ended it */
+	int io_errno;     /* a socket error */
+	int plain;        /* the first bytes were not TLS (2: plain HTTP) */
+	int got_bytes;    /* anything received yet */
+	int offered;      /* a saved session was offered */
+	size_t heap;      /* bytes Mbed TLS holds for it (tls_calloc) */
+	int heap_refused; /* an allocation was refused: over TLS_HEAP_MAX */
+	int peer_closed;  /* the socket reached its end (recv returned 0) */
+	uint32_t leaf;    /* the verification flags of the server's certificate alone */
 	enum certname_result name_result;
 	/* With ca=: the CAs of the chain being verified that carry name constraints, seen
 	 * before the server's certificate (verify_name runs from the anchor down). */
@@ -70,6 +75,43 @@ struct tls_conn {
 	char name[256]; /* the server name or address, as given */
 	char why[96];
 };
+
+/* --- memory: a budget per connection ---
+ * What Mbed TLS allocates for a connection is what the peer's messages make it: each
+ * name, policy and key usage of a certificate is an allocation of its own, so a 16 KiB
+ * Certificate message of 4,000 one-letter names took 400 KiB (the third review's item
+ * 2). Each connection's Mbed TLS calls run with it as heap_owner, and what they hold is
+ * capped: past TLS_HEAP_MAX an allocation fails, the handshake with it. A typical check
+ * holds about 25 KiB (its 16 KiB record buffer the most). heap_owner is the one mutable
+ * global of this file: Mbed TLS's allocator hook takes no context. */
+#define TLS_HEAP_MAX (128 * 1024)
+static struct tls_conn *heap_owner;
+
+void *
+tls_calloc(size_t n, size_t size)
+{
+	struct tls_conn *t = heap_owner;
+	size_t want = size && n > SIZE_MAX / size ? SIZE_MAX : n * size;
+	if (t && (t->heap >= TLS_HEAP_MAX || want > TLS_HEAP_MAX - t->heap)) {
+		t->heap_refused = 1;
+		return NULL;
+	}
+	void *p = calloc(n, size);
+	if (p && t)
+		t->heap += malloc_usable_size(p);
+	return p;
+}
+
+void
+tls_free(void *p)
+{
+	struct tls_conn *t = heap_owner;
+	if (p && t) {
+		size_t k = malloc_usable_size(p);
+		t->heap = t->heap > k ? t->heap - k : 0;
+	}
+	free(p);
+}
 
 /* --- randomness and the crypto core --- */
 
@@ -377,8 +419,10 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 			t->got_bytes = 1;
 			return (int)n;
 		}
-		if (n == 0)
+		if (n == 0) {
+			t->peer_closed = 1;
 			return 0; /* the end of the stream */
+		}
 		if (errno == EAGAIN)
 			return MBEDTLS_ERR_SSL_WANT_READ;
 		if (errno != EINTR) {
@@ -438,18 +482,22 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 	int dot = len && t->name[len - 1] == '.';
 	t->name[len - dot] = '\0';
 	int sni = t->name[0] && !target_ip_literal(t->name);
+	heap_owner = t;
 	int failed = mbedtls_ssl_setup(&t->ssl, &cfg->conf) != 0 ||
 		     mbedtls_ssl_set_hostname(&t->ssl, sni ? t->name : NULL) != 0;
 	t->name[len - dot] = dot ? '.' : '\0';
+	if (!failed) {
+		if (cfg->verify)
+			mbedtls_ssl_set_verify(&t->ssl, verify_name, t);
+		mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+		if (cfg != insecure_config())
+			offer_session(t);
+	}
+	heap_owner = NULL;
 	if (failed) {
 		tls_conn_free(t);
 		return NULL;
 	}
-	if (cfg->verify)
-		mbedtls_ssl_set_verify(&t->ssl, verify_name, t);
-	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-	if (cfg != insecure_config())
-		offer_session(t);
 	return t;
 }
 
@@ -498,8 +546,8 @@ flush(struct tls_conn *t)
 	return 0;
 }
 
-int
-tls_conn_io(struct tls_conn *t, int fd)
+static int
+conn_io(struct tls_conn *t, int fd)
 {
 	t->fd = fd;
 	if (t->dead)
@@ -518,6 +566,15 @@ tls_conn_io(struct tls_conn *t, int fd)
 	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
 		save_session(t); /* TLS 1.3 tickets come later, in tls_conn_read */
 	return 0;
+}
+
+int
+tls_conn_io(struct tls_conn *t, int fd)
+{
+	heap_owner = t;
+	int r = conn_io(t, fd);
+	heap_owner = NULL;
+	return r;
 }
 
 uint32_t
@@ -554,8 +611,8 @@ dead_errno(const struct tls_conn *t)
 		   : EPROTO;
 }
 
-ssize_t
-tls_conn_read(struct tls_conn *t, void *buf, size_t len)
+static ssize_t
+conn_read(struct tls_conn *t, void *buf, size_t len)
 {
 	while (!t->dead && !t->eof) {
 		int r = mbedtls_ssl_read(&t->ssl, buf, len);
@@ -570,6 +627,10 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 			errno = EAGAIN;
 			return -1;
 		}
+		/* Mbed TLS returns 0 for two empty records in a row too (RFC 8446 5.4 allows
+		 * them; Go skips them): only the socket's end is the stream's. */
+		if (r == 0 && !t->peer_closed)
+			continue;
 		/* Like Go's crypto/tls, an end without close_notify after the handshake is
 		 * just the end of the stream. */
 		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
@@ -585,7 +646,16 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 }
 
 ssize_t
-tls_conn_write(struct tls_conn *t, const void *buf, size_t len)
+tls_conn_read(struct tls_conn *t, void *buf, size_t len)
+{
+	heap_owner = t;
+	ssize_t r = conn_read(t, buf, len);
+	heap_owner = NULL;
+	return r;
+}
+
+static ssize_t
+conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
 	if (t->dead) {
 		errno = dead_errno(t);
@@ -604,6 +674,15 @@ tls_conn_write(struct tls_conn *t, const void *buf, size_t len)
 		errno = dead_errno(t);
 		return -1;
 	}
+	return r;
+}
+
+ssize_t
+tls_conn_write(struct tls_conn *t, const void *buf, size_t len)
+{
+	heap_owner = t;
+	ssize_t r = conn_write(t, buf, len);
+	heap_owner = NULL;
 	return r;
 }
 
@@ -643,6 +722,9 @@ const char *
 tls_conn_error(struct tls_conn *t)
 {
 	int err = t->err;
+	if (t->heap_refused)
+		return "TLS: the server's handshake needs more memory than a check may take (128 "
+		       "KiB)";
 	if (t->plain)
 		return t->plain == 2 ? "TLS handshake failed: the server answered in plain HTTP"
 				     : "TLS handshake failed: the server does not speak TLS";
@@ -654,6 +736,11 @@ tls_conn_error(struct tls_conn *t)
 				    : "TLS handshake failed: connection closed without a response";
 	if (err == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
 		return verify_error(t);
+	/* The record layer could not hold a whole handshake message (a certificate chain):
+	 * Mbed TLS reassembles one in its 16 KiB input buffer, Go takes 256 KiB. */
+	if (err == MBEDTLS_ERR_SSL_BAD_INPUT_DATA && !t->ready)
+		return "TLS handshake failed: a handshake message over 16 KiB (a certificate chain "
+		       "larger than podhealth reads)";
 	if (err == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 		return "TLS handshake failed: the server speaks neither TLS 1.2 nor 1.3";
 	if (err == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)

@@ -22,6 +22,13 @@
 int fmt_format(char *out, size_t cap, const char *fmt, ...);
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_SNPRINTF_MACRO fmt_format
+/* Every allocation through tls.c's, which holds each connection to a budget: a peer's
+ * certificate decides how many allocations its parse makes. */
+void *tls_calloc(size_t n, size_t size);
+void tls_free(void *p);
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_PLATFORM_CALLOC_MACRO tls_calloc
+#define MBEDTLS_PLATFORM_FREE_MACRO tls_free
 
 /* Crypto */
 #define MBEDTLS_PSA_CRYPTO_C

@@ -89,11 +89,16 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def rss_kib(pid):
+def vm_kib(pid, field):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM...), in KiB."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
+
+
+def rss_kib(pid):
+    return vm_kib(pid, "VmRSS")
 
 
 def port_is_free(port, host="::"):

@@ -346,6 +346,98 @@ class Certs:
         return ctx
 
 
+class Tls13Records(Peer):
+    """A TLS 1.3 server (OpenSSL, through Python's ssl over memory BIOs) whose answer is
+    written record by record by the test: after the handshake and the request, each item of
+    script is sent as its own encrypted record under the server's application traffic
+    keys, which it derives from the secret OpenSSL logs (RFC 8446 7.1-7.3):
+    ("data", bytes), ("empty",) an application-data record with nothing in it, ("alert",
+    level, description), ("handshake", bytes) handshake messages, ("key_update", request)
+    a KeyUpdate, after which the keys move on (7.2). Then the connection closes. What no TLS library lets a server send on demand,
+    on the wire as a peer would send it."""
+
+    SUITES = {"TLS_AES_128_GCM_SHA256": ("gcm", 16, "sha256"),
+              "TLS_AES_256_GCM_SHA384": ("gcm", 32, "sha384"),
+              "TLS_CHACHA20_POLY1305_SHA256": ("chacha", 32, "sha256")}
+
+    def __init__(self, certs, pair, script):
+        self.certs, self.pair, self.script = certs, pair, script
+        Peer.__init__(self)
+
+    @staticmethod
+    def expand_label(hash_name, secret, label, length):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+        full = b"tls13 " + label
+        info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\0"
+        algorithm = hashes.SHA256() if hash_name == "sha256" else hashes.SHA384()
+        return HKDFExpand(algorithm, length, info).derive(secret)
+
+    def handle(self, conn):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+        keylog = tempfile.NamedTemporaryFile(suffix=".keys", delete=False).name
+        try:
+            ctx = self.certs.context(self.pair, versions="1.3", tickets=False)
+            ctx.keylog_filename = keylog
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = ctx.wrap_bio(incoming, outgoing, server_side=True)
+            conn.settimeout(10)
+
+            def pump(step):
+                while True:
+                    try:
+                        return step()
+                    except ssl.SSLWantReadError:
+                        conn.sendall(outgoing.read())
+                        data = conn.recv(65536)
+                        if not data:
+                            raise ConnectionError("the client went away")
+                        incoming.write(data)
+            pump(tls.do_handshake)
+            conn.sendall(outgoing.read())
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += pump(lambda: tls.read(65536))
+            kind, key_len, hash_name = self.SUITES[tls.cipher()[0]]
+            with open(keylog) as f:
+                secret = bytes.fromhex([l.split()[2] for l in f if l.startswith("SERVER_TRAFFIC_SECRET_0 ")][-1])
+            state = {}
+
+            def keys(secret):
+                key = self.expand_label(hash_name, secret, b"key", key_len)
+                state.update(aead=AESGCM(key) if kind == "gcm" else ChaCha20Poly1305(key),
+                             iv=self.expand_label(hash_name, secret, b"iv", 12), seq=0, secret=secret)
+            keys(secret)
+
+            def record(content_type, payload):
+                inner = payload + bytes([content_type])
+                header = b"\x17\x03\x03" + (len(inner) + 16).to_bytes(2, "big")
+                nonce = bytes(a ^ b for a, b in zip(state["iv"], state["seq"].to_bytes(12, "big")))
+                state["seq"] += 1
+                return header + state["aead"].encrypt(nonce, inner, header)
+            for item in self.script:
+                if item[0] == "data":
+                    conn.sendall(record(23, item[1]))
+                elif item[0] == "empty":
+                    conn.sendall(record(23, b""))
+                elif item[0] == "alert":
+                    conn.sendall(record(21, bytes([item[1], item[2]])))
+                elif item[0] == "handshake":
+                    conn.sendall(record(22, item[1]))
+                elif item[0] == "key_update":
+                    conn.sendall(record(22, b"\x18\x00\x00\x01" + bytes([item[1]])))
+                    keys(self.expand_label(hash_name, state["secret"], b"traffic upd",
+                                           32 if hash_name == "sha256" else 48))
+            conn.shutdown(socket.SHUT_WR)
+            while conn.recv(65536):  # until the client closes: it reads all first
+                pass
+        except (OSError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            os.unlink(keylog)
+            conn.close()
+
+
 class GoPeer:
     """A Go test peer (build/peers/NAME): prints its port, stops when its stdin closes."""
 

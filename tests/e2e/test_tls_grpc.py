@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BIN, QEMU, STATIC, Peer, Upstream, refused_port, get, run
+from conftest import BIN, QEMU, STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
 from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
+                   Tls13Records,
                    compare, crafted_tls_server_answer, h2_frame, h2_headers, kubelet, nginx,
                    nginx_tls_conf,
                    verdicts)
@@ -561,6 +562,92 @@ def test_name_constraints_as_go_applies_them(podhealth, certs):
     finally:
         for u in servers:
             u.stop()
+
+
+def test_tls13_records_as_go_reads_them(podhealth, certs):
+    # Records no TLS library sends on demand, each after the handshake and before or inside
+    # the answer (the third review's items 4-6), each verdict compared with Go's: a
+    # KeyUpdate is followed (Mbed TLS failed it), alone at the end of its record; empty
+    # records are skipped (two in a row read as the end of the stream), up to 16 in a row
+    # as Go's maxUselessRecords; a TLS 1.3 alert other than close_notify is an error at any
+    # level. user_canceled is ignored by the Go kubelet 1.37 is built with (crypto/tls
+    # since 1.25: readRecordOrCCS drops it, as BoringSSL, NSS and rustls do; Go 1.24.4's
+    # fails it); the oracle's Go is older and fails it, so that row is this rule restated,
+    # not compared.
+    empty = [("empty",)]
+    scripts = {
+        "two-empty": (empty * 2 + [("data", OK)], "pass"),
+        "sixteen-empty": (empty * 16 + [("data", OK)], "pass"),
+        "seventeen-empty": (empty * 17 + [("data", OK)], "fail"),
+        "empty-mid-answer": ([("data", OK[:9])] + empty * 3 + [("data", OK[9:])], "pass"),
+        "warning-alert": ([("alert", 1, 112), ("data", OK)], "fail"),
+        "fatal-alert": ([("alert", 2, 80), ("data", OK)], "fail"),
+        "user-canceled": ([("alert", 1, 90), ("data", OK)], "pass"),
+        "close-notify-first": ([("alert", 1, 0), ("data", OK)], "fail"),
+        "key-update": ([("key_update", 0), ("data", OK)], "pass"),
+        "key-update-requested": ([("key_update", 1), ("data", OK)], "pass"),
+        "key-updates-mid-answer": ([("data", OK[:5]), ("key_update", 0), ("data", OK[5:20]),
+                                    ("key_update", 1), ("data", OK[20:])], "pass"),
+        "key-update-not-alone": ([("handshake", b"\x18\x00\x00\x01\x00" * 2), ("data", OK)], "fail"),
+        "key-update-malformed": ([("handshake", b"\x18\x00\x00\x01\x02"), ("data", OK)], "fail"),
+    }
+    servers, cases = [], {}
+    try:
+        for name, (script, want) in scripts.items():
+            u = Tls13Records(certs, certs.ec, script)
+            servers.append(u)
+            url = "https://localhost:%d/" % u.port
+            cases[name] = ("name=%s,url=%s,timeout=%s" % (name, url, CHECK_TIMEOUT),
+                           None if name == "user-canceled" else {"target": url}, want)
+        compare(podhealth, cases)
+    finally:
+        for u in servers:
+            u.stop()
+
+
+def test_a_certificate_chain_over_16_kib_is_a_known_difference(podhealth, certs):
+    # A 25 KB certificate (600 names) is a Certificate message larger than Mbed TLS's 16 KiB
+    # input buffer, which must hold a whole handshake message: it fails, with a reason,
+    # where Go (up to 256 KiB since 1.21) passes. Named in the README's known differences.
+    from cryptography.hazmat.primitives.asymmetric import ec
+    pair = certs.server_pair("600-names", ec.generate_private_key(ec.SECP256R1()),
+                             sans=["service-%04d.example.internal" % i for i in range(600)] + ["localhost"])
+    u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(pair))
+    try:
+        url = u.url("/", host="localhost", scheme="https")
+        assert kubelet("https", url)[0] == "pass"
+        got, listing = verdicts(podhealth, {"big": url})
+        assert listing == ("[-]big failed: TLS handshake failed: a handshake message over 16 KiB (a "
+                           "certificate chain larger than podhealth reads)\ncheck failed\n"), listing
+    finally:
+        u.stop()
+
+
+def test_a_certificate_cannot_decide_what_a_check_costs(podhealth, certs):
+    # Each name of a certificate is an allocation of Mbed TLS's: 4,000 one-letter names (a
+    # 13 KB certificate) took about 400 KiB per check in flight (the third review's item
+    # 2). A connection's Mbed TLS memory is now capped at 128 KiB: such a handshake fails
+    # with a reason, where Go (kubelet) takes the names; a known difference, for memory
+    # bounded whatever a peer sends. Ten such checks at once stay within their caps.
+    from cryptography.hazmat.primitives.asymmetric import ec
+    pair = certs.server_pair("many-names", ec.generate_private_key(ec.SECP256R1()),
+                             sans=["a"] * 4000 + ["localhost"])
+    u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(pair))
+    try:
+        url = u.url("/", host="localhost", scheme="https")
+        assert kubelet("https", url)[0] == "pass"
+        p = podhealth("--timeout", CHECK_TIMEOUT,
+                      *["--check=name=c%d,url=%s,timeout=%s" % (i, url, CHECK_TIMEOUT) for i in range(10)])
+        before = vm_kib(p.proc.pid, "VmRSS")
+        r = get(p.port, "/all?verbose")
+        assert r.status == 503
+        assert r.body.count("failed: TLS: the server's handshake needs more memory than a check may "
+                            "take (128 KiB)\n") == 10, r.body
+        if STATIC and not WRAP:  # the shipped binary's own heap, unwrapped
+            peak = vm_kib(p.proc.pid, "VmHWM") - before
+            assert peak < 10 * 200, "%d KiB for ten checks" % peak
+    finally:
+        u.stop()
 
 
 @pytest.mark.parametrize("frame", ["PING", "SETTINGS"])
