@@ -470,15 +470,9 @@ h2_on_block_end(void *arg, int end_stream)
 	struct response *r = &run->resp;
 	if (run->h2_final)
 		return NULL; /* trailers */
+	(void)end_stream;    /* 1xx heads never get here: h2.c skips them */
 	if (r->status <= 0)
 		return "HTTP/2: a response without a valid :status";
-	if (r->status < 200 && !end_stream) {
-		/* 1xx: informational, the final answer follows (RFC 9113 section 8.1). */
-		free(r->location);
-		r->location = NULL;
-		r->status = 0;
-		return NULL;
-	}
 	run->h2_final = 1;
 	return NULL;
 }

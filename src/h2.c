@@ -48,8 +48,11 @@ struct h2 {
 	int in_block; /* a header block is open (CONTINUATION expected) */
 	uint32_t block_stream;
 	int block_end_stream;
-	int blocks;      /* header blocks of stream 1 so far */
-	int block_final; /* this frame's block fragment was fed as the last */
+	int blocks; /* header blocks of stream 1 so far, 1xx heads aside */
+	/* the header block being read (stream 1) */
+	int fields;        /* fields read */
+	int informational; /* a 1xx head (its :status), skipped */
+	int block_final;   /* this frame's block fragment was fed as the last */
 	int ended;
 	unsigned acks; /* SETTINGS and PING acknowledgements queued since out was last empty */
 	const char *error;
@@ -215,6 +218,38 @@ error_name(uint32_t code)
 	return code < sizeof names / sizeof names[0] ? names[code] : "unknown error";
 }
 
+/* A header field of stream 1 as x/net/http2's framer (readMetaFrame) and grpc-go take it
+ * (RFC 9113 8.2.1, 8.3): a value without control bytes but HTAB; a name in lower-case
+ * token characters; one pseudo-header, :status, first in its block (the framer's rule:
+ * x/net's transport refuses it in trailers too, grpc-go does not, and podhealth does
+ * not, its verdict made on the head). A 1xx head
+ * is skipped, as x/net/http2 (since v0.31) and grpc-go skip it: the final head follows,
+ * however many come first (x/net caps their bytes at 10 MiB; here the check's timeout
+ * bounds them, and nothing of them is kept). Returns NULL, or why the field is malformed. */
+static const char *
+field_rule(struct h2 *h, const struct h2_field *f)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz";
+	const char *v = f->value, *bad = "HTTP/2: malformed header field (PROTOCOL_ERROR)";
+	for (size_t i = 0; i < f->value_len; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+			return bad;
+	if (f->name_len && f->name[0] == ':') {
+		if (h->fields || f->name_len != 7 || memcmp(f->name, ":status", 7))
+			return bad;
+		h->informational = !h->blocks && f->value_len == 3 && v[0] == '1' &&
+				   isdigit((unsigned char)v[1]) && isdigit((unsigned char)v[2]);
+	} else {
+		for (size_t i = 0; i < f->name_len; i++)
+			if (!f->name[i] || !strchr(tchar, f->name[i]))
+				return bad;
+		if (!f->name_len)
+			return bad;
+	}
+	h->fields++;
+	return NULL;
+}
+
 /* Feeds part of a header block to HPACK; final: it is the block's last byte. */
 static int
 inflate(struct h2 *h, const char *p, size_t n, int final)
@@ -228,10 +263,14 @@ inflate(struct h2 *h, const char *p, size_t n, int final)
 			return fail(h, "HTTP/2: bad header compression (HPACK)");
 		in += used;
 		n -= (size_t)used;
-		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && h->block_stream == 1 && h->handler.field) {
+		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && h->block_stream == 1) {
 			struct h2_field f = {(const char *)nv.name, (const char *)nv.value,
 					     nv.namelen, nv.valuelen};
-			h->handler.field(h->handler.arg, &f, h->blocks > 0);
+			const char *why = field_rule(h, &f);
+			if (why)
+				return fail(h, why);
+			if (!h->informational && h->handler.field)
+				h->handler.field(h->handler.arg, &f, h->blocks > 0);
 		}
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(h->inflater);
@@ -304,6 +343,7 @@ frame_begin(struct h2 *h)
 			h->in_block = 1;
 			h->block_stream = h->stream;
 			h->block_end_stream = h->flags & F_END_STREAM;
+			h->fields = h->informational = 0;
 		}
 		if (h->skip > h->length)
 			return fail(h, "HTTP/2: frame too short for its padding (PROTOCOL_ERROR)");
@@ -353,7 +393,11 @@ frame_end(struct h2 *h)
 		if (!(h->flags & F_END_HEADERS))
 			break;
 		h->in_block = 0;
-		if (h->block_stream == 1) {
+		if (h->block_stream == 1 && h->informational) {
+			if (h->block_end_stream)
+				return fail(
+				    h, "HTTP/2: a 1xx head that ends the stream (PROTOCOL_ERROR)");
+		} else if (h->block_stream == 1) {
 			const char *why =
 			    h->handler.block_end
 				? h->handler.block_end(h->handler.arg, h->block_end_stream)

@@ -189,7 +189,8 @@ GRPC_SERVING = h2_frame(0, 0, 1, b"\x00\x00\x00\x00\x02\x08\x01")
 class RawH2(Peer):
     """An HTTP/2 server with scripted bytes (frames made with h2_frame and h2_headers):
     preface goes out as soon as the client connects, answer once the client's HEADERS
-    frame has arrived; then it reads until the client closes."""
+    frame has arrived, its frames of stream 1 moved to the stream the request came on (Go's
+    client opens stream 3 first); then it reads until the client closes."""
 
     def __init__(self, answer, preface=H2_SETTINGS):
         self.preface, self.answer = preface, answer
@@ -206,13 +207,19 @@ class RawH2(Peer):
                     return
                 data += chunk
                 frames, off = data[24:], 0  # past the client preface
-                seen = False
+                stream = None
                 while len(frames) - off >= 9:
-                    seen = seen or frames[off + 3] == 1
+                    if frames[off + 3] == 1 and stream is None:
+                        stream = frames[off + 5:off + 9]
                     off += 9 + int.from_bytes(frames[off:off + 3], "big")
-                if seen:
+                if stream:
                     break
-            conn.sendall(self.answer)
+            answer, off = bytearray(self.answer), 0
+            while len(answer) - off >= 9:
+                if answer[off + 5:off + 9] == b"\0\0\0\1":
+                    answer[off + 5:off + 9] = stream
+                off += 9 + int.from_bytes(answer[off:off + 3], "big")
+            conn.sendall(bytes(answer))
             while conn.recv(65536):
                 pass
         except OSError:
