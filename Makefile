@@ -43,10 +43,10 @@ arm64_CC      := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-g
 arm64_CFLAGS  := $(musl_CFLAGS)
 arm64_LDFLAGS := $(musl_LDFLAGS)
 arm64_AR      := aarch64-linux-gnu-gcc-ar
-# TLS (Mbed TLS, from Debian 13's source package: Debian 12's 2.28 has no TLS 1.3) and HPACK
-# (nghttp2): compiled from Debian's source packages (tools/deps.sh build unpacks them), for
-# musl since Debian ships them built for glibc only; the glibc builds used by the tests link
-# Mbed TLS compiled the same way (build/host) and Debian's libnghttp2.
+# TLS: Mbed TLS, compiled from Debian 13's source package (Debian 12's 2.28 has no TLS
+# 1.3; tools/deps.sh build unpacks it), for musl since Debian ships it built for glibc only;
+# the glibc builds used by the tests link it compiled the same way (build/host). HPACK is
+# podhealth's own (hpack.c); the tests link Debian's libnghttp2 as its differential oracle.
 DEPS_SRC     := build/deps/src
 MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_config.h\" \
 		-DMBEDTLS_PSA_CRYPTO_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_psa_config.h\"
@@ -96,10 +96,10 @@ build/gen/version.h: VERSION tools/libs.sh | build/.deps-build
 		printf '#define PODHEALTH_MUSL "%s"\n' "$${libs%%, llhttp*}"; \
 		printf '#define PODHEALTH_LIBS "%s"\n' "llhttp$${libs#*, llhttp}"; } > $@
 
-# Mbed TLS and nghttp2 for musl, compiled as the binary is (size-optimised, unused code
+# Mbed TLS for musl, compiled as the binary is (size-optimised, unused code
 # collected by --gc-sections), several files per compiler run, once per architecture
-# (musl: x86-64; arm64: aarch64). Not link-time optimised: their sections keep the
-# archives' names, so tools/layout.ld can place them apart from podhealth's own (a
+# (musl: x86-64; arm64: aarch64). Not link-time optimised: its sections keep the
+# archive's name, so tools/layout.ld can place them apart from podhealth's own (a
 # podhealth without TLS or gRPC checks never maps them). Without the stack protector that
 # podhealth's own code has (its cost there is size; Mbed TLS bounds its buffers itself).
 # build/host: Mbed TLS for the glibc builds (gcc, asan, fuzz), with debugging symbols.
@@ -117,25 +117,8 @@ build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h 
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
 endef
 $(foreach f,musl arm64 host,$(eval $(call mbedtls_flavor,$(f))))
-define deps_flavor
-$(1)_DEPS_INC := -I$(DEPS_SRC)/nghttp2/lib/includes -Ibuild/$(1)/deps/include
-$(1)_DEPS_LIB := build/$(1)/deps/libmbedtls.a build/$(1)/deps/libnghttp2.a
-build/$(1)/deps/include/nghttp2/nghttp2ver.h: | build/.deps-build
-	@mkdir -p $$(@D)
-	v=$$$$(sed -n 's/^AC_INIT(\[nghttp2\], \[\([0-9.]*\)\].*/\1/p' $(DEPS_SRC)/nghttp2/configure.ac); \
-	sed -e "s/@PACKAGE_VERSION@/$$$$v/" -e 's/@PACKAGE_VERSION_NUM@/0/' \
-		$(DEPS_SRC)/nghttp2/lib/includes/nghttp2/nghttp2ver.h.in > $$@
-build/$(1)/deps/libnghttp2.a: build/$(1)/deps/include/nghttp2/nghttp2ver.h \
-		| $$(if $$(filter arm64,$(1)),build/.deps-arm64)
-	@rm -rf build/$(1)/deps/nghttp2 && mkdir -p build/$(1)/deps/nghttp2
-	ls $(CURDIR)/$(DEPS_SRC)/nghttp2/lib/*.c | xargs -P $(NPROC) -n 8 sh -c \
-		'cd build/$(1)/deps/nghttp2 && exec $$($(1)_CC) $(DEPS_CFLAGS) -DNDEBUG -DBUILDING_NGHTTP2 \
-		 -DNGHTTP2_STATICLIB -DHAVE_TIME_H -DHAVE_ARPA_INET_H -DHAVE_NETINET_IN_H \
-		 -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib -I$(CURDIR)/$(DEPS_SRC)/nghttp2/lib/includes \
-		 -I$(CURDIR)/build/$(1)/deps/include -c "$$$$@"' sh
-	rm -f $$@ && $$($(1)_AR) rcs $$@ build/$(1)/deps/nghttp2/*.o
-endef
-$(foreach f,musl arm64,$(eval $(call deps_flavor,$(f))))
+musl_DEPS_LIB  := build/musl/deps/libmbedtls.a
+arm64_DEPS_LIB := build/arm64/deps/libmbedtls.a
 
 define build_flavor
 build/$(1)/%.o: src/%.c build/gen/version.h tools/mbedtls_config.h \

@@ -1,13 +1,13 @@
 /* HTTP/2 framing for one client request (RFC 9113), streamed: a frame's payload is never
- * held whole. Header blocks go through nghttp2's HPACK inflater as they arrive; DATA goes
- * to the handler. Anything a well-behaved server does not do ends the request with a
+ * held whole. Header blocks go through the HPACK decoder (hpack.c) as they arrive; DATA
+ * goes to the handler. Anything a well-behaved server does not do ends the request with a
  * reason. */
 #include "h2.h"
 
 #include "buf.h"
 #include "fmt.h"
+#include "hpack.h"
 
-#include <nghttp2/nghttp2.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +31,7 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 struct h2 {
 	struct h2_handler handler;
-	nghttp2_hd_inflater *inflater;
+	struct hpack hpack;
 	struct buf out;
 	size_t out_off;
 	/* the frame being read */
@@ -51,6 +51,7 @@ struct h2 {
 	int blocks; /* header blocks of stream 1 so far, 1xx heads aside */
 	/* the header block being read (stream 1) */
 	int fields;        /* fields read */
+	const char *bad;   /* why a field was refused */
 	int informational; /* a 1xx head (its :status), skipped */
 	int block_final;   /* this frame's block fragment was fed as the last */
 	int ended;
@@ -134,10 +135,9 @@ h2_new(const struct h2_handler *handler, const void *block, size_t block_len, co
        size_t body_len)
 {
 	struct h2 *h = calloc(1, sizeof *h);
-	if (!h || nghttp2_hd_inflate_new(&h->inflater) != 0) {
-		free(h);
+	if (!h)
 		return NULL;
-	}
+	hpack_init(&h->hpack);
 	h->handler = *handler;
 	/* No server push; everything else at its default (RFC 9113 section 6.5.2). */
 	static const unsigned char settings[] = {0, 2, 0, 0, 0, 0};
@@ -159,7 +159,7 @@ h2_free(struct h2 *h)
 {
 	if (!h)
 		return;
-	nghttp2_hd_inflate_del(h->inflater);
+	hpack_free(&h->hpack);
 	buf_free(&h->out);
 	free(h);
 }
@@ -250,35 +250,26 @@ field_rule(struct h2 *h, const struct h2_field *f)
 	return NULL;
 }
 
+/* A field of a header block, decoded: for stream 1, checked and handed on. The first
+ * malformed one is kept in h->bad (the decoder goes on: its table must stay in step). */
+static void
+on_field(void *arg, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	struct h2 *h = arg;
+	if (h->block_stream != 1 || h->bad)
+		return;
+	struct h2_field f = {name, value, name_len, value_len};
+	if ((h->bad = field_rule(h, &f)) == NULL && !h->informational && h->handler.field)
+		h->handler.field(h->handler.arg, &f, h->blocks > 0);
+}
+
 /* Feeds part of a header block to HPACK; final: it is the block's last byte. */
 static int
 inflate(struct h2 *h, const char *p, size_t n, int final)
 {
-	const uint8_t *in = (const uint8_t *)p;
-	for (;;) {
-		nghttp2_nv nv;
-		int flags = 0;
-		ssize_t used = nghttp2_hd_inflate_hd2(h->inflater, &nv, &flags, in, n, final);
-		if (used < 0)
-			return fail(h, "HTTP/2: bad header compression (HPACK)");
-		in += used;
-		n -= (size_t)used;
-		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && h->block_stream == 1) {
-			struct h2_field f = {(const char *)nv.name, (const char *)nv.value,
-					     nv.namelen, nv.valuelen};
-			const char *why = field_rule(h, &f);
-			if (why)
-				return fail(h, why);
-			if (!h->informational && h->handler.field)
-				h->handler.field(h->handler.arg, &f, h->blocks > 0);
-		}
-		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
-			nghttp2_hd_inflate_end_headers(h->inflater);
-			return H2_MORE;
-		}
-		if (n == 0 && !(flags & NGHTTP2_HD_INFLATE_EMIT))
-			return H2_MORE;
-	}
+	if (hpack_decode(&h->hpack, (const unsigned char *)p, n, final, on_field, h) < 0)
+		return fail(h, "HTTP/2: bad header compression (HPACK)");
+	return h->bad ? fail(h, h->bad) : H2_MORE;
 }
 
 /* The frame header is complete: check it, and set up reading its payload. */

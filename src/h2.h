@@ -1,10 +1,11 @@
 /* A minimal HTTP/2 client (RFC 9113) for one request on stream 1, with prior knowledge
- * (h2c) or after ALPN "h2": the framing is ours, HPACK is nghttp2's (behind this file
- * alone). Why not nghttp2_session: a check needs one stream and a verdict; the session
- * API brings stream scheduling, flow-control windows, priorities and callbacks for all of
- * them (about 40 KB more binary), and buffers whole frames where this reader streams each
- * payload with a bound. It answers SETTINGS and PING, honours GOAWAY and RST_STREAM, bounds every
- * frame, and hands the response's header fields, data and end to its user. */
+ * (h2c) or after ALPN "h2": the framing is ours, and so is HPACK (hpack.c). Why not
+ * nghttp2, once used for HPACK: its session API brings stream scheduling, flow-control
+ * windows, priorities and callbacks for all of them (about 40 KB more binary), and buffers
+ * whole frames where this reader streams each payload with a bound; its HPACK decoder
+ * alone was 30 KB (a 16 KiB Huffman state table) and refused fields over 64 KiB. It
+ * answers SETTINGS and PING, honours GOAWAY and RST_STREAM, bounds every frame, and hands
+ * the response's header fields, data and end to its user. */
 #ifndef PODHEALTH_H2_H
 #define PODHEALTH_H2_H
 

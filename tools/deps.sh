@@ -1,10 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when something is missing.
 # Usage: tools/deps.sh build|test|bench|go|arm64|image
-#   build also unpacks the Debian source packages of Mbed TLS and nghttp2 into
-#   build/deps/src (apt-get source; deb-src entries are added when there are none, and
-#   one for Debian 13, whose Mbed TLS 3.6 speaks TLS 1.3 where Debian 12's 2.28 does not):
-#   the static musl binary compiles them, since Debian ships them built for glibc only.
+#   build also unpacks the Debian source package of Mbed TLS into build/deps/src (apt-get
+#   source; deb-src entries are added when there are none, and one for Debian 13, whose
+#   Mbed TLS 3.6 speaks TLS 1.3 where Debian 12's 2.28 does not): the static musl binary
+#   compiles it, since Debian ships it built for glibc only.
 #   Mbed TLS gets tools/mbedtls-*.patch (each names the upstream fix it stands for).
 set -eu
 need=""
@@ -37,7 +37,7 @@ test)
 	want valgrind
 	want python3-yaml
 	want python3-cryptography
-	want libnghttp2-dev
+	want libnghttp2-dev # the HPACK decoder's differential oracle (fuzz_hpack)
 	want golang-go
 	want golang-google-grpc-dev
 	want python3-grpcio
@@ -83,43 +83,38 @@ fi
 src=build/deps/src
 # The sources as unpacked and patched: fetched again when the patches change.
 patched=$(cat tools/mbedtls-*.patch | cksum)
-[ -f "$src/mbedtls/include/mbedtls/ssl.h" ] && [ -f "$src/nghttp2/lib/nghttp2_hd.c" ] &&
+[ -f "$src/mbedtls/include/mbedtls/ssl.h" ] &&
 	[ "$(cat "$src/.patched" 2>/dev/null)" = "$patched" ] && exit 0
-update=""
-if ! grep -rqsE '^(deb-src |Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	root "apt has no deb-src entries for apt-get source"
-	echo "podhealth: adding deb-src entries for apt-get source" >&2
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-			>/etc/apt/sources.list.d/podhealth-src.sources
-	else
-		grep -hE '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' \
-			>/etc/apt/sources.list.d/podhealth-src.list
-	fi
-	update=1
+# Mbed TLS 3.6 is Debian 13's (trixie; Debian 12's is 2.28): its source package comes
+# through a private apt configuration under build/apt, its own sources (the system's,
+# as deb-src for trixie), package lists and cache, so nothing under /etc/apt or
+# /var/lib/apt is written, and no binary package comes from Debian 13.
+apt_dir=$PWD/build/apt
+rm -rf "$apt_dir" && mkdir -p "$apt_dir/sources.d" "$apt_dir/lists/partial" "$apt_dir/cache"
+release=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+	sed -e 's/^Types: deb$/Types: deb-src/' -e "s/$release/trixie/g" \
+		/etc/apt/sources.list.d/debian.sources >"$apt_dir/sources.d/debian.sources"
 fi
-# Source packages only: no binary package comes from Debian 13.
-if ! grep -rqsE '^(deb-src .* trixie|Suites:.*trixie)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	root "apt has no deb-src entry for Debian 13 (trixie), for Mbed TLS 3.6"
-	echo "podhealth: adding a deb-src entry for Debian 13 (trixie)" >&2
-	printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' \
-		'Suites: trixie trixie-updates' 'Components: main' \
-		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' '' \
-		'Types: deb-src' 'URIs: http://deb.debian.org/debian-security' \
-		'Suites: trixie-security' 'Components: main' \
-		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
-		>/etc/apt/sources.list.d/podhealth-trixie-src.sources
-	update=1
-fi
-[ -z "$update" ] || apt-get update -qq
-# Each from its suite (a security update first): Mbed TLS from Debian 13 (3.6; Debian 12's is
-# 2.28), nghttp2 from Debian 12, as the test builds' libnghttp2.
+grep -hsE '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' -e "s/$release/trixie/g" \
+	>"$apt_dir/sources.d/debian.list"
+apt_get() {
+	apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources.d" \
+		-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" \
+		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
+}
+echo "podhealth: fetching Debian 13's Mbed TLS source package (private apt lists in build/apt)" >&2
+apt_get update -qq >/dev/null || {
+	echo "podhealth: apt-get update of Debian 13's source lists failed" >&2
+	exit 1
+}
+# Each from its suite, a security update first.
 fetch() {
 	pkg=$1
 	shift
 	for suite; do
 		rm -rf "$src/get" && mkdir -p "$src/get"
-		if (cd "$src/get" && apt-get source -qq "$pkg/$suite" >/dev/null 2>&1); then
+		if (cd "$src/get" && apt_get source -qq "$pkg/$suite" >/dev/null 2>&1); then
 			mv "$src"/get/"$pkg"-*/ "$src/$pkg" && rm -rf "$src/get" && return 0
 		fi
 	done
@@ -128,7 +123,6 @@ fetch() {
 }
 rm -rf "$src" && mkdir -p "$src"
 fetch mbedtls trixie-security trixie
-fetch nghttp2 bookworm-security bookworm
 case "$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$src/mbedtls/debian/changelog")" in
 3.6.*) ;;
 *)

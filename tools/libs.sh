@@ -4,7 +4,7 @@
 #   tools/libs.sh notices DIR     each library's licence notice into DIR, for release
 #                                 archives and the image's /licenses/ (never in the repo)
 #   tools/libs.sh table           name, Debian source package, version, licence, notice file
-# Mbed TLS's and nghttp2's notices come from their unpacked source packages (build/deps/src);
+# Mbed TLS's notice comes from its unpacked source package (build/deps/src);
 # Mbed TLS is "Apache-2.0 OR GPL-2.0-or-later": podhealth takes it under Apache-2.0;
 # musl's and llhttp's from debian/copyright as their packages install it.
 set -eu
@@ -13,17 +13,15 @@ changelog_version() { sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$1/debian/changelog"
 pkg_version() { dpkg-query -W -f='${Version}' "$1"; }
 musl=$(pkg_version "musl-dev:$(dpkg --print-architecture)") # not the cross one
 llhttp=$(pkg_version node-llhttp)
-nghttp2=$(changelog_version $src/nghttp2)
 mbedtls=$(changelog_version $src/mbedtls)
 case "${1:-versions}" in
 versions)
-	echo "musl $musl, llhttp ${llhttp%%~*}, nghttp2 $nghttp2, mbedtls $mbedtls"
+	echo "musl $musl, llhttp ${llhttp%%~*}, mbedtls $mbedtls"
 	;;
 table)
 	printf '%s\t%s\t%s\t%s\t%s\n' \
 		musl musl "$musl" MIT musl-COPYRIGHT \
 		llhttp node-undici "$llhttp" MIT llhttp-copyright \
-		nghttp2 nghttp2 "$nghttp2" MIT nghttp2-COPYING \
 		mbedtls mbedtls "$mbedtls" Apache-2.0 mbedtls-LICENSE
 	;;
 notices)
@@ -32,7 +30,6 @@ notices)
 	cp LICENSE "$dir/podhealth-LICENSE"
 	cp /usr/share/doc/musl-dev/copyright "$dir/musl-COPYRIGHT"
 	cp /usr/share/doc/node-llhttp/copyright "$dir/llhttp-copyright"
-	cp $src/nghttp2/COPYING "$dir/nghttp2-COPYING"
 	cp $src/mbedtls/LICENSE "$dir/mbedtls-LICENSE"
 	;;
 *)

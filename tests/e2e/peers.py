@@ -187,18 +187,22 @@ GRPC_SERVING = h2_frame(0, 0, 1, b"\x00\x00\x00\x00\x02\x08\x01")
 
 
 class RawH2(Peer):
-    """An HTTP/2 server with scripted bytes (frames made with h2_frame and h2_headers):
+    """An HTTP/2 server with scripted bytes (frames made with h2_frame and h2_headers), in
+    the clear or in TLS (context):
     preface goes out as soon as the client connects, answer once the client's HEADERS
     frame has arrived, its frames of stream 1 moved to the stream the request came on (Go's
     client opens stream 3 first); then it reads until the client closes."""
 
-    def __init__(self, answer, preface=H2_SETTINGS):
-        self.preface, self.answer = preface, answer
+    def __init__(self, answer, preface=H2_SETTINGS, context=None):
+        self.preface, self.answer, self.context = preface, answer, context
         Peer.__init__(self)
 
     def handle(self, conn):
         try:
             conn.settimeout(10)
+            if self.context:  # TLS around it: an ssl server context, ALPN h2
+                conn = self.context.wrap_socket(conn, server_side=True)
+                self.track(conn)
             conn.sendall(self.preface)
             data = b""
             while True:
@@ -222,7 +226,7 @@ class RawH2(Peer):
             conn.sendall(bytes(answer))
             while conn.recv(65536):
                 pass
-        except OSError:
+        except (OSError, ssl.SSLError):
             pass
 
     def addr(self):

@@ -20,7 +20,7 @@ LAYOUT = os.path.join(ROOT, "build", "image")
 with open(os.path.join(ROOT, "VERSION")) as _f:
     VERSION = _f.read().strip()
 ARCHES = ("amd64", "arm64")
-LIBS = ("musl", "llhttp", "nghttp2", "mbedtls")
+LIBS = ("musl", "llhttp", "mbedtls")
 
 
 def sh(*argv, **kw):
