@@ -165,6 +165,26 @@ static const mbedtls_x509_crt_profile go_profile = {
     1024,
 };
 
+/* The cipher suites Go's client offers by default, in its order (crypto/tls
+ * cipherSuitesPreferenceOrder on a CPU with AES instructions, less what Go leaves out by
+ * default since 1.22 and 1.23: RSA key exchange, 3DES, the CBC-SHA256 suites). */
+static const int go_suites[] = {
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+    MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+    0,
+};
+
 /* Sets up cfg->conf: once, at the first connection (the crypto core too, so a podhealth
  * without TLS checks never touches it). Returns 0, or -1. */
 static int
@@ -183,6 +203,7 @@ config_ready(struct tls_config *cfg)
 	}
 	mbedtls_ssl_conf_rng(conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
 	mbedtls_ssl_conf_cert_profile(conf, &go_profile);
+	mbedtls_ssl_conf_ciphersuites(conf, go_suites);
 	if (cfg->verify) {
 		mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 		mbedtls_ssl_conf_ca_chain(conf, &cfg->ca, NULL);
