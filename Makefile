@@ -169,10 +169,14 @@ build/podhealth: build/musl/podhealth
 unit: $(UNIT:%=build/gcc/tests/%) $(UNIT:%=build/asan/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-# Test peers built with Go from Debian's packages, offline (GOPATH mode over
-# /usr/share/gocode): kubelet's prober logic on Go's net/http and grpc-go (the oracle of the
-# differential tests), and a grpc-go health server.
-GO := GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(CURDIR)/build/gocache GOFLAGS= go
+# Test peers built with Debian 13's Go 1.24, grpc-go and x/net (tools/deps.sh go unpacks
+# them under build/go; nothing is installed), offline, in GOPATH mode: kubelet's prober
+# logic on Go's net/http and grpc-go (the oracle of the differential tests), and grpc-go's
+# and x/net's servers. Debian 12's Go (1.19) was six releases behind kubelet 1.37's.
+GO_ROOT := $(CURDIR)/build/go/root
+GO := GOROOT=$(GO_ROOT)/usr/lib/go-1.24 GO111MODULE=off GOPATH=$(GO_ROOT)/usr/share/gocode \
+	GOCACHE=$(CURDIR)/build/gocache GOFLAGS= GOTOOLCHAIN=local GOTELEMETRY=off \
+	$(GO_ROOT)/usr/lib/go-1.24/bin/go
 build/peers/%: tests/*/%.go build/.deps-go
 	@mkdir -p $(@D)
 	$(GO) build -o $@ $(filter %.go,$^)

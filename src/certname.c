@@ -122,9 +122,11 @@ domain_ok(const unsigned char *d, size_t n)
 
 /* Go's matchDomainConstraint: the empty constraint matches everything; otherwise the
  * constraint's labels are the domain's last ones, compared without case, and a leading
- * dot asks for at least one label more. Both are valid (domain_ok). */
+ * dot asks for at least one label more. Both are valid (domain_ok). wild: the domain's
+ * leftmost label "*" matches any label (an excluded subtree against a wildcard name: Go
+ * since 1.25.5 and 1.24.11, CVE-2025-61727; Debian 13's 1.24.4 still lets it pass). */
 static int
-domain_match(const unsigned char *d, size_t dn, const unsigned char *c, size_t cn)
+domain_match(const unsigned char *d, size_t dn, const unsigned char *c, size_t cn, int wild)
 {
 	if (cn == 0)
 		return 1;
@@ -139,9 +141,10 @@ domain_match(const unsigned char *d, size_t dn, const unsigned char *c, size_t c
 			ds--;
 		while (cs && c[cs - 1] != '.')
 			cs--;
-		if (di - ds != ci - cs)
+		int star = wild && ds == 0 && di == 1 && d[0] == '*';
+		if (!star && di - ds != ci - cs)
 			return 0;
-		for (size_t k = 0; k < di - ds; k++)
+		for (size_t k = 0; !star && k < di - ds; k++)
 			if (tolower(d[ds + k]) != tolower(c[cs + k]))
 				return 0;
 		di = ds ? ds - 1 : 0;
@@ -187,10 +190,11 @@ find_extension(const mbedtls_x509_crt *crt, const char *oid, size_t oidlen, unsi
 /* Whether the subtree base (tag, b, bn) matches the leaf's name of the same kind (tag,
  * n, nn), as Go's matchDomainConstraint and matchIPConstraint decide. */
 static int
-subtree_match(int tag, const unsigned char *b, size_t bn, const unsigned char *n, size_t nn)
+subtree_match(int tag, const unsigned char *b, size_t bn, const unsigned char *n, size_t nn,
+	      int excluded)
 {
 	if (tag == GN_DNS)
-		return domain_match(n, nn, b, bn);
+		return domain_match(n, nn, b, bn, excluded);
 	/* An address and its mask, of the name's own length (Go compares 4 with 4 and 16
 	 * with 16 bytes: an IPv4 name never meets an IPv6 constraint). */
 	if (nn * 2 != bn)
@@ -209,7 +213,7 @@ subtree_match(int tag, const unsigned char *b, size_t bn, const unsigned char *n
  * applies those; podhealth does not, and refuses rather than pass it unchecked). */
 static int
 subtrees(unsigned char *p, unsigned char *end, int tag, const unsigned char *n, size_t nn,
-	 int critical, int *count)
+	 int critical, int excluded, int *count)
 {
 	int matched = 0;
 	*count = 0;
@@ -245,7 +249,7 @@ subtrees(unsigned char *p, unsigned char *end, int tag, const unsigned char *n, 
 		}
 		if (n && btag == tag) {
 			(*count)++;
-			matched |= subtree_match(tag, v, blen, n, nn);
+			matched |= subtree_match(tag, v, blen, n, nn, excluded);
 		}
 	}
 	return matched;
@@ -273,7 +277,7 @@ certname_constrained(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *leaf)
 		tree[k] = p, tree_end[k] = p + len;
 	}
 	for (int k = 0; k < 2; k++)
-		if (tree[k] && subtrees(tree[k], tree_end[k], 0, NULL, 0, critical, &count) < 0)
+		if (tree[k] && subtrees(tree[k], tree_end[k], 0, NULL, 0, critical, k, &count) < 0)
 			return CERTNAME_BAD_CONSTRAINTS;
 	/* Each name of the leaf: none excluded, and one permitted where any of its kind is
 	 * (Go's checkNameConstraints); a DNS name Go cannot parse is refused. */
@@ -286,10 +290,11 @@ certname_constrained(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *leaf)
 			return CERTNAME_NOT_PERMITTED;
 		if (tag != GN_DNS && tag != GN_IP && tag != GN_EMAIL && tag != GN_URI)
 			continue;
-		if (tree[1] && (r = subtrees(tree[1], tree_end[1], tag, n, nn, critical, &count)))
+		if (tree[1] &&
+		    (r = subtrees(tree[1], tree_end[1], tag, n, nn, critical, 1, &count)))
 			return r < 0 ? CERTNAME_BAD_CONSTRAINTS : CERTNAME_NOT_PERMITTED;
 		if (tree[0] &&
-		    (r = subtrees(tree[0], tree_end[0], tag, n, nn, critical, &count)) <= 0 &&
+		    (r = subtrees(tree[0], tree_end[0], tag, n, nn, critical, 0, &count)) <= 0 &&
 		    (r < 0 || count > 0))
 			return r < 0 ? CERTNAME_BAD_CONSTRAINTS : CERTNAME_NOT_PERMITTED;
 	}

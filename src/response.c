@@ -338,12 +338,12 @@ head_done(struct response *r)
 		return head_done_trailer(r);
 	int status = r->status;
 	if (status >= 100 && status <= 199 && status != 101) {
-		/* An interim response: the final one follows (at most 5, as Go allows). */
-		if (++r->interim > RESPONSE_INTERIM_MAX)
-			return fail(r, "invalid HTTP response: too many 1xx responses");
-		size_t interim = r->interim;
+		/* An interim response: the final one follows, however many come first, their
+		 * heads and its own within the one 10 MiB (Go 1.24's transport: readLimit is
+		 * not reset between them; Go 1.19 stopped at the sixth). */
+		size_t head_bytes = r->head_bytes;
 		response_init(r, r->head_request);
-		r->interim = interim;
+		r->head_bytes = head_bytes;
 		r->any = 1;
 		return RESPONSE_MORE;
 	}
@@ -363,13 +363,14 @@ head_done(struct response *r)
 	}
 	if (r->cl_conflict)
 		return fail(r, "invalid HTTP response: conflicting Content-Length headers");
+	/* Go 1.22 and later (transfer.go fixLength, parseContentLength) check the length
+	 * before anything decides whether it counts: a bad or empty one fails a HEAD answer,
+	 * a 204 and a chunked body alike. */
 	int64_t length = -1;
-	int bad_cl = r->have_cl && r->cl_first_len > 0 &&
-		     parse_length(r->cl_first, r->cl_first_len, &length) < 0;
+	if (r->have_cl && parse_length(r->cl_first, r->cl_first_len, &length) < 0)
+		return fail(r, "invalid HTTP response: bad Content-Length");
 	if (r->head_request) {
-		if (bad_cl)
-			return fail(r, "invalid HTTP response: bad Content-Length");
-		r->length = r->have_cl && r->cl_first_len ? length : -1;
+		r->length = length;
 		r->mode = B_NONE;
 	} else if (!body_allowed(status)) {
 		r->length = 0;
@@ -377,9 +378,7 @@ head_done(struct response *r)
 	} else if (chunked) {
 		r->length = -1;
 		r->mode = B_CHUNKED;
-	} else if (r->have_cl && r->cl_first_len > 0) {
-		if (bad_cl)
-			return fail(r, "invalid HTTP response: bad Content-Length");
+	} else if (r->have_cl) {
 		r->length = length;
 		r->mode = length ? B_LENGTH : B_NONE;
 	} else {
@@ -448,7 +447,7 @@ chunk_size_done(struct response *r)
 		    (uint64_t)(isdigit((unsigned char)c) ? c - '0' : tolower(c) - 'a' + 10);
 	}
 	r->chunk_line = r->hex_len = r->pending_ws = 0;
-	r->chunk_ext = 0;
+	r->chunk_ext = r->chunk_cr = 0;
 	if (v == 0) {
 		r->state = S_TRAILER_START;
 		r->sub = 0;
@@ -466,11 +465,19 @@ chunk_size_byte(struct response *r, char c)
 {
 	if (++r->chunk_line >= RESPONSE_CHUNK_LINE)
 		return fail(r, "malformed chunked body: chunk line too long");
+	/* The line ends in CR LF, with no CR before (Go 1.24's readChunkLine, RFC 9112
+	 * erratum 7633); a bare LF was a line end in Go 1.19. */
+	if (c == '\n' && !r->chunk_cr)
+		return fail(r, "malformed chunked body: chunked line ends with bare LF");
 	if (c == '\n')
 		return chunk_size_done(r);
+	if (r->chunk_cr)
+		return fail(r, "malformed chunked body: invalid CR in chunked line");
+	if ((r->chunk_cr = c == '\r'))
+		return RESPONSE_MORE;
 	if (r->chunk_ext)
 		return RESPONSE_MORE;
-	if (blank(c) || c == '\r') {
+	if (blank(c)) {
 		r->pending_ws++;
 		return RESPONSE_MORE;
 	}
@@ -559,9 +566,16 @@ head_byte(struct response *r, char c)
 		r->state = S_NAME;
 		r->name_len = 0;
 		r->name_token = 1;
+		r->name_bad = 0;
 		/* fall through */
 	case S_NAME:
 		if (c == ':') {
+			/* Go's textproto (1.20 and later): a name of token characters, spaces
+			 * allowed, never empty */
+			if (!r->name_len || r->name_bad)
+				return fail(
+				    r, r->trailer ? BAD_TRAILER
+						  : "invalid HTTP response: malformed header line");
 			name_done(r);
 			r->state = S_VALUE;
 			r->in_value = 1;
@@ -570,6 +584,7 @@ head_byte(struct response *r, char c)
 			return RESPONSE_MORE;
 		}
 		r->name_token &= token_char((unsigned char)c);
+		r->name_bad |= c != ' ' && !token_char((unsigned char)c);
 		if (r->name_len < sizeof r->name)
 			r->name[r->name_len] = c;
 		r->name_len++;
@@ -584,6 +599,10 @@ head_byte(struct response *r, char c)
 		r->pending_ws = 0;
 		/* fall through */
 	case S_VALUE:
+		/* Go's textproto (validHeaderValueByte): no control byte but HTAB, no DEL */
+		if (((unsigned char)c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(r, r->trailer ? BAD_TRAILER
+						  : "invalid HTTP response: malformed header line");
 		if (!r->value_started && blank(c))
 			return RESPONSE_MORE; /* the value starts after the blanks */
 		r->value_started = 1;

@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #define RESPONSE_HEAD_MAX     (10 * 1024 * 1024) /* Go's default MaxResponseHeaderBytes */
-#define RESPONSE_INTERIM_MAX  5                  /* 1xx responses before the final one */
 #define RESPONSE_CHUNK_LINE   4096               /* Go's bufio buffer: chunk lines, trailers */
 #define RESPONSE_LOCATION_MAX 8192
 
@@ -38,10 +37,10 @@ struct response {
 	/* Parser state; private. */
 	int head_request;
 	int state, sub, mode;
-	size_t head_bytes, interim;
+	size_t head_bytes;
 	unsigned headed : 1, cr : 1, any : 1, first_header : 1, in_value : 1, interesting : 2,
-	    name_token : 1, value_started : 1, value_over : 1, trailer : 1, have_cl : 1,
-	    cl_conflict : 1, chunk_ext : 2, te_count : 2, trailer_ok : 1;
+	    name_token : 1, name_bad : 1, value_started : 1, value_over : 1, trailer : 1,
+	    have_cl : 1, cl_conflict : 1, chunk_ext : 2, te_count : 2, trailer_ok : 1, chunk_cr : 1;
 	int major, minor;
 	char proto[10];
 	size_t proto_len;

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when something is missing.
 # Usage: tools/deps.sh build|test|bench|go|arm64|image
+#   go downloads Debian 13's Go 1.24, grpc-go and x/net (and the golang-* packages they
+#   need) and unpacks them under build/go with dpkg -x: the test peers' toolchain, never
+#   installed, never in the shipped binary.
 #   build also unpacks the Debian source package of Mbed TLS into build/deps/src (apt-get
 #   source; deb-src entries are added when there are none, and one for Debian 13, whose
 #   Mbed TLS 3.6 speaks TLS 1.3 where Debian 12's 2.28 does not): the static musl binary
@@ -38,8 +41,6 @@ test)
 	want python3-yaml
 	want python3-cryptography
 	want libnghttp2-dev # the HPACK decoder's differential oracle (fuzz_hpack)
-	want golang-go
-	want golang-google-grpc-dev
 	want python3-grpcio
 	want nginx-light
 	want openssl
@@ -48,13 +49,9 @@ test)
 bench)
 	want nginx-light
 	want wrk
-	want golang-go
-	want golang-google-grpc-dev
 	want openssl
 	;;
-go) # the Go test peers: kubelet's prober on net/http, and grpc-go's health server
-	want golang-go
-	want golang-google-grpc-dev
+go) # the Go test peers: Debian 13's Go and libraries, unpacked under build/go (below)
 	;;
 image) # the OCI image: umoci builds it, skopeo inspects and pushes it
 	want umoci
@@ -79,42 +76,76 @@ if [ -n "$need" ]; then
 	apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 
+# Debian 13 (trixie) through a private apt configuration under build/apt: its own sources
+# (the system's, as trixie: deb-src for Mbed TLS's source, deb for the Go peers' packages),
+# package lists and cache, so nothing under /etc/apt or /var/lib/apt is written, and
+# nothing from Debian 13 is installed.
+apt_dir=$PWD/build/apt
+apt_get() {
+	"$@" -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources.d" \
+		-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" \
+		-o Dir::State::status=/dev/null -o APT::Sandbox::User=root -o Debug::NoLocking=1
+}
+trixie_lists() {
+	rm -rf "$apt_dir" && mkdir -p "$apt_dir/sources.d" "$apt_dir/lists/partial" "$apt_dir/cache"
+	release=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		sed -e 's/^Types: deb$/Types: deb deb-src/' -e "s/$release/trixie/g" \
+			/etc/apt/sources.list.d/debian.sources >"$apt_dir/sources.d/debian.sources"
+	fi
+	grep -hsE '^deb ' /etc/apt/sources.list | sed -e "s/$release/trixie/g" -e 'p' -e 's/^deb /deb-src /' \
+		>"$apt_dir/sources.d/debian.list"
+	echo "podhealth: reading Debian 13's package lists (private: build/apt)" >&2
+	apt_get apt-get update -qq >/dev/null || {
+		echo "podhealth: apt-get update of Debian 13's lists failed" >&2
+		exit 1
+	}
+}
+
+if [ "${1:-build}" = go ]; then
+	# Go 1.24 (golang-1.24-go), grpc-go (golang-google-grpc-dev) and x/net
+	# (golang-golang-x-net-dev), each with the golang-* packages it depends on, as Debian 13
+	# has them; the versions are written to build/go/versions.
+	[ -x build/go/root/usr/lib/go-1.24/bin/go ] && exit 0
+	trixie_lists
+	pkgs=$(apt_get apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances --no-pre-depends \
+		golang-1.24-go golang-google-grpc-dev golang-golang-x-net-dev | grep -E '^golang-' | sort -u)
+	rm -rf build/go && mkdir -p build/go/debs build/go/root
+	echo "podhealth: fetching Debian 13's Go 1.24, grpc-go and x/net for the test peers" >&2
+	# shellcheck disable=SC2086
+	(cd build/go/debs && apt_get apt-get download -qq $pkgs >/dev/null) || {
+		echo "podhealth: apt-get download of Debian 13's Go packages failed" >&2
+		exit 1
+	}
+	for deb in build/go/debs/*.deb; do
+		dpkg -x "$deb" build/go/root
+		dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb" >>build/go/versions
+	done
+	# Links to absolute paths (Go's src, the gocode tree) lead inside build/go/root.
+	find build/go/root -type l | while read -r link; do
+		case "$(readlink "$link")" in
+		/*) ln -sfn "$PWD/build/go/root$(readlink "$link")" "$link" ;;
+		esac
+	done
+	rm -rf build/go/debs
+	exit 0
+fi
+
 [ "${1:-build}" = build ] || exit 0
 src=build/deps/src
 # The sources as unpacked and patched: fetched again when the patches change.
 patched=$(cat tools/mbedtls-*.patch | cksum)
 [ -f "$src/mbedtls/include/mbedtls/ssl.h" ] &&
 	[ "$(cat "$src/.patched" 2>/dev/null)" = "$patched" ] && exit 0
-# Mbed TLS 3.6 is Debian 13's (trixie; Debian 12's is 2.28): its source package comes
-# through a private apt configuration under build/apt, its own sources (the system's,
-# as deb-src for trixie), package lists and cache, so nothing under /etc/apt or
-# /var/lib/apt is written, and no binary package comes from Debian 13.
-apt_dir=$PWD/build/apt
-rm -rf "$apt_dir" && mkdir -p "$apt_dir/sources.d" "$apt_dir/lists/partial" "$apt_dir/cache"
-release=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-	sed -e 's/^Types: deb$/Types: deb-src/' -e "s/$release/trixie/g" \
-		/etc/apt/sources.list.d/debian.sources >"$apt_dir/sources.d/debian.sources"
-fi
-grep -hsE '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' -e "s/$release/trixie/g" \
-	>"$apt_dir/sources.d/debian.list"
-apt_get() {
-	apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources.d" \
-		-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" \
-		-o APT::Sandbox::User=root -o Debug::NoLocking=1 "$@"
-}
-echo "podhealth: fetching Debian 13's Mbed TLS source package (private apt lists in build/apt)" >&2
-apt_get update -qq >/dev/null || {
-	echo "podhealth: apt-get update of Debian 13's source lists failed" >&2
-	exit 1
-}
+trixie_lists
 # Each from its suite, a security update first.
 fetch() {
 	pkg=$1
 	shift
 	for suite; do
 		rm -rf "$src/get" && mkdir -p "$src/get"
-		if (cd "$src/get" && apt_get source -qq "$pkg/$suite" >/dev/null 2>&1); then
+		if (cd "$src/get" && apt_get apt-get source -qq "$pkg/$suite" >/dev/null 2>&1); then
 			mv "$src"/get/"$pkg"-*/ "$src/$pkg" && rm -rf "$src/get" && return 0
 		fi
 	done

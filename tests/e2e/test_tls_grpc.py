@@ -544,15 +544,23 @@ def test_name_constraints_as_go_applies_them(podhealth, certs):
         "root-excludes-ip": (([], [ip("127.0.0.1/32")]), None, True, "fail"),
         "directory-critical": (None, ([directory], []), True, "fail"),
         "directory-not-critical": (None, ([directory], []), False, "pass"),
+        # A wildcard name under an excluded subtree it covers: Go since 1.25.5 and 1.24.11
+        # (CVE-2025-61727) refuses it, as kubelet 1.37's Go does; the oracle's 1.24.4 lets
+        # it pass, so this row restates the newer rule.
+        "excluded-under-wildcard": (None, ([], [dns("test.example.com")]), True, "fail"),
     }
+    wildcard = ("localhost", "*.example.com", "127.0.0.1")
     servers, cases = [], {}
     try:
         for name, (root_nc, inter_nc, critical, want) in chains.items():
-            ca, pair = certs.chain(name, root_nc, inter_nc, critical)
+            restated = name == "excluded-under-wildcard"
+            ca, pair = certs.chain(name, root_nc, inter_nc, critical,
+                                   **({"sans": wildcard} if restated else {}))
             u = Upstream(script=lambda path, head: (OK, "close"), context=certs.context(pair))
             servers.append(u)
             url = u.url("/", host="localhost", scheme="https")
-            cases[name] = ("name=%s,url=%s,ca=%s" % (name, url, ca), {"target": url, "ca": ca}, want)
+            cases[name] = ("name=%s,url=%s,ca=%s" % (name, url, ca),
+                           None if restated else {"target": url, "ca": ca}, want)
             cases[name + "-unverified"] = ("name=%s-unverified,url=%s" % (name, url), {"target": url}, "pass")
         listing = compare(podhealth, cases)
         assert ("[-]inter-permits-other failed: TLS: a CA in the chain is not authorized to sign "

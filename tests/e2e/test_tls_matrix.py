@@ -11,12 +11,13 @@ import datetime
 import os
 import shutil
 import ssl
+import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import Upstream, get
+from conftest import Upstream, free_port, get, port_is_free, wait_until
 from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 # Slow (every TLS version x key type against OpenSSL and nginx): make test runs it, make check does not.
@@ -70,22 +71,72 @@ def test_openssl_versions_and_keys(podhealth, certs, keys):
             u.stop()
 
 
+@pytest.mark.parametrize("kind", ["negative-serial", "rsa1016"])
+def test_certificates_go_refuses_unverified(podhealth, certs, kind):
+    # What Go's crypto/tls refuses even unverified, as kubelet's client does, and Go 1.19
+    # (the oracle's old Go) did not: a negative serial number (x509negativeserial, Go 1.23)
+    # and an RSA key under 1024 bits (rsa1024min, Go 1.24). Each compared with Go 1.24.
+    d = tempfile.mkdtemp(dir=certs.dir)
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    new_key = ["-newkey", "rsa:1016"] if kind == "rsa1016" else \
+        ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-set_serial", "-12345"]
+    subprocess.run(["openssl", "req", "-x509", *new_key, "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL's own floor would refuse the key first
+    ctx.load_cert_chain(cert, key)
+    u = answering(ctx)
+    try:
+        url = "https://127.0.0.1:%d/" % u.port
+        listing = compare(podhealth, {"t": (url, {"target": url}, "fail")})
+        reason = ("certificate has a negative serial number" if kind == "negative-serial"
+                  else "the server's RSA key is under 1024 bits")
+        assert "[-]t failed: TLS: %s\n" % reason in listing, listing
+    finally:
+        u.stop()
+
+
+def test_tls12_sha1_signature_refused_as_go_1_25(podhealth):
+    # A TLS 1.2 server that can sign its key exchange with SHA-1 only: Go 1.25 refuses SHA-1
+    # signatures in TLS 1.2 handshakes (GODEBUG tlssha1), kubelet 1.37's Go with it, and
+    # podhealth never offers them; the oracle's Go 1.24 still takes them, so this restates
+    # the newer rule: the oracle passes, podhealth fails.
+    port = free_port()
+    d = tempfile.mkdtemp()
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    server = subprocess.Popen(["openssl", "s_server", "-tls1_2", "-cipher", "DEFAULT:@SECLEVEL=0",
+                               "-sigalgs", "RSA+SHA1", "-cert", cert, "-key", key, "-accept",
+                               "127.0.0.1:%d" % port, "-www", "-quiet"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: port_is_free(port, "127.0.0.1") is False, timeout=10)
+        url = "https://127.0.0.1:%d/" % port
+        assert kubelet("https", url)[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": url})
+        assert got == {"t": "fail"}, listing
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(d)
+
+
 @pytest.mark.parametrize("cipher,want", [("ECDHE-RSA-AES128-SHA", "pass"), ("ECDHE-RSA-AES256-SHA", "pass"),
                                          ("ECDHE-ECDSA-AES128-SHA", "pass"), ("ECDHE-ECDSA-AES256-SHA", "pass"),
                                          ("ECDHE-RSA-AES128-SHA256", "fail"), ("AES128-GCM-SHA256", "fail")])
 def test_tls12_suites_as_go_offers_them(podhealth, certs, cipher, want):
     # A TLS 1.2 server with one cipher suite (older Java and appliance servers answer
     # this way): the ECDHE AES-CBC-SHA suites pass as with Go, whose client still offers
-    # them; the CBC-SHA256 ones and RSA key exchange fail as with Go, which offers neither.
-    # RSA key exchange left Go's defaults in 1.22 (GODEBUG tlsrsakex); the oracle's Go is
-    # older and offers it, so that row restates the newer rule instead of comparing.
+    # them; the CBC-SHA256 ones and RSA key exchange (out of Go's defaults since 1.22,
+    # GODEBUG tlsrsakex) fail as with Go, which offers neither.
     ctx = certs.context(certs.ec if "ECDSA" in cipher else certs.rsa, "1.2")
     ctx.set_ciphers(cipher)
     u = answering(ctx)
     try:
         url = "https://127.0.0.1:%d/" % u.port
-        oracle = None if not cipher.startswith("ECDHE") else {"target": url}
-        compare(podhealth, {"t": (url, oracle, want)})
+        compare(podhealth, {"t": (url, {"target": url}, want)})
     finally:
         u.stop()
 

@@ -23,6 +23,26 @@
 //
 // It prints "success DETAIL", "warning DETAIL" (kubelet's "probe terminated redirects",
 // which counts as success), "failure DETAIL" or "error DETAIL" and exits 0, 0, 1 or 2.
+//
+// Which Go: Debian 13's Go 1.24.4, grpc-go 1.64.0 and x/net 0.27.0 (tools/deps.sh go),
+// the nearest Debian has to kubelet 1.37's (Go 1.25 or later, with newer grpc-go and x/net).
+// What changed after them and can change a probe's verdict is restated, here where the
+// oracle can (alpnEnforced) and otherwise by the test that asserts podhealth's side:
+//
+//	change                                   since                  oracle   podhealth  test
+//	SHA-1 signatures refused in TLS 1.2      Go 1.25 (tlssha1)      passes   fails      test_tls12_sha1_signature_refused_as_go_1_25
+//	TLS 1.3 user_canceled alert ignored      Go 1.25                fails    passes     test_tls13_records_as_go_reads_them
+//	excluded subtree covers a wildcard name  Go 1.25.5 (CVE-2025-61727) passes fails    test_name_constraints_as_go_applies_them
+//	HTTP/2: any number of 1xx heads          x/net 0.31             fails    passes     test_http2_heads_as_go_reads_them[h2c]
+//	gRPC: 1xx heads skipped                  grpc-go 1.76           fails    passes     test_http2_heads_as_go_reads_them[grpc]
+//	gRPC over TLS: ALPN h2 required          grpc-go 1.67           restated (alpnEnforced)
+//
+// Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
+// would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,
+// rsa1024min=0 ...), which kubelet, a module, does not have.
+//
+//go:debug default=go1.24
+
 package main
 
 import (
@@ -217,7 +237,7 @@ func probeHTTP(url string) {
 
 // alpnEnforced is grpc-go's TLS credentials as kubelet 1.37 vendors them: since grpc-go
 // 1.67 (grpc-go PR 7535, GRPC_ENFORCE_ALPN_ENABLED on by default) a client handshake in
-// which the server selected no ALPN protocol fails. Debian's grpc-go (1.33) predates the
+// which the server selected no ALPN protocol fails. Debian's grpc-go (1.64) predates the
 // rule; this wrapper restates it.
 type alpnEnforced struct {
 	credentials.TransportCredentials

@@ -10,6 +10,13 @@
 // (UNIMPLEMENTED). With -metadata it prints, for each call, a line of the metadata it
 // received (":authority" included, as grpc-go hands it to servers): "metadata k=v k=v",
 // sorted. It runs until its standard input closes.
+//
+// Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
+// would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,
+// rsa1024min=0 ...), which kubelet, a module, does not have.
+//
+//go:debug default=go1.24
+
 package main
 
 import (

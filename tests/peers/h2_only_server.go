@@ -14,6 +14,13 @@
 //
 // It listens on 127.0.0.1 (a free port, printed on stdout) and runs until its standard
 // input closes.
+//
+// Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
+// would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,
+// rsa1024min=0 ...), which kubelet, a module, does not have.
+//
+//go:debug default=go1.24
+
 package main
 
 import (
