@@ -152,6 +152,16 @@ static const unsigned char huff_symbol[256] = {
 enum { P_REP, P_INT, P_STRHEAD, P_STR };      /* phases */
 enum { I_INDEXED, I_NAME, I_SIZE, I_STRLEN }; /* what an integer is */
 
+/* The name's and the value's lengths of the dynamic table's entry at byte at, and the
+ * bytes it takes (its two lengths, then the name and the value). */
+static size_t
+stored(const struct hpack *d, size_t at, size_t *nlen, size_t *vlen)
+{
+	*nlen = (size_t)d->table[at] << 8 | d->table[at + 1];
+	*vlen = (size_t)d->table[at + 2] << 8 | d->table[at + 3];
+	return 4 + *nlen + *vlen;
+}
+
 /* Name and value of table entry i (1-based: static, then dynamic newest first). Returns
  * 0, or -1 when there is no such entry. */
 static int
@@ -168,18 +178,14 @@ entry(const struct hpack *d, uint32_t i, const char **name, size_t *nlen, const 
 		*value = s + *nlen + 1, *vlen = strlen(*value);
 		return 0;
 	}
-	size_t count = 0, at = 0;
+	size_t count = 0, at;
 	for (at = 0; at < d->table_len; count++)
-		at += 4 + (d->table[at] << 8 | d->table[at + 1]) +
-		      (d->table[at + 2] << 8 | d->table[at + 3]);
+		at += stored(d, at, nlen, vlen);
 	if (i - 61 > count)
 		return -1;
 	for (at = 0, count -= i - 61; count--;)
-		at += 4 + (d->table[at] << 8 | d->table[at + 1]) +
-		      (d->table[at + 2] << 8 | d->table[at + 3]);
-	*nlen = d->table[at] << 8 | d->table[at + 1];
-	*vlen = d->table[at + 2] << 8 | d->table[at + 3];
-	*name = (const char *)d->table + at + 4;
+		at += stored(d, at, nlen, vlen);
+	*name = (const char *)d->table + at + stored(d, at, nlen, vlen) - *vlen - *nlen;
 	*value = *name + *nlen;
 	return 0;
 }
@@ -188,8 +194,9 @@ entry(const struct hpack *d, uint32_t i, const char **name, size_t *nlen, const 
 static void
 evict(struct hpack *d, size_t max)
 {
+	size_t nlen, vlen;
 	while (d->size > max) {
-		size_t n = 4 + (d->table[0] << 8 | d->table[1]) + (d->table[2] << 8 | d->table[3]);
+		size_t n = stored(d, 0, &nlen, &vlen);
 		d->size -= n - 4 + 32;
 		d->table_len -= n;
 		memmove(d->table, d->table + n, d->table_len);

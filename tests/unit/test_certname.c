@@ -40,6 +40,22 @@ certificate(struct cert *c, const char *const *names, size_t n, int san)
 	}
 }
 
+struct name_row {
+	const char *name, *host;
+	enum certname_result want;
+};
+
+/* Checks each row's host against certificate crt. */
+static void
+check_rows(const mbedtls_x509_crt *crt, const struct name_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum certname_result got = certname_check(crt, rows[i].host);
+		if (got != rows[i].want)
+			fail_msg("%s: %d, want %d", rows[i].name, got, rows[i].want);
+	}
+}
+
 static void
 test_names(void **state)
 {
@@ -47,10 +63,7 @@ test_names(void **state)
 	static const char *const sans[] = {
 	    "dns:localhost", "dns:*.svc.example", "dns:API.Example", "ip:\x04\x7f\x00\x00\x01",
 	    "ip:\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"};
-	static const struct {
-		const char *name, *host;
-		enum certname_result want;
-	} rows[] = {
+	static const struct name_row rows[] = {
 	    {.name = "exact", .host = "localhost", .want = CERTNAME_OK},
 	    {.name = "a final dot", .host = "localhost.", .want = CERTNAME_OK},
 	    {.name = "case", .host = "api.example", .want = CERTNAME_OK},
@@ -67,11 +80,7 @@ test_names(void **state)
 	};
 	struct cert c;
 	certificate(&c, sans, 5, 1);
-	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		enum certname_result got = certname_check(&c.crt, rows[i].host);
-		if (got != rows[i].want)
-			fail_msg("%s: %d, want %d", rows[i].name, got, rows[i].want);
-	}
+	check_rows(&c.crt, rows, sizeof rows / sizeof rows[0]);
 	/* IPv4 in a 16-byte SAN (::ffff:10.0.0.1) is the same address, as in Go. */
 	static const char *const mapped[] = {
 	    "ip:\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x0a\x00\x00\x01"};
@@ -82,10 +91,7 @@ test_names(void **state)
 	static const char *const odd[] = {
 	    "dns:*",    "dns:localhost.",    "dns:*.svc.example.",     "dns:foo*.example",
 	    "dns:a..b", "dns:-lead.example", "dns:Under_Score.example"};
-	static const struct {
-		const char *name, *host;
-		enum certname_result want;
-	} odd_rows[] = {
+	static const struct name_row odd_rows[] = {
 	    {.name = "a bare wildcard is no pattern",
 	     .host = "localhost2",
 	     .want = CERTNAME_MISMATCH},
@@ -105,11 +111,7 @@ test_names(void **state)
 	    {.name = "a dot", .host = ".", .want = CERTNAME_MISMATCH},
 	};
 	certificate(&c, odd, sizeof odd / sizeof odd[0], 1);
-	for (size_t i = 0; i < sizeof odd_rows / sizeof odd_rows[0]; i++) {
-		enum certname_result got = certname_check(&c.crt, odd_rows[i].host);
-		if (got != odd_rows[i].want)
-			fail_msg("%s: %d, want %d", odd_rows[i].name, got, odd_rows[i].want);
-	}
+	check_rows(&c.crt, odd_rows, sizeof odd_rows / sizeof odd_rows[0]);
 	/* Another kind of GeneralName (a URI, [6]) with the same text names nothing. */
 	certificate(&c, (const char *const[]){"dns:localhost"}, 1, 1);
 	c.crt.subject_alt_names.buf.tag = 0x86;
