@@ -60,6 +60,8 @@ struct h2 {
 	char why[96];
 };
 
+static int byte_refused(int in_value, unsigned char c);
+
 static int
 fail(struct h2 *h, const char *why)
 {
@@ -138,6 +140,7 @@ h2_new(const struct h2_handler *handler, const void *block, size_t block_len, co
 	if (!h)
 		return NULL;
 	hpack_init(&h->hpack);
+	h->hpack.refuse = byte_refused;
 	h->handler = *handler;
 	/* No server push; everything else at its default (RFC 9113 section 6.5.2). */
 	static const unsigned char settings[] = {0, 2, 0, 0, 0, 0};
@@ -226,13 +229,21 @@ error_name(uint32_t code)
  * is skipped, as x/net/http2 (since v0.31) and grpc-go skip it: the final head follows,
  * however many come first (x/net caps their bytes at 10 MiB; here the check's timeout
  * bounds them, and nothing of them is kept). Returns NULL, or why the field is malformed. */
+/* Whether byte c refuses the field: in a value, a control byte but HTAB; in a regular
+ * field's name, anything but a lower-case token character. */
+static int
+byte_refused(int in_value, unsigned char c)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz";
+	return in_value ? (c < 0x20 && c != '\t') || c == 0x7f : !c || !strchr(tchar, c);
+}
+
 static const char *
 field_rule(struct h2 *h, const struct h2_field *f)
 {
-	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz";
 	const char *v = f->value, *bad = "HTTP/2: malformed header field (PROTOCOL_ERROR)";
 	for (size_t i = 0; i < f->value_len; i++)
-		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+		if (byte_refused(1, (unsigned char)v[i]))
 			return bad;
 	if (f->name_len && f->name[0] == ':') {
 		if (h->fields || f->name_len != 7 || memcmp(f->name, ":status", 7))
@@ -241,7 +252,7 @@ field_rule(struct h2 *h, const struct h2_field *f)
 				   isdigit((unsigned char)v[1]) && isdigit((unsigned char)v[2]);
 	} else {
 		for (size_t i = 0; i < f->name_len; i++)
-			if (!f->name[i] || !strchr(tchar, f->name[i]))
+			if (byte_refused(0, (unsigned char)f->name[i]))
 				return bad;
 		if (!f->name_len)
 			return bad;
@@ -259,7 +270,9 @@ on_field(void *arg, const char *name, size_t name_len, const char *value, size_t
 	if (h->block_stream != 1 || h->bad)
 		return;
 	struct h2_field f = {name, value, name_len, value_len};
-	if ((h->bad = field_rule(h, &f)) == NULL && !h->informational && h->handler.field)
+	if (h->hpack.cut_refused)
+		h->bad = "HTTP/2: malformed header field (PROTOCOL_ERROR)";
+	else if ((h->bad = field_rule(h, &f)) == NULL && !h->informational && h->handler.field)
 		h->handler.field(h->handler.arg, &f, h->blocks > 0);
 }
 

@@ -234,6 +234,8 @@ keep(struct hpack *d, char c)
 	size_t *len = d->in_value ? &d->value_len : &d->name_len;
 	if ((*len)++ < HPACK_KEEP)
 		buf_append(b, &c, 1);
+	else if (d->refuse && d->refuse(d->in_value, (unsigned char)c))
+		d->cut_refused = 1;
 }
 
 /* The string (name or value) is complete. Returns 0, or -1. */
@@ -343,7 +345,7 @@ hpack_decode(struct hpack *d, const unsigned char *p, size_t n, int final, hpack
 		case P_REP:
 			d->name.len = d->value.len = d->name_len = d->value_len = 0;
 			d->name.failed = d->value.failed = 0;
-			d->in_value = 0;
+			d->in_value = d->cut_refused = 0;
 			if (b & 0x80) {
 				d->fields = 1;
 				r = int_start(d, b, 7, I_INDEXED, field, arg);

@@ -33,6 +33,7 @@ struct hpack {
 	unsigned char huffman;      /* the string being read is Huffman-coded */
 	unsigned char in_value;     /* the string being read is the value */
 	unsigned char fields;       /* a field was read in this block */
+	unsigned char cut_refused;  /* refuse said no to a byte past what is kept */
 	unsigned shift;             /* of the integer's next 7 bits */
 	uint32_t num;               /* the integer so far */
 	size_t left;                /* bytes of the string to go */
@@ -40,6 +41,9 @@ struct hpack {
 	uint32_t code, first;       /* the Huffman code being read: its bits, the first code */
 	unsigned idx, bits;         /*   of its length, its rank among symbols, its length */
 	struct buf name, value;     /* as kept */
+	/* Set by the user: whether byte c of a name (in_value 0) or value would make the
+	 * field malformed, asked of the bytes past HPACK_KEEP, which the user never sees. */
+	int (*refuse)(int in_value, unsigned char c);
 };
 
 /* Makes d a new decoder: an empty table of the default size. */

@@ -51,7 +51,11 @@ go_unquote(const char *q, const char *eol, struct buf *out)
 			if ((size_t)(eol - q) <= digits)
 				return -1;
 			for (const char *d = q + digits; q < d;) {
-				int v = *++q <= '9' ? *q - '0' : (*q | 0x20) - 'a' + 10;
+				char x = *++q;
+				int v = x >= '0' && x <= '9' ? x - '0'
+					: (x | 0x20) >= 'a' && (x | 0x20) <= 'f'
+					    ? (x | 0x20) - 'a' + 10
+					    : 99;
 				if (v < 0 || v >= (int)base)
 					return -1;
 				c = c * base + (unsigned long)v;

@@ -337,16 +337,6 @@ head_done(struct response *r)
 	if (r->trailer)
 		return head_done_trailer(r);
 	int status = r->status;
-	if (status >= 100 && status <= 199 && status != 101) {
-		/* An interim response: the final one follows, however many come first, their
-		 * heads and its own within the one 10 MiB (Go 1.24's transport: readLimit is
-		 * not reset between them; Go 1.19 stopped at the sixth). */
-		size_t head_bytes = r->head_bytes;
-		response_init(r, r->head_request);
-		r->head_bytes = head_bytes;
-		r->any = 1;
-		return RESPONSE_MORE;
-	}
 	if (r->major == 0 && r->minor == 0)
 		r->major = r->minor = 1; /* Go reads "HTTP/0.0" as 1.1 */
 	int chunked = 0;
@@ -369,6 +359,17 @@ head_done(struct response *r)
 	int64_t length = -1;
 	if (r->have_cl && parse_length(r->cl_first, r->cl_first_len, &length) < 0)
 		return fail(r, "invalid HTTP response: bad Content-Length");
+	/* Go's readTransfer checks the framing headers of every answer, 1xx included. */
+	if (status >= 100 && status <= 199 && status != 101) {
+		/* An interim response: the final one follows, however many come first, their
+		 * heads and its own within the one 10 MiB (Go 1.24's transport: readLimit is
+		 * not reset between them; Go 1.19 stopped at the sixth). */
+		size_t head_bytes = r->head_bytes;
+		response_init(r, r->head_request);
+		r->head_bytes = head_bytes;
+		r->any = 1;
+		return RESPONSE_MORE;
+	}
 	if (r->head_request) {
 		r->length = length;
 		r->mode = B_NONE;

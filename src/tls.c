@@ -371,6 +371,10 @@ insecure_config(void)
 static void
 save_session(struct tls_conn *t)
 {
+	/* The saved session is the configuration's, not this connection's: its memory and the
+	 * one it replaces count against no connection's budget. */
+	struct tls_conn *owner = heap_owner;
+	heap_owner = NULL;
 	struct tls_config *cfg = t->cfg;
 	mbedtls_ssl_session_free(&cfg->session);
 	cfg->has_session = mbedtls_ssl_get_session(&t->ssl, &cfg->session) == 0;
@@ -384,6 +388,7 @@ save_session(struct tls_conn *t)
 	if (!cfg->has_session)
 		mbedtls_ssl_session_free(&cfg->session);
 	fmt_format(cfg->session_name, sizeof cfg->session_name, "%s", t->name);
+	heap_owner = owner;
 }
 
 /* Offers the saved session to a server of the same name; with ca=, only while the

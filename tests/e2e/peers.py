@@ -174,6 +174,29 @@ def h2_frame(kind, flags, stream, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
 
 
+def hpack_literal(name, value):
+    """One header field as an HPACK literal without indexing, no Huffman code, of any length."""
+    def length(n):  # an HPACK integer, 7-bit prefix
+        if n < 127:
+            return bytes([n])
+        out, n = [127], n - 127
+        while n >= 128:
+            out.append(n % 128 + 128)
+            n //= 128
+        return bytes(out + [n])
+    return b"\x00" + length(len(name)) + name.encode("latin-1") + length(len(value)) + value.encode("latin-1")
+
+
+def h2_header_block(fields, stream=1):
+    """A header block of any size: HEADERS, then CONTINUATION frames past 16 KiB."""
+    block = b"".join(hpack_literal(k, v) for k, v in fields)
+    frames, rest = h2_frame(1, 0x4 if len(block) <= 16384 else 0, stream, block[:16384]), block[16384:]
+    while rest:
+        frames += h2_frame(9, 0x4 if len(rest) <= 16384 else 0, stream, rest[:16384])
+        rest = rest[16384:]
+    return frames
+
+
 def h2_headers(fields, end_stream=False, stream=1):
     """A HEADERS frame of literal fields (HPACK "without indexing", no Huffman)."""
     block = b"".join(b"\x00" + bytes([len(k)]) + k.encode() + bytes([len(v)]) + v.encode()
@@ -371,8 +394,9 @@ class Tls13Records(Peer):
               "TLS_AES_256_GCM_SHA384": ("gcm", 32, "sha384"),
               "TLS_CHACHA20_POLY1305_SHA256": ("chacha", 32, "sha256")}
 
-    def __init__(self, certs, pair, script):
+    def __init__(self, certs, pair, script, before_hello=b""):
         self.certs, self.pair, self.script = certs, pair, script
+        self.before_hello = before_hello  # plaintext records sent before the ServerHello
         Peer.__init__(self)
 
     @staticmethod
@@ -399,7 +423,10 @@ class Tls13Records(Peer):
                     try:
                         return step()
                     except ssl.SSLWantReadError:
-                        conn.sendall(outgoing.read())
+                        flight = outgoing.read()
+                        if flight and self.before_hello:
+                            flight, self.before_hello = self.before_hello + flight, b""
+                        conn.sendall(flight)
                         data = conn.recv(65536)
                         if not data:
                             raise ConnectionError("the client went away")

@@ -55,6 +55,7 @@ CASES = {
     "interim": ("100 Continue, then 200", {"/interim": (b"HTTP/1.1 100 C\r\n\r\n" + OK, "close")}, "pass"),
     "interim5": ("five 1xx, then 200", {"/interim5": (b"HTTP/1.1 103 E\r\n\r\n" * 5 + OK, "close")}, "pass"),
     "interim6": ("six 1xx, then 200", {"/interim6": (b"HTTP/1.1 103 E\r\n\r\n" * 6 + OK, "close")}, "pass"),
+    "interimcl": ("a 1xx with a bad Content-Length, then 200", {"/interimcl": (b"HTTP/1.1 100 C\r\nContent-Length: x\r\n\r\n" + OK, "close")}, "fail"),
     "interim100": ("a hundred 1xx, then 200", {"/interim100": (b"HTTP/1.1 103 E\r\n\r\n" * 100 + OK, "close")}, "pass"),
     # Faults
     "refused": ("connection refused", {}, "fail"),

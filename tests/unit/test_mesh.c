@@ -110,6 +110,9 @@ test_mesh_modes(void **state)
 	     MESH_LINKERD, SIDECAR_NATIVE, 0},
 	    {"linkerd bad hex", NATIVE("", "\\xg4rue") LINKERD_VERSION("stable-2.14.0"),
 	     MESH_LINKERD, SIDECAR_CLASSIC, 0},
+	    /* '@' sits just below 'a' once folded to lower case: no hex digit (the review) */
+	    {"linkerd @ is no hex digit", LINKERD_VERSION("stable-2.20.0\\x@0"), MESH_LINKERD,
+	     SIDECAR_CLASSIC, 1},
 	    /* A key that only starts like one is another key. */
 	    {"linkerd longer key", "linkerd.io/proxy-version-x=\"1\"\n", MESH_LINKERD, SIDECAR_NONE,
 	     0},

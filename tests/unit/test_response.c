@@ -132,6 +132,15 @@ static const struct {
 	 "HTTP/1.1 100 C\r\n\r\nHTTP/1.1 100 C\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
      .status = 200,
      .body = ""},
+    /* A 1xx answer's framing headers are checked too (Go's readTransfer). */
+    {.name = "a 1xx with a bad Content-Length",
+     .in =
+	 "HTTP/1.1 100 C\r\nContent-Length: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+     .why = "invalid HTTP response: bad Content-Length"},
+    {.name = "a 1xx with Transfer-Encoding: gzip",
+     .in = "HTTP/1.1 103 E\r\nTransfer-Encoding: gzip\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+	   "0\r\n\r\n",
+     .why = "invalid HTTP response: unsupported Transfer-Encoding"},
     {.name = "101 without a switch",
      .in = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
      .status = 101,
