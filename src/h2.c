@@ -221,14 +221,6 @@ error_name(uint32_t code)
 	return code < sizeof names / sizeof names[0] ? names[code] : "unknown error";
 }
 
-/* A header field of stream 1 as x/net/http2's framer (readMetaFrame) and grpc-go take it
- * (RFC 9113 8.2.1, 8.3): a value without control bytes but HTAB; a name in lower-case
- * token characters; one pseudo-header, :status, first in its block (the framer's rule:
- * x/net's transport refuses it in trailers too, grpc-go does not, and podhealth does
- * not, its verdict made on the head). A 1xx head
- * is skipped, as x/net/http2 (since v0.31) and grpc-go skip it: the final head follows,
- * however many come first (x/net caps their bytes at 10 MiB; here the check's timeout
- * bounds them, and nothing of them is kept). Returns NULL, or why the field is malformed. */
 /* Whether byte c refuses the field: in a value, a control byte but HTAB; in a regular
  * field's name, anything but a lower-case token character. */
 static int
@@ -238,10 +230,21 @@ byte_refused(int in_value, unsigned char c)
 	return in_value ? (c < 0x20 && c != '\t') || c == 0x7f : !c || !strchr(tchar, c);
 }
 
+/* A header field of stream 1 as x/net/http2's framer (readMetaFrame) and grpc-go take it
+ * (RFC 9113 8.2.1, 8.3): a value without control bytes but HTAB; a name in lower-case
+ * token characters; one pseudo-header, :status, first in its block (the framer's rule:
+ * x/net's transport refuses it in trailers too, grpc-go does not, and podhealth does
+ * not, its verdict made on the head); a value cut by the decoder (hpack.h) refused past
+ * its kept part. A 1xx head is skipped, as x/net/http2 (since v0.31) and grpc-go skip it:
+ * the final head follows, however many come first (x/net caps their bytes at 10 MiB; here
+ * the check's timeout bounds them, and nothing of them is kept). Returns NULL, or why the
+ * field is malformed. */
 static const char *
 field_rule(struct h2 *h, const struct h2_field *f)
 {
 	const char *v = f->value, *bad = "HTTP/2: malformed header field (PROTOCOL_ERROR)";
+	if (h->hpack.cut_refused) /* a byte past the kept part of the value was refused */
+		return bad;
 	for (size_t i = 0; i < f->value_len; i++)
 		if (byte_refused(1, (unsigned char)v[i]))
 			return bad;
@@ -270,9 +273,7 @@ on_field(void *arg, const char *name, size_t name_len, const char *value, size_t
 	if (h->block_stream != 1 || h->bad)
 		return;
 	struct h2_field f = {name, value, name_len, value_len};
-	if (h->hpack.cut_refused)
-		h->bad = "HTTP/2: malformed header field (PROTOCOL_ERROR)";
-	else if ((h->bad = field_rule(h, &f)) == NULL && !h->informational && h->handler.field)
+	if ((h->bad = field_rule(h, &f)) == NULL && !h->informational && h->handler.field)
 		h->handler.field(h->handler.arg, &f, h->blocks > 0);
 }
 

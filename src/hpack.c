@@ -185,7 +185,8 @@ entry(const struct hpack *d, uint32_t i, const char **name, size_t *nlen, const 
 		return -1;
 	for (at = 0, count -= i - 61; count--;)
 		at += stored(d, at, nlen, vlen);
-	*name = (const char *)d->table + at + stored(d, at, nlen, vlen) - *vlen - *nlen;
+	stored(d, at, nlen, vlen);
+	*name = (const char *)d->table + at + 4;
 	*value = *name + *nlen;
 	return 0;
 }

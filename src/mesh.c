@@ -56,7 +56,7 @@ go_unquote(const char *q, const char *eol, struct buf *out)
 					: (x | 0x20) >= 'a' && (x | 0x20) <= 'f'
 					    ? (x | 0x20) - 'a' + 10
 					    : 99;
-				if (v < 0 || v >= (int)base)
+				if (v >= (int)base)
 					return -1;
 				c = c * base + (unsigned long)v;
 			}

@@ -28,6 +28,7 @@ enum { H_NONE, H_LENGTH, H_TE, H_LOCATION };
 enum { B_NONE, B_LENGTH, B_EOF, B_CHUNKED };
 
 #define BAD_TRAILER "malformed chunked body: malformed trailer"
+#define BAD_LINE    "invalid HTTP response: malformed header line"
 
 static int
 fail(struct response *r, const char *why)
@@ -35,6 +36,13 @@ fail(struct response *r, const char *why)
 	r->state = S_ERROR;
 	r->error = why;
 	return RESPONSE_ERROR;
+}
+
+/* A malformed line of the head (why), or of a trailer. */
+static int
+line_fail(struct response *r, const char *why)
+{
+	return fail(r, r->trailer ? BAD_TRAILER : why);
 }
 
 static int
@@ -468,10 +476,10 @@ chunk_size_byte(struct response *r, char c)
 		return fail(r, "malformed chunked body: chunk line too long");
 	/* The line ends in CR LF, with no CR before (Go 1.24's readChunkLine, RFC 9112
 	 * erratum 7633); a bare LF was a line end in Go 1.19. */
-	if (c == '\n' && !r->chunk_cr)
-		return fail(r, "malformed chunked body: chunked line ends with bare LF");
 	if (c == '\n')
-		return chunk_size_done(r);
+		return r->chunk_cr
+			   ? chunk_size_done(r)
+			   : fail(r, "malformed chunked body: chunked line ends with bare LF");
 	if (r->chunk_cr)
 		return fail(r, "malformed chunked body: invalid CR in chunked line");
 	if ((r->chunk_cr = c == '\r'))
@@ -535,8 +543,7 @@ head_eol(struct response *r)
 			header_done(r);
 		return head_done(r);
 	case S_NAME:
-		return fail(r, r->trailer ? BAD_TRAILER
-					  : "invalid HTTP response: header line without a colon");
+		return line_fail(r, "invalid HTTP response: header line without a colon");
 	case S_VALUE:
 	case S_CONT_SKIP:
 		value_line_end(r);
@@ -555,9 +562,8 @@ head_byte(struct response *r, char c)
 	case S_LINE_START:
 		if (blank(c)) {
 			if (r->first_header)
-				return fail(r, r->trailer ? BAD_TRAILER
-							  : "invalid HTTP response: header "
-							    "block starts with a blank");
+				return line_fail(
+				    r, "invalid HTTP response: header block starts with a blank");
 			r->state = S_CONT_SKIP;
 			return RESPONSE_MORE;
 		}
@@ -567,16 +573,13 @@ head_byte(struct response *r, char c)
 		r->state = S_NAME;
 		r->name_len = 0;
 		r->name_token = 1;
-		r->name_bad = 0;
 		/* fall through */
 	case S_NAME:
+		/* Go's textproto (1.20 and later): a name of token characters, spaces
+		 * allowed, never empty */
+		if (c == ':' ? !r->name_len : c != ' ' && !token_char((unsigned char)c))
+			return line_fail(r, BAD_LINE);
 		if (c == ':') {
-			/* Go's textproto (1.20 and later): a name of token characters, spaces
-			 * allowed, never empty */
-			if (!r->name_len || r->name_bad)
-				return fail(
-				    r, r->trailer ? BAD_TRAILER
-						  : "invalid HTTP response: malformed header line");
 			name_done(r);
 			r->state = S_VALUE;
 			r->in_value = 1;
@@ -584,8 +587,7 @@ head_byte(struct response *r, char c)
 			r->pending_ws = 0;
 			return RESPONSE_MORE;
 		}
-		r->name_token &= token_char((unsigned char)c);
-		r->name_bad |= c != ' ' && !token_char((unsigned char)c);
+		r->name_token &= c != ' ';
 		if (r->name_len < sizeof r->name)
 			r->name[r->name_len] = c;
 		r->name_len++;
@@ -602,8 +604,7 @@ head_byte(struct response *r, char c)
 	case S_VALUE:
 		/* Go's textproto (validHeaderValueByte): no control byte but HTAB, no DEL */
 		if (((unsigned char)c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(r, r->trailer ? BAD_TRAILER
-						  : "invalid HTTP response: malformed header line");
+			return line_fail(r, BAD_LINE);
 		if (!r->value_started && blank(c))
 			return RESPONSE_MORE; /* the value starts after the blanks */
 		r->value_started = 1;

@@ -39,8 +39,8 @@ struct response {
 	int state, sub, mode;
 	size_t head_bytes;
 	unsigned headed : 1, cr : 1, any : 1, first_header : 1, in_value : 1, interesting : 2,
-	    name_token : 1, name_bad : 1, value_started : 1, value_over : 1, trailer : 1,
-	    have_cl : 1, cl_conflict : 1, chunk_ext : 2, te_count : 2, trailer_ok : 1, chunk_cr : 1;
+	    name_token : 1, value_started : 1, value_over : 1, trailer : 1, have_cl : 1,
+	    cl_conflict : 1, chunk_ext : 2, te_count : 2, trailer_ok : 1, chunk_cr : 1;
 	int major, minor;
 	char proto[10];
 	size_t proto_len;

@@ -293,17 +293,19 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 			break;
 		}
 		long len = buf_base64_decode(body.data, body.len, der, body.len);
-		int ok = len >= 0;
-		if (ok && ++objects &&
-		    ((label_len == 11 && memcmp(label, "CERTIFICATE", 11) == 0) ||
-		     (label_len == 16 && memcmp(label, "X509 CERTIFICATE", 16) == 0)))
-			ok = len > 0 && mbedtls_x509_crt_parse_der(&cfg->ca, der, (size_t)len) == 0;
+		int cert = (label_len == 11 && memcmp(label, "CERTIFICATE", 11) == 0) ||
+			   (label_len == 16 && memcmp(label, "X509 CERTIFICATE", 16) == 0);
+		int ok = !cert ||
+			 (len > 0 && mbedtls_x509_crt_parse_der(&cfg->ca, der, (size_t)len) == 0);
 		free(der);
-		/* Not base64 (an unterminated object ran into the next one's END line): Go's
-		 * pem.Decode looks again after this BEGIN line. */
-		if (len < 0)
+		if (len < 0) {
+			/* Not base64 (an unterminated object ran into the next one's END line):
+			 * Go's pem.Decode looks again after this BEGIN line. */
 			p = label;
-		else if (!ok) {
+			continue;
+		}
+		objects++;
+		if (!ok) {
 			char nth[24];
 			fmt_format(nth, sizeof nth, "%zu", objects);
 			log_event(LOG_WARN, "ca=: skipping a certificate that cannot be decoded",
