@@ -9,6 +9,7 @@
 #include "resolver.h"
 #include "duration.h"
 #include "fmt.h"
+#include "h2.h"
 #include "log.h"
 #include "target.h"
 #include "tls.h"
@@ -39,14 +40,17 @@ struct check {
 	uint16_t port;              /* of the connection being made */
 	int use_tls;                /* this connection runs TLS */
 	const char *tls_name;       /* its server name or address, to verify (and send as SNI) */
-	struct tls_config *tls_cfg; /* the target's TLS settings, or NULL; owned */
+	struct tls_config *tls_cfg; /* the target's TLS settings, or a redirect's; owned */
 	struct tls_conn *tls;
+	struct h2 *h2;  /* HTTP/2 on the connection (check_http2), or NULL */
+	struct buf out; /* queued to send (check_write), from out_off */
+	size_t out_off;
 	int connected;
 	int local;     /* the connection is to loopback or a unix socket */
 	int refused;   /* the last connection attempt was refused outright */
 	int timed_out; /* the run ended at its deadline */
 	int answered;  /* the final answer's head was read (check_answered) */
-	uint32_t want; /* EPOLLIN / EPOLLOUT the kind waits for */
+	uint32_t want; /* EPOLLIN when the kind reads */
 	int64_t started;
 	void *kdata;              /* the kind's, for the life of the checker */
 	void *kstate;             /* the kind's, for one run: state_size bytes */
@@ -109,12 +113,6 @@ check_set_data(struct check *c, void *data)
 }
 
 void
-check_delivered(struct check *c)
-{
-	c->now.delivered = 1;
-}
-
-void
 check_set_http_status(struct check *c, int status)
 {
 	c->now.http_status = status;
@@ -147,7 +145,8 @@ checker_new(struct loop *loop, struct resolver *res, const struct target *target
 		struct check *c = &ck->checks[i];
 		char why[256];
 		int rc = 0;
-		if (targets[i].tls && !(c->tls_cfg = tls_config_new(&targets[i], why, sizeof why)))
+		if (targets[i].tls &&
+		    !(c->tls_cfg = tls_config_new(&targets[i], c->kind->alpn, why, sizeof why)))
 			rc = -1;
 		if (rc == 0 && c->kind->prepare && c->kind->prepare(c, why, sizeof why) < 0)
 			rc = -1;
@@ -166,13 +165,16 @@ check_loop(const struct check *c)
 	return c->ck->loop;
 }
 
-/* Closes the run's connection, TLS included. */
+/* Closes the run's connection, its stack (TLS, HTTP/2) and what it had queued. */
 static void
 connection_close(struct check *c)
 {
 	loop_io_close(check_loop(c), &c->io);
 	tls_conn_free(c->tls);
 	c->tls = NULL;
+	h2_free(c->h2);
+	c->h2 = NULL;
+	c->out.len = c->out_off = 0;
 	c->connected = 0;
 }
 
@@ -183,6 +185,7 @@ check_release(struct check *c)
 	loop_timer_cancel(check_loop(c), &c->timer);
 	resolver_cancel(c->dns);
 	c->dns = NULL;
+	buf_free(&c->out);
 	/* A kind's end runs for every run that started (state allocated, or none needed). */
 	if (c->kind->end && (c->kstate || !c->kind->state_size))
 		c->kind->end(c);
@@ -434,10 +437,21 @@ still(const struct check *c, unsigned conn)
 	return c->running && c->conn == conn;
 }
 
+/* What is queued to send next (*len bytes), or NULL. */
+static const char *
+output(struct check *c, size_t *len)
+{
+	if (c->h2)
+		return h2_output(c->h2, len);
+	*len = c->out.len - c->out_off;
+	return *len ? c->out.data + c->out_off : NULL;
+}
+
 static void
 update_events(struct check *c)
 {
-	uint32_t ev = c->want;
+	size_t len;
+	uint32_t ev = c->want | (output(c, &len) ? EPOLLOUT : 0);
 	if (c->tls)
 		ev = tls_conn_events(c->tls, c->want);
 	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
@@ -473,8 +487,11 @@ check_recv(struct check *c, void *buf, size_t len)
 	}
 }
 
-ssize_t
-check_send(struct check *c, const void *buf, size_t len)
+/* Writes what the connection takes now: >= 0 bytes (0: nothing now); -1 when it failed,
+ * and then the run has ended with the reason. Through TLS, bytes it did not take are
+ * offered again, the same first, as Mbed TLS asks (tls_conn_write). */
+static ssize_t
+conn_send(struct check *c, const void *buf, size_t len)
 {
 	ssize_t n;
 	if (c->tls)
@@ -489,10 +506,56 @@ check_send(struct check *c, const void *buf, size_t len)
 	return n;
 }
 
-ssize_t
-check_sender(void *c, const void *buf, size_t len)
+/* Sends what is queued, as far as the socket takes it. Returns 0, or -1 when the run
+ * ended. */
+static int
+drain(struct check *c)
 {
-	return check_send(c, buf, len);
+	size_t len;
+	const char *p;
+	while ((p = output(c, &len))) {
+		ssize_t n = conn_send(c, p, len);
+		if (n <= 0)
+			return (int)n;
+		if (c->h2) {
+			h2_sent(c->h2, (size_t)n);
+		} else if ((c->out_off += (size_t)n) == c->out.len) {
+			c->out.len = c->out_off = 0;
+		}
+		/* What a kind queues is its request, then HTTP/2's acknowledgements. */
+		if (!output(c, &len))
+			c->now.delivered = 1;
+	}
+	return 0;
+}
+
+int
+check_write(struct check *c, const void *buf, size_t len)
+{
+	buf_append(&c->out, buf, len);
+	if (c->out.failed) {
+		check_finish(c, CHECK_FAIL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+check_http2(struct check *c, const struct h2_handler *handler, const void *block, size_t block_len,
+	    const void *body, size_t body_len)
+{
+	h2_free(c->h2);
+	if (!(c->h2 = h2_new(handler, block, block_len, body, body_len))) {
+		check_finish(c, CHECK_FAIL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+const struct h2 *
+check_h2(const struct check *c)
+{
+	return c->h2;
 }
 
 /* Reads what the connection has and hands it to the kind, until there is nothing more
@@ -504,7 +567,9 @@ check_read(struct check *c)
 	char buf[4096];
 	while (still(c, conn) && (c->want & EPOLLIN)) {
 		ssize_t n = check_recv(c, buf, sizeof buf);
-		if (n > 0) {
+		if (n > 0 && c->h2) {
+			c->kind->stream(c, h2_feed(c->h2, buf, (size_t)n));
+		} else if (n > 0) {
 			c->kind->received(c, buf, (size_t)n);
 		} else if (n == 0) {
 			c->kind->eof(c);
@@ -520,19 +585,24 @@ check_read(struct check *c)
 		if (n <= 0 && still(c, conn))
 			check_finish(c, CHECK_FAIL, "%s",
 				     "the kind did not end the run"); /* a bug */
+		/* HTTP/2's acknowledgements go as they come, so only a peer that stops
+		 * reading lets them pile up (h2.c bounds that). */
+		else if (still(c, conn) && drain(c) < 0)
+			return;
 	}
 }
 
-/* Hands the kind what it waits for: what arrived, then room to write. */
+/* Sends what is queued (the kind's request, HTTP/2's acknowledgements of SETTINGS and
+ * PING) while the socket takes it, and hands the kind what arrived. */
 static void
-check_io(struct check *c, int in, int out)
+check_io(struct check *c, int in)
 {
 	unsigned conn = c->conn;
+	if (drain(c) < 0)
+		return;
 	if (in && (c->want & EPOLLIN))
 		check_read(c);
-	if (out && still(c, conn) && (c->want & EPOLLOUT) && c->kind->writable)
-		c->kind->writable(c);
-	if (still(c, conn))
+	if (still(c, conn) && drain(c) == 0)
 		update_events(c);
 }
 
@@ -545,7 +615,7 @@ connection_ready(struct check *c)
 	c->want = 0;
 	c->kind->connected(c);
 	if (still(c, conn) && !c->tls)
-		update_events(c);
+		check_io(c, 0);
 }
 
 /* TLS: move records between the socket and the TLS engine, then hand the kind what it
@@ -581,7 +651,7 @@ tls_pump(struct check *c)
 		if (!still(c, conn))
 			return;
 	}
-	check_io(c, tls_conn_readable(c->tls), tls_conn_writable(c->tls));
+	check_io(c, tls_conn_readable(c->tls));
 }
 
 static void
@@ -601,7 +671,12 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 			connection_ready(c);
 			return;
 		}
-		c->tls = tls_conn_new(c->tls_cfg, c->tls_name, c->kind->alpn);
+		/* A redirect to https:// from a target without TLS: settings of its own,
+		 * made at the first, kept with the check's. */
+		char why[64];
+		if (!c->tls_cfg)
+			c->tls_cfg = tls_config_new(NULL, c->kind->alpn, why, sizeof why);
+		c->tls = c->tls_cfg ? tls_conn_new(c->tls_cfg, c->tls_name) : NULL;
 		if (!c->tls) {
 			check_finish(c, CHECK_FAIL, "out of memory");
 			return;
@@ -611,11 +686,9 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 		tls_pump(c);
 		return;
 	}
-	/* An error or hang-up goes to whichever side the kind waits on; its read or write
-	 * then says what happened. */
-	int in = (events & EPOLLIN) || ((events & (EPOLLERR | EPOLLHUP)) && (c->want & EPOLLIN));
-	int out = (events & EPOLLOUT) || ((events & (EPOLLERR | EPOLLHUP)) && c->want == EPOLLOUT);
-	check_io(c, in, out);
+	/* An error or hang-up goes to the kind's read when it reads, else to the next send;
+	 * either then says what happened. */
+	check_io(c, (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0);
 }
 
 /* Tries the addresses in order, as Go's dialer does for kubelet, until one accepts. */

@@ -28,7 +28,6 @@ struct grpc_request {
  * stream alone (http2_client.go, operateHeaders): the grpc-* fields of any other block
  * are forgotten when it ends. */
 struct grpc_run {
-	struct h2 *h2;
 	int http_status;
 	int grpc_content; /* content-type application/grpc[+...|;...] */
 	int blocks;       /* header blocks completed */
@@ -290,27 +289,7 @@ static void
 grpc_end(struct check *c)
 {
 	struct grpc_run *run = check_state(c);
-	h2_free(run->h2);
 	buf_free(&run->data);
-}
-
-/* Sends what the framing has queued (the request, acknowledgements). */
-static void
-send_output(struct check *c)
-{
-	struct grpc_run *run = check_state(c);
-	int sent = h2_flush(run->h2, check_sender, c);
-	if (sent < 0)
-		return; /* the run ended */
-	if (sent)
-		check_delivered(c);
-	check_want(c, sent ? EPOLLIN : EPOLLIN | EPOLLOUT);
-}
-
-static void
-grpc_writable(struct check *c)
-{
-	send_output(c);
 }
 
 static void
@@ -320,12 +299,8 @@ grpc_connected(struct check *c)
 	const struct grpc_request *req = check_data(c);
 	const struct h2_handler handler = {
 	    .field = on_field, .data = on_data, .block_end = on_block_end, .arg = run};
-	run->h2 = h2_new(&handler, req->block.data, req->block.len, req->body.data, req->body.len);
-	if (!run->h2) {
-		check_finish(c, CHECK_FAIL, "out of memory");
-		return;
-	}
-	grpc_writable(c);
+	check_want(c, EPOLLIN);
+	check_http2(c, &handler, req->block.data, req->block.len, req->body.data, req->body.len);
 }
 
 /* Reads a protobuf varint at p[*i], up to n. Returns 0, or -1 when cut short or too long. */
@@ -439,27 +414,20 @@ decide(struct check *c)
 }
 
 static void
-grpc_received(struct check *c, const char *data, size_t n)
+grpc_stream(struct check *c, int ev)
 {
-	struct grpc_run *run = check_state(c);
-	int ev = h2_feed(run->h2, data, n);
 	if (ev == H2_ERROR)
-		check_finish(c, CHECK_FAIL, "%s", h2_error(run->h2));
+		check_finish(c, CHECK_FAIL, "%s", h2_error(check_h2(c)));
 	else if (ev == H2_END)
 		decide(c);
-	else
-		/* SETTINGS and PING want an acknowledgement: sent as they come, so that only
-		 * a peer that stops reading lets them pile up (h2.c bounds that). */
-		send_output(c);
 }
 
 static void
 grpc_eof(struct check *c)
 {
-	struct grpc_run *run = check_state(c);
 	check_finish(c, CHECK_FAIL, "%s",
-		     h2_established(run->h2) ? "connection closed before the gRPC answer"
-					     : "connection closed without an HTTP/2 answer");
+		     h2_established(check_h2(c)) ? "connection closed before the gRPC answer"
+						 : "connection closed without an HTTP/2 answer");
 }
 
 const struct check_kind check_kind_grpc = {
@@ -468,9 +436,8 @@ const struct check_kind check_kind_grpc = {
     .prepare = grpc_prepare,
     .start = grpc_start,
     .connected = grpc_connected,
-    .received = grpc_received,
+    .stream = grpc_stream,
     .eof = grpc_eof,
-    .writable = grpc_writable,
     .end = grpc_end,
     .release = grpc_release,
 };

@@ -27,18 +27,16 @@
 
 struct http_run {
 	struct response resp; /* HTTP/2 fills in its head and kept body too */
-	struct h2 *h2;        /* protocol=http2: the connection's framing */
 	int h2_final;         /* the final response's head was read */
 	int h2_headed;        /* ... and on_head has decided on it */
 	size_t h2_body;       /* body bytes read */
 	size_t h2_limit;      /* body bytes to read: the rest is not waited for */
-	struct buf req;       /* the request being sent */
-	size_t sent;
-	int hops;        /* redirects followed */
-	int slurping;    /* reading a redirect's body before following it */
-	int custom_host; /* the Host header is still the one host= gave */
-	struct url url;  /* the request's URL, from the first redirect on */
-	struct url next; /* where the redirect goes */
+	struct buf req;       /* the request of a redirect */
+	int hops;             /* redirects followed */
+	int slurping;         /* reading a redirect's body before following it */
+	int custom_host;      /* the Host header is still the one host= gave */
+	struct url url;       /* the request's URL, from the first redirect on */
+	struct url next;      /* where the redirect goes */
 };
 
 static int
@@ -170,45 +168,9 @@ http_end(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	response_free(&run->resp);
-	h2_free(run->h2);
 	buf_free(&run->req);
 	url_free(&run->url);
 	url_free(&run->next);
-}
-
-/* protocol=http2: sends what the framing has queued (the request, acknowledgements). */
-static void
-h2_send(struct check *c)
-{
-	struct http_run *run = check_state(c);
-	int sent = h2_flush(run->h2, check_sender, c);
-	if (sent < 0)
-		return; /* the run ended */
-	if (sent && run->hops == 0)
-		check_delivered(c);
-	check_want(c, sent ? EPOLLIN : EPOLLIN | EPOLLOUT);
-}
-
-static void
-http_writable(struct check *c)
-{
-	struct http_run *run = check_state(c);
-	if (run->h2) {
-		h2_send(c);
-		return;
-	}
-	const struct buf *req = run->hops ? &run->req : check_data(c);
-	while (run->sent < req->len) {
-		ssize_t n = check_send(c, req->data + run->sent, req->len - run->sent);
-		if (n < 0)
-			return; /* the run ended */
-		if (n == 0)
-			return; /* still waiting for EPOLLOUT */
-		run->sent += (size_t)n;
-	}
-	if (run->hops == 0)
-		check_delivered(c);
-	check_want(c, EPOLLIN);
 }
 
 static void h2_on_field(void *arg, const struct h2_field *f, int trailers);
@@ -219,24 +181,18 @@ static void
 http_connected(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	run->sent = 0;
-	if (check_target(c)->http2) {
-		const struct buf *req = run->hops ? &run->req : check_data(c);
-		const struct h2_handler handler = {.field = h2_on_field,
-						   .data = h2_on_data,
-						   .block_end = h2_on_block_end,
-						   .arg = run};
-		h2_free(run->h2);
-		run->h2_final = run->h2_headed = 0;
-		run->h2_body = 0;
-		if (!(run->h2 = h2_new(&handler, req->data, req->len, NULL, 0))) {
-			check_finish(c, CHECK_FAIL, "out of memory");
-			return;
-		}
-	}
+	const struct buf *req = run->hops ? &run->req : check_data(c);
 	/* Read while writing: a server may answer (and close) before taking the request. */
-	check_want(c, EPOLLIN | EPOLLOUT);
-	http_writable(c);
+	check_want(c, EPOLLIN);
+	if (!check_target(c)->http2) {
+		check_write(c, req->data, req->len);
+		return;
+	}
+	const struct h2_handler handler = {
+	    .field = h2_on_field, .data = h2_on_data, .block_end = h2_on_block_end, .arg = run};
+	run->h2_final = run->h2_headed = 0;
+	run->h2_body = 0;
+	check_http2(c, &handler, req->data, req->len, NULL, 0);
 }
 
 static int
@@ -357,7 +313,7 @@ read_body(struct check *c, size_t limit)
 	struct http_run *run = check_state(c);
 	if (!run->slurping)
 		check_answered(c);
-	if (!run->h2)
+	if (!check_h2(c))
 		return response_body(&run->resp, limit);
 	run->h2_limit = limit; /* the stream's end, or this much of it, completes it */
 	return RESPONSE_MORE;
@@ -490,11 +446,11 @@ h2_on_data(void *arg, const char *p, size_t n)
 	return 0;
 }
 
+/* protocol=http2: what the framing read came to. */
 static void
-h2_received(struct check *c, const char *data, size_t n)
+http_stream(struct check *c, int ev)
 {
 	struct http_run *run = check_state(c);
-	int ev = h2_feed(run->h2, data, n);
 	/* A head that arrived is decided on first, even with an error after it in the same
 	 * bytes: Go's client has returned it by then, and the error is the body's. */
 	if (run->h2_final && !run->h2_headed) {
@@ -506,23 +462,17 @@ h2_received(struct check *c, const char *data, size_t n)
 			ev = H2_END;
 	}
 	if (ev == H2_ERROR) {
-		http_read_failed(c, h2_error(run->h2));
+		http_read_failed(c, h2_error(check_h2(c)));
 		return;
 	}
 	if (ev == H2_END || (run->h2_headed && run->h2_body >= run->h2_limit))
 		on_end(c, RESPONSE_DONE);
-	else
-		h2_send(c); /* acknowledgements: SETTINGS, PING */
 }
 
 static void
 http_received(struct check *c, const char *data, size_t n)
 {
 	struct http_run *run = check_state(c);
-	if (run->h2) {
-		h2_received(c, data, n);
-		return;
-	}
 	int ev;
 	size_t off = 0;
 	do {
@@ -540,9 +490,9 @@ static void
 http_eof(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	if (run->h2) {
+	if (check_h2(c)) {
 		http_read_failed(c, run->h2_headed ? "connection closed"
-				    : h2_established(run->h2)
+				    : h2_established(check_h2(c))
 					? "connection closed before the HTTP/2 answer"
 					: "connection closed without an HTTP/2 answer");
 		return;
@@ -560,9 +510,9 @@ const struct check_kind check_kind_http = {
     .start = http_start,
     .connected = http_connected,
     .received = http_received,
+    .stream = http_stream,
     .eof = http_eof,
     .read_failed = http_read_failed,
-    .writable = http_writable,
     .end = http_end,
     .release = http_release,
 };

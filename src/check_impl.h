@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+struct h2;
 struct target;
 
 /* A local peer that answers within this is cheap to ask again (struct check_status). */
@@ -18,11 +19,14 @@ struct target;
 struct check;
 
 /* A kind of check: what the engine must know of it, and the callbacks it makes on a
- * connection. The engine owns the connection: it reads, and hands the kind what arrived
- * (received) or that the stream ended (eof); a failed read ends the run with the reason
+ * connection. The engine owns the connection and its stack (socket, TLS when the target
+ * asks, HTTP/2 when the kind starts it: check_http2): it writes what the kind queues
+ * (check_write), reads, and hands the kind what arrived (received, or stream for HTTP/2)
+ * or that the connection ended (eof); a failed read ends the run with the reason
  * (read_failed may say otherwise). After a callback that ended the run (check_finish) or
  * moved it to a new connection (check_reconnect), the engine makes no other call for the
- * old connection: a kind never checks for stale calls. Any callback may end the run. */
+ * old connection: a kind never checks for stale calls. Any callback may end the run. A
+ * kind judges answers; it neither frames nor writes. */
 struct check_kind {
 	/* The protocol offered in TLS ALPN ("h2"; a server that selects none fails, as in
 	 * grpc-go 1.67+), or NULL: "http/1.1", not required. */
@@ -39,13 +43,15 @@ struct check_kind {
 	/* n > 0 bytes arrived (only while the kind asked for EPOLLIN with check_want; a kind
 	 * that never asks, tcp, leaves this and eof NULL). */
 	void (*received)(struct check *c, const char *data, size_t n);
+	/* With HTTP/2 (check_http2), in place of received: bytes were fed to the HTTP/2
+	 * layer, which has called the handler's callbacks; ev is what h2_feed returned
+	 * (H2_ERROR: check_h2 says why). Acknowledgements it queued are sent by the engine. */
+	void (*stream)(struct check *c, int ev);
 	/* The peer ended the stream. */
 	void (*eof)(struct check *c);
 	/* Reading failed with reason (a connection reset, a TLS alert). May be NULL: the run
 	 * fails with the reason. */
 	void (*read_failed)(struct check *c, const char *reason);
-	/* check_send can take bytes (only while the kind asked for EPOLLOUT). May be NULL. */
-	void (*writable)(struct check *c);
 	/* The run ended, however: release what the state holds. May be NULL. */
 	void (*end)(struct check *c);
 	/* checker_free: release what prepare made. May be NULL. */
@@ -65,22 +71,31 @@ void *check_state(const struct check *c); /* the run's, state_size bytes; engine
 void *check_data(const struct check *c);  /* what prepare set; the kind's */
 void check_set_data(struct check *c, void *data);
 
-/* The whole first request was written (it counts as delivered in the status). */
-void check_delivered(struct check *c);
-
 /* The HTTP status of the final response, for the status (0: none). */
 void check_set_http_status(struct check *c, int status);
 
-/* Writes what the connection takes now: >= 0 bytes (0: nothing now, wait for writable
- * when asked for with check_want); -1 when it failed, and then the run has ended with the
- * reason. */
-ssize_t check_send(struct check *c, const void *buf, size_t len);
+/* Queues len bytes for the connection: the engine sends them through the stack as the
+ * socket takes them, in as few sends as they fit, and marks the run's request delivered
+ * (struct check_status) once all it was given has gone. Returns 0, or -1 when out of
+ * memory, and then the run has ended. */
+int check_write(struct check *c, const void *buf, size_t len);
 
-/* check_send for a sender that takes a void * (h2_flush). */
-ssize_t check_sender(void *c, const void *buf, size_t len);
+/* Puts HTTP/2 on the connection (RFC 9113, h2.c): the preface, SETTINGS, a HEADERS frame
+ * of block and, when body is not NULL, one DATA frame ending the stream are queued; what
+ * arrives from then on is fed to it, handler's callbacks see the answer (arg: the
+ * kind's), and the kind's stream callback what each read came to. The layer lives as
+ * long as the connection. Returns 0, or -1 when out of memory, and then the run has
+ * ended. */
+struct h2_handler;
+int check_http2(struct check *c, const struct h2_handler *handler, const void *block,
+		size_t block_len, const void *body, size_t body_len);
 
-/* Says what the kind waits for: EPOLLIN, EPOLLOUT, or both; the engine applies it once the
- * kind's callback returns (one epoll_ctl at most per callback). */
+/* The connection's HTTP/2 layer (h2_error, h2_established), or NULL. */
+const struct h2 *check_h2(const struct check *c);
+
+/* Says whether the kind reads: EPOLLIN or 0; the engine applies it once the kind's
+ * callback returns (one epoll_ctl at most per callback), with EPOLLOUT while it has bytes
+ * to send. */
 void check_want(struct check *c, uint32_t events);
 
 /* Closes the connection and makes a new one to the same addresses on port, with or

@@ -456,20 +456,6 @@ content(struct h2 *h, const char *p, size_t n, int last)
 }
 
 int
-h2_flush(struct h2 *h, ssize_t (*send)(void *arg, const void *p, size_t n), void *arg)
-{
-	size_t len;
-	const char *out;
-	while ((out = h2_output(h, &len))) {
-		ssize_t n = send(arg, out, len);
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
-		h2_sent(h, (size_t)n);
-	}
-	return 1;
-}
-
-int
 h2_feed(struct h2 *h, const char *p, size_t n)
 {
 	if (h->error)

@@ -73,11 +73,6 @@ const char *h2_output(struct h2 *h, size_t *len);
 /* n bytes of h2_output were sent. */
 void h2_sent(struct h2 *h, size_t n);
 
-/* Sends what is queued through send(arg, bytes, n), which returns the bytes it took (0:
- * none now) or -1. Returns 1 when everything went, 0 when send took no more (wait until
- * it can), -1 when it failed. */
-int h2_flush(struct h2 *h, ssize_t (*send)(void *arg, const void *p, size_t n), void *arg);
-
 /* Feeds bytes from the server. Returns H2_END once stream 1 has ended, H2_ERROR with
  * h2_error() saying why, or H2_MORE. */
 int h2_feed(struct h2 *h, const char *p, size_t n);

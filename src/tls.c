@@ -33,13 +33,18 @@
 #include <sys/socket.h>
 
 #define PEM_FILE_MAX (1024 * 1024)
+/* The records of one handshake flight are gathered up to this and leave in one send
+ * (ClientHello with a ticket, or ClientKeyExchange, ChangeCipherSpec and Finished: a few
+ * hundred bytes); a larger flight goes in more. */
+#define FLIGHT_MAX 1536
 
 struct tls_config {
 	int verify;          /* ca= given: check the chain and the name */
 	int ready;           /* conf is set up */
 	mbedtls_x509_crt ca; /* from ca= */
 	mbedtls_ssl_config conf;
-	const char *alpn[2]; /* the protocol offered, for conf */
+	const char *alpn[2]; /* the protocol offered, for conf: one per configuration */
+	int keep_session;    /* a target's own: its last session is offered again */
 	/* The last session a server gave (TLS 1.2 ticket or ID, TLS 1.3 ticket), if
 	 * has_session, and the server name it belongs to: offered to that name only. */
 	mbedtls_ssl_session session;
@@ -52,11 +57,13 @@ struct tls_conn {
 	mbedtls_ssl_context ssl;
 	struct tls_config *cfg;
 	int fd;
-	uint32_t want;    /* the events the handshake waits for */
-	int ready;        /* the handshake completed */
-	int dead;         /* failed: err, or io_errno for a socket error */
-	int eof;          /* the stream ended (after the handshake) */
-	int pending;      /* a record is encrypted but not all sent yet */
+	uint32_t want;     /* the events the handshake waits for */
+	int ready;         /* the handshake completed */
+	int dead;          /* failed: err, or io_errno for a socket error */
+	int eof;           /* the stream ended (after the handshake) */
+	size_t retry;      /* a record of this many bytes is encrypted, not all sent yet */
+	size_t flight_len; /* handshake records gathered in flight, not sent yet */
+	unsigned char flight[FLIGHT_MAX];
 	int err;          /* the Mbed TLS error that ended it */
 	int io_errno;     /* a socket error */
 	int plain;        /* the first bytes were not TLS (2: plain HTTP) */
@@ -135,8 +142,27 @@ mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint
 	return PSA_SUCCESS;
 }
 
+/* --- where this file goes beyond Mbed TLS's public API ---
+ * Each is checked against Mbed TLS 3.6.6 (the Debian 13 source package tools/deps.sh
+ * builds); an update must be read against this list, as a compiler cannot tell:
+ * 1. save_session drops the server's certificate from the saved session
+ *    (session.MBEDTLS_PRIVATE(peer_cert)): no public call does, and without it every
+ *    check with TLS keeps a parsed copy (about 3 KiB). Turning off
+ *    MBEDTLS_SSL_KEEP_PEER_CERTIFICATE would also take the certificate conn_io checks
+ *    after the handshake as Go does.
+ * 2. tls_conn_error reads the alert a server sent (ssl.MBEDTLS_PRIVATE(in_msg)[1]) after
+ *    MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: 3.6 has no getter for it, and the reason a user
+ *    reads depends on it (handshake_failure, bad_certificate...).
+ * 3. The private-key operations, wrapped at link time (below).
+ * Error classes come from error.h's documented layout (ERR_MODULE), not from ranges. */
+
+/* The high-level module of an Mbed TLS error code (error.h: bits 12-14). */
+#define ERR_MODULE(err) ((-(err) >> 12) & 7)
+#define ERR_MODULE_X509 2
+#define ERR_MODULE_PK   3
+
 /* --- what a client never runs ---
- * The one exception to Mbed TLS's public API, checked against 3.6.x: the musl link wraps
+ * Exception 3 above: the musl link wraps
  * (ld --wrap, PRIVATE_KEY_OPS in the Makefile) every private-key operation of its RSA
  * and ECDSA modules, so these stubs stand in for them and the code behind them (about
  * 6 KB: RSA's private operation with its blinding, ECDSA signing) leaves the binary.
@@ -320,13 +346,15 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 }
 
 struct tls_config *
-tls_config_new(const struct target *t, char *err, size_t errlen)
+tls_config_new(const struct target *t, const char *alpn, char *err, size_t errlen)
 {
 	struct tls_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg) {
 		fmt_error(err, errlen, "out of memory");
 		return NULL;
 	}
+	cfg->alpn[0] = alpn ? alpn : "http/1.1";
+	cfg->keep_session = t != NULL;
 	mbedtls_x509_crt_init(&cfg->ca);
 	if (t && t->ca_file) {
 		cfg->verify = 1;
@@ -352,17 +380,6 @@ tls_config_free(struct tls_config *cfg)
 	free(cfg);
 }
 
-/* The settings of connections made without a target's own (a redirect from http:// to
- * https://): no verification. Made at the first such connection, kept until exit. */
-static struct tls_config *
-insecure_config(void)
-{
-	static struct tls_config *cfg;
-	if (!cfg)
-		cfg = tls_config_new(NULL, NULL, 0);
-	return cfg;
-}
-
 /* --- sessions --- */
 
 /* Keeps the session the connection holds now (after its handshake, or a TLS 1.3 ticket)
@@ -380,7 +397,7 @@ save_session(struct tls_conn *t)
 	struct tls_config *cfg = t->cfg;
 	mbedtls_ssl_session_free(&cfg->session);
 	cfg->has_session = mbedtls_ssl_get_session(&t->ssl, &cfg->session) == 0;
-	mbedtls_x509_crt **crt = &cfg->session.MBEDTLS_PRIVATE(peer_cert);
+	mbedtls_x509_crt **crt = &cfg->session.MBEDTLS_PRIVATE(peer_cert); /* exception 1 */
 	if (*crt) { /* none after a resumed handshake: the end saved with the session holds */
 		cfg->session_cert_end = (*crt)->valid_to;
 		mbedtls_x509_crt_free(*crt);
@@ -418,14 +435,15 @@ tls_conn_forget_session(struct tls_conn *t)
 
 /* --- the socket, as Mbed TLS sees it --- */
 
+/* Sends n bytes as send(2) would, in Mbed TLS's terms: bytes sent, WANT_WRITE, or a
+ * failure (t->io_errno). */
 static int
-bio_send(void *ctx, const unsigned char *buf, size_t len)
+raw_send(struct tls_conn *t, const unsigned char *buf, size_t n)
 {
-	struct tls_conn *t = ctx;
 	for (;;) {
-		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return (int)n;
+		ssize_t r = send(t->fd, buf, n, MSG_NOSIGNAL);
+		if (r >= 0)
+			return (int)r;
 		if (errno == EAGAIN)
 			return MBEDTLS_ERR_SSL_WANT_WRITE;
 		if (errno != EINTR) {
@@ -435,10 +453,44 @@ bio_send(void *ctx, const unsigned char *buf, size_t len)
 	}
 }
 
+/* Sends the flight gathered. Returns 0 once it has all gone, else WANT_WRITE or a
+ * failure. */
+static int
+flight_send(struct tls_conn *t)
+{
+	while (t->flight_len) {
+		int r = raw_send(t, t->flight, t->flight_len);
+		if (r < 0)
+			return r;
+		t->flight_len -= (size_t)r;
+		memmove(t->flight, t->flight + r, t->flight_len);
+	}
+	return 0;
+}
+
+/* During the handshake, records are gathered and sent when Mbed TLS next reads or the
+ * handshake ends, so that a flight leaves in one send, as Go's crypto/tls writes one: with
+ * a send per record, a server's delayed ACK held the second ~40 ms before TCP_NODELAY. */
+static int
+bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *t = ctx;
+	if (!t->ready && len <= FLIGHT_MAX - t->flight_len) {
+		memcpy(t->flight + t->flight_len, buf, len);
+		t->flight_len += len;
+		return (int)len;
+	}
+	int r = flight_send(t);
+	return r < 0 ? r : raw_send(t, buf, len);
+}
+
 static int
 bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
+	int sent = flight_send(t); /* what Mbed TLS wrote before it waits for an answer */
+	if (sent < 0)
+		return sent;
 	for (;;) {
 		ssize_t n = recv(t->fd, buf, len, 0);
 		if (n > 0) {
@@ -489,11 +541,8 @@ verify_name(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 /* --- connections --- */
 
 struct tls_conn *
-tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
+tls_conn_new(struct tls_config *cfg, const char *server_name)
 {
-	if (!cfg && !(cfg = insecure_config()))
-		return NULL;
-	cfg->alpn[0] = alpn ? alpn : "http/1.1";
 	if (config_ready(cfg) < 0)
 		return NULL;
 	struct tls_conn *t = calloc(1, sizeof *t);
@@ -519,7 +568,7 @@ tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn)
 		if (cfg->verify)
 			mbedtls_ssl_set_verify(&t->ssl, verify_name, t);
 		mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-		if (cfg != insecure_config())
+		if (cfg->keep_session)
 			offer_session(t);
 	}
 	heap_owner = NULL;
@@ -560,36 +609,25 @@ fail(struct tls_conn *t, int err)
 	return -1;
 }
 
-/* Sends what a write left encrypted and unsent. Returns 0 (sent, or would block), or -1. */
-static int
-flush(struct tls_conn *t)
-{
-	if (!t->pending)
-		return 0;
-	int r = mbedtls_ssl_write(&t->ssl, NULL, 0); /* with a record unsent: sends it */
-	if (r == MBEDTLS_ERR_SSL_WANT_WRITE)
-		return 0;
-	if (r < 0)
-		return fail(t, r);
-	t->pending = 0;
-	return 0;
-}
-
 static int
 conn_io(struct tls_conn *t, int fd)
 {
 	t->fd = fd;
 	if (t->dead)
 		return -1;
-	if (t->ready)
-		return flush(t);
+	if (t->ready) /* a record left unsent goes with the next tls_conn_write */
+		return t->flight_len && flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED
+			   ? fail(t, MBEDTLS_ERR_NET_SEND_FAILED)
+			   : 0;
 	int r = mbedtls_ssl_handshake(&t->ssl);
 	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 		t->want = r == MBEDTLS_ERR_SSL_WANT_READ ? EPOLLIN : EPOLLOUT;
 		return 0;
 	}
-	if (r != 0)
+	if (r != 0) {
+		(void)flight_send(t); /* the alert Mbed TLS wrote, if the socket takes it */
 		return fail(t, r);
+	}
 	/* What Go's crypto/tls refuses in any handshake, verified or not (its defaults since
 	 * 1.23 and 1.24): a certificate with a negative serial number, which
 	 * x509.ParseCertificate refuses (x509negativeserial), and a server key of RSA under
@@ -604,7 +642,10 @@ conn_io(struct tls_conn *t, int fd)
 	if (t->go_refused)
 		return fail(t, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
 	t->ready = 1;
-	if (t->cfg != insecure_config() &&
+	/* The last flight (Finished) ends the handshake: nothing reads after it. */
+	if (flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
+		return fail(t, MBEDTLS_ERR_NET_SEND_FAILED);
+	if (t->cfg->keep_session &&
 	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
 		save_session(t); /* TLS 1.3 tickets come later, in tls_conn_read */
 	return 0;
@@ -626,22 +667,17 @@ tls_conn_events(const struct tls_conn *t, uint32_t want)
 		return 0; /* nothing more will come: the kind reads the error */
 	if (!t->ready)
 		return t->want;
-	return (t->eof ? 0 : want & EPOLLIN) | (t->pending ? EPOLLOUT : want & EPOLLOUT);
+	return (t->eof ? 0 : want & EPOLLIN) |
+	       (t->retry || t->flight_len ? EPOLLOUT : want & EPOLLOUT);
 }
 
-/* A dead connection (a reset after the handshake) is readable and writable: the next
- * read or write reports its error, so the check ends at once instead of waiting for
- * events on a socket that has none left to give. */
+/* A dead connection (a reset after the handshake) is readable: the next read reports its
+ * error, so the check ends at once instead of waiting for events on a socket that has
+ * none left to give. */
 int
 tls_conn_readable(const struct tls_conn *t)
 {
 	return t->ready || t->dead;
-}
-
-int
-tls_conn_writable(const struct tls_conn *t)
-{
-	return (t->ready && !t->pending) || t->dead;
 }
 
 /* errno for a connection that failed. */
@@ -661,7 +697,7 @@ conn_read(struct tls_conn *t, void *buf, size_t len)
 		if (r > 0)
 			return r;
 		if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-			if (t->cfg != insecure_config())
+			if (t->cfg->keep_session)
 				save_session(t);
 			continue;
 		}
@@ -696,26 +732,37 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 	return r;
 }
 
+/* Mbed TLS's contract for a write that returned WANT_WRITE (ssl_write_real, 3.6): the
+ * record is encrypted and partly sent, and the next call, with the same arguments, sends
+ * the rest and returns its length. So nothing is reported taken until then (t->retry
+ * holds its length), and the caller offers the same bytes again. */
 static ssize_t
 conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
+	if (!t->dead && !t->ready)
+		return 0;
+	if (t->retry && len >= t->retry)
+		len = t->retry;
+	int r = t->dead ? 0 : mbedtls_ssl_write(&t->ssl, buf, len);
+	/* A TLS 1.3 ticket whose reading a read left unfinished ends in a write. */
+	while (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+		if (t->cfg->keep_session)
+			save_session(t);
+		r = mbedtls_ssl_write(&t->ssl, buf, len);
+	}
+	if (r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+		if (!t->retry)
+			t->retry = max > 0 && (size_t)max < len ? (size_t)max : len;
+		return 0;
+	}
+	if (r < 0)
+		fail(t, r);
 	if (t->dead) {
 		errno = dead_errno(t);
 		return -1;
 	}
-	if (!t->ready || flush(t) < 0 || t->pending)
-		return t->dead ? (errno = dead_errno(t), -1) : 0;
-	int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
-	int r = mbedtls_ssl_write(&t->ssl, buf, len);
-	if (r == MBEDTLS_ERR_SSL_WANT_WRITE && max > 0) {
-		t->pending = 1; /* taken and encrypted: sent once the socket has room */
-		return (ssize_t)(len < (size_t)max ? len : (size_t)max);
-	}
-	if (r < 0) {
-		fail(t, r);
-		errno = dead_errno(t);
-		return -1;
-	}
+	t->retry = 0;
 	return r;
 }
 
@@ -791,7 +838,7 @@ tls_conn_error(struct tls_conn *t)
 	if (err == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)
 		return "TLS handshake failed: no cipher suite in common";
 	if (err == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-		unsigned alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1];
+		unsigned alert = t->ssl.MBEDTLS_PRIVATE(in_msg)[1]; /* exception 2 */
 		switch (alert) {
 		case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
 			return "TLS handshake failed: the server refused (handshake_failure: no "
@@ -807,7 +854,7 @@ tls_conn_error(struct tls_conn *t)
 			   alert);
 		return t->why;
 	}
-	if (err <= -0x3880 && err >= -0x3f80) /* MBEDTLS_ERR_PK_*: the certificate's key */
+	if (ERR_MODULE(err) == ERR_MODULE_PK) /* the certificate's key */
 		fmt_format(
 		    t->why, sizeof t->why,
 		    err == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE
@@ -817,7 +864,7 @@ tls_conn_error(struct tls_conn *t)
 			: "TLS: certificate key cannot be used (larger than 8192 bits, or "
 			  "malformed: Mbed TLS error -0x%04x)",
 		    -err);
-	else if (err <= -0x2000 && err > -0x3000) /* MBEDTLS_ERR_X509_* */
+	else if (ERR_MODULE(err) == ERR_MODULE_X509)
 		fmt_format(t->why, sizeof t->why, "TLS: bad certificate (Mbed TLS error -0x%04x)",
 			   -err);
 	else

@@ -14,16 +14,19 @@ struct target;
 struct tls_config;
 struct tls_conn;
 
-/* Loads the CA bundle a target's ca= names: startup only. Returns the
- * settings (free with tls_config_free), or NULL with a reason in err. */
-struct tls_config *tls_config_new(const struct target *t, char *err, size_t errlen);
+/* The settings of a target's TLS connections (t), or of connections made without a
+ * target's own (t NULL: a redirect from http:// to https://, no verification, no session
+ * kept), offering ALPN protocol alpn (static; NULL: "http/1.1"). Loads the CA bundle
+ * t's ca= names: startup only. Returns the settings (free with tls_config_free), or NULL
+ * with a reason in err. */
+struct tls_config *tls_config_new(const struct target *t, const char *alpn, char *err,
+				  size_t errlen);
 void tls_config_free(struct tls_config *cfg);
 
-/* Starts a client connection with cfg (NULL, or without ca=: no verification), sending
- * server_name as SNI (NULL or an IP address: none) and offering ALPN protocol alpn (static;
- * NULL: "http/1.1"; one per cfg) and cfg's saved session for that name, if any. Returns
- * NULL when out of memory. */
-struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name, const char *alpn);
+/* Starts a client connection with cfg (without ca=: no verification), sending server_name
+ * as SNI (NULL or an IP address: none) and offering cfg's ALPN protocol and its saved
+ * session for that name, if any. Returns NULL when out of memory. */
+struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name);
 void tls_conn_free(struct tls_conn *t);
 
 /* Moves records between the socket fd and the engine as far as it can without blocking.
@@ -47,14 +50,13 @@ int tls_conn_forget_session(struct tls_conn *t);
 /* Returns 1 when tls_conn_read has data or the end of the stream to report. */
 int tls_conn_readable(const struct tls_conn *t);
 
-/* Returns 1 when tls_conn_write can take bytes. */
-int tls_conn_writable(const struct tls_conn *t);
-
 /* Application data: as recv(2) (> 0, 0 at the end, -1 with errno EAGAIN or EPROTO). */
 ssize_t tls_conn_read(struct tls_conn *t, void *buf, size_t len);
 
-/* Application data: bytes taken (0: none now), or -1 with errno when the connection is
- * closed. */
+/* Application data: bytes taken (0: none now, before the handshake's end or while the
+ * socket is full), or -1 with errno when the connection is closed. After 0 once the
+ * handshake is done, the next call must offer the same bytes first: a record of them is
+ * encrypted and partly sent. */
 ssize_t tls_conn_write(struct tls_conn *t, const void *buf, size_t len);
 
 /* Why the connection failed; static or in t. */
