@@ -65,8 +65,9 @@ struct checker {
 	struct loop *loop;
 	struct resolver *res;
 	int64_t timeout_ms;
-	uint64_t seq; /* runs started so far */
-	int quiet;    /* no log line per change of state */
+	uint64_t seq;    /* runs started so far */
+	int quiet;       /* no log line per change of state */
+	int errors_fail; /* a probe error fails the check (checker_set_probe_errors) */
 	int64_t cache_ms, interval_ms;
 	struct timer tick;     /* background rounds, only with interval_ms */
 	struct waiter waiters; /* list head */
@@ -210,6 +211,12 @@ checker_free(struct checker *ck)
 	while (ck->waiters.next != &ck->waiters)
 		waiter_cancel(ck->waiters.next);
 	free(ck);
+}
+
+void
+checker_set_probe_errors(struct checker *ck, int fail)
+{
+	ck->errors_fail = fail;
 }
 
 void
@@ -375,10 +382,13 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	 * (pkg/kubelet/prober/prober.go, runProbeWithRetries: up to maxProbeRetries = 3
 	 * attempts) and, when every attempt errors, its worker throws the result away
 	 * ("Prober error, throw away the result", worker.go): the state it had stands. So
-	 * the check keeps its last verdict, a failure before it has any, and says why. */
+	 * the check keeps its last verdict, a failure before it has any, and says why. Under
+	 * kubelet 1.38's alpha gate ProbeErrorAsFailure (kubernetes PR 139872) the worker
+	 * counts it as a failure instead: --probe-errors fail. */
 	int errored = result == CHECK_ERROR && c->answered;
 	if (result == CHECK_ERROR)
-		result = errored && c->last.result == CHECK_OK ? CHECK_OK : CHECK_FAIL;
+		result = errored && !c->ck->errors_fail && c->last.result == CHECK_OK ? CHECK_OK
+										      : CHECK_FAIL;
 	check_release(c);
 	c->running = 0;
 	c->conn++;
@@ -398,7 +408,9 @@ check_finish(struct check *c, enum check_result result, const char *fmt, ...)
 	memcpy(c->last.reason, reason, sizeof reason);
 	if (errored) /* a pass kept is a pass with a warning */
 		fmt_format(result == CHECK_OK ? c->last.warning : c->last.reason, CHECK_REASON_MAX,
-			   "%s (a probe error: the last verdict stands)", reason);
+			   "%s (a probe error: %s)", reason,
+			   c->ck->errors_fail ? "a failure (--probe-errors fail)"
+					      : "the last verdict stands");
 	c->totals[result]++;
 	log_change(c);
 	notify(c->ck, c);

@@ -56,6 +56,11 @@ struct checker *checker_new(struct loop *loop, struct resolver *res, const struc
 			    size_t ntargets, int64_t timeout_ms, char *err, size_t errlen);
 void checker_free(struct checker *ck);
 
+/* A probe error (check_impl.h: CHECK_ERROR after an answer began) keeps the check's last
+ * verdict, as kubelet's prober throws the result away (fail 0, the default), or fails it,
+ * as kubelet 1.38's alpha gate ProbeErrorAsFailure counts it (fail 1). */
+void checker_set_probe_errors(struct checker *ck, int fail);
+
 /* How fresh an answer must be. cache_ms > 0: a result younger than that is used as is.
  * interval_ms > 0: checks run in the background every interval_ms, starting now, and
  * requests answer from the last result at once (waiting only for a first one). Both 0

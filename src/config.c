@@ -222,6 +222,13 @@ set_on_exit_when(struct config *c, const char *name, const char *v, char *err, s
 }
 
 static int
+set_probe_errors(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	static const char *const how[] = {"keep", "fail", NULL};
+	return choose(&c->probe_errors_fail, how, "keep or fail", name, v, err, errlen);
+}
+
+static int
 set_on_deadline(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	static const char *const what[] = {"fail", "run", NULL};
@@ -342,6 +349,8 @@ static const struct option {
     {"--max-connections", 0, M_SERVE, set_max_conns, "N", "simultaneous clients", "1024"},
     {"--hide-reasons", 0, M_SERVE | BOOL, set_hide_reasons, NULL,
      "withhold failure reasons from responses (logs keep\nthem)", NULL},
+    {"--probe-errors", 0, M_SERVE | M_WAIT, set_probe_errors, "HOW",
+     "a probe error (an answer that broke): keep the\nlast verdict, or fail", "keep"},
     {"--cache", 0, M_SERVE, set_cache, "DUR",
      "answer from results younger than DUR; 0: every\nprobe checks afresh", "0"},
     {"--interval", 0, M_SERVE, set_interval, "DUR",

@@ -31,8 +31,9 @@ struct config {
 	const char *listen; /* IP literal, or NULL for every interface */
 	uint16_t port;
 	unsigned max_conns;
-	int hide_reasons; /* withhold failure reasons from HTTP responses */
-	int64_t cache_ms; /* 0: every probe checks afresh */
+	int hide_reasons;      /* withhold failure reasons from HTTP responses */
+	int probe_errors_fail; /* serve, wait: --probe-errors fail (checker_set_probe_errors) */
+	int64_t cache_ms;      /* 0: every probe checks afresh */
 	/* wait: between rounds; serve: background rounds (0: none) */
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */

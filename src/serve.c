@@ -102,6 +102,7 @@ serve_run(const struct config *cfg)
 		goto out;
 	}
 	checker_set_freshness(ck, cfg->cache_ms, cfg->interval_ms);
+	checker_set_probe_errors(ck, cfg->probe_errors_fail);
 	struct routes routes = {.ck = ck, .hide_reasons = cfg->hide_reasons};
 	sv.server = httpd_new(sv.loop, lfd, cfg->max_conns, routes_handle, &routes);
 	if (!sv.server || loop_io_add(sv.loop, &sv.sig_io, sfd, EPOLLIN, on_signal, &sv) < 0)

@@ -395,6 +395,7 @@ setup(struct waitrun *r, const struct config *cfg)
 		return r->res ? 2 : 1;
 	}
 	checker_log_changes(r->ck, 0);
+	checker_set_probe_errors(r->ck, cfg->probe_errors_fail);
 	sigset_t set;
 	supervise_signals(&set);
 	int sfd = loop_signalfd(&set, &r->orig);

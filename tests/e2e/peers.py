@@ -21,10 +21,12 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
 
 
-def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False, h2c=False):
+def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tls=False, h2c=False,
+            probe_errors="keep"):
     """kubelet's verdict: ("pass" | "warn" | "fail" | "kept", detail). kept: a probe error,
-    which kubelet's worker throws away, so the container's last state stands."""
-    args = [ORACLE, "-timeout", timeout]
+    which kubelet's worker throws away, so the container's last state stands; with
+    probe_errors="fail" (kubelet 1.38's ProbeErrorAsFailure gate) a failure instead."""
+    args = [ORACLE, "-timeout", timeout, "-probe-errors", probe_errors]
     for h in headers:
         args += ["-H", h]
     if ca:

@@ -153,11 +153,13 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
     options = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out))
     variables = set(re.findall(r"PODHEALTH_[A-Z_]+", out))
     expected = {"serve": {"--port", "--listen", "--timeout", "--check", "--hide-reasons", "--cache",
-                          "--interval", "--max-connections", "--log-format", "--quiet"},
+                          "--interval", "--max-connections", "--log-format", "--quiet",
+                          "--probe-errors"},
                 "wait": {"--timeout", "--check", "--interval", "--max-interval", "--deadline",
                          "--deadline-exit-code", "--on-exit", "--on-exit-method", "--istio",
                          "--linkerd", "--fast-interval", "--pod-annotations", "--sidecar",
-                         "--on-exit-when", "--on-deadline", "--log-format", "--quiet"},
+                         "--on-exit-when", "--on-deadline", "--log-format", "--quiet",
+                         "--probe-errors"},
                 "probe": {"--timeout", "--check", "--verbose"}}[cmd]
     assert expected | {"--help", "--version"} <= options
     # It fits a terminal of 80 columns, and the usage line names every option form.

@@ -305,6 +305,38 @@ def test_a_probe_error_keeps_the_last_verdict(podhealth):
         u.stop()
 
 
+@pytest.mark.parametrize("cmd", ["serve", "wait"])
+def test_probe_errors_fail_as_kubelet_1_38_gate_counts_them(podhealth, cmd):
+    """--probe-errors fail: kubelet 1.38's alpha gate ProbeErrorAsFailure (kubernetes PR
+    139872) has the worker count an errored probe as a failure instead of throwing it
+    away; the oracle restates that rule (-probe-errors fail) beside the default."""
+    short = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"
+    answer = {"now": OK}
+    u = Upstream(script=lambda path, head: (answer["now"], "close"))
+    try:
+        url = u.url("/")
+        if cmd == "wait":  # the rule reaches wait's checks: its reason names it
+            from conftest import run
+            answer["now"] = short
+            rc, _, err = run(["wait", "--probe-errors", "fail", "--deadline", "1s", url])
+            assert rc == 1, err
+            assert "Content-Length (a probe error: a failure (--probe-errors fail))" in err, err
+            return
+        p = podhealth("--probe-errors", "fail", "--check", "name=t,url=" + url)
+        assert get(p.port, "/all").status == 200
+        answer["now"] = short
+        assert kubelet("http", url)[0] == "kept"
+        assert kubelet("http", url, probe_errors="fail")[0] == "fail"
+        r = get(p.port, "/all?verbose")
+        assert r.status == 503, r.body
+        assert ("[-]t failed: HTTP 200: body shorter than its Content-Length (a probe error: a "
+                "failure (--probe-errors fail))\n") in r.body
+        answer["now"] = OK
+        assert get(p.port, "/all").status == 200
+    finally:
+        u.stop()
+
+
 def test_a_probe_error_over_http2(podhealth):
     """protocol=http2: the answer's head, part of its body, then RST_STREAM (Go's h2c
     server aborting its handler): Go's HTTP/2 client returns the head and fails reading the

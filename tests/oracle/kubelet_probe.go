@@ -83,7 +83,10 @@ var (
 	h2c        = flag.Bool("h2c", false, "HTTP/2 cleartext with prior knowledge (protocol: HTTP2)")
 	repeat     = flag.Int("repeat", 1, "probe this many times, -every apart, through one client as kubelet's prober keeps it (make bench's CPU per probe); the verdict is the last probe's")
 	every      = flag.Duration("every", time.Second, "the time between repeated probes")
-	headers    headerList
+	// kubelet 1.38's alpha gate ProbeErrorAsFailure (kubernetes PR 139872): the worker
+	// counts an errored probe as a failure instead of throwing the result away.
+	probeErrors = flag.String("probe-errors", "keep", "keep: a probe error is \"error\" (thrown away); fail: \"failure\"")
+	headers     headerList
 )
 
 func tlsConfig() *tls.Config {
@@ -103,6 +106,9 @@ func tlsConfig() *tls.Config {
 }
 
 func result(verdict, detail string) {
+	if verdict == "error" && *probeErrors == "fail" {
+		verdict = "failure"
+	}
 	fmt.Println(verdict, strings.ReplaceAll(detail, "\n", " "))
 	switch verdict {
 	case "failure":

@@ -116,6 +116,11 @@ test_config_valid(void **state)
 	assert_int_equal(c.timeout_ms, 1000);
 	assert_int_equal(c.max_conns, 1024);
 	assert_null(c.listen);
+	assert_int_equal(c.probe_errors_fail, 0);
+	config_free(&c);
+
+	assert_int_equal(parse("--probe-errors fail http://a/", 0, &c, err, sizeof err), 0);
+	assert_int_equal(c.probe_errors_fail, 1);
 	config_free(&c);
 
 	assert_int_equal(
@@ -161,6 +166,8 @@ test_config_invalid(void **state)
 	    {"--listen localhost http://a/", 0,
 	     "invalid --listen 'localhost': want an IP address such as 0.0.0.0, ::1 or 127.0.0.1"},
 	    {"--max-connections 0 http://a/", 0, "invalid --max-connections '0': want 1-65536"},
+	    {"--probe-errors drop http://a/", 0,
+	     "invalid --probe-errors 'drop': want keep or fail"},
 	    {"--bogus http://a/", 0, "unknown option '--bogus'"},
 	    {"--portx=1 http://a/", 0, "unknown option '--portx=1'"},
 	    {"http://a/ localhost:8080", 0,
