@@ -56,8 +56,11 @@ PROBE_ERROR = "(a probe error: the last verdict stands)"
 
 def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT, at_once=None):
     """Runs podhealth serve with checks {name: URL or full --check spec} and returns
-    ({name: "pass" | "warn" | "fail" | "kept"}, the ?verbose listing); kept, as kubelet()
-    has it: the line notes a probe error, whichever verdict was kept. at_once: at most this
+    ({name: "pass" | "warn" | "fail" | "kept" | "kept-pass"}, the ?verbose listing); kept,
+    as kubelet() has it: the line notes a probe error and the check failed, the state a
+    container starts in, which a fresh podhealth keeps; kept-pass: it notes one on a pass,
+    which no fresh podhealth should show, so that a wrong verdict kept never reads as
+    kubelet's "kept". at_once: at most this
     many checks per podhealth (one after another), so that under a slow wrapper no round
     holds more work than it can finish within the timeout."""
     import re
@@ -75,8 +78,11 @@ def verdicts(podhealth, checks, timeout=CHECK_TIMEOUT, at_once=None):
         for line in r.body.splitlines():
             m = re.match(r"\[([+-])\](\S+) (ok|failed)( \((.*)\))?", line)
             if m:
-                got[m.group(2)] = ("kept" if PROBE_ERROR in line else
-                                   "fail" if m.group(1) == "-" else "warn" if m.group(4) else "pass")
+                failed = m.group(1) == "-"
+                if PROBE_ERROR in line:
+                    got[m.group(2)] = "kept" if failed else "kept-pass"
+                else:
+                    got[m.group(2)] = "fail" if failed else "warn" if m.group(4) else "pass"
         listing += r.body
     return got, listing
 

@@ -354,6 +354,73 @@ def test_a_probe_error_over_http2(podhealth):
         g.stop()
 
 
+def h2c_answers():
+    """protocol=http2: answers in raw frames where HTTP/2 can differ from HTTP/1.1, each
+    with its verdict: {name: (frames of stream 1, verdict, restated)}. restated: the
+    oracle's x/net (0.27) reads it otherwise than kubelet 1.37's, so the row states the newer
+    rule and is not compared."""
+    from peers import h2_frame, h2_headers
+    d = lambda body, end=True: h2_frame(0, 1 if end else 0, 1, body)
+    head = lambda status, *fields, end=False: h2_headers([(":status", str(status))] + list(fields),
+                                                         end_stream=end)
+    early = h2_headers([(":status", "103"), ("link", "</a.css>; rel=preload")])
+    goaway = lambda last, code=0: h2_frame(7, 0, 0, last.to_bytes(4, "big") + code.to_bytes(4, "big"))
+    rst = h2_frame(3, 0, 1, (2).to_bytes(4, "big"))  # INTERNAL_ERROR
+    ten_k = 10 * 1024
+    return {
+        "200-no-body": (head(200, end=True), "pass", False),
+        "204": (head(204, end=True), "pass", False),
+        "0-1xx": (head(200, ("content-length", "2")) + d(b"ok"), "pass", False),
+        "1-1xx": (early + head(200) + d(b"ok"), "pass", False),
+        "5-1xx": (early * 5 + head(200) + d(b"ok"), "pass", False),
+        # x/net since v0.31 (kubelet 1.37's) skips any number; the oracle's 0.27 stops at 5.
+        "6-1xx": (early * 6 + head(200) + d(b"ok"), "pass", True),
+        "many-1xx": (early * 40 + head(200) + d(b"ok"), "pass", True),
+        "302-no-location": (head(302, end=True), "warn", False),
+        "302-elsewhere": (head(302, ("location", "http://192.0.2.1/x"), end=True), "warn", False),
+        "399": (head(399, end=True), "warn", False),
+        "400": (head(400, end=True), "fail", False),
+        "503-with-body": (head(503) + d(b"down"), "fail", False),
+        "body-10k": (head(200, ("content-length", str(ten_k))) + d(b"x" * 8192, False) +
+                     d(b"x" * (ten_k - 8192)), "pass", False),
+        "body-10k-and-1": (head(200) + d(b"x" * 8192, False) + d(b"x" * (ten_k + 1 - 8192)), "pass", False),
+        "body-past-10k-never-ends": (head(200) + d(b"x" * 8192, False) + d(b"x" * 4096, False),
+                                     "pass", False),
+        "body-never-ends": (head(200) + d(b"ok", False), "kept", False),
+        "rst-mid-body": (head(200) + d(b"ok", False) + rst, "kept", False),
+        "rst-before-head": (rst, "fail", False),
+        "goaway-before-head": (goaway(0), "fail", False),
+        "goaway-after-answer": (head(200) + d(b"ok") + goaway(1), "pass", False),
+        "goaway-error-mid-body": (head(200) + d(b"ok", False) + goaway(1, 2), "kept", False),
+        "trailers": (head(200) + d(b"ok", False) + h2_headers([("x-t", "1")], end_stream=True),
+                     "pass", False),
+        "data-then-empty-end": (head(200) + d(b"ok", False) + d(b""), "pass", False),
+    }
+
+
+def test_http2_cleartext_answers_as_go_reads_them(podhealth):
+    """The h2c table (issue 28, item 7): each raw answer's verdict against the oracle's
+    x/net/http2 transport (the KEP-5999 prober's), at the breadth of the HTTP/1.1 table
+    where HTTP/2 can differ: 1xx counts, 3xx not followed (302, 399: a pass with a warning,
+    as kubelet's shared DoHTTPProbe has it), bodies at the 10 KiB kubelet reads, resets and
+    GOAWAY before and within the body, trailers. Redirects followed are
+    test_http2_cleartext_verdicts_match_kubelet's (Go's own h2c server)."""
+    from peers import RawH2, compare
+    rows = h2c_answers()
+    peers = {name: RawH2(frames) for name, (frames, _, _) in rows.items()}
+    try:
+        cases = {}
+        for name, (_, want, restated) in rows.items():
+            url = "http://%s/" % peers[name].addr()
+            cases[name] = ("name=%s,url=%s,protocol=http2,timeout=%s" % (name, url, TIMEOUT),
+                           None if restated else {"target": url, "h2c": True, "timeout": TIMEOUT},
+                           want)
+        compare(podhealth, cases, "http")
+    finally:
+        for p in peers.values():
+            p.stop()
+
+
 def test_tcp_verdicts_match_kubelet(podhealth):
     """tcpSocket: kubelet's DoTCPProbe (pkg/probe/tcp) passes when a connection opens within
     the timeout, whatever the server then does, and fails on any error. Each case against
