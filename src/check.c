@@ -75,13 +75,16 @@ struct checker {
 	struct check checks[];
 };
 
-/* Each target kind's check kind: a new kind is a file and a row here. */
+/* Each target kind's check kind: a new kind is a file and a row here (and a scheme row in
+ * target.c). */
 static const struct check_kind *const kinds[] = {
     [TARGET_HTTP] = &check_kind_http,
     [TARGET_TCP] = &check_kind_tcp,
     [TARGET_UNIX] = &check_kind_tcp,
     [TARGET_GRPC] = &check_kind_grpc,
 };
+_Static_assert(sizeof kinds / sizeof kinds[0] == TARGET_KINDS,
+	       "a check kind for every target kind");
 
 void
 checker_set_kind(struct checker *ck, size_t i, const struct check_kind *kind)

@@ -12,20 +12,64 @@
 #include <string.h>
 #include <strings.h>
 
-/* The schemes, with what they mean. */
+/* What follows a scheme's host:port, which is also what its derived name adds to it. */
+enum path_rule {
+	PATH_REQUEST, /* an HTTP request target, "/" by default; the name adds the path */
+	PATH_SERVICE, /* a gRPC health service, "" by default; the name adds "/service" */
+	PATH_NONE,    /* nothing, or "/" */
+	PATH_SOCKET,  /* an absolute unix socket path instead of host:port; the name "unix:path" */
+};
+
+/* The schemes, with what they mean: a new kind of check is a row here (and one in check.c's
+ * kinds[]). form: how the usage and refusals write it (NULL: a sibling's form covers it). */
 static const struct scheme {
 	const char *name;
 	enum target_kind kind;
 	int tls;
 	uint16_t port; /* the default; 0: the URL must give one */
+	enum path_rule path;
+	int userinfo; /* user:password@ is sent as Basic credentials */
+	const char *form;
 } schemes[] = {
-    {"http", TARGET_HTTP, 0, 80}, {"https", TARGET_HTTP, 1, 443}, {"tcp", TARGET_TCP, 0, 0},
-    {"grpc", TARGET_GRPC, 0, 0},  {"grpcs", TARGET_GRPC, 1, 0},   {"unix", TARGET_UNIX, 0, 0},
+    {"http", TARGET_HTTP, 0, 80, PATH_REQUEST, 1, "http[s]://host[:port][/path]"},
+    {"https", TARGET_HTTP, 1, 443, PATH_REQUEST, 1, NULL},
+    {"tcp", TARGET_TCP, 0, 0, PATH_NONE, 0, "tcp://host:port"},
+    {"grpc", TARGET_GRPC, 0, 0, PATH_SERVICE, 0, "grpc[s]://host:port[/service]"},
+    {"grpcs", TARGET_GRPC, 1, 0, PATH_SERVICE, 0, NULL},
+    {"unix", TARGET_UNIX, 0, 0, PATH_SOCKET, 0, "unix:///path"},
 };
 
-#define URL_FORMS                                                                                  \
-	"http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] or "         \
-	"unix:///path"
+#define NSCHEMES (sizeof schemes / sizeof schemes[0])
+
+/* The scheme row of a target. */
+static const struct scheme *
+scheme_of(const struct target *t)
+{
+	for (size_t i = 0; i < NSCHEMES; i++)
+		if (schemes[i].kind == t->kind && schemes[i].tls == t->tls)
+			return &schemes[i];
+	return &schemes[0]; /* not reached: every target comes from a row */
+}
+
+/* Refuses what parse_url saw with why, then the forms the rows write ("a, b or c"). */
+static int
+url_error(char *err, size_t errlen, const char *why, size_t whylen)
+{
+	struct buf b = {0};
+	size_t n = 0, total = 0;
+	for (size_t i = 0; i < NSCHEMES; i++)
+		total += schemes[i].form != NULL;
+	for (size_t i = 0; i < NSCHEMES; i++)
+		if (schemes[i].form)
+			buf_printf(&b, "%s%s",
+				   n++ == 0     ? ""
+				   : n == total ? " or "
+						: ", ",
+				   schemes[i].form);
+	int rc = fmt_error(err, errlen, "%.*s (want %s)", (int)whylen, why, b.data ? b.data : "");
+	buf_free(&b);
+	return rc;
+}
 
 static int
 valid_host_name(const char *s, size_t n)
@@ -110,27 +154,30 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 			return fmt_error(err, errlen, "contains a space or control character");
 	const char *sep = strstr(s, "://");
 	if (!sep)
-		return fmt_error(err, errlen, "not a URL (want %s)", URL_FORMS);
+		return url_error(err, errlen, "not a URL", 9);
 	size_t slen = (size_t)(sep - s);
 	const struct scheme *sc = NULL;
-	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+	for (size_t i = 0; i < NSCHEMES; i++)
 		if (strlen(schemes[i].name) == slen && strncasecmp(s, schemes[i].name, slen) == 0)
 			sc = &schemes[i];
-	if (!sc)
-		return fmt_error(err, errlen, "unsupported scheme '%.*s' (want %s)",
-				 (int)(slen > 16 ? 16 : slen), s, URL_FORMS);
+	if (!sc) {
+		char why[48];
+		fmt_format(why, sizeof why, "unsupported scheme '%.*s'",
+			   (int)(slen > 16 ? 16 : slen), s);
+		return url_error(err, errlen, why, strlen(why));
+	}
 	t->kind = sc->kind;
 	t->tls = sc->tls;
 	if (!t->text && !(t->text = strdup(s)))
 		return fmt_error(err, errlen, "out of memory");
-	if (t->kind == TARGET_UNIX)
+	if (sc->path == PATH_SOCKET)
 		return parse_unix(sep + 3, t, err, errlen);
 	const char *auth = sep + 3;
 	size_t alen = strcspn(auth, "/?#");
 	const char *rest = auth + alen;
 	for (size_t i = alen; i > 0; i--)
 		if (auth[i - 1] == '@') {
-			if (t->kind != TARGET_HTTP)
+			if (!sc->userinfo)
 				return fmt_error(err, errlen,
 						 "user:password@ is for http(s):// only");
 			if (set_userinfo(t, s, auth, i - 1) < 0)
@@ -163,12 +210,12 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 	t->authority = strndup(auth, alen);
 
 	size_t plen = strcspn(rest, "#"); /* a fragment is never sent (RFC 9110 4.2.4) */
-	if (t->kind == TARGET_TCP && plen > 0 && strcmp(rest, "/") != 0)
-		return fmt_error(err, errlen, "tcp:// takes no path");
-	if (t->kind == TARGET_GRPC) {
+	if (sc->path == PATH_NONE && plen > 0 && strcmp(rest, "/") != 0)
+		return fmt_error(err, errlen, "%s:// takes no path", sc->name);
+	if (sc->path == PATH_SERVICE) {
 		/* grpc://host:port/SERVICE: the health service to ask about ("" by default). */
 		if (memchr(rest, '?', plen))
-			return fmt_error(err, errlen, "grpc:// takes no query");
+			return fmt_error(err, errlen, "%s:// takes no query", sc->name);
 		t->path =
 		    strndup(rest[0] == '/' ? rest + 1 : rest, rest[0] == '/' ? plen - 1 : plen);
 	} else if (plen == 0 || rest[0] == '?') {
@@ -211,15 +258,16 @@ static int
 derive_name(struct target *t)
 {
 	struct buf b = {0};
-	if (t->kind == TARGET_UNIX) {
+	enum path_rule rule = scheme_of(t)->path;
+	if (rule == PATH_SOCKET) {
 		buf_printf(&b, "unix:%s", t->socket_path);
 	} else {
 		buf_printf(&b, strchr(t->host, ':') ? "[%s]:%u" : "%s:%u", t->host, t->port);
-		if (t->kind == TARGET_HTTP) {
+		if (rule == PATH_REQUEST) {
 			size_t n = strcspn(t->path, "?");
 			if (n > 1)
 				buf_append(&b, t->path, n);
-		} else if (t->kind == TARGET_GRPC && t->path[0]) {
+		} else if (rule == PATH_SERVICE && t->path[0]) {
 			buf_printf(&b, "/%s", t->path);
 		}
 	}
@@ -560,7 +608,7 @@ key_tls_string(struct target *t, const char *key, char *val, char *err, size_t e
 #define FOR(kind, tls) (1u << ((kind)*2 + (tls)))
 #define FOR_HTTP       (FOR(TARGET_HTTP, 0) | FOR(TARGET_HTTP, 1))
 #define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1))
-#define FOR_ALL        0xffu
+#define FOR_ALL        ((1u << TARGET_KINDS * 2) - 1)
 #define FOR_SOCKET     (FOR_ALL & ~FOR(TARGET_TCP, 0))
 #define FOR_HTTP_GRPC  (FOR_HTTP | FOR(TARGET_GRPC, 0) | FOR(TARGET_GRPC, 1))
 

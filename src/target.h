@@ -9,7 +9,9 @@
 
 struct buf;
 
-enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC };
+/* What a target checks: the schemes (target.c's schemes[]) map to these, and check.c's
+ * kinds[] maps each to its check kind. TARGET_KINDS counts them. */
+enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC, TARGET_KINDS };
 
 struct status_range {
 	uint16_t lo, hi;

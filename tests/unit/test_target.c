@@ -109,6 +109,7 @@ test_target_invalid(void **state)
 	    {"http://a/\tb", "contains a space or control character"},
 	    {"tcp://user:pw@a:1", "user:password@ is for http(s):// only"},
 	    {"grpc://a:1/x?y", "grpc:// takes no query"},
+	    {"grpcs://a:1/x?y", "grpcs:// takes no query"},
 	    {"grpcs://a/", "grpcs:// needs a port"},
 	    {"unix:///a?b", "unix:// takes a path only"},
 	    {"http://[::1/", "malformed IPv6 address"},
