@@ -23,6 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Where a run's connection is. */
+enum conn_phase {
+	CONN_IDLE,        /* no run, or between connections */
+	CONN_RESOLVING,   /* the name is being looked up (dns) */
+	CONN_CONNECTING,  /* a TCP or unix connection is being made */
+	CONN_HANDSHAKING, /* TLS: the handshake runs */
+	CONN_OPEN,        /* the kind has it */
+};
+
 /* One target's check, for the life of the checker. */
 struct check {
 	struct checker *ck;
@@ -32,6 +41,7 @@ struct check {
 	int running;
 	uint64_t seq;  /* start number of the run in flight */
 	unsigned conn; /* connection number within the run: tells stale callbacks */
+	enum conn_phase phase;
 	struct io io;
 	struct timer timer;
 	struct resolve_req *dns;
@@ -45,7 +55,6 @@ struct check {
 	struct h2 *h2;  /* HTTP/2 on the connection (check_http2), or NULL */
 	struct buf out; /* queued to send (check_write), from out_off */
 	size_t out_off;
-	int connected;
 	int local;     /* the connection is to loopback or a unix socket */
 	int refused;   /* the last connection attempt was refused outright */
 	int timed_out; /* the run ended at its deadline */
@@ -179,7 +188,7 @@ connection_close(struct check *c)
 	h2_free(c->h2);
 	c->h2 = NULL;
 	c->out.len = c->out_off = 0;
-	c->connected = 0;
+	c->phase = CONN_IDLE;
 }
 
 static void
@@ -626,7 +635,7 @@ static void
 connection_ready(struct check *c)
 {
 	unsigned conn = c->conn;
-	c->connected = 1;
+	c->phase = CONN_OPEN;
 	c->want = 0;
 	c->kind->connected(c);
 	if (still(c, conn) && !c->tls)
@@ -639,7 +648,6 @@ static void
 tls_pump(struct check *c)
 {
 	unsigned conn = c->conn;
-	int was_up = tls_conn_ready(c->tls);
 	if (tls_conn_io(c->tls, c->io.fd) < 0 && !tls_conn_ready(c->tls)) {
 		/* A server may refuse what a resumed session pins (its version, after an
 		 * upgrade to TLS 1.3 only): once more, in full, as Go would connect. */
@@ -649,7 +657,7 @@ tls_pump(struct check *c)
 			check_finish(c, CHECK_FAIL, "%s", tls_conn_error(c->tls));
 		return;
 	}
-	if (!was_up) {
+	if (c->phase == CONN_HANDSHAKING) {
 		if (!tls_conn_ready(c->tls)) {
 			update_events(c);
 			return;
@@ -674,7 +682,7 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	(void)loop;
 	struct check *c = arg;
-	if (!c->connected && !c->tls) {
+	if (c->phase == CONN_CONNECTING) {
 		int err = net_socket_error(fd);
 		c->refused = err == ECONNREFUSED;
 		if (err) {
@@ -696,6 +704,7 @@ on_io(struct loop *loop, int fd, uint32_t events, void *arg)
 			check_finish(c, CHECK_FAIL, "out of memory");
 			return;
 		}
+		c->phase = CONN_HANDSHAKING;
 	}
 	if (c->tls) {
 		tls_pump(c);
@@ -730,6 +739,7 @@ check_connect_next(struct check *c, int last_err)
 			close(fd);
 			break;
 		}
+		c->phase = CONN_CONNECTING;
 		if (rc == 0)
 			on_io(loop, fd, EPOLLOUT, c);
 		return;
@@ -801,6 +811,7 @@ check_start(struct check *c)
 		check_connect_next(c, ECONNREFUSED);
 		return;
 	}
+	c->phase = CONN_RESOLVING;
 	c->dns = resolver_lookup(ck->res, t->host, on_resolved, c);
 	if (!c->dns)
 		check_finish(c, CHECK_FAIL, "cannot start a DNS lookup (%s)", fmt_strerror(errno));

@@ -29,8 +29,17 @@ enum { F_END_STREAM = 0x1, F_ACK = 0x1, F_END_HEADERS = 0x4, F_PADDED = 0x8, F_P
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/* Where the connection is. */
+enum h2_phase {
+	H2_PREFACE,  /* waiting for the server's SETTINGS */
+	H2_OPEN,     /* stream 1 open, between header blocks */
+	H2_IN_BLOCK, /* a header block is open: only its CONTINUATION may come */
+	H2_ENDED,    /* stream 1 ended */
+};
+
 struct h2 {
 	struct h2_handler handler;
+	enum h2_phase phase;
 	struct hpack hpack;
 	struct buf out;
 	size_t out_off;
@@ -44,8 +53,6 @@ struct h2 {
 	size_t skip; /* payload bytes to skip before the content (pad length, priority) */
 	unsigned char small[8];
 	/* state */
-	int settings_seen;
-	int in_block; /* a header block is open (CONTINUATION expected) */
 	uint32_t block_stream;
 	int block_end_stream;
 	int blocks; /* header blocks of stream 1 so far, 1xx heads aside */
@@ -54,8 +61,7 @@ struct h2 {
 	const char *bad;   /* why a field was refused */
 	int informational; /* a 1xx head (its :status), skipped */
 	int block_final;   /* this frame's block fragment was fed as the last */
-	int ended;
-	unsigned acks; /* SETTINGS and PING acknowledgements queued since out was last empty */
+	unsigned acks;     /* SETTINGS and PING acknowledgements queued since out was last empty */
 	const char *error;
 	char why[96];
 };
@@ -191,7 +197,7 @@ h2_error(const struct h2 *h)
 int
 h2_established(const struct h2 *h)
 {
-	return h->settings_seen;
+	return h->phase != H2_PREFACE;
 }
 
 static uint32_t
@@ -296,7 +302,7 @@ frame_begin(struct h2 *h)
 	h->stream = be32(h->head + 5) & 0x7fffffff;
 	h->done = h->pad = h->skip = 0;
 	h->block_final = 0;
-	if (!h->settings_seen) {
+	if (h->phase == H2_PREFACE) {
 		if (memcmp(h->head, "HTTP/", 5) == 0)
 			return fail(h, "not an HTTP/2 server: it answered HTTP/1.x");
 		/* Any SETTINGS frame, an acknowledgement too, is a server preface to grpc-go
@@ -306,11 +312,12 @@ frame_begin(struct h2 *h)
 	}
 	if (h->length > H2_FRAME_MAX)
 		return fail(h, "HTTP/2: frame larger than 16384 bytes (FRAME_SIZE_ERROR)");
-	if (h->in_block && (h->type != T_CONTINUATION || h->stream != h->block_stream))
+	if (h->phase == H2_IN_BLOCK && (h->type != T_CONTINUATION || h->stream != h->block_stream))
 		return fail(h, "HTTP/2: header block interrupted (PROTOCOL_ERROR)");
 	switch (h->type) {
 	case T_SETTINGS:
-		h->settings_seen = 1;
+		if (h->phase == H2_PREFACE)
+			h->phase = H2_OPEN;
 		if (h->stream || (h->flags & F_ACK ? h->length != 0 : h->length % 6 != 0))
 			return fail(h, "HTTP/2: malformed SETTINGS frame");
 		break;
@@ -333,7 +340,7 @@ frame_begin(struct h2 *h)
 	case T_PUSH_PROMISE:
 		return fail(h, "HTTP/2: PUSH_PROMISE though push was disabled (PROTOCOL_ERROR)");
 	case T_CONTINUATION:
-		if (!h->in_block)
+		if (h->phase != H2_IN_BLOCK)
 			return fail(h, "HTTP/2: CONTINUATION without HEADERS (PROTOCOL_ERROR)");
 		break;
 	case T_HEADERS:
@@ -345,7 +352,7 @@ frame_begin(struct h2 *h)
 		if (h->type == T_HEADERS) {
 			if (h->flags & F_PRIORITY)
 				h->skip += 5;
-			h->in_block = 1;
+			h->phase = H2_IN_BLOCK;
 			h->block_stream = h->stream;
 			h->block_end_stream = h->flags & F_END_STREAM;
 			h->fields = h->informational = 0;
@@ -397,7 +404,7 @@ frame_end(struct h2 *h)
 	case T_CONTINUATION:
 		if (!(h->flags & F_END_HEADERS))
 			break;
-		h->in_block = 0;
+		h->phase = H2_OPEN;
 		if (h->block_stream == 1 && h->informational) {
 			if (h->block_end_stream)
 				return fail(
@@ -411,7 +418,7 @@ frame_end(struct h2 *h)
 				return fail(h, why);
 			h->blocks++;
 			if (h->block_end_stream)
-				h->ended = 1;
+				h->phase = H2_ENDED;
 		}
 		break;
 	case T_WINDOW_UPDATE:
@@ -422,12 +429,12 @@ frame_end(struct h2 *h)
 		break;
 	case T_DATA:
 		if (h->stream == 1 && (h->flags & F_END_STREAM))
-			h->ended = 1;
+			h->phase = H2_ENDED;
 		break;
 	}
 	if (h->out.failed)
 		return fail(h, "out of memory");
-	return h->ended ? H2_END : H2_MORE;
+	return h->phase == H2_ENDED ? H2_END : H2_MORE;
 }
 
 /* n payload bytes at p (the frame's content, after any skip, before any padding). */

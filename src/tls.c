@@ -53,20 +53,30 @@ struct tls_config {
 	char session_name[256];
 };
 
+/* Where a connection is. */
+enum tls_phase {
+	TLS_HANDSHAKING,
+	TLS_OPEN,             /* application data flows */
+	TLS_ENDED,            /* the peer ended the stream, after the handshake */
+	TLS_HANDSHAKE_FAILED, /* err or io_errno says why */
+	TLS_FAILED,           /* after the handshake; err or io_errno says why */
+};
+
+/* What the server's first bytes were. */
+enum tls_peer { PEER_TLS, PEER_NOT_TLS, PEER_HTTP };
+
 struct tls_conn {
 	mbedtls_ssl_context ssl;
+	enum tls_phase phase;
 	struct tls_config *cfg;
 	int fd;
 	uint32_t want;     /* the events the handshake waits for */
-	int ready;         /* the handshake completed */
-	int dead;          /* failed: err, or io_errno for a socket error */
-	int eof;           /* the stream ended (after the handshake) */
 	size_t retry;      /* a record of this many bytes is encrypted, not all sent yet */
 	size_t flight_len; /* handshake records gathered in flight, not sent yet */
 	unsigned char flight[FLIGHT_MAX];
-	int err;          /* the Mbed TLS error that ended it */
-	int io_errno;     /* a socket error */
-	int plain;        /* the first bytes were not TLS (2: plain HTTP) */
+	int err;      /* the Mbed TLS error that ended it */
+	int io_errno; /* a socket error */
+	enum tls_peer peer;
 	int got_bytes;    /* anything received yet */
 	int offered;      /* a saved session was offered */
 	size_t heap;      /* bytes Mbed TLS holds for it (tls_calloc) */
@@ -475,7 +485,7 @@ static int
 bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
-	if (!t->ready && len <= FLIGHT_MAX - t->flight_len) {
+	if (t->phase == TLS_HANDSHAKING && len <= FLIGHT_MAX - t->flight_len) {
 		memcpy(t->flight + t->flight_len, buf, len);
 		t->flight_len += len;
 		return (int)len;
@@ -496,7 +506,8 @@ bio_recv(void *ctx, unsigned char *buf, size_t len)
 		if (n > 0) {
 			/* A TLS server's first byte is a record type (20-23). */
 			if (!t->got_bytes && (buf[0] < 20 || buf[0] > 23))
-				t->plain = 1 + (n >= 5 && memcmp(buf, "HTTP/", 5) == 0);
+				t->peer = n >= 5 && memcmp(buf, "HTTP/", 5) == 0 ? PEER_HTTP
+										 : PEER_NOT_TLS;
 			t->got_bytes = 1;
 			return (int)n;
 		}
@@ -597,7 +608,13 @@ tls_conn_alpn_selected(const struct tls_conn *t)
 int
 tls_conn_ready(const struct tls_conn *t)
 {
-	return t->ready;
+	return t->phase != TLS_HANDSHAKING && t->phase != TLS_HANDSHAKE_FAILED;
+}
+
+static int
+failed(const struct tls_conn *t)
+{
+	return t->phase == TLS_HANDSHAKE_FAILED || t->phase == TLS_FAILED;
 }
 
 /* Ends the connection with Mbed TLS error err. Returns -1. */
@@ -605,7 +622,8 @@ static int
 fail(struct tls_conn *t, int err)
 {
 	t->err = err;
-	t->dead = 1;
+	if (!failed(t))
+		t->phase = t->phase == TLS_HANDSHAKING ? TLS_HANDSHAKE_FAILED : TLS_FAILED;
 	return -1;
 }
 
@@ -613,9 +631,9 @@ static int
 conn_io(struct tls_conn *t, int fd)
 {
 	t->fd = fd;
-	if (t->dead)
+	if (failed(t))
 		return -1;
-	if (t->ready) /* a record left unsent goes with the next tls_conn_write */
+	if (t->phase != TLS_HANDSHAKING) /* a record left unsent goes with the next write */
 		return t->flight_len && flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED
 			   ? fail(t, MBEDTLS_ERR_NET_SEND_FAILED)
 			   : 0;
@@ -641,7 +659,7 @@ conn_io(struct tls_conn *t, int fd)
 		t->go_refused = 2;
 	if (t->go_refused)
 		return fail(t, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
-	t->ready = 1;
+	t->phase = TLS_OPEN;
 	/* The last flight (Finished) ends the handshake: nothing reads after it. */
 	if (flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
 		return fail(t, MBEDTLS_ERR_NET_SEND_FAILED);
@@ -663,11 +681,11 @@ tls_conn_io(struct tls_conn *t, int fd)
 uint32_t
 tls_conn_events(const struct tls_conn *t, uint32_t want)
 {
-	if (t->dead)
+	if (failed(t))
 		return 0; /* nothing more will come: the kind reads the error */
-	if (!t->ready)
+	if (t->phase == TLS_HANDSHAKING)
 		return t->want;
-	return (t->eof ? 0 : want & EPOLLIN) |
+	return (t->phase == TLS_ENDED ? 0 : want & EPOLLIN) |
 	       (t->retry || t->flight_len ? EPOLLOUT : want & EPOLLOUT);
 }
 
@@ -677,7 +695,7 @@ tls_conn_events(const struct tls_conn *t, uint32_t want)
 int
 tls_conn_readable(const struct tls_conn *t)
 {
-	return t->ready || t->dead;
+	return t->phase != TLS_HANDSHAKING;
 }
 
 /* errno for a connection that failed. */
@@ -692,7 +710,7 @@ dead_errno(const struct tls_conn *t)
 static ssize_t
 conn_read(struct tls_conn *t, void *buf, size_t len)
 {
-	while (!t->dead && !t->eof) {
+	while (t->phase == TLS_OPEN) {
 		int r = mbedtls_ssl_read(&t->ssl, buf, len);
 		if (r > 0)
 			return r;
@@ -713,11 +731,11 @@ conn_read(struct tls_conn *t, void *buf, size_t len)
 		 * just the end of the stream. */
 		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
 		    r == MBEDTLS_ERR_SSL_CONN_EOF)
-			t->eof = 1;
+			t->phase = TLS_ENDED;
 		else
 			fail(t, r);
 	}
-	if (t->eof)
+	if (t->phase == TLS_ENDED)
 		return 0;
 	errno = dead_errno(t);
 	return -1;
@@ -739,11 +757,11 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 static ssize_t
 conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
-	if (!t->dead && !t->ready)
+	if (t->phase == TLS_HANDSHAKING)
 		return 0;
 	if (t->retry && len >= t->retry)
 		len = t->retry;
-	int r = t->dead ? 0 : mbedtls_ssl_write(&t->ssl, buf, len);
+	int r = failed(t) ? 0 : mbedtls_ssl_write(&t->ssl, buf, len);
 	/* A TLS 1.3 ticket whose reading a read left unfinished ends in a write. */
 	while (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
 		if (t->cfg->keep_session)
@@ -758,7 +776,7 @@ conn_write(struct tls_conn *t, const void *buf, size_t len)
 	}
 	if (r < 0)
 		fail(t, r);
-	if (t->dead) {
+	if (failed(t)) {
 		errno = dead_errno(t);
 		return -1;
 	}
@@ -817,9 +835,10 @@ tls_conn_error(struct tls_conn *t)
 	if (t->go_refused)
 		return t->go_refused == 1 ? "TLS: certificate has a negative serial number"
 					  : "TLS: the server's RSA key is under 1024 bits";
-	if (t->plain)
-		return t->plain == 2 ? "TLS handshake failed: the server answered in plain HTTP"
-				     : "TLS handshake failed: the server does not speak TLS";
+	if (t->peer != PEER_TLS)
+		return t->peer == PEER_HTTP
+			   ? "TLS handshake failed: the server answered in plain HTTP"
+			   : "TLS handshake failed: the server does not speak TLS";
 	if (t->io_errno &&
 	    (err == MBEDTLS_ERR_NET_SEND_FAILED || err == MBEDTLS_ERR_NET_RECV_FAILED))
 		return net_strerror(t->io_errno);
@@ -830,7 +849,7 @@ tls_conn_error(struct tls_conn *t)
 		return verify_error(t);
 	/* The record layer could not hold a whole handshake message (a certificate chain):
 	 * Mbed TLS reassembles one in its 16 KiB input buffer, Go takes 256 KiB. */
-	if (err == MBEDTLS_ERR_SSL_BAD_INPUT_DATA && !t->ready)
+	if (err == MBEDTLS_ERR_SSL_BAD_INPUT_DATA && t->phase == TLS_HANDSHAKE_FAILED)
 		return "TLS handshake failed: a handshake message over 16 KiB (a certificate chain "
 		       "larger than podhealth reads)";
 	if (err == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
