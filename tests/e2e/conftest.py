@@ -33,6 +33,28 @@ def pytest_configure(config):
                             "make test runs it, make check leaves it out")
 
 
+# A test may skip only for a reason of this fixed list, which its reason begins with: the
+# run's wrapper or build flavour (ASan, valgrind, the memory limit, qemu, glibc), a host
+# without IPv6 or without an address but loopback, and a chroot or container without the
+# privileges a test needs (root, unshare). Any other skip fails the test, so that nothing
+# skips unseen (a port another process holds, a file missing).
+SKIP_CLASSES = ("wrapper: ", "network: ", "chroot: ")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    if not reason.startswith(SKIP_CLASSES):
+        report.outcome = "failed"
+        report.longrepr = ("skipped for a reason outside the fixed list (%s): %s" %
+                           (", ".join(c.rstrip(": ") for c in SKIP_CLASSES), reason))
+
+
 def _load_factor():
     """How much slower than an idle machine this one runs podhealth right now: the median
     of five starts of `podhealth --version` under the suite's wrapper, over what it takes

@@ -187,7 +187,7 @@ def test_flags_win_over_a_bad_environment(upstream):
 
 
 @pytest.mark.skipif(not STATIC or bool(__import__("conftest").WRAP),
-                    reason="the static binary's own memory, without a wrapper's")
+                    reason="wrapper: the static binary's own memory, without a wrapper's")
 def test_out_of_memory_at_startup_is_exit_1():
     # The system failing us is not a usage error: exit 1 with one line, not 2 and usage.
     checks = ["http://h%d.example/%s" % (i, "p" * 200) for i in range(3000)]

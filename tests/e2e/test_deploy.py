@@ -42,7 +42,7 @@ def serve_as_manifest(c):
     args = c["args"]
     port = c["ports"][0]["containerPort"]
     if not port_is_free(port):
-        pytest.skip("port %d is in use here" % port)
+        pytest.fail("port %d is held by a process outside the test suites (fixed_ports holds it for theirs)" % port)
     return Podhealth(args, env=env_of(c), ready_port=port)
 
 
@@ -111,7 +111,7 @@ def test_dockerfile():
     # The health check runs as written against a podhealth on its port.
     port = int(cmd[-1].split(":")[2].split("/")[0])
     if not port_is_free(port):
-        pytest.skip("port %d is in use here" % port)
+        pytest.fail("port %d is held by a process outside the test suites (fixed_ports holds it for theirs)" % port)
     p = Podhealth(["serve", "--port", str(port), "http://127.0.0.1:1/"], ready_port=port)
     try:
         assert run(cmd[1:])[0] == 0
@@ -207,7 +207,7 @@ MESHES = {
 def test_job_manifests_in_every_cluster_mode(manifest, mode, tmp_path):
     container, ports, annotations = MESHES[manifest]
     if not all(port_is_free(p, "127.0.0.1") for p in (ports[0], ports[2])):
-        pytest.skip("the mesh's ports are in use here")
+        pytest.fail("the mesh's ports are held by a process outside the test suites (fixed_ports holds them for theirs)")
     c = containers(load(manifest))[container]
     argv = c["command"] + c["args"]
     env = env_of(c)
@@ -262,7 +262,7 @@ def test_https_grpc_manifest():
     if SLOW_WRAP and CHECK_SECONDS > int(args[at].rstrip("s")):
         args[at] = CHECK_TIMEOUT
     if not port_is_free(port):
-        pytest.skip("port %d is in use here" % port)
+        pytest.fail("port %d is held by a process outside the test suites (fixed_ports holds it for theirs)" % port)
     p = Podhealth(args, ready_port=port)
     try:
         r = get(port, "/readyz?verbose")

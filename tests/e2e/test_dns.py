@@ -20,7 +20,7 @@ DNS_ADDR = "127.%d.%d.%d" % (random.randrange(1, 255), random.randrange(0, 256),
 
 
 NO_UNSHARE = why_not(["unshare", "-m", "--propagation", "private", "true"])
-pytestmark = pytest.mark.skipif(NO_UNSHARE is not None, reason="unshare -m: %s" % NO_UNSHARE)
+pytestmark = pytest.mark.skipif(NO_UNSHARE is not None, reason="chroot: unshare -m: %s" % NO_UNSHARE)
 
 
 class FakeDNS:

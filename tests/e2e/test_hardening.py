@@ -13,7 +13,7 @@ from conftest import (BIN, QEMU, SLACK, Peer, STATIC, VALGRIND, WRAP, Client, cp
                       wait_until)
 
 
-@pytest.mark.skipif(VALGRIND, reason="valgrind needs descriptors of its own")
+@pytest.mark.skipif(VALGRIND, reason="wrapper: valgrind needs descriptors of its own")
 def test_descriptor_exhaustion(podhealth, upstream):
     u = upstream(200)
     # 40 descriptors: after stdio, epoll, signalfd and the listener, room for ~34 clients.
@@ -103,7 +103,7 @@ def can_chroot():
     return os.geteuid() == 0 and shutil.which("chroot") is not None and not WRAP and STATIC
 
 
-@pytest.mark.skipif(not can_chroot(), reason="needs root and chroot, and the binary alone")
+@pytest.mark.skipif(not can_chroot(), reason="chroot: needs root and chroot, and the binary alone")
 def test_runs_alone_in_an_empty_root(upstream):
     # The binary and nothing else: no /etc (no hosts, no resolv.conf, no passwd), no /tmp,
     # run as an unprivileged user, as in a FROM scratch image with USER 65532.

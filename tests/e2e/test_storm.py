@@ -105,7 +105,7 @@ def test_first_probe_waits_for_first_round(podhealth, upstream):
     assert u.hits == 1  # it joined the background run instead of starting another
 
 
-@pytest.mark.skipif(not STATIC or QEMU, reason="the shipped binary's heap: ASan and valgrind keep freed memory on purpose, qemu's code cache grows")
+@pytest.mark.skipif(not STATIC or QEMU, reason="wrapper: the shipped binary's heap: ASan and valgrind keep freed memory on purpose, qemu's code cache grows")
 def test_memory_does_not_grow_with_requests(podhealth, upstream):
     p = podhealth(upstream(200).url(), "b=" + upstream(503).url())
     c = Client(p.port)
@@ -133,7 +133,7 @@ def unsent_bytes(port):
     return total
 
 
-@pytest.mark.skipif(not STATIC or MEMLIMIT or QEMU, reason="measures the RSS of the static binary")
+@pytest.mark.skipif(not STATIC or MEMLIMIT or QEMU, reason="wrapper: measures the RSS of the static binary")
 def test_clients_that_never_read_are_bounded(podhealth):
     # 2000 checks make a ~340 KB JSON answer. 40 clients pipeline it and never read. Each
     # client's kernel send buffer is fixed at 64 KiB, and past 1 MiB of unsent bytes in

@@ -426,7 +426,7 @@ def code_kib(pid):
     return info["Size:"], info["Rss:"]
 
 
-@pytest.mark.skipif(not STATIC or QEMU, reason="the layout is the shipped x86-64 binary's, seen in /proc")
+@pytest.mark.skipif(not STATIC or QEMU, reason="wrapper: the layout is the shipped x86-64 binary's, seen in /proc")
 def test_tls_code_is_mapped_only_when_used(podhealth, upstream, tls_servers):
     # Mbed TLS and nghttp2 are linked last, apart from the rest (tools/layout.ld): over 64
     # KiB of code and tables, so at least 28 KiB of it fills whole 64 KiB windows, the

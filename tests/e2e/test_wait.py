@@ -16,7 +16,7 @@ from conftest import (MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLA
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 # Under the 4 MiB address-space limit the command inherits the limit: sh fits, Python not.
-python_child = pytest.mark.skipif(MEMLIMIT, reason="a Python child does not fit in podhealth's 4 MiB limit")
+python_child = pytest.mark.skipif(MEMLIMIT, reason="wrapper: a Python child does not fit in podhealth's 4 MiB limit")
 PY = sys.executable
 
 
@@ -65,7 +65,7 @@ def test_exit_codes_pass_through(upstream, supervised, code):
 ])
 def test_command_cannot_start(upstream, tmp, supervised, cmd, code, msg):
     if cmd.endswith("garbage") and not STATIC:
-        pytest.skip("glibc's execvp runs a file of unknown format with /bin/sh; musl's does not")
+        pytest.skip("wrapper: glibc's execvp runs a file of unknown format with /bin/sh; musl's does not")
     for name, mode in (("data.txt", 0o644), ("garbage", 0o755)):
         with open(os.path.join(tmp, name), "wb") as f:
             f.write(b"\x00\x01not a program\n")
@@ -124,8 +124,8 @@ def zombies_of(pid):
 
 
 @python_child
-@pytest.mark.skipif(NO_PID_NS is not None, reason="unshare --pid: %s" % NO_PID_NS)
-@pytest.mark.skipif(QEMU, reason="qemu-user, not podhealth, would be PID 1")
+@pytest.mark.skipif(NO_PID_NS is not None, reason="chroot: unshare --pid: %s" % NO_PID_NS)
+@pytest.mark.skipif(QEMU, reason="wrapper: qemu-user, not podhealth, would be PID 1")
 def test_zombies_reaped_as_pid_1(upstream, tmp):
     out = os.path.join(tmp, "out")
     quit_ = upstream(200)
@@ -143,7 +143,7 @@ def test_zombies_reaped_as_pid_1(upstream, tmp):
 
 
 @python_child
-@pytest.mark.skipif(QEMU, reason="qemu-user adds descriptors and variables of its own")
+@pytest.mark.skipif(QEMU, reason="wrapper: qemu-user adds descriptors and variables of its own")
 def test_environment_and_descriptors_unchanged(upstream, tmp):
     out = os.path.join(tmp, "out")
     r, w = os.pipe()  # an inherited descriptor the command must still have
@@ -458,7 +458,7 @@ def test_short_timeouts_are_not_cheap():
         hang.stop()
 
 
-@pytest.mark.skipif(primary_address() is None, reason="this host has no address but loopback")
+@pytest.mark.skipif(primary_address() is None, reason="network: this host has no address but loopback")
 def test_remote_answers_back_off():
     # The same quick 503 from an address that is not loopback: a remote dependency is never
     # asked more often than the backoff (1 s, 2 s, 4 s...).
@@ -484,7 +484,7 @@ def test_passing_checks_are_not_polled_fast():
         ok.stop()
 
 
-@pytest.mark.skipif(not STATIC or SANITIZED or WRAP, reason="measures the static binary's CPU")
+@pytest.mark.skipif(not STATIC or SANITIZED or WRAP, reason="wrapper: measures the static binary's CPU")
 def test_waiting_costs_next_to_no_cpu():
     # Retrying a refused loopback port every 50 ms: at most 1% of a core.
     p = start_wait(["--deadline", "0", refused_url()])
