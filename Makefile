@@ -52,8 +52,8 @@ MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_config.h\" \
 		-DMBEDTLS_PSA_CRYPTO_CONFIG_FILE=\"$(CURDIR)/tools/mbedtls_psa_config.h\"
 CPPFLAGS     += $(MBEDTLS_DEFS) -I$(DEPS_SRC)/mbedtls/include
 # Mbed TLS calls back into podhealth (fmt_format is its snprintf; tls.c gives it the
-# kernel's randomness), so a test or fuzzer links the two archives as one group.
-DEPS_LIB     := build/host/deps/libmbedtls.a -lnghttp2
+# kernel's randomness), so a test or fuzzer links the two archives as one group, with
+# Debian's libnghttp2 (the HPACK decoder's oracle).
 gcc_CC       := gcc
 gcc_CFLAGS   := -O2 -g $(HARDEN)
 gcc_LDFLAGS  :=
@@ -107,22 +107,35 @@ DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
 host_CC          := gcc
 host_DEPS_CFLAGS := -O2 -g -w
+# The sanitizer builds link Mbed TLS built with their sanitizers, so that an overflow
+# inside the library is a report with its stack, not a silent read (or a SIGSEGV under
+# valgrind): tests/unit/test_sanitized_libs.c proves it.
+asan_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer -fsanitize=address,undefined \
+		    -fno-sanitize-recover=all
+fuzz_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer \
+		    -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all
 define mbedtls_flavor
 build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h build/.deps-build \
-		| $$(if $$(filter arm64,$(1)),build/.deps-arm64)
+		| $$(if $$(filter arm64,$(1)),build/.deps-arm64) \
+		$$(if $$(filter asan fuzz,$(1)),build/.deps-test)
 	@rm -rf build/$(1)/deps/mbedtls && mkdir -p build/$(1)/deps/mbedtls
 	ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
 		'cd build/$(1)/deps/mbedtls && exec $$($(1)_CC) $$(or $$($(1)_DEPS_CFLAGS),$(DEPS_CFLAGS)) \
 		 $(MBEDTLS_DEFS) -I$(CURDIR)/$(DEPS_SRC)/mbedtls/include -c "$$$$@"' sh
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
 endef
-$(foreach f,musl arm64 host,$(eval $(call mbedtls_flavor,$(f))))
-musl_DEPS_LIB  := build/musl/deps/libmbedtls.a
-arm64_DEPS_LIB := build/arm64/deps/libmbedtls.a
+$(foreach f,musl arm64 host asan fuzz,$(eval $(call mbedtls_flavor,$(f))))
+# The Mbed TLS each flavour links: built for it (musl, arm64), with its sanitizers (asan,
+# fuzz), plain for the glibc build that valgrind runs (gcc).
+musl_MBEDTLS  := build/musl/deps/libmbedtls.a
+arm64_MBEDTLS := build/arm64/deps/libmbedtls.a
+gcc_MBEDTLS   := build/host/deps/libmbedtls.a
+asan_MBEDTLS  := build/asan/deps/libmbedtls.a
+fuzz_MBEDTLS  := build/fuzz/deps/libmbedtls.a
 
 define build_flavor
 build/$(1)/%.o: src/%.c build/gen/version.h tools/mbedtls_config.h \
-		| build/.deps-build $$(or $$($(1)_DEPS_LIB),build/.deps-test build/host/deps/libmbedtls.a)
+		| build/.deps-build $$($(1)_MBEDTLS) $$(if $$(filter musl arm64,$(1)),,build/.deps-test)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
@@ -131,15 +144,13 @@ build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.de
 		-c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
 	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
-build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a \
-		$$(or $$($(1)_DEPS_LIB),build/host/deps/libmbedtls.a)
-	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$(or $$($(1)_DEPS_LIB),$(DEPS_LIB)) -lpthread
-build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test \
-		build/host/deps/libmbedtls.a
+build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a $$($(1)_MBEDTLS)
+	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_MBEDTLS) -lpthread
+build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test $$($(1)_MBEDTLS)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
-		$$($(1)_LDFLAGS) -lcmocka -Wl,--start-group build/$(1)/libpodhealth.a $(DEPS_LIB) \
-		-Wl,--end-group -lpthread
+		$$($(1)_LDFLAGS) -lcmocka -Wl,--start-group build/$(1)/libpodhealth.a \
+		$$($(1)_MBEDTLS) -lnghttp2 -Wl,--end-group -lpthread
 -include $$(wildcard build/$(1)/*.d)
 endef
 $(foreach f,musl arm64 gcc asan fuzz,$(eval $(call build_flavor,$(f))))
@@ -147,9 +158,10 @@ build/musl/podhealth build/arm64/podhealth: tools/layout.ld
 
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
-build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test build/host/deps/libmbedtls.a
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test $(fuzz_MBEDTLS)
 	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< $(fuzz_LDFLAGS) \
-		-Wl,--start-group build/fuzz/libpodhealth.a $(DEPS_LIB) -Wl,--end-group -lpthread
+		-Wl,--start-group build/fuzz/libpodhealth.a $(fuzz_MBEDTLS) -lnghttp2 -Wl,--end-group \
+		-lpthread
 
 fuzz: $(FUZZERS:%=build/fuzz/%)
 	@for f in $(FUZZERS); do \
