@@ -201,18 +201,19 @@ PEERS := build/peers/kubelet_probe build/peers/grpc_health_server build/peers/h2
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 E2E_DEPS := build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS)
+# Each pass on every core (pytest-xdist): no test depends on the machine's speed, and the
+# skips are listed with their reasons (-rs), each from conftest.SKIP_CLASSES.
+PYTEST := $(PYTHON) -m pytest -q -rs -n $(NPROC) -p no:cacheprovider
 e2e: e2e-static e2e-asan e2e-memlimit e2e-valgrind
 e2e-static: $(E2E_DEPS)
-	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q tests/e2e
+	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTEST) tests/e2e
 e2e-asan: $(E2E_DEPS)
-	PODHEALTH_BIN=$(CURDIR)/build/asan/podhealth PODHEALTH_SANITIZED=1 \
-		$(PYTHON) -m pytest -q tests/e2e
+	PODHEALTH_BIN=$(CURDIR)/build/asan/podhealth PODHEALTH_SANITIZED=1 $(PYTEST) tests/e2e
 e2e-memlimit: $(E2E_DEPS)
 	PODHEALTH_BIN=$(CURDIR)/build/podhealth PODHEALTH_WRAP="prlimit --as=4194304" \
-		$(PYTHON) -m pytest -q tests/e2e
+		$(PYTEST) tests/e2e
 e2e-valgrind: $(E2E_DEPS)
-	PODHEALTH_BIN=$(CURDIR)/build/gcc/podhealth PODHEALTH_WRAP="$(VALGRIND)" \
-		$(PYTHON) -m pytest -q tests/e2e
+	PODHEALTH_BIN=$(CURDIR)/build/gcc/podhealth PODHEALTH_WRAP="$(VALGRIND)" $(PYTEST) tests/e2e
 # One pass against the shipped binary, for development.
 e2e-once: e2e-static
 # The inner loop, minutes apart: the unit tests (glibc build) and every e2e test not marked
@@ -222,8 +223,7 @@ check: $(UNIT:%=build/gcc/tests/%) build/podhealth build/.deps-test $(PEERS)
 	@for t in $(UNIT:%=build/gcc/tests/%); do $$t >build/gcc/tests/$$(basename $$t).log 2>&1 \
 		|| { cat build/gcc/tests/$$(basename $$t).log; exit 1; }; done; \
 		echo "unit: $(words $(UNIT)) suites passed"
-	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTHON) -m pytest -q -x -n auto -p no:cacheprovider \
-		-m "not slow" tests/e2e
+	PODHEALTH_BIN=$(CURDIR)/build/podhealth $(PYTEST) -x -m "not slow" tests/e2e
 # The linux/arm64 binary, tested and not only built: under qemu-user, a representative part
 # of the suite in make test (every check kind, serve, wait with a command, probe, the command
 # line); all of it in make test-arm64.
@@ -231,9 +231,9 @@ ARM64_E2E := tests/e2e/test_checks.py tests/e2e/test_tls_grpc.py tests/e2e/test_
 	tests/e2e/test_cli.py
 ARM64_ENV := PODHEALTH_BIN=$(CURDIR)/build/arm64/podhealth PODHEALTH_WRAP=qemu-aarch64-static
 e2e-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)
-	$(ARM64_ENV) $(PYTHON) -m pytest -q $(ARM64_E2E)
+	$(ARM64_ENV) $(PYTEST) $(ARM64_E2E)
 test-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)
-	$(ARM64_ENV) $(PYTHON) -m pytest -q tests/e2e
+	$(ARM64_ENV) $(PYTEST) tests/e2e
 
 format-check: build/.deps-test
 	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
