@@ -3,6 +3,8 @@ and their podhealth command lines run through the real binary."""
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 
 import pytest
 
@@ -25,12 +27,149 @@ def containers(doc):
     return {c["name"]: c for c in spec.get("initContainers", []) + spec["containers"]}
 
 
+def pod_spec(doc):
+    return doc["spec"]["template"]["spec"]
+
+
+def restricted_violations(spec):
+    """What keeps a pod spec out of a namespace enforcing Pod Security "restricted", control
+    by control as https://kubernetes.io/docs/concepts/security/pod-security-standards/
+    writes them (Baseline, then Restricted), and what the README promises of every
+    container beside: a read-only root filesystem, requests and limits, no service account
+    token. Returns a list of "field: why"."""
+    out = []
+    psc = spec.get("securityContext") or {}
+    all_containers = [(k, c) for k in ("initContainers", "containers", "ephemeralContainers")
+                      for c in spec.get(k) or []]
+    safe_sysctls = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                    "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                    "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+                    "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
+    selinux_types = {None, "", "container_t", "container_init_t", "container_kvm_t",
+                     "container_engine_t"}
+    volume_types = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                    "persistentVolumeClaim", "projected", "secret"}
+    # Baseline: host namespaces, HostProcess, hostPath, sysctls, pod-level SELinux, seccomp.
+    for f in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(f):
+            out.append("spec.%s: host namespaces are forbidden" % f)
+    if (psc.get("windowsOptions") or {}).get("hostProcess"):
+        out.append("spec.securityContext.windowsOptions.hostProcess: forbidden")
+    for s in psc.get("sysctls") or []:
+        if s["name"] not in safe_sysctls:
+            out.append("spec.securityContext.sysctls: %s is not a safe sysctl" % s["name"])
+    if (psc.get("seLinuxOptions") or {}).get("type") not in selinux_types:
+        out.append("spec.securityContext.seLinuxOptions.type: not allowed")
+    if (psc.get("seccompProfile") or {}).get("type") == "Unconfined":
+        out.append("spec.securityContext.seccompProfile: Unconfined")
+    # Restricted: volume types, then the pod-wide defaults containers may inherit.
+    for v in spec.get("volumes") or []:
+        kinds = set(v) - {"name"}
+        if not kinds <= volume_types:
+            out.append("spec.volumes[%s]: type %s not allowed" % (v["name"], ", ".join(sorted(kinds))))
+    if psc.get("runAsUser") == 0:
+        out.append("spec.securityContext.runAsUser: 0")
+    pod_nonroot = psc.get("runAsNonRoot") is True
+    pod_seccomp = (psc.get("seccompProfile") or {}).get("type") in ("RuntimeDefault", "Localhost")
+    for kind, c in all_containers:
+        where = "spec.%s[%s]" % (kind, c["name"])
+        sc = c.get("securityContext") or {}
+        caps = sc.get("capabilities") or {}
+        if (sc.get("windowsOptions") or {}).get("hostProcess"):
+            out.append(where + ".securityContext.windowsOptions.hostProcess: forbidden")
+        if sc.get("privileged"):
+            out.append(where + ".securityContext.privileged: forbidden")
+        if any(p.get("hostPort") for p in c.get("ports") or []):
+            out.append(where + ".ports: hostPort forbidden")
+        if (sc.get("appArmorProfile") or {}).get("type") not in (None, "RuntimeDefault", "Localhost"):
+            out.append(where + ".securityContext.appArmorProfile: not allowed")
+        if (sc.get("seLinuxOptions") or {}).get("type") not in selinux_types:
+            out.append(where + ".securityContext.seLinuxOptions.type: not allowed")
+        if sc.get("procMount") not in (None, "Default"):
+            out.append(where + ".securityContext.procMount: not Default")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            out.append(where + ".securityContext.allowPrivilegeEscalation: must be false")
+        if sc.get("runAsNonRoot") is False or not (pod_nonroot or sc.get("runAsNonRoot") is True):
+            out.append(where + ".securityContext.runAsNonRoot: must be true (here or pod-wide)")
+        if sc.get("runAsUser") == 0:
+            out.append(where + ".securityContext.runAsUser: 0")
+        seccomp = (sc.get("seccompProfile") or {}).get("type")
+        if seccomp == "Unconfined" or not (pod_seccomp or seccomp in ("RuntimeDefault", "Localhost")):
+            out.append(where + ".securityContext.seccompProfile: RuntimeDefault or Localhost "
+                       "(here or pod-wide)")
+        if "ALL" not in (caps.get("drop") or []):
+            out.append(where + ".securityContext.capabilities.drop: must include ALL")
+        if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
+            out.append(where + ".securityContext.capabilities.add: only NET_BIND_SERVICE")
+        # The README's promise, beyond the profile.
+        if sc.get("readOnlyRootFilesystem") is not True and kind != "ephemeralContainers":
+            out.append(where + ".securityContext.readOnlyRootFilesystem: must be true")
+        res = c.get("resources") or {}
+        if not (res.get("requests") or {}).get("memory") or not (res.get("limits") or {}).get("memory"):
+            out.append(where + ".resources: memory requests and limits")
+    if spec.get("automountServiceAccountToken") is not False:
+        out.append("spec.automountServiceAccountToken: must be false")
+    return out
+
+
 def assert_locked_down(c):
     sc = c["securityContext"]
-    assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0
     assert sc["readOnlyRootFilesystem"] is True
     assert sc["allowPrivilegeEscalation"] is False
     assert sc["capabilities"]["drop"] == ["ALL"] and "add" not in sc["capabilities"]
+
+
+WORKLOADS = sorted(n for n in os.listdir(os.path.join(DEPLOY, "kubernetes"))
+                   if n.endswith(".yaml") and load(n)["kind"] in ("Deployment", "Job"))
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
+def test_every_manifest_is_admitted_by_pod_security_restricted(name):
+    doc = load(name)
+    assert restricted_violations(pod_spec(doc)) == []
+    # The mesh comes by injection (a label, an annotation, or the namespace's), never as a
+    # container written here: with Istio it would fight the injected one.
+    assert not {"istio-proxy", "linkerd-proxy", "istio-init"} & set(containers(doc))
+
+
+def test_the_restricted_check_can_fail():
+    # The shape these manifests had: an app container with no securityContext, no
+    # resources, the token mounted, a hostPath volume.
+    spec = {"containers": [{"name": "app", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80}]}],
+            "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}
+    got = restricted_violations(spec)
+    for want in ("spec.volumes[h]: type hostPath not allowed",
+                 "spec.containers[app].ports: hostPort forbidden",
+                 "spec.containers[app].securityContext.allowPrivilegeEscalation: must be false",
+                 "spec.containers[app].securityContext.runAsNonRoot: must be true (here or pod-wide)",
+                 "spec.containers[app].securityContext.seccompProfile: RuntimeDefault or Localhost "
+                 "(here or pod-wide)",
+                 "spec.containers[app].securityContext.capabilities.drop: must include ALL",
+                 "spec.containers[app].resources: memory requests and limits",
+                 "spec.automountServiceAccountToken: must be false"):
+        assert want in got, got
+    # A pod-wide default is inherited; a container that says otherwise is refused.
+    spec = {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "automountServiceAccountToken": False,
+            "containers": [{"name": "a", "resources": {"requests": {"memory": "1Mi"}, "limits": {"memory": "1Mi"}},
+                            "securityContext": {"runAsNonRoot": False, "allowPrivilegeEscalation": False,
+                                                "readOnlyRootFilesystem": True,
+                                                "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]}}}]}
+    assert restricted_violations(spec) == [
+        "spec.containers[a].securityContext.runAsNonRoot: must be true (here or pod-wide)",
+        "spec.containers[a].securityContext.capabilities.add: only NET_BIND_SERVICE"]
+
+
+def test_the_network_policy_leaves_podhealths_port_to_the_node():
+    doc = load("networkpolicy.yaml")
+    assert doc["kind"] == "NetworkPolicy" and doc["spec"]["policyTypes"] == ["Ingress"]
+    app = containers(load("deployment.yaml"))
+    assert doc["spec"]["podSelector"]["matchLabels"]["app"] == \
+        load("deployment.yaml")["spec"]["template"]["metadata"]["labels"]["app"]
+    allowed = {p["port"] for rule in doc["spec"]["ingress"] for p in rule["ports"]}
+    assert allowed == {app["app"]["ports"][0]["containerPort"]}
+    assert app["podhealth"]["ports"][0]["containerPort"] not in allowed
 
 
 def env_of(c):
@@ -87,13 +226,14 @@ def test_job_manifest():
     argv = [a for a in argv if a not in ("--pod-annotations", "/etc/podinfo/annotations")]
     assert argv[argv.index("--") + 1:] == ["/app/migrate", "--all"]
     # The same command line with a short deadline: accepted (not exit 2), waits for the
-    # proxy and the database, and never starts the command.
+    # proxy alone (not a database through it: README, "What a wait proves"), and never
+    # starts the command.
     short = argv[1:]
     short[short.index("--deadline") + 1] = "300ms"
     rc, out, err = run(short, env=dict(os.environ, **env_of(c)))
     assert rc == 1
     assert "deadline passed, not starting the command" in err
-    assert "istio-proxy: " in err and "db: " in err
+    assert "istio-proxy: " in err
 
 
 def test_dockerfile():
@@ -103,6 +243,15 @@ def test_dockerfile():
     assert froms[0].startswith("FROM debian:") and froms[-1] == "FROM scratch"
     final = lines[lines.index("FROM scratch"):]
     assert "COPY --from=build /src/build/podhealth /podhealth" in final
+    # The notices ship as make image's do, made by the same command, which runs here as written.
+    assert "COPY --from=build /src/build/licenses /licenses" in final
+    notices = next(l for l in lines if "tools/libs.sh notices" in l)
+    with tempfile.TemporaryDirectory() as d:
+        made = subprocess.run(notices.split(" ", 1)[1].replace("build/licenses", d + "/licenses"),
+                              shell=True, cwd=os.path.join(DEPLOY, ".."), capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        assert sorted(os.listdir(d + "/licenses")) == ["llhttp-copyright", "mbedtls-LICENSE",
+                                                       "musl-COPYRIGHT", "podhealth-LICENSE"]
     assert "USER 65532:65532" in final
     assert not any(l.startswith(("RUN", "ADD")) for l in final)  # nothing else in the image
     hc = next(l for l in final if l.startswith("HEALTHCHECK"))
