@@ -102,7 +102,8 @@ build/gen/version.h: VERSION tools/libs.sh | build/.deps-build
 # archive's name, so tools/layout.ld can place them apart from podhealth's own (a
 # podhealth without TLS or gRPC checks never maps them). Without the stack protector that
 # podhealth's own code has (its cost there is size; Mbed TLS bounds its buffers itself).
-# build/host: Mbed TLS for the glibc builds (gcc, asan, fuzz), with debugging symbols.
+# build/host: Mbed TLS for the plain glibc build (gcc, which valgrind runs), with debugging
+# symbols; build/asan and build/fuzz: the same with the sanitizers (below).
 DEPS_CFLAGS := -Oz -fno-pie -ffunction-sections -fdata-sections -fno-jump-tables \
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-stack-protector -w
 host_CC          := gcc

@@ -477,7 +477,7 @@ update_events(struct check *c)
 	size_t len;
 	uint32_t ev = c->want | (output(c, &len) ? EPOLLOUT : 0);
 	if (c->tls)
-		ev = tls_conn_events(c->tls, c->want);
+		ev = tls_conn_events(c->tls, ev);
 	if (loop_io_mod(check_loop(c), &c->io, ev) < 0)
 		check_finish(c, CHECK_FAIL, "%s", fmt_strerror(errno));
 }
@@ -512,8 +512,7 @@ check_recv(struct check *c, void *buf, size_t len)
 }
 
 /* Writes what the connection takes now: >= 0 bytes (0: nothing now); -1 when it failed,
- * and then the run has ended with the reason. Through TLS, bytes it did not take are
- * offered again, the same first, as Mbed TLS asks (tls_conn_write). */
+ * and then the run has ended with the reason. */
 static ssize_t
 conn_send(struct check *c, const void *buf, size_t len)
 {
@@ -616,14 +615,13 @@ check_read(struct check *c)
 	}
 }
 
-/* Sends what is queued (the kind's request, HTTP/2's acknowledgements of SETTINGS and
- * PING) while the socket takes it, and hands the kind what arrived. */
+/* Hands the kind what arrived, then sends what is queued (the kind's request, HTTP/2's
+ * acknowledgements of SETTINGS and PING) while the socket takes it: an answer already
+ * there is read before a send can fail on a server that closed. */
 static void
 check_io(struct check *c, int in)
 {
 	unsigned conn = c->conn;
-	if (drain(c) < 0)
-		return;
 	if (in && (c->want & EPOLLIN))
 		check_read(c);
 	if (still(c, conn) && drain(c) == 0)

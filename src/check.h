@@ -26,7 +26,8 @@ struct check_status {
 	int64_t finished;      /* loop_now() at completion */
 	int64_t finished_wall; /* CLOCK_REALTIME milliseconds at completion */
 	int http_status;       /* the final response's status, 0 when there was none */
-	int delivered;         /* the whole first request was written */
+	int delivered;         /* a request of the run was written whole (the first, or a
+				* redirect's) */
 	int cheap; /* a failure cheap to retry: refused, or a loopback or unix-socket peer that
 		   answered within 100 ms */
 	char reason[CHECK_REASON_MAX];  /* "connection refused", "HTTP 503 after 2 redirects" */

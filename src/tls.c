@@ -33,10 +33,6 @@
 #include <sys/socket.h>
 
 #define PEM_FILE_MAX (1024 * 1024)
-/* The records of one handshake flight are gathered up to this and leave in one send
- * (ClientHello with a ticket, or ClientKeyExchange, ChangeCipherSpec and Finished: a few
- * hundred bytes); a larger flight goes in more. */
-#define FLIGHT_MAX 1536
 
 struct tls_config {
 	int verify;          /* ca= given: check the chain and the name */
@@ -70,12 +66,10 @@ struct tls_conn {
 	enum tls_phase phase;
 	struct tls_config *cfg;
 	int fd;
-	uint32_t want;     /* the events the handshake waits for */
-	size_t retry;      /* a record of this many bytes is encrypted, not all sent yet */
-	size_t flight_len; /* handshake records gathered in flight, not sent yet */
-	unsigned char flight[FLIGHT_MAX];
-	int err;      /* the Mbed TLS error that ended it */
-	int io_errno; /* a socket error */
+	uint32_t want;  /* the events the handshake waits for */
+	struct buf out; /* records Mbed TLS wrote that the socket has not taken yet */
+	int err;        /* the Mbed TLS error that ended it */
+	int io_errno;   /* a socket error */
 	enum tls_peer peer;
 	int got_bytes;    /* anything received yet */
 	int offered;      /* a saved session was offered */
@@ -463,42 +457,54 @@ raw_send(struct tls_conn *t, const unsigned char *buf, size_t n)
 	}
 }
 
-/* Sends the flight gathered. Returns 0 once it has all gone, else WANT_WRITE or a
- * failure. */
+/* Sends what out holds. Returns 0 once it has all gone, else WANT_WRITE or a failure. */
 static int
-flight_send(struct tls_conn *t)
+out_send(struct tls_conn *t)
 {
-	while (t->flight_len) {
-		int r = raw_send(t, t->flight, t->flight_len);
-		if (r < 0)
-			return r;
-		t->flight_len -= (size_t)r;
-		memmove(t->flight, t->flight + r, t->flight_len);
-	}
-	return 0;
+	if (!t->out.len)
+		return 0;
+	size_t off = 0;
+	int r = 0;
+	while (off < t->out.len &&
+	       (r = raw_send(t, (unsigned char *)t->out.data + off, t->out.len - off)) >= 0)
+		off += (size_t)r;
+	memmove(t->out.data, t->out.data + off, t->out.len - off);
+	t->out.len -= off;
+	return t->out.len ? (r < 0 ? r : MBEDTLS_ERR_SSL_WANT_WRITE) : 0;
 }
 
-/* During the handshake, records are gathered and sent when Mbed TLS next reads or the
- * handshake ends, so that a flight leaves in one send, as Go's crypto/tls writes one: with
- * a send per record, a server's delayed ACK held the second ~40 ms before TCP_NODELAY. */
+/* Mbed TLS never sees the socket full: what it does not take now waits in out, and
+ * Mbed TLS is told it went. So no record is ever left half-sent inside Mbed TLS, whose
+ * contract then (call again with the same arguments, ssl_write_real) a TLS 1.3 ticket
+ * processed in between would break by sending the record twice. conn_write offers no new
+ * record while out holds one, so out holds at most a record and what Mbed TLS writes on
+ * its own (an alert). During the handshake every record waits in out until Mbed TLS next
+ * reads or the handshake ends, so that a flight leaves in one send, as Go's crypto/tls
+ * writes one: with a send per record, a server's delayed ACK held the second ~40 ms before
+ * TCP_NODELAY. */
 static int
 bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
-	if (t->phase == TLS_HANDSHAKING && len <= FLIGHT_MAX - t->flight_len) {
-		memcpy(t->flight + t->flight_len, buf, len);
-		t->flight_len += len;
-		return (int)len;
-	}
-	int r = flight_send(t);
-	return r < 0 ? r : raw_send(t, buf, len);
+	size_t sent = 0;
+	int r = t->phase == TLS_HANDSHAKING ? MBEDTLS_ERR_SSL_WANT_WRITE : out_send(t);
+	if (r == 0)
+		r = raw_send(t, buf, len);
+	if (r == MBEDTLS_ERR_NET_SEND_FAILED)
+		return r;
+	sent = r > 0 ? (size_t)r : 0;
+	buf_append(&t->out, buf + sent, len - sent);
+	return t->out.failed ? MBEDTLS_ERR_SSL_ALLOC_FAILED : (int)len;
 }
 
 static int
 bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
-	int sent = flight_send(t); /* what Mbed TLS wrote before it waits for an answer */
+	/* The handshake's flight goes before Mbed TLS waits for the answer to it. Later,
+	 * reading never waits for writing: a peer that stops reading while it sends must
+	 * still be read (the flood bound is HTTP/2's). */
+	int sent = t->phase == TLS_HANDSHAKING ? out_send(t) : 0;
 	if (sent < 0)
 		return sent;
 	for (;;) {
@@ -596,6 +602,7 @@ tls_conn_free(struct tls_conn *t)
 	if (!t)
 		return;
 	mbedtls_ssl_free(&t->ssl);
+	buf_free(&t->out);
 	free(t);
 }
 
@@ -633,8 +640,8 @@ conn_io(struct tls_conn *t, int fd)
 	t->fd = fd;
 	if (failed(t))
 		return -1;
-	if (t->phase != TLS_HANDSHAKING) /* a record left unsent goes with the next write */
-		return t->flight_len && flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED
+	if (t->phase != TLS_HANDSHAKING) /* the socket can take what waits in out */
+		return out_send(t) == MBEDTLS_ERR_NET_SEND_FAILED
 			   ? fail(t, MBEDTLS_ERR_NET_SEND_FAILED)
 			   : 0;
 	int r = mbedtls_ssl_handshake(&t->ssl);
@@ -643,7 +650,7 @@ conn_io(struct tls_conn *t, int fd)
 		return 0;
 	}
 	if (r != 0) {
-		(void)flight_send(t); /* the alert Mbed TLS wrote, if the socket takes it */
+		(void)out_send(t); /* the alert Mbed TLS wrote, if the socket takes it */
 		return fail(t, r);
 	}
 	/* What Go's crypto/tls refuses in any handshake, verified or not (its defaults since
@@ -659,10 +666,10 @@ conn_io(struct tls_conn *t, int fd)
 		t->go_refused = 2;
 	if (t->go_refused)
 		return fail(t, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
-	t->phase = TLS_OPEN;
 	/* The last flight (Finished) ends the handshake: nothing reads after it. */
-	if (flight_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
+	if (out_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
 		return fail(t, MBEDTLS_ERR_NET_SEND_FAILED);
+	t->phase = TLS_OPEN;
 	if (t->cfg->keep_session &&
 	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_2)
 		save_session(t); /* TLS 1.3 tickets come later, in tls_conn_read */
@@ -686,7 +693,7 @@ tls_conn_events(const struct tls_conn *t, uint32_t want)
 	if (t->phase == TLS_HANDSHAKING)
 		return t->want;
 	return (t->phase == TLS_ENDED ? 0 : want & EPOLLIN) |
-	       (t->retry || t->flight_len ? EPOLLOUT : want & EPOLLOUT);
+	       (t->out.len ? EPOLLOUT : want & EPOLLOUT);
 }
 
 /* A dead connection (a reset after the handshake) is readable: the next read reports its
@@ -750,17 +757,16 @@ tls_conn_read(struct tls_conn *t, void *buf, size_t len)
 	return r;
 }
 
-/* Mbed TLS's contract for a write that returned WANT_WRITE (ssl_write_real, 3.6): the
- * record is encrypted and partly sent, and the next call, with the same arguments, sends
- * the rest and returns its length. So nothing is reported taken until then (t->retry
- * holds its length), and the caller offers the same bytes again. */
+/* One record at a time: while out holds one, nothing more is taken. */
 static ssize_t
 conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
 	if (t->phase == TLS_HANDSHAKING)
 		return 0;
-	if (t->retry && len >= t->retry)
-		len = t->retry;
+	if (!failed(t) && out_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
+		fail(t, MBEDTLS_ERR_NET_SEND_FAILED);
+	if (!failed(t) && t->out.len)
+		return 0; /* the socket is full: on EPOLLOUT (tls_conn_events) */
 	int r = failed(t) ? 0 : mbedtls_ssl_write(&t->ssl, buf, len);
 	/* A TLS 1.3 ticket whose reading a read left unfinished ends in a write. */
 	while (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
@@ -768,19 +774,12 @@ conn_write(struct tls_conn *t, const void *buf, size_t len)
 			save_session(t);
 		r = mbedtls_ssl_write(&t->ssl, buf, len);
 	}
-	if (r == MBEDTLS_ERR_SSL_WANT_WRITE) {
-		int max = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
-		if (!t->retry)
-			t->retry = max > 0 && (size_t)max < len ? (size_t)max : len;
-		return 0;
-	}
 	if (r < 0)
 		fail(t, r);
 	if (failed(t)) {
 		errno = dead_errno(t);
 		return -1;
 	}
-	t->retry = 0;
 	return r;
 }
 

@@ -54,9 +54,8 @@ int tls_conn_readable(const struct tls_conn *t);
 ssize_t tls_conn_read(struct tls_conn *t, void *buf, size_t len);
 
 /* Application data: bytes taken (0: none now, before the handshake's end or while the
- * socket is full), or -1 with errno when the connection is closed. After 0 once the
- * handshake is done, the next call must offer the same bytes first: a record of them is
- * encrypted and partly sent. */
+ * socket is full: tls_conn_events then asks for EPOLLOUT), or -1 with errno when the
+ * connection is closed. */
 ssize_t tls_conn_write(struct tls_conn *t, const void *buf, size_t len);
 
 /* Why the connection failed; static or in t. */
