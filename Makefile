@@ -164,16 +164,17 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test $(fuzz_M
 		-Wl,--start-group build/fuzz/libpodhealth.a $(fuzz_MBEDTLS) -lnghttp2 -Wl,--end-group \
 		-lpthread
 
+# The targets run side by side, one per core; each one's summary (or, when it crashed, the
+# end of its log) is printed when it is done.
 fuzz: $(FUZZERS:%=build/fuzz/%)
-	@for f in $(FUZZERS); do \
+	@printf '%s\n' $(FUZZERS) | xargs -P $(NPROC) -I{} sh -c 'f={}; \
 		name=$${f#fuzz_}; work=build/fuzz/corpus-$$name; mkdir -p $$work; \
-		echo "== $$f ($(FUZZ_SECONDS) s)"; \
-		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		if build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 			-artifact_prefix=build/fuzz/$$f- \
-			-print_final_stats=1 $$work tests/fuzz/corpus/$$name 2>build/fuzz/$$f.log \
-			|| { tail -40 build/fuzz/$$f.log; exit 1; }; \
-		grep -E "stat::number_of_executed_units|Done" build/fuzz/$$f.log | tail -2; \
-	done
+			-print_final_stats=1 $$work tests/fuzz/corpus/$$name 2>build/fuzz/$$f.log; then \
+			echo "== $$f ($(FUZZ_SECONDS) s): $$(grep -E "^Done" build/fuzz/$$f.log | tail -1)"; \
+		else echo "== $$f FAILED"; tail -40 build/fuzz/$$f.log; exit 255; fi'
+
 
 build/podhealth: build/musl/podhealth
 	cp $< $@
