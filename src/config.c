@@ -275,9 +275,19 @@ add_item(struct config *c, enum item_kind kind, const char *from, const char *v,
 				      exit ? c->n_on_exit : c->ntargets, err, errlen);
 	if (!t)
 		return -1;
+	/* An on-exit call may name its method first: "GET http://localhost:9091/quitquitquit". */
+	char method[16] = "POST";
+	const char *given = v;
+	size_t mlen = exit ? strcspn(v, " \t") : 0;
+	if (exit && v[mlen] && mlen < sizeof method) {
+		memcpy(method, v, mlen);
+		method[mlen] = '\0';
+		v += mlen + strspn(v + mlen, " \t");
+	}
 	int rc = kind == ITEM_SPEC ? target_parse_spec(v, t, why, sizeof why)
 				   : target_parse(v, t, why, sizeof why);
-	if (rc == 0 && exit && (rc = target_set_call(t, "POST", why, sizeof why)) < 0)
+	t->own_method = v != given; /* target_parse starts t afresh */
+	if (rc == 0 && exit && (rc = target_set_call(t, method, why, sizeof why)) < 0)
 		target_free(t);
 	/* A spec is not repeated: it may hold a header's secret value; the reason names the
 	 * key. A URL is, cut short. */
@@ -288,8 +298,8 @@ add_item(struct config *c, enum item_kind kind, const char *from, const char *v,
 	if (rc < 0 && kind == ITEM_SPEC)
 		return fmt_error(err, errlen, "invalid %s #%zu: %s", from, c->nspecs, why);
 	if (rc < 0)
-		return fmt_error(err, errlen, "invalid %s '%.200s%s': %s", from, v,
-				 strlen(v) > 200 ? "..." : "", why);
+		return fmt_error(err, errlen, "invalid %s '%.200s%s': %s", from, given,
+				 strlen(given) > 200 ? "..." : "", why);
 	if (exit)
 		c->n_on_exit++;
 	else
@@ -304,20 +314,32 @@ add_env_items(struct config *c, enum item_kind kind, const char *name, const cha
 {
 	const char *seps = kind == ITEM_SPEC ? "\n" : " \t\r\n";
 	char item[4096];
+	size_t held = 0; /* on-exit calls: a method word waiting for its URL, in item */
 	while (*v) {
 		v += strspn(v, seps);
 		size_t n = strcspn(v, seps);
 		if (n == 0)
 			break;
-		if (n >= sizeof item)
+		if (held + n >= sizeof item)
 			return fmt_error(err, errlen, "invalid %s: an item longer than %zu bytes",
 					 name, sizeof item - 1);
-		memcpy(item, v, n);
-		item[n] = '\0';
+		memcpy(item + held, v, n);
+		item[held + n] = '\0';
+		v += n;
+		/* "GET http://..." in the variable too: a word with no "://" goes with the
+		 * URL after it. */
+		if (kind == ITEM_ON_EXIT && !held && !strstr(item, "://")) {
+			item[n] = ' ';
+			held = n + 1;
+			continue;
+		}
+		held = 0;
 		if (add_item(c, kind, name, item, err, errlen) < 0)
 			return -1;
-		v += n;
 	}
+	if (held)
+		return fmt_error(err, errlen, "invalid %s: method %.*s without a URL after it",
+				 name, (int)(held - 1 > 16 ? 16 : held - 1), item);
 	return 0;
 }
 
@@ -364,10 +386,11 @@ static const struct option {
     {"--deadline", 0, M_WAIT, set_deadline, "DUR", "give up after DUR, 0 = never", "60s"},
     {"--deadline-exit-code", 0, M_WAIT, set_exit_code, "N", "exit code past the deadline", "1"},
     {"--on-exit", 0, M_WAIT, NULL, "URL",
-     "call URL after CMD ends or the deadline passes,\nrepeatable (whitespace-separated in the "
-     "variable)",
+     "call URL ('GET URL': with GET) after CMD ends or the\ndeadline passes, before the "
+     "meshes' calls;\nrepeatable (whitespace-separated in the variable)",
      NULL},
-    {"--on-exit-method", 0, M_WAIT, set_method, "M", "the method of on-exit calls", "POST"},
+    {"--on-exit-method", 0, M_WAIT, set_method, "M", "the method of --on-exit calls that name none",
+     "POST"},
     {"--on-exit-when", 0, M_WAIT, set_on_exit_when, "WHEN",
      "always, or success: no on-exit calls unless the\nexit code is 0 (a retry keeps the proxy)",
      "always"},
@@ -529,10 +552,12 @@ make_names_unique(struct config *c, char *err, size_t errlen)
 }
 
 /* --istio and --linkerd supply defaults: the proxy's readiness check unless a check of
- * that name was given, and its shutdown call unless any --on-exit was. They are marked,
- * so that wait can leave out what the pod's sidecar mode makes wrong. */
+ * that name was given, and its shutdown call, after the user's --on-exit calls (the
+ * application's own proxies first, the mesh last, so that their shutdown does not lose
+ * the mesh under it), unless one of those is the same call. They are marked, so that wait
+ * can leave out what the pod's sidecar mode makes wrong. */
 static int
-apply_mesh(struct config *c, enum target_mesh mesh, int had_on_exit, char *err, size_t errlen)
+apply_mesh(struct config *c, enum target_mesh mesh, char *err, size_t errlen)
 {
 	const struct mesh *m = &meshes[mesh];
 	struct buf item = {0};
@@ -549,11 +574,12 @@ apply_mesh(struct config *c, enum target_mesh mesh, int had_on_exit, char *err, 
 			return -1;
 	}
 	c->targets[i].mesh = mesh;
-	if (!had_on_exit) {
-		if (add_item(c, ITEM_ON_EXIT, m->check, m->quit_url, err, errlen) < 0)
-			return -1;
-		c->on_exit[c->n_on_exit - 1].mesh = mesh;
-	}
+	for (i = 0; i < c->n_on_exit; i++)
+		if (strcmp(c->on_exit[i].text, m->quit_url) == 0)
+			break;
+	if (i == c->n_on_exit && add_item(c, ITEM_ON_EXIT, m->check, m->quit_url, err, errlen) < 0)
+		return -1;
+	c->on_exit[i].mesh = mesh;
 	return 0;
 }
 
@@ -562,9 +588,8 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 {
 	if (env_items(c, envp, err, errlen) < 0)
 		return -1;
-	int had_on_exit = c->n_on_exit > 0;
 	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
-		if (c->mesh[m] && apply_mesh(c, (enum target_mesh)m, had_on_exit, err, errlen) < 0)
+		if (c->mesh[m] && apply_mesh(c, (enum target_mesh)m, err, errlen) < 0)
 			return -1;
 	if (c->ntargets == 0)
 		return fmt_error(err, errlen,
@@ -575,6 +600,9 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 		c->max_interval_ms = c->interval_ms; /* backoff never shortens the interval */
 	for (size_t i = 0; c->on_exit_method && i < c->n_on_exit; i++) {
 		char why[128];
+		const struct target *t = &c->on_exit[i];
+		if (t->own_method || t->mesh != MESH_NONE)
+			continue; /* "GET URL", or a mesh's call: their own method */
 		if (target_set_call(&c->on_exit[i], c->on_exit_method, why, sizeof why) < 0)
 			return fmt_error(err, errlen, "invalid --on-exit-method: %s", why);
 	}

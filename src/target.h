@@ -40,6 +40,7 @@ struct target {
 	char method[16]; /* GET unless method= says HEAD (or POST... for on-exit calls) */
 	int redirects;   /* follow redirects as kubelet does (redirects=off: no) */
 	int http2;       /* protocol=http2: HTTP/2 cleartext with prior knowledge (h2c) */
+	int own_method;  /* an on-exit call that names its method ("GET URL") */
 	char *host_header;
 	char *authorization; /* "Basic ..." from user:password@ in the URL, as Go sends it */
 	char *body;          /* substring the body must contain; owned */

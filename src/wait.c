@@ -66,7 +66,8 @@ struct waitrun {
 	pid_t child;
 	int status;
 	struct call *calls;
-	size_t calls_left;
+	size_t calls_left; /* of the round being made */
+	int mesh_round;    /* the meshes' calls have started */
 };
 
 static void
@@ -93,6 +94,7 @@ failing_list(const struct checker *ck, struct buf *b)
 /* --- on-exit calls --- */
 
 static void call_start(struct call *k);
+static size_t start_round(struct waitrun *r, int mesh);
 
 static void
 on_call_retry(struct loop *loop, struct timer *t, void *arg)
@@ -118,7 +120,7 @@ on_call(struct waiter *w)
 	} else {
 		log_event(LOG_WARN, "on-exit call failed", "url", url, "reason", st->reason, NULL);
 	}
-	if (--r->calls_left == 0)
+	if (--r->calls_left == 0 && (r->mesh_round || start_round(r, 1) == 0))
 		loop_stop(r->loop); /* the last call is done: exit */
 }
 
@@ -129,9 +131,34 @@ call_start(struct call *k)
 	checker_wait(k->run->calls_ck, &k->w, on_call);
 }
 
+/* Makes one round of on-exit calls at once: the user's (mesh 0), or the meshes' (1).
+ * Returns how many it started. */
+static size_t
+start_round(struct waitrun *r, int mesh)
+{
+	size_t n = 0;
+	r->mesh_round = mesh;
+	for (size_t i = 0; i < r->n_on_exit; i++)
+		n += (r->on_exit[i].mesh != MESH_NONE) == mesh;
+	r->calls_left = n; /* before any starts: a call may end at once */
+	for (size_t i = 0; n && i < r->n_on_exit; i++) {
+		struct call *k = &r->calls[i];
+		if ((r->on_exit[i].mesh != MESH_NONE) != mesh)
+			continue;
+		k->run = r;
+		k->w.only = (long)i;
+		k->w.arg = k;
+		call_start(k);
+	}
+	return n;
+}
+
 static void stop_watching(struct waitrun *r);
 
-/* Makes every on-exit call at once; the loop stops when all are done. */
+/* Makes the on-exit calls: the user's (--on-exit: the application's own proxies, a
+ * database proxy, a secrets agent) all at once, then, once they are done, the meshes', so
+ * that those proxies' shutdown does not lose the mesh under it. The loop stops when all
+ * are done. */
 static void
 start_calls(struct waitrun *r)
 {
@@ -162,14 +189,8 @@ start_calls(struct waitrun *r)
 		return;
 	}
 	checker_log_changes(r->calls_ck, 0);
-	r->calls_left = r->n_on_exit;
-	for (size_t i = 0; i < r->n_on_exit; i++) {
-		struct call *k = &r->calls[i];
-		k->run = r;
-		k->w.only = (long)i;
-		k->w.arg = k;
-		call_start(k);
-	}
+	if (start_round(r, 0) == 0 && start_round(r, 1) == 0)
+		loop_stop(r->loop);
 }
 
 /* --- the command --- */

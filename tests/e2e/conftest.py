@@ -304,6 +304,46 @@ class Podhealth:
         os.unlink(self.stderr_path)
 
 
+class FakeMesh:
+    """The one fake mesh: a mesh proxy's admin endpoints on their real ports (hold
+    fixed_ports), readiness (503 twice, then 200) and shutdown; records what was asked,
+    and appends "mesh METHOD path" of each shutdown call to log when given (a list shared
+    with other fakes, for the order of calls)."""
+
+    def __init__(self, ready_port, ready_path, quit_port, quit_path, log=None):
+        import http.server
+        self.polls, self.quits = [], []
+        mesh = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                mesh.polls.append(self.path)
+                self.send_response(200 if len(mesh.polls) > 2 else 503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):
+                mesh.quits.append(self.path)
+                if log is not None:
+                    log.append("mesh POST " + self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        ports = sorted({ready_port, quit_port})
+        self.servers = [http.server.ThreadingHTTPServer(("127.0.0.1", p), Handler) for p in ports]
+        for s in self.servers:
+            threading.Thread(target=s.serve_forever, daemon=True).start()
+
+    def stop(self):
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+
+
 @pytest.fixture
 def fixed_ports():
     """Held by tests that use ports the meshes and manifests fix (Istio's 15020 and 15021,

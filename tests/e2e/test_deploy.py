@@ -9,7 +9,7 @@ import tempfile
 import pytest
 import yaml  # python3-yaml (tools/deps.sh test): missing, the file fails
 
-from conftest import Podhealth, Upstream, get, port_is_free, run
+from conftest import FakeMesh, Podhealth, Upstream, get, port_is_free, run
 
 # Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
@@ -271,43 +271,6 @@ def test_dockerfile():
 
 
 # --- the Job manifests under the three cluster modes ------------------------------------
-
-class FakeMesh:
-    """A mesh's admin endpoints on their real ports: readiness (503 twice, then 200) and
-    shutdown; records what was asked."""
-
-    def __init__(self, ready_port, ready_path, quit_port, quit_path):
-        import http.server
-        import threading
-        self.polls, self.quits = [], []
-        mesh = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                mesh.polls.append(self.path)
-                self.send_response(200 if len(mesh.polls) > 2 else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self):
-                mesh.quits.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        ports = sorted({ready_port, quit_port})
-        self.servers = [http.server.ThreadingHTTPServer(("127.0.0.1", p), Handler) for p in ports]
-        for s in self.servers:
-            threading.Thread(target=s.serve_forever, daemon=True).start()
-
-    def stop(self):
-        for s in self.servers:
-            s.shutdown()
-            s.server_close()
-
 
 def go_quote(v):
     return json.dumps(v)  # Go's strconv.Quote, for these ASCII values

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import (MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
+from conftest import (FakeMesh, MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
                       run, wait_until, why_not)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
@@ -319,46 +319,67 @@ def test_istio(tmp):
     # suite beside this one turned the test into a silent skip): free, or a failure.
     assert port_is_free(15020, "127.0.0.1") and port_is_free(15021, "127.0.0.1"), \
         "Istio's ports 15020 and 15021 are in use by a program outside this suite"
-    import http.server
-
-    polls, quits = [], []
-
-    class Ready(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            polls.append(self.path)
-            self.send_response(200 if len(polls) > 2 else 503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    class Agent(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            quits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 15021), Ready),
-               http.server.ThreadingHTTPServer(("127.0.0.1", 15020), Agent)]
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+    mesh = FakeMesh(15021, "/healthz/ready", 15020, "/quitquitquit")
     try:
         marker = os.path.join(tmp, "ran")
         rc, _, err = run(["wait", "--istio", "--interval", "100ms", "--", "sh", "-c",
                           "touch %s; exit 3" % marker])
         assert rc == 3 and os.path.exists(marker)
-        assert polls == ["/healthz/ready"] * 3
-        assert quits == ["/quitquitquit"]
+        assert mesh.polls == ["/healthz/ready"] * 3
+        assert mesh.quits == ["/quitquitquit"]
         assert 'waiting for="istio-proxy: HTTP 503" attempt=1' in err
     finally:
-        for s in servers:
-            s.shutdown()
-            s.server_close()
+        mesh.stop()
+
+
+@pytest.mark.usefixtures("fixed_ports")
+def test_istio_with_a_database_proxy_stops_both_the_mesh_last():
+    # The trap this replaces: with --istio, an --on-exit for a Cloud SQL proxy used to
+    # replace Istio's quitquitquit, and the classic proxy never exited. Now the user's calls
+    # are made first, all at once, each with its own method ("GET URL"; --on-exit-method
+    # for those that name none), then the mesh's POST, after them.
+    order = []
+
+    def answer(path, head):
+        order.append("app " + head.split(" ", 1)[0] + " " + path)
+        time.sleep(0.2)  # a slow answer: the mesh's call must still come after it
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "close"
+
+    cloudsql, vault = Upstream(script=answer), Upstream(script=answer)
+    mesh = FakeMesh(15021, "/healthz/ready", 15020, "/quitquitquit", log=order)
+    try:
+        rc, _, err = run(["wait", "--istio", "--interval", "100ms",
+                          "--on-exit", "GET " + cloudsql.url("/quitquitquit"),
+                          "--on-exit", vault.url("/agent/v1/quit"), "--on-exit-method", "PUT",
+                          "--", "true"])
+        assert rc == 0, err
+        assert sorted(order[:2]) == ["app GET /quitquitquit", "app PUT /agent/v1/quit"], order
+        assert order[2:] == ["mesh POST /quitquitquit"], order
+        # The same calls from the environment: a method word goes with the URL after it.
+        del order[:]
+        env = dict(os.environ, PODHEALTH_ISTIO="true",
+                   PODHEALTH_ON_EXIT="GET %s %s" % (cloudsql.url("/quitquitquit"), vault.url("/q")))
+        assert run(["wait", "--interval", "100ms", "--", "true"], env=env)[0] == 0
+        assert sorted(order[:2]) == ["app GET /quitquitquit", "app POST /q"], order
+        assert order[2:] == ["mesh POST /quitquitquit"], order
+        # An --on-exit that is the mesh's own call is made once, as the mesh's.
+        del order[:]
+        assert run(["wait", "--istio", "--interval", "100ms", "--on-exit",
+                    "http://localhost:15020/quitquitquit", "--", "true"])[0] == 0
+        assert order == ["mesh POST /quitquitquit"], order
+    finally:
+        mesh.stop()
+        cloudsql.stop()
+        vault.stop()
+
+
+def test_on_exit_method_words_are_checked():
+    rc, _, err = run(["wait", "--on-exit", "get http://a/", "http://b/"])
+    assert rc == 2 and ("invalid --on-exit 'get http://a/': invalid method 'get' (want an "
+                        "upper-case HTTP method such as POST)") in err, err
+    env = dict(os.environ, PODHEALTH_ON_EXIT="http://a/ DELETE")
+    rc, _, err = run(["wait", "http://b/"], env=env)
+    assert rc == 2 and "invalid PODHEALTH_ON_EXIT: method DELETE without a URL after it" in err, err
 
 
 # --- probe -------------------------------------------------------------------------

@@ -212,6 +212,57 @@ test_config_invalid(void **state)
 	}
 }
 
+/* wait's on-exit calls: the user's first, each with its method ("GET URL", or
+ * --on-exit-method), then the meshes' (POST, whatever --on-exit-method says), once. */
+static void
+test_config_on_exit_calls(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	char *argv[] = {"--istio",
+			"--on-exit",
+			"GET http://a:9091/quitquitquit",
+			"--on-exit",
+			"http://b:8200/agent/v1/quit",
+			"--on-exit-method",
+			"PUT",
+			"--",
+			"true",
+			NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 9, argv, no_env, err, sizeof err), 0);
+	assert_int_equal(c.n_on_exit, 3);
+	assert_string_equal(c.on_exit[0].method, "GET");
+	assert_string_equal(c.on_exit[0].host, "a");
+	assert_string_equal(c.on_exit[1].method, "PUT");
+	assert_int_equal(c.on_exit[1].mesh, MESH_NONE);
+	assert_string_equal(c.on_exit[2].text, "http://localhost:15020/quitquitquit");
+	assert_string_equal(c.on_exit[2].method, "POST");
+	assert_int_equal(c.on_exit[2].mesh, MESH_ISTIO);
+	config_free(&c);
+
+	/* The mesh's own call given by hand is made once, as the mesh's. */
+	char *same[] = {"--istio", "--on-exit", "http://localhost:15020/quitquitquit", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 3, same, no_env, err, sizeof err), 0);
+	assert_int_equal(c.n_on_exit, 1);
+	assert_int_equal(c.on_exit[0].mesh, MESH_ISTIO);
+	config_free(&c);
+
+	/* The variable: a method word goes with the URL after it. */
+	char *env[] = {"PODHEALTH_ON_EXIT=GET http://a/ http://b/\tDELETE\thttp://c/", NULL};
+	char *none[] = {"http://x/", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 1, none, env, err, sizeof err), 0);
+	assert_int_equal(c.n_on_exit, 3);
+	assert_string_equal(c.on_exit[0].method, "GET");
+	assert_string_equal(c.on_exit[1].method, "POST");
+	assert_string_equal(c.on_exit[2].method, "DELETE");
+	config_free(&c);
+	char *dangling[] = {"PODHEALTH_ON_EXIT=http://a/ GET", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 1, none, dangling, err, sizeof err), -1);
+	assert_string_equal(err, "invalid PODHEALTH_ON_EXIT: method GET without a URL after it");
+	config_free(&c);
+}
+
 static void
 test_config_env(void **state)
 {
@@ -359,9 +410,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_valid),
-	    cmocka_unit_test(test_config_invalid),  cmocka_unit_test(test_is_legacy),
-	    cmocka_unit_test(test_config_env),      cmocka_unit_test(test_config_duplicates),
+	    cmocka_unit_test(test_config_defaults),      cmocka_unit_test(test_config_valid),
+	    cmocka_unit_test(test_config_invalid),       cmocka_unit_test(test_is_legacy),
+	    cmocka_unit_test(test_config_env),           cmocka_unit_test(test_config_duplicates),
+	    cmocka_unit_test(test_config_on_exit_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
