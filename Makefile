@@ -7,6 +7,12 @@ LLHTTP_INC ?= /usr/share/include/llhttp
 PYTHON     ?= /usr/bin/python3
 PREFIX     ?= /usr/local
 
+# Quiet by default: one line per artefact ("  CC build/musl/check.o"); make V=1 prints each
+# command in full, as Linux's and git's Makefiles do.
+V ?= 0
+Q   := $(if $(filter 1,$(V)),,@)
+SAY := $(if $(filter 1,$(V)),@true,@printf '  %-6s %s\n')
+
 MODULES := $(filter-out main,$(basename $(notdir $(wildcard src/*.c))))
 NPROC   := $(shell nproc 2>/dev/null || echo 2)
 LLHTTP  := api http llhttp
@@ -91,7 +97,8 @@ deps: build/.deps-build
 # The version, and what is compiled in (Debian package versions, for CVE triage).
 build/gen/version.h: VERSION tools/libs.sh | build/.deps-build
 	@mkdir -p $(@D)
-	libs=$$(tools/libs.sh versions) && { \
+	$(SAY) GEN $@
+	$(Q)libs=$$(tools/libs.sh versions) && { \
 		printf '#define PODHEALTH_VERSION "%s"\n' "$(VERSION)"; \
 		printf '#define PODHEALTH_MUSL "%s"\n' "$${libs%%, llhttp*}"; \
 		printf '#define PODHEALTH_LIBS "%s"\n' "llhttp$${libs#*, llhttp}"; } > $@
@@ -120,10 +127,12 @@ build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h 
 		| $$(if $$(filter arm64,$(1)),build/.deps-arm64) \
 		$$(if $$(filter asan fuzz,$(1)),build/.deps-test)
 	@rm -rf build/$(1)/deps/mbedtls && mkdir -p build/$(1)/deps/mbedtls
-	ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
+	$$(SAY) CC "Mbed TLS for build/$(1) ($$$$(ls $(DEPS_SRC)/mbedtls/library/*.c | wc -l) files)"
+	$$(Q)ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
 		'cd build/$(1)/deps/mbedtls && exec $$($(1)_CC) $$(or $$($(1)_DEPS_CFLAGS),$(DEPS_CFLAGS)) \
 		 $(MBEDTLS_DEFS) -I$(CURDIR)/$(DEPS_SRC)/mbedtls/include -c "$$$$@"' sh
-	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
+	$$(SAY) AR $$@
+	$$(Q)rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
 endef
 $(foreach f,musl arm64 host asan fuzz,$(eval $(call mbedtls_flavor,$(f))))
 # The Mbed TLS each flavour links: built for it (musl, arm64), with its sanitizers (asan,
@@ -138,18 +147,23 @@ define build_flavor
 build/$(1)/%.o: src/%.c build/gen/version.h tools/mbedtls_config.h \
 		| build/.deps-build $$($(1)_MBEDTLS) $$(if $$(filter musl arm64,$(1)),,build/.deps-test)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
+	$$(SAY) CC $$@
+	$$(Q)$$($(1)_CC) $(CPPFLAGS) $$($(1)_DEPS_INC) $(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/llhttp/%.o: | build/.deps-build $$(if $$(filter arm64,$(1)),build/.deps-arm64)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) $(LLHTTP_NO_STDERR) -w \
+	$$(SAY) CC $$@
+	$$(Q)$$($(1)_CC) -I$(LLHTTP_INC) $$(filter-out -Werror,$$($(1)_CFLAGS)) $(LLHTTP_NO_STDERR) -w \
 		-c $(LLHTTP_SRC)/$$*.c -o $$@
 build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llhttp/%.o)
-	rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
+	$$(SAY) AR $$@
+	$$(Q)rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ $$^
 build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a $$($(1)_MBEDTLS)
-	$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_MBEDTLS) -lpthread
+	$$(SAY) LINK $$@
+	$$(Q)$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_MBEDTLS) -lpthread
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test $$($(1)_MBEDTLS)
 	@mkdir -p $$(@D)
-	$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
+	$$(SAY) LINK $$@
+	$$(Q)$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
 		$$($(1)_LDFLAGS) -lcmocka -Wl,--start-group build/$(1)/libpodhealth.a \
 		$$($(1)_MBEDTLS) -lnghttp2 -Wl,--end-group -lpthread
 -include $$(wildcard build/$(1)/*.d)
@@ -160,7 +174,8 @@ build/musl/podhealth build/arm64/podhealth: tools/layout.ld
 # libFuzzer targets: thin wrappers over the parsers that see outside bytes, each run for
 # FUZZ_SECONDS on a scratch copy of its committed seed corpus. A crash fails the target.
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libpodhealth.a build/.deps-test $(fuzz_MBEDTLS)
-	$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< $(fuzz_LDFLAGS) \
+	$(SAY) LINK $@
+	$(Q)$(fuzz_CC) $(CPPFLAGS) $(fuzz_CFLAGS) -o $@ $< $(fuzz_LDFLAGS) \
 		-Wl,--start-group build/fuzz/libpodhealth.a $(fuzz_MBEDTLS) -lnghttp2 -Wl,--end-group \
 		-lpthread
 
@@ -177,7 +192,7 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 
 
 build/podhealth: build/musl/podhealth
-	cp $< $@
+	@cp $< $@
 	@echo "build/podhealth: $$(stat -c %s $@) bytes, $$(file -b $@ 2>/dev/null | cut -d, -f1-2)"
 
 unit: $(UNIT:%=build/gcc/tests/%) $(UNIT:%=build/asan/tests/%)
@@ -193,7 +208,8 @@ GO := GOROOT=$(GO_ROOT)/usr/lib/go-1.24 GO111MODULE=off GOPATH=$(GO_ROOT)/usr/sh
 	$(GO_ROOT)/usr/lib/go-1.24/bin/go
 build/peers/%: tests/*/%.go build/.deps-go
 	@mkdir -p $(@D)
-	$(GO) build -o $@ $(filter %.go,$^)
+	$(SAY) GO $@
+	$(Q)$(GO) build -o $@ $(filter %.go,$^)
 PEERS := build/peers/kubelet_probe build/peers/grpc_health_server build/peers/h2_only_server
 
 # The end-to-end suite four times: the shipped binary; an ASan+UBSan build; the shipped

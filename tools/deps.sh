@@ -72,8 +72,16 @@ if [ -n "$need" ]; then
 	*:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ;;
 	esac
 	apt-get update -qq
+	# apt's own errors are shown; debconf's notes (no apt-utils, no terminal) are not.
+	log=$(mktemp)
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $need >/dev/null
+	if ! apt-get install -y -qq --no-install-recommends $need >/dev/null 2>"$log"; then
+		cat "$log" >&2
+		rm -f "$log"
+		exit 1
+	fi
+	grep -v '^debconf: ' "$log" >&2 || true
+	rm -f "$log"
 fi
 
 # Debian 13 (trixie) through a private apt configuration under build/apt: its own sources
