@@ -237,7 +237,7 @@ set_on_deadline(struct config *c, const char *name, const char *v, char *err, si
 
 BOOL_SETTER(set_hide_reasons, hide_reasons)
 BOOL_SETTER(set_quiet, quiet)
-#define MESH_SETTER(id, name, check, ready, quit, annotation)                                      \
+#define MESH_SETTER(id, name, check, ready, quit, annotation, network, help)                       \
 	BOOL_SETTER(set_##name, mesh[MESH_##id])
 MESH_LIST(MESH_SETTER)
 BOOL_SETTER(set_verbose, verbose)
@@ -396,18 +396,13 @@ static const struct option {
      "always"},
     {"--on-deadline", 0, M_WAIT, set_on_deadline, "WHAT",
      "fail, or run: start CMD anyway when the deadline\npasses", "fail"},
-#define MESH_OPTION(id, name, check, ready, quit, annotation)                                      \
-	{"--" #name, 0,    M_WAIT | BOOL,                                                          \
-	 set_##name, NULL, "wait for " check "=\n" ready "\nand call " quit,                       \
-	 NULL},
+#define MESH_OPTION(id, name, check, ready, quit, annotation, network, help)                       \
+	{"--" #name, 0, M_WAIT | BOOL, set_##name, NULL, help, NULL},
     MESH_LIST(MESH_OPTION){
 	"--pod-annotations", 0, M_WAIT, set_pod_annotations, "FILE",
-	"the pod's annotations (Downward API): tells --istio\nand --linkerd what was "
-	"injected",
-	NULL},
+	"the pod's annotations (Downward API): tells the\nsidecar flags what was injected", NULL},
     {"--sidecar", 0, M_WAIT, set_sidecar, "MODE",
-     "the mesh proxy: auto (from --pod-annotations, else\nclassic), classic, native or none",
-     "auto"},
+     "the sidecars: auto (from --pod-annotations, else\nclassic), classic, native or none", "auto"},
     {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT", "text or json", "text"},
     {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL, "log warnings and errors only",
      NULL},
@@ -551,21 +546,22 @@ make_names_unique(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* --istio and --linkerd supply defaults: the proxy's readiness check unless a check of
- * that name was given, and its shutdown call, after the user's --on-exit calls (the
- * application's own proxies first, the mesh last, so that their shutdown does not lose
- * the mesh under it), unless one of those is the same call. They are marked, so that wait
- * can leave out what the pod's sidecar mode makes wrong. */
+/* A sidecar's flag (--istio, --cloudsql...) supplies defaults: its readiness check,
+ * unless a check of that name was given, and its shutdown call, unless one of the user's
+ * --on-exit calls is the same. They are marked, so that wait can leave out what the pod's
+ * sidecar mode makes wrong and stop the meshes last. Dapr's shutdown carries the
+ * dapr-api-token header when DAPR_API_TOKEN is set, as Dapr's SDKs send it (never
+ * logged: the plan logs a call's method and URL). */
 static int
-apply_mesh(struct config *c, enum target_mesh mesh, char *err, size_t errlen)
+apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size_t errlen)
 {
 	const struct mesh *m = &meshes[mesh];
 	struct buf item = {0};
 	size_t i;
-	for (i = 0; i < c->ntargets; i++)
+	for (i = 0; m->check && i < c->ntargets; i++)
 		if (strcmp(c->targets[i].name, m->check) == 0)
 			break;
-	if (i == c->ntargets) {
+	if (m->check && i == c->ntargets) {
 		buf_printf(&item, "%s=%s", m->check, m->ready_url);
 		int rc = item.failed ? fmt_error(err, errlen, "out of memory")
 				     : add_item(c, ITEM_CHECK, m->check, item.data, err, errlen);
@@ -573,13 +569,25 @@ apply_mesh(struct config *c, enum target_mesh mesh, char *err, size_t errlen)
 		if (rc < 0)
 			return -1;
 	}
-	c->targets[i].mesh = mesh;
+	if (m->check)
+		c->targets[i].mesh = mesh;
+	if (!m->quit_url)
+		return 0;
 	for (i = 0; i < c->n_on_exit; i++)
 		if (strcmp(c->on_exit[i].text, m->quit_url) == 0)
 			break;
-	if (i == c->n_on_exit && add_item(c, ITEM_ON_EXIT, m->check, m->quit_url, err, errlen) < 0)
+	if (i == c->n_on_exit &&
+	    add_item(c, ITEM_ON_EXIT, m->check ? m->check : m->name, m->quit_url, err, errlen) < 0)
 		return -1;
-	c->on_exit[i].mesh = mesh;
+	struct target *t = &c->on_exit[i];
+	t->mesh = mesh;
+	const char *token = mesh == MESH_DAPR ? env_get(envp, "DAPR_API_TOKEN") : NULL;
+	if (token && *token && t->nheaders < TARGET_MAX_HEADERS) {
+		buf_printf(&item, "dapr-api-token: %s", token);
+		if (item.failed)
+			return fmt_error(err, errlen, "out of memory");
+		t->headers[t->nheaders++] = item.data;
+	}
 	return 0;
 }
 
@@ -588,12 +596,15 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 {
 	if (env_items(c, envp, err, errlen) < 0)
 		return -1;
+	int sidecars = 0;
 	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
-		if (c->mesh[m] && apply_mesh(c, (enum target_mesh)m, err, errlen) < 0)
+		if (c->mesh[m] &&
+		    (++sidecars, apply_mesh(c, (enum target_mesh)m, envp, err, errlen)) < 0)
 			return -1;
-	if (c->ntargets == 0)
+	if (c->ntargets == 0 && !sidecars)
 		return fmt_error(err, errlen,
-				 c->mode == MODE_WAIT     ? "no CHECK given (or --istio, --linkerd)"
+				 c->mode == MODE_WAIT
+				     ? "no CHECK given (or a sidecar's flag: --istio...)"
 				 : c->mode == MODE_LEGACY ? "no ENDPOINT given"
 							  : "no CHECK given");
 	if (c->max_interval_ms < c->interval_ms)

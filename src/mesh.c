@@ -177,12 +177,32 @@ linkerd_mode(const char *text, size_t len, const char *v, char *why, size_t whyl
 	return decided == 1 ? SIDECAR_NATIVE : SIDECAR_CLASSIC;
 }
 
-#define MESH_ROW(id, name_, check_, ready, quit, annotation_)                                      \
+/* The sidecars whose injector's annotation says only that it injected them: classic when
+ * it is there (a value Go's ParseBool reads as false says no), none when it is not. */
+static enum sidecar_mode
+injected_mode(const char *text, size_t len, const char *v, char *why, size_t whylen, int *warn)
+{
+	(void)text, (void)len, (void)warn;
+	int off = fmt_parse_bool(v) == 0;
+	fmt_format(why, whylen, "injected (%.40s)", v);
+	if (off)
+		fmt_format(why, whylen, "annotation says %.40s", v);
+	return off ? SIDECAR_NONE : SIDECAR_CLASSIC;
+}
+#define consul_mode   injected_mode
+#define dapr_mode     injected_mode
+#define vault_mode    injected_mode
+#define kuma_mode     injected_mode
+#define cloudsql_mode NULL /* no injector, no annotation */
+#define alloydb_mode  NULL
+
+#define MESH_ROW(id, name_, check_, ready, quit, annotation_, network_, help)                      \
 	[MESH_##id] = {.name = #name_,                                                             \
 		       .check = check_,                                                            \
 		       .ready_url = ready,                                                         \
 		       .quit_url = quit,                                                           \
 		       .annotation = annotation_,                                                  \
+		       .network = network_,                                                        \
 		       .mode = name_##_mode},
 const struct mesh meshes[MESH_COUNT] = {[MESH_NONE] = {.name = ""}, MESH_LIST(MESH_ROW)};
 
@@ -194,6 +214,10 @@ mesh_mode_from(const char *text, size_t len, enum target_mesh mesh, char *why, s
 	struct buf v = {0};
 	enum sidecar_mode mode = SIDECAR_NONE;
 	*warn = 0;
+	if (!m->annotation) {
+		fmt_format(why, whylen, "no injector: classic unless --sidecar says");
+		return SIDECAR_CLASSIC;
+	}
 	fmt_format(why, whylen, "no %s annotation", m->annotation);
 	if (annotation(text, len, m->annotation, &v))
 		mode = m->mode(text, len, v.data, why, whylen, warn);
@@ -209,7 +233,9 @@ mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t why
 		return cfg->sidecar;
 	}
 	fmt_format(why, whylen, "no --pod-annotations");
-	if (!cfg->pod_annotations)
+	if (!meshes[mesh].annotation)
+		fmt_format(why, whylen, "no injector: classic unless --sidecar says");
+	if (!cfg->pod_annotations || !meshes[mesh].annotation)
 		return SIDECAR_CLASSIC;
 	struct buf text = {0};
 	enum sidecar_mode mode = SIDECAR_CLASSIC;
@@ -245,10 +271,10 @@ mesh_plan(const struct config *cfg, struct target **checks, size_t *nchecks, str
 		 * signal): an init container must leave the proxy to the pod. */
 		log_event(LOG_INFO, "sidecar", "mesh", meshes[m].name, "mode",
 			  mesh_sidecar_names[modes[m]], "reason", why, "wait",
-			  modes[m] == SIDECAR_NONE ? "no" : "yes", "on-exit",
-			  modes[m] != SIDECAR_CLASSIC ? "no"
-			  : cfg->cmd                  ? "yes"
-						      : "after a failure only",
+			  modes[m] == SIDECAR_NONE || !meshes[m].check ? "no" : "yes", "on-exit",
+			  modes[m] != SIDECAR_CLASSIC || !meshes[m].quit_url ? "no"
+			  : cfg->cmd                                         ? "yes"
+				     : "after a failure only",
 			  NULL);
 	}
 	*checks = calloc(cfg->ntargets + 1, sizeof **checks);

@@ -131,19 +131,26 @@ call_start(struct call *k)
 	checker_wait(k->run->calls_ck, &k->w, on_call);
 }
 
-/* Makes one round of on-exit calls at once: the user's (mesh 0), or the meshes' (1).
- * Returns how many it started. */
+/* Whether on-exit call i stops a mesh (a sidecar that carries the pod's traffic). */
+static int
+stops_a_mesh(const struct waitrun *r, size_t i)
+{
+	return meshes[r->on_exit[i].mesh].network;
+}
+
+/* Makes one round of on-exit calls at once: the others' (mesh 0: the user's, a database
+ * proxy's, an agent's), or the meshes' (1). Returns how many it started. */
 static size_t
 start_round(struct waitrun *r, int mesh)
 {
 	size_t n = 0;
 	r->mesh_round = mesh;
 	for (size_t i = 0; i < r->n_on_exit; i++)
-		n += (r->on_exit[i].mesh != MESH_NONE) == mesh;
+		n += stops_a_mesh(r, i) == mesh;
 	r->calls_left = n; /* before any starts: a call may end at once */
 	for (size_t i = 0; n && i < r->n_on_exit; i++) {
 		struct call *k = &r->calls[i];
-		if ((r->on_exit[i].mesh != MESH_NONE) != mesh)
+		if (stops_a_mesh(r, i) != mesh)
 			continue;
 		k->run = r;
 		k->w.only = (long)i;
@@ -155,10 +162,10 @@ start_round(struct waitrun *r, int mesh)
 
 static void stop_watching(struct waitrun *r);
 
-/* Makes the on-exit calls: the user's (--on-exit: the application's own proxies, a
- * database proxy, a secrets agent) all at once, then, once they are done, the meshes', so
- * that those proxies' shutdown does not lose the mesh under it. The loop stops when all
- * are done. */
+/* Makes the on-exit calls: the user's (--on-exit) and the other sidecars' (a database
+ * proxy, a secrets agent, Dapr) all at once, then, once they are done, the meshes'
+ * (Istio, Linkerd, Consul), so that those sidecars' shutdown does not lose the mesh under
+ * it. The loop stops when all are done. */
 static void
 start_calls(struct waitrun *r)
 {

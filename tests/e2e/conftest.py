@@ -307,10 +307,10 @@ class Podhealth:
 class FakeMesh:
     """The one fake mesh: a mesh proxy's admin endpoints on their real ports (hold
     fixed_ports), readiness (503 twice, then 200) and shutdown; records what was asked,
-    and appends "mesh METHOD path" of each shutdown call to log when given (a list shared
+    and appends "NAME POST path" of each shutdown call to log when given (a list shared
     with other fakes, for the order of calls)."""
 
-    def __init__(self, ready_port, ready_path, quit_port, quit_path, log=None):
+    def __init__(self, ready_port, ready_path, quit_port, quit_path, log=None, name="mesh"):
         import http.server
         self.polls, self.quits = [], []
         mesh = self
@@ -325,7 +325,7 @@ class FakeMesh:
             def do_POST(self):
                 mesh.quits.append(self.path)
                 if log is not None:
-                    log.append("mesh POST " + self.path)
+                    log.append("%s POST %s" % (name, self.path))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

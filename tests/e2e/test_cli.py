@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, STATIC, free_port, get, listing, run
+from peers import ROOT
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
          "       podhealth PORT TIMEOUT ENDPOINT...\n"
@@ -159,7 +160,8 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
                          "--deadline-exit-code", "--on-exit", "--on-exit-method", "--istio",
                          "--linkerd", "--fast-interval", "--pod-annotations", "--sidecar",
                          "--on-exit-when", "--on-deadline", "--log-format", "--quiet",
-                         "--probe-errors"},
+                         "--probe-errors", "--cloudsql", "--alloydb", "--consul", "--dapr",
+                         "--vault", "--kuma"},
                 "probe": {"--timeout", "--check", "--verbose"}}[cmd]
     assert expected | {"--help", "--version"} <= options
     # It fits a terminal of 80 columns, and the usage line names every option form.
@@ -174,6 +176,55 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
         assert opt[2:] in documented, opt
     for var in variables:
         assert var in man, var
+
+
+def mesh_rows():
+    """src/mesh.h's MESH_LIST, the one home of each sidecar's facts: {flag: (check, ready
+    URL, stop URL)}, None where a row has none."""
+    with open(os.path.join(ROOT, "src", "mesh.h")) as f:
+        text = f.read()
+    body = text[text.index("#define MESH_LIST(X)"):].split("\n\n", 1)[0].replace("\\\n", " ")
+    field = r'\s*("[^"]*"|NULL)\s*'
+    rows = re.findall(r'X\(\w+,\s*(\w+),' + field + ',' + field + ',' + field + ',', body)
+    val = lambda v: None if v == "NULL" else v.strip('"')
+    return {name: (val(c), val(r), val(q)) for name, c, r, q in rows}
+
+
+def test_every_sidecar_row_is_documented():
+    # One row per sidecar in src/mesh.h; the man page names each one's check and URLs, the
+    # README's table its flag, and wait --help its flag and variable.
+    rows = mesh_rows()
+    assert {"istio", "linkerd", "cloudsql", "alloydb", "consul", "dapr", "vault", "kuma"} <= set(rows)
+    with open(MAN) as f:
+        man = f.read().replace("\\-", "-")
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    out = run(["wait", "--help"])[1]
+    for name, (check, ready, quit_) in rows.items():
+        assert "--" + name in out and "PODHEALTH_" + name.upper() in out, name
+        assert re.search(r"`wait [^`]*--%s\b" % name, readme), name
+        for fact in (check and "%s=%s" % (check, ready), quit_):
+            assert fact is None or fact in man, (name, fact)
+            port_path = fact and ":" + fact.split(":")[-1].split("/", 1)[0] + "/" + fact.split("/", 3)[-1]
+            assert fact is None or port_path in readme, (name, port_path)
+
+
+@pytest.mark.usefixtures("fixed_ports")  # it asks the sidecars' real ports
+def test_sidecar_flags_add_their_checks_and_calls():
+    # The plan each flag makes: its check (none for Vault), its call (none for Kuma), the
+    # meshes' calls after the others; Dapr's token is sent, never logged.
+    env = dict(os.environ, DAPR_API_TOKEN="s3cret-token")
+    rc, _, err = run(["wait", "--vault", "--kuma", "--dapr", "--consul", "--cloudsql", "--deadline",
+                      "200ms", "--", "true"], env=env)
+    assert rc == 1, err
+    plan = next(l for l in err.splitlines() if "info: plan " in l)
+    assert 'checks="cloudsql-proxy consul-dataplane daprd kuma-dp"' in plan, plan
+    assert ("POST http://localhost:9091/quitquitquit POST http://localhost:20600/graceful_shutdown "
+            "POST http://localhost:3500/v1.0/shutdown POST http://localhost:8200/agent/v1/quit") in plan, plan
+    assert "s3cret" not in err
+    assert "sidecar mesh=vault mode=classic" in err and "wait=no on-exit=yes" in err
+    assert "sidecar mesh=kuma mode=classic" in err and "wait=yes on-exit=no" in err
+    # (The header itself: test_config.c, test_config_sidecar_rows.)
 
 
 def test_flags_win_over_a_bad_environment(upstream):

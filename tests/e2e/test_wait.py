@@ -373,6 +373,26 @@ def test_istio_with_a_database_proxy_stops_both_the_mesh_last():
         vault.stop()
 
 
+@pytest.mark.usefixtures("fixed_ports")
+def test_a_meshed_job_with_cloud_sql_waits_for_both_and_stops_the_mesh_last():
+    # The case: a Job under Istio that talks to Cloud SQL. Both proxies are waited
+    # for; once the command ends, the Cloud SQL proxy's quitquitquit, then Istio's.
+    for port in (9090, 9091, 15020, 15021):
+        assert port_is_free(port, "127.0.0.1"), "port %d is held outside the test suites" % port
+    order = []
+    cloudsql = FakeMesh(9090, "/startup", 9091, "/quitquitquit", log=order, name="cloudsql")
+    istio = FakeMesh(15021, "/healthz/ready", 15020, "/quitquitquit", log=order, name="istio")
+    try:
+        rc, _, err = run(["wait", "--istio", "--cloudsql", "--interval", "100ms", "--", "sh", "-c",
+                          "exit 4"])
+        assert rc == 4, err
+        assert cloudsql.polls == ["/startup"] * 3 and istio.polls == ["/healthz/ready"] * 3
+        assert order == ["cloudsql POST /quitquitquit", "istio POST /quitquitquit"], order
+    finally:
+        cloudsql.stop()
+        istio.stop()
+
+
 def test_on_exit_method_words_are_checked():
     rc, _, err = run(["wait", "--on-exit", "get http://a/", "http://b/"])
     assert rc == 2 and ("invalid --on-exit 'get http://a/': invalid method 'get' (want an "

@@ -14,9 +14,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[160];
 	int warn;
 	const char *text = (const char *)data;
-	if (mesh_mode_from(text, size, MESH_ISTIO, why, sizeof why, &warn) > SIDECAR_NONE ||
-	    mesh_mode_from(text, size, MESH_LINKERD, why, sizeof why, &warn) > SIDECAR_NONE)
-		__builtin_trap();
+	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++) /* every sidecar's reading */
+		if (mesh_mode_from(text, size, (enum target_mesh)m, why, sizeof why, &warn) >
+		    SIDECAR_NONE)
+			__builtin_trap();
 	int r = json_array_has(text, size, "initContainers", "istio-proxy");
 	if (r < -1 || r > 1)
 		__builtin_trap();

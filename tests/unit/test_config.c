@@ -263,6 +263,35 @@ test_config_on_exit_calls(void **state)
 	config_free(&c);
 }
 
+/* The sidecar rows (mesh.h): a check unless the row has none (Vault), a call unless it
+ * has none (Kuma), Dapr's token as a header of its call. */
+static void
+test_config_sidecar_rows(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	char *argv[] = {"--vault", "--kuma", "--dapr", NULL};
+	char *env[] = {"DAPR_API_TOKEN=s3cret", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 3, argv, env, err, sizeof err), 0);
+	assert_int_equal(c.ntargets, 2);
+	assert_string_equal(c.targets[0].name, "daprd");
+	assert_string_equal(c.targets[1].name, "kuma-dp");
+	assert_int_equal(c.n_on_exit, 2);
+	assert_string_equal(c.on_exit[0].text, "http://localhost:3500/v1.0/shutdown");
+	assert_int_equal(c.on_exit[0].nheaders, 1);
+	assert_string_equal(c.on_exit[0].headers[0], "dapr-api-token: s3cret");
+	assert_string_equal(c.on_exit[1].text, "http://localhost:8200/agent/v1/quit");
+	assert_int_equal(c.on_exit[1].nheaders, 0);
+	config_free(&c);
+	/* A sidecar flag alone is enough: --vault has nothing to wait for. */
+	char *vault[] = {"--vault", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 1, vault, no_env, err, sizeof err), 0);
+	assert_int_equal(c.ntargets, 0);
+	assert_int_equal(c.n_on_exit, 1);
+	config_free(&c);
+}
+
 static void
 test_config_env(void **state)
 {
@@ -413,7 +442,7 @@ main(void)
 	    cmocka_unit_test(test_config_defaults),      cmocka_unit_test(test_config_valid),
 	    cmocka_unit_test(test_config_invalid),       cmocka_unit_test(test_is_legacy),
 	    cmocka_unit_test(test_config_env),           cmocka_unit_test(test_config_duplicates),
-	    cmocka_unit_test(test_config_on_exit_calls),
+	    cmocka_unit_test(test_config_on_exit_calls), cmocka_unit_test(test_config_sidecar_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,18 @@ test_mesh_modes(void **state)
 	     NATIVE("", "maybe") LINKERD_VERSION("stable-2.20.1"), MESH_LINKERD, SIDECAR_NATIVE, 0},
 	    {"linkerd no proxy", "config.linkerd.io/proxy-admin-shutdown=\"enabled\"\n",
 	     MESH_LINKERD, SIDECAR_NONE, 0},
+	    /* The sidecars whose injector's annotation says only that it injected them, and
+	     * the proxies no injector annotates. */
+	    {"consul injected", "consul.hashicorp.com/connect-inject-status=\"injected\"\n",
+	     MESH_CONSUL, SIDECAR_CLASSIC, 0},
+	    {"consul absent", "", MESH_CONSUL, SIDECAR_NONE, 0},
+	    {"dapr enabled", "dapr.io/enabled=\"true\"\n", MESH_DAPR, SIDECAR_CLASSIC, 0},
+	    {"dapr disabled", "dapr.io/enabled=\"false\"\n", MESH_DAPR, SIDECAR_NONE, 0},
+	    {"vault injected", "vault.hashicorp.com/agent-inject-status=\"injected\"\n", MESH_VAULT,
+	     SIDECAR_CLASSIC, 0},
+	    {"kuma injected", "kuma.io/sidecar-injected=\"true\"\n", MESH_KUMA, SIDECAR_CLASSIC, 0},
+	    {"cloudsql: no injector", "", MESH_CLOUDSQL, SIDECAR_CLASSIC, 0},
+	    {"alloydb: no injector", ISTIO("{}"), MESH_ALLOYDB, SIDECAR_CLASSIC, 0},
 	    /* Values as the Downward API writes them, Go's %q: an indented status (the third
 	     * review's defect: backslashes dropped, "\n" read as "n", invalid JSON), tabs,
 	     * and every escape form strconv.Unquote reads. */
