@@ -158,6 +158,9 @@ mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint
  *    MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: 3.6 has no getter for it, and the reason a user
  *    reads depends on it (handshake_failure, bad_certificate...).
  * 3. The private-key operations, wrapped at link time (below).
+ * 4. heap_owner, this file's one mutable global: MBEDTLS_PLATFORM_CALLOC_MACRO's hook
+ *    takes no context, so each connection's Mbed TLS calls say whose budget an allocation
+ *    counts against through it (tls_calloc, below).
  * Error classes come from error.h's documented layout (ERR_MODULE), not from ranges. */
 
 /* The high-level module of an Mbed TLS error code (error.h: bits 12-14). */

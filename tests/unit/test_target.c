@@ -19,15 +19,14 @@
 #define NAME_253 LABEL_63 "." LABEL_63 "." LABEL_63 "." LABEL_61
 #define NAME_254 NAME_253 "a"
 
-/* The first request the HTTP check of t sends (check_http.c renders it), or NULL for
- * another kind. Valid until the next call. */
+/* The first request the HTTP check t sends (check_http.c renders it). Valid until the
+ * next call. */
 static const char *
 request_of(const struct target *t)
 {
 	static struct buf b;
 	buf_free(&b);
-	if (t->kind != TARGET_HTTP)
-		return NULL;
+	assert_int_equal(t->kind, TARGET_HTTP);
 	check_http_first_request(t, &b);
 	assert_false(b.failed);
 	return b.data;
@@ -157,7 +156,6 @@ test_target_kinds(void **state)
 	assert_string_equal(t.path, "pkg.Svc");
 	assert_string_equal(t.name, "svc:50051/pkg.Svc");
 	assert_string_equal(target_tls_name(&t), "svc");
-	assert_null(request_of(&t));
 	target_free(&t);
 	assert_int_equal(target_parse("grpc://127.0.0.1:50051", &t, err, sizeof err), 0);
 	assert_string_equal(t.path, "");
@@ -208,7 +206,10 @@ test_names(void **state)
 			fail_msg("'%s' refused: %s", cases[i].in, err);
 		assert_string_equal(t.name, cases[i].name);
 		assert_int_equal(t.kind, cases[i].kind);
-		assert_true(t.kind == TARGET_TCP ? request_of(&t) == NULL : request_of(&t) != NULL);
+		/* An HTTP target's request asks for its path, the query too. */
+		if (t.kind == TARGET_HTTP)
+			assert_true(strncmp(request_of(&t), "GET ", 4) == 0 &&
+				    strstr(request_of(&t), t.path) != NULL);
 		target_free(&t);
 	}
 	static const struct {
