@@ -160,7 +160,8 @@ build/$(1)/libpodhealth.a: $(MODULES:%=build/$(1)/%.o) $(LLHTTP:%=build/$(1)/llh
 build/$(1)/podhealth: build/$(1)/main.o build/$(1)/libpodhealth.a $$($(1)_MBEDTLS)
 	$$(SAY) LINK $$@
 	$$(Q)$$($(1)_CC) $$($(1)_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_MBEDTLS) -lpthread
-build/$(1)/tests/%: tests/unit/%.c build/$(1)/libpodhealth.a build/.deps-test $$($(1)_MBEDTLS)
+build/$(1)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/$(1)/libpodhealth.a \
+		build/.deps-test $$($(1)_MBEDTLS)
 	@mkdir -p $$(@D)
 	$$(SAY) LINK $$@
 	$$(Q)$$($(1)_CC) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $$($(1)_CFLAGS) -o $$@ $$< \
@@ -254,7 +255,7 @@ test-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)
 	$(ARM64_ENV) $(PYTEST) tests/e2e
 
 format-check: build/.deps-test
-	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
 
 # Every stage runs even when one before it failed; then one line per stage and a total,
 # and the exit status says whether all passed.

@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "resolver.h"
 #include "target.h"
+#include "unix_listener.h"
 
 #define NCHECKS 2
 
@@ -65,14 +66,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/podhealth-test-check.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/s", f->dir);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	strcpy(a.sun_path, f->path);
-	f->listener = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_true(f->listener >= 0);
-	assert_int_equal(bind(f->listener, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(f->listener, 64), 0);
+	f->listener = unix_listener(f->dir, f->path, sizeof f->path, 64);
 	f->loop = loop_new();
 	f->res = f->loop ? resolver_new(f->loop) : NULL;
 	assert_non_null(f->res);

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "resolver.h"
 #include "target.h"
+#include "unix_listener.h"
 
 enum end { END_CLOSE, END_SILENT };
 
@@ -97,14 +98,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	strcpy(f->dir, "/tmp/podhealth-test-kinds.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/s", f->dir);
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	strcpy(a.sun_path, f->path);
-	f->peer.listener = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_true(f->peer.listener >= 0);
-	assert_int_equal(bind(f->peer.listener, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(f->peer.listener, 8), 0);
+	f->peer.listener = unix_listener(f->dir, f->path, sizeof f->path, 8);
 	assert_int_equal(pipe(f->peer.release), 0);
 	f->loop = loop_new();
 	f->res = f->loop ? resolver_new(f->loop) : NULL;
