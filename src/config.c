@@ -203,15 +203,41 @@ choose(int *out, const char *const *choices, const char *want, const char *name,
 	return fmt_error(err, errlen, "invalid %s '%.32s': want %s", name, v, want);
 }
 
+/* MODE for every sidecar, or NAME=MODE for one, comma-separated: "native",
+ * "istio=native,cloudsql=classic". */
 static int
 set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	int i = 0;
-	if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name, v, err, errlen) <
-	    0)
-		return -1;
-	c->sidecar = (enum sidecar_mode)i;
-	return 0;
+	for (const char *p = v;; p++) {
+		char item[48];
+		size_t n = strcspn(p, ",");
+		if (n >= sizeof item)
+			return fmt_error(err, errlen, "invalid %s '%.32s...': too long", name, p);
+		memcpy(item, p, n);
+		item[n] = '\0';
+		char *eq = strchr(item, '=');
+		int m = MESH_NONE, i = 0;
+		if (eq) {
+			*eq = '\0';
+			for (m = MESH_NONE + 1; m < MESH_COUNT && strcmp(meshes[m].name, item); m++)
+				;
+			if (m == MESH_COUNT)
+				return fmt_error(err, errlen,
+						 "invalid %s: no sidecar '%.16s' (want a sidecar "
+						 "flag's name: istio, cloudsql...)",
+						 name, item);
+		}
+		if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name,
+			   eq ? eq + 1 : item, err, errlen) < 0)
+			return -1;
+		if (eq)
+			c->sidecar_of[m] = (unsigned char)(i + 1);
+		else
+			c->sidecar = (enum sidecar_mode)i;
+		p += n;
+		if (!*p)
+			return 0;
+	}
 }
 
 static int
@@ -402,7 +428,9 @@ static const struct option {
 	"--pod-annotations", 0, M_WAIT, set_pod_annotations, "FILE",
 	"the pod's annotations (Downward API): tells the\nsidecar flags what was injected", NULL},
     {"--sidecar", 0, M_WAIT, set_sidecar, "MODE",
-     "the sidecars: auto (from --pod-annotations, else\nclassic), classic, native or none", "auto"},
+     "the sidecars: auto (from --pod-annotations, else\nclassic), classic, native or none; "
+     "NAME=MODE for\none (istio=native,cloudsql=classic)",
+     "auto"},
     {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT", "text or json", "text"},
     {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL, "log warnings and errors only",
      NULL},

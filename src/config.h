@@ -38,12 +38,13 @@ struct config {
 	int64_t interval_ms, max_interval_ms;
 	int64_t deadline_ms; /* 0: forever */
 	int deadline_exit_code;
-	int on_deadline_run;         /* --on-deadline run: start the command anyway */
-	int on_exit_success_only;    /* --on-exit-when success: no calls after a failure */
-	int mesh[MESH_COUNT];        /* --istio, --linkerd: 1 when on */
-	const char *pod_annotations; /* the Downward API file of the pod's annotations */
-	enum sidecar_mode sidecar;
-	int64_t fast_interval_ms; /* wait: the pause after a cheap failure */
+	int on_deadline_run;                  /* --on-deadline run: start the command anyway */
+	int on_exit_success_only;             /* --on-exit-when success: no calls after a failure */
+	int mesh[MESH_COUNT];                 /* --istio, --linkerd: 1 when on */
+	const char *pod_annotations;          /* the Downward API file of the pod's annotations */
+	enum sidecar_mode sidecar;            /* --sidecar MODE: every sidecar's */
+	unsigned char sidecar_of[MESH_COUNT]; /* --sidecar NAME=MODE: the mode + 1; 0: not given */
+	int64_t fast_interval_ms;             /* wait: the pause after a cheap failure */
 	const char *on_exit_method;
 	struct target *on_exit; /* owned */
 	size_t n_on_exit;

@@ -228,9 +228,11 @@ mesh_mode_from(const char *text, size_t len, enum target_mesh mesh, char *why, s
 enum sidecar_mode
 mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t whylen)
 {
-	if (cfg->sidecar != SIDECAR_AUTO) {
+	enum sidecar_mode forced =
+	    cfg->sidecar_of[mesh] ? (enum sidecar_mode)(cfg->sidecar_of[mesh] - 1) : cfg->sidecar;
+	if (forced != SIDECAR_AUTO) {
 		fmt_format(why, whylen, "--sidecar");
-		return cfg->sidecar;
+		return forced;
 	}
 	fmt_format(why, whylen, "no --pod-annotations");
 	if (!meshes[mesh].annotation)

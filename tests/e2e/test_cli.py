@@ -224,7 +224,12 @@ def test_sidecar_flags_add_their_checks_and_calls():
     assert "s3cret" not in err
     assert "sidecar mesh=vault mode=classic" in err and "wait=no on-exit=yes" in err
     assert "sidecar mesh=kuma mode=classic" in err and "wait=yes on-exit=no" in err
-    # (The header itself: test_config.c, test_config_sidecar_rows.)
+    # (The header itself: test_config.c, test_config_sidecar_rows.) One sidecar's mode.
+    rc, _, err = run(["wait", "--istio", "--cloudsql", "--sidecar", "native,cloudsql=classic",
+                      "--deadline", "200ms", "--", "true"])
+    assert rc == 1, err
+    assert "sidecar mesh=istio mode=native reason=--sidecar wait=yes on-exit=no" in err, err
+    assert "sidecar mesh=cloudsql mode=classic reason=--sidecar wait=yes on-exit=yes" in err, err
 
 
 def test_flags_win_over_a_bad_environment(upstream):

@@ -284,6 +284,23 @@ test_config_sidecar_rows(void **state)
 	assert_string_equal(c.on_exit[1].text, "http://localhost:8200/agent/v1/quit");
 	assert_int_equal(c.on_exit[1].nheaders, 0);
 	config_free(&c);
+	/* --sidecar: one mode for every sidecar, or NAME=MODE for one. */
+	char *modes[] = {"--istio", "--cloudsql", "--sidecar", "native,cloudsql=classic", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 4, modes, no_env, err, sizeof err), 0);
+	assert_int_equal(c.sidecar, SIDECAR_NATIVE);
+	assert_int_equal(c.sidecar_of[MESH_CLOUDSQL], SIDECAR_CLASSIC + 1);
+	assert_int_equal(c.sidecar_of[MESH_ISTIO], 0);
+	config_free(&c);
+	char *bad[] = {"--istio", "--sidecar", "isto=none", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 3, bad, no_env, err, sizeof err), -1);
+	assert_string_equal(err, "invalid --sidecar: no sidecar 'isto' (want a sidecar flag's "
+				 "name: istio, cloudsql...)");
+	config_free(&c);
+	char *badmode[] = {"--istio", "--sidecar", "istio=sometimes", NULL};
+	assert_int_equal(config_parse(&c, MODE_WAIT, 3, badmode, no_env, err, sizeof err), -1);
+	assert_string_equal(err,
+			    "invalid --sidecar 'sometimes': want auto, classic, native or none");
+	config_free(&c);
 	/* A sidecar flag alone is enough: --vault has nothing to wait for. */
 	char *vault[] = {"--vault", NULL};
 	assert_int_equal(config_parse(&c, MODE_WAIT, 1, vault, no_env, err, sizeof err), 0);
