@@ -236,6 +236,37 @@ def test_job_manifest():
     assert "istio-proxy: " in err
 
 
+def test_job_with_istio_and_cloud_sql():
+    # Two sidecars: podhealth waits for both and stops the Cloud SQL proxy, then Istio's;
+    # the proxy is run with the flags that serve what podhealth asks of it.
+    doc = load("job-cloudsql.yaml")
+    cs = containers(doc)
+    c, proxy = cs["migrate"], cs["cloud-sql-proxy"]
+    assert "--health-check" in proxy["args"] and "--quitquitquit" in proxy["args"]
+    argv = c["command"] + c["args"]
+    assert argv[:4] == ["/podhealth", "wait", "--istio", "--cloudsql"]
+    # Run against fakes of both on their real ports, annotations as a classic Istio
+    # sidecar's: both waited for, the command runs, the calls in order.
+    order = []
+    podinfo = tempfile.NamedTemporaryFile("w", suffix=".annotations", delete=False)
+    podinfo.write('sidecar.istio.io/status=%s\n' % go_quote(json.dumps(ISTIO_STATUS["classic"])))
+    podinfo.close()
+    argv = [podinfo.name if a == "/etc/podinfo/annotations" else a for a in argv]
+    cmd = argv.index("--")
+    argv = argv[1:cmd + 1] + ["sh", "-c", "exit 5"]
+    istio = FakeMesh(15021, "/healthz/ready", 15020, "/quitquitquit", log=order, name="istio")
+    cloudsql = FakeMesh(9090, "/startup", 9091, "/quitquitquit", log=order, name="cloudsql")
+    try:
+        rc, _, err = run(argv)
+        assert rc == 5, err
+        assert istio.polls and cloudsql.polls, err
+        assert order == ["cloudsql POST /quitquitquit", "istio POST /quitquitquit"], (order, err)
+    finally:
+        istio.stop()
+        cloudsql.stop()
+        os.unlink(podinfo.name)
+
+
 def test_dockerfile():
     with open(os.path.join(DEPLOY, "Dockerfile")) as f:
         lines = [l.strip() for l in f.read().replace("\\\n", " ").splitlines() if l.strip() and not l.startswith("#")]
