@@ -184,9 +184,7 @@ injected_mode(const char *text, size_t len, const char *v, char *why, size_t why
 {
 	(void)text, (void)len, (void)warn;
 	int off = fmt_parse_bool(v) == 0;
-	fmt_format(why, whylen, "injected (%.40s)", v);
-	if (off)
-		fmt_format(why, whylen, "annotation says %.40s", v);
+	fmt_format(why, whylen, off ? "annotation says %.40s" : "injected (%.40s)", v);
 	return off ? SIDECAR_NONE : SIDECAR_CLASSIC;
 }
 #define consul_mode   injected_mode

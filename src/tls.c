@@ -699,15 +699,6 @@ tls_conn_events(const struct tls_conn *t, uint32_t want)
 	       (t->out.len ? EPOLLOUT : want & EPOLLOUT);
 }
 
-/* A dead connection (a reset after the handshake) is readable: the next read reports its
- * error, so the check ends at once instead of waiting for events on a socket that has
- * none left to give. */
-int
-tls_conn_readable(const struct tls_conn *t)
-{
-	return t->phase != TLS_HANDSHAKING;
-}
-
 /* errno for a connection that failed. */
 static int
 dead_errno(const struct tls_conn *t)
@@ -766,24 +757,25 @@ conn_write(struct tls_conn *t, const void *buf, size_t len)
 {
 	if (t->phase == TLS_HANDSHAKING)
 		return 0;
-	if (!failed(t) && out_send(t) == MBEDTLS_ERR_NET_SEND_FAILED)
-		fail(t, MBEDTLS_ERR_NET_SEND_FAILED);
+	int r = failed(t) ? -1 : out_send(t);
+	if (r == MBEDTLS_ERR_NET_SEND_FAILED)
+		fail(t, r);
 	if (!failed(t) && t->out.len)
 		return 0; /* the socket is full: on EPOLLOUT (tls_conn_events) */
-	int r = failed(t) ? 0 : mbedtls_ssl_write(&t->ssl, buf, len);
-	/* A TLS 1.3 ticket whose reading a read left unfinished ends in a write. */
-	while (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-		if (t->cfg->keep_session)
-			save_session(t);
+	if (!failed(t)) {
 		r = mbedtls_ssl_write(&t->ssl, buf, len);
-	}
-	if (r < 0)
+		/* A TLS 1.3 ticket whose reading a read left unfinished ends in a write. */
+		while (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+			if (t->cfg->keep_session)
+				save_session(t);
+			r = mbedtls_ssl_write(&t->ssl, buf, len);
+		}
+		if (r >= 0)
+			return r;
 		fail(t, r);
-	if (failed(t)) {
-		errno = dead_errno(t);
-		return -1;
 	}
-	return r;
+	errno = dead_errno(t);
+	return -1;
 }
 
 ssize_t

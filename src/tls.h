@@ -47,9 +47,6 @@ uint32_t tls_conn_events(const struct tls_conn *t, uint32_t want);
  * now forgotten (the caller may try once more, with a full handshake); else 0. */
 int tls_conn_forget_session(struct tls_conn *t);
 
-/* Returns 1 when tls_conn_read has data or the end of the stream to report. */
-int tls_conn_readable(const struct tls_conn *t);
-
 /* Application data: as recv(2) (> 0, 0 at the end, -1 with errno EAGAIN or EPROTO). */
 ssize_t tls_conn_read(struct tls_conn *t, void *buf, size_t len);
 
