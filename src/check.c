@@ -62,12 +62,19 @@ struct check {
 	uint32_t want; /* EPOLLIN when the kind reads */
 	int64_t started;
 	void *kdata;              /* the kind's, for the life of the checker */
-	void *kstate;             /* the kind's, for one run: state_size bytes */
+	void *kstate;             /* the kind's, for one run: state_size bytes (a judging
+				   * kind's: struct gathered) */
 	struct check_status now;  /* the run in flight: kinds set http_status, delivered */
 	struct check_status last; /* the last completed run */
 	uint64_t totals[3];       /* completed runs by enum check_result */
 	signed char healthy;      /* -1 before the first run; for logging changes */
 	signed char warned;
+};
+
+/* What a judging kind's server sent first, for one run. */
+struct gathered {
+	size_t n;
+	char got[CHECK_ANSWER_MAX];
 };
 
 struct checker {
@@ -87,10 +94,10 @@ struct checker {
 /* Each target kind's check kind: a new kind is a file and a row here (and a scheme row in
  * target.c). */
 static const struct check_kind *const kinds[] = {
-    [TARGET_HTTP] = &check_kind_http,
-    [TARGET_TCP] = &check_kind_tcp,
-    [TARGET_UNIX] = &check_kind_tcp,
-    [TARGET_GRPC] = &check_kind_grpc,
+    [TARGET_HTTP] = &check_kind_http,         [TARGET_TCP] = &check_kind_tcp,
+    [TARGET_UNIX] = &check_kind_tcp,          [TARGET_GRPC] = &check_kind_grpc,
+    [TARGET_POSTGRES] = &check_kind_postgres, [TARGET_MYSQL] = &check_kind_mysql,
+    [TARGET_REDIS] = &check_kind_redis,
 };
 _Static_assert(sizeof kinds / sizeof kinds[0] == TARGET_KINDS,
 	       "a check kind for every target kind");
@@ -581,8 +588,35 @@ check_h2(const struct check *c)
 	return c->h2;
 }
 
-/* Reads what the connection has and hands it to the kind, until there is nothing more
- * now, the stream ends, or a callback ends the run or moves it to a new connection. */
+/* A judging kind's read (n 0: the peer ended; failed: reading failed, why): gathers the
+ * first CHECK_ANSWER_MAX bytes, asks the judge, sends what it says back, and ends the run on
+ * its verdict. A failed read is the end of what arrived: a pass stands on what it had
+ * (a server may reset a connection it has answered), else the failure says why. */
+static void
+judge(struct check *c, const char *data, size_t n, const char *failed)
+{
+	struct gathered *g = c->kstate;
+	size_t take = n < sizeof g->got - g->n ? n : sizeof g->got - g->n;
+	memcpy(g->got + g->n, data, take);
+	struct buf reply = {0};
+	struct check_answer a = {
+	    .p = g->got, .old = g->n, .n = g->n + take, .target = c->target, .reply = &reply};
+	g->n = a.n;
+	a.end = n == 0 || a.n == sizeof g->got;
+	enum check_result r = c->kind->judge(&a);
+	if (r == CHECK_UNKNOWN && a.end)
+		r = CHECK_FAIL, fmt_format(a.why, sizeof a.why, "the judge did not end the run");
+	if (r == CHECK_FAIL && failed)
+		fmt_format(a.why, sizeof a.why, "%s", failed);
+	if (r == CHECK_UNKNOWN)
+		check_write(c, reply.data, reply.len);
+	else if (a.warn)
+		check_warn(c, "%s", a.why);
+	if (r != CHECK_UNKNOWN)
+		check_finish(c, r, "%s", a.why);
+	buf_free(&reply);
+}
+
 static void
 check_read(struct check *c)
 {
@@ -590,7 +624,10 @@ check_read(struct check *c)
 	char buf[4096];
 	while (still(c, conn) && (c->want & EPOLLIN)) {
 		ssize_t n = check_recv(c, buf, sizeof buf);
-		if (n > 0 && c->h2) {
+		if (c->kind->judge && (n >= 0 || errno != EAGAIN)) {
+			judge(c, buf, n > 0 ? (size_t)n : 0,
+			      n < 0 ? check_strerror(c, errno) : NULL);
+		} else if (n > 0 && c->h2) {
 			c->kind->stream(c, h2_feed(c->h2, buf, (size_t)n));
 		} else if (n > 0) {
 			c->kind->received(c, buf, (size_t)n);
@@ -802,8 +839,9 @@ check_start(struct check *c)
 	c->tls_name = target_tls_name(t);
 	memset(&c->now, 0, sizeof c->now);
 	loop_timer_set(ck->loop, &c->timer, loop_after(check_timeout(c)), on_timeout, c);
-	c->kstate = c->kind->state_size ? calloc(1, c->kind->state_size) : NULL;
-	if ((c->kind->state_size && !c->kstate) || (c->kind->start && c->kind->start(c) < 0)) {
+	size_t size = c->kind->judge ? sizeof(struct gathered) : c->kind->state_size;
+	c->kstate = size ? calloc(1, size) : NULL;
+	if ((size && !c->kstate) || (c->kind->start && c->kind->start(c) < 0)) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}

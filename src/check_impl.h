@@ -1,5 +1,5 @@
-/* Internals shared by the check engine (check.c) and its kinds (check_tcp.c,
- * check_http.c, check_grpc.c); no other module includes this. The engine resolves the
+/* Internals shared by the check engine (check.c) and its kinds (check_*.c); no other
+ * module includes this. The engine resolves the
  * name, connects (each address in turn), runs TLS when the target asks, keeps the one
  * deadline, and owns the one cleanup path, check_finish. A kind says what happens on the
  * connection. */
@@ -7,6 +7,7 @@
 #define PODHEALTH_CHECK_IMPL_H
 
 #include "check.h"
+#include "fmt.h"
 
 #include <sys/types.h>
 
@@ -17,6 +18,29 @@ struct target;
 #define CHECK_QUICK_MS 100
 
 struct check;
+struct buf;
+
+/* What a server sent first, as a judging kind (struct check_kind's judge) sees it: the
+ * database kinds, whose verdict is their client's reading of a server's first answer. */
+#define CHECK_ANSWER_MAX 512
+struct check_answer {
+	const char *p; /* what arrived: its first CHECK_ANSWER_MAX bytes */
+	size_t n;      /* how many */
+	size_t old;    /* how many of them the judge saw at its call before (0 at the first) */
+	int end;       /* no more comes: the peer ended, or CHECK_ANSWER_MAX bytes arrived */
+	const struct target *target; /* the check's (NULL: a fuzz target's call) */
+	struct buf *reply;           /* the judge may append bytes to send now; NULL: none */
+	int warn;                    /* set by the judge: a pass that carries why as a warning */
+	char why[CHECK_REASON_MAX];  /* the verdict's reason, set by the judge */
+};
+
+/* Sets a's reason (printf) and is result: a judge's verdict in one expression. */
+#define CHECK_SAY(a, result, ...) (fmt_format((a)->why, sizeof(a)->why, __VA_ARGS__), (result))
+
+/* The judging kinds' judges (struct check_kind's judge), for their fuzz targets. */
+enum check_result check_postgres_judge(struct check_answer *a);
+enum check_result check_mysql_judge(struct check_answer *a);
+enum check_result check_redis_judge(struct check_answer *a);
 
 /* A kind of check: what the engine must know of it, and the callbacks it makes on a
  * connection. The engine owns the connection and its stack (socket, TLS when the target
@@ -49,6 +73,10 @@ struct check_kind {
 	void (*stream)(struct check *c, int ev);
 	/* The peer ended the stream. */
 	void (*eof)(struct check *c);
+	/* In place of received and eof (and state_size: the engine keeps the bytes): judges
+	 * a server's first answer, again as more arrives. Returns CHECK_UNKNOWN while it
+	 * needs more (never when a->end), else the verdict with a->why. Pure: a fuzz target. */
+	enum check_result (*judge)(struct check_answer *a);
 	/* Reading failed with reason (a connection reset, a TLS alert). May be NULL: the run
 	 * fails with the reason. */
 	void (*read_failed)(struct check *c, const char *reason);
@@ -59,7 +87,8 @@ struct check_kind {
 };
 
 /* The kinds, by enum target_kind (check.c's kinds[] table). */
-extern const struct check_kind check_kind_tcp, check_kind_http, check_kind_grpc;
+extern const struct check_kind check_kind_tcp, check_kind_http, check_kind_grpc,
+    check_kind_postgres, check_kind_mysql, check_kind_redis;
 
 /* Makes check i of ck use kind instead of its target's (before its first run): the
  * checker's unit test plugs in a fake kind. */
@@ -122,7 +151,6 @@ int64_t check_timeout(const struct check *c);
 
 /* Writes the first request of HTTP check t into out (out->failed when out of memory).
  * Pure. */
-struct buf;
 void check_http_first_request(const struct target *t, struct buf *out);
 
 /* Reads a gRPC health answer's DATA: one uncompressed length-prefixed

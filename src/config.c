@@ -833,11 +833,9 @@ config_help(enum config_mode mode, struct buf *b)
 {
 	enum config_mode m = mode == MODE_LEGACY ? MODE_SERVE : mode;
 	usage(m, 1, b);
-	buf_printf(b,
-		   "\n%s\nCHECK:  [NAME=]URL  URL: http[s]://host[:port][/path][?query],\n"
-		   "        tcp://host:port, grpc[s]://host:port[/service], unix:///path\n\n"
-		   "Options (environment variable in brackets; flags win):\n",
-		   help_heads[m]);
+	buf_printf(b, "\n%s\nCHECK:  [NAME=]URL, URL one of\n        ", help_heads[m]);
+	target_forms(b, "\n        ", "\n        ", 0);
+	buf_printf(b, "\n\nOptions (environment variable in brackets; flags win):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)
 		if (options[i].modes & 1u << m)
 			help_option(b, &options[i]);

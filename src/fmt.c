@@ -25,7 +25,7 @@ put(struct out *o, char c)
 static void
 put_field(struct out *o, const char *s, int len, int width, char pad, int left)
 {
-	if (*s == '-' && pad == '0' && !left) {
+	if (len > 0 && *s == '-' && pad == '0' && !left) {
 		put(o, *s++);
 		len--;
 		width--;
@@ -97,7 +97,7 @@ fmt_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 			if (!s)
 				s = "(null)";
 			int len = 0;
-			while (s[len] && (precision < 0 || len < precision))
+			while ((precision < 0 || len < precision) && s[len]) /* no byte past it */
 				len++;
 			put_field(&o, s, len, width, ' ', left);
 			break;

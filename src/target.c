@@ -15,9 +15,17 @@
 /* What follows a scheme's host:port, which is also what its derived name adds to it. */
 enum path_rule {
 	PATH_REQUEST, /* an HTTP request target, "/" by default; the name adds the path */
-	PATH_SERVICE, /* a gRPC health service, "" by default; the name adds "/service" */
+	PATH_NAME,    /* a gRPC health service or a database, "" by default; the name adds
+		       * "/name" */
 	PATH_NONE,    /* nothing, or "/" */
 	PATH_SOCKET,  /* an absolute unix socket path instead of host:port; the name "unix:path" */
+};
+
+/* What a scheme takes before host: user[:password]@. */
+enum userinfo {
+	USERINFO_NONE,
+	USERINFO_BASIC, /* sent as Basic credentials */
+	USERINFO_USER,  /* a user name, never a password: readiness needs none */
 };
 
 /* The schemes, with what they mean: a new kind of check is a row here (and one in check.c's
@@ -28,15 +36,22 @@ static const struct scheme {
 	int tls;
 	uint16_t port; /* the default; 0: the URL must give one */
 	enum path_rule path;
-	int userinfo; /* user:password@ is sent as Basic credentials */
+	enum userinfo userinfo;
 	const char *form;
 } schemes[] = {
-    {"http", TARGET_HTTP, 0, 80, PATH_REQUEST, 1, "http[s]://host[:port][/path]"},
-    {"https", TARGET_HTTP, 1, 443, PATH_REQUEST, 1, NULL},
-    {"tcp", TARGET_TCP, 0, 0, PATH_NONE, 0, "tcp://host:port"},
-    {"grpc", TARGET_GRPC, 0, 0, PATH_SERVICE, 0, "grpc[s]://host:port[/service]"},
-    {"grpcs", TARGET_GRPC, 1, 0, PATH_SERVICE, 0, NULL},
-    {"unix", TARGET_UNIX, 0, 0, PATH_SOCKET, 0, "unix:///path"},
+    {"http", TARGET_HTTP, 0, 80, PATH_REQUEST, USERINFO_BASIC,
+     "http[s]://host[:port][/path][?query]"},
+    {"https", TARGET_HTTP, 1, 443, PATH_REQUEST, USERINFO_BASIC, NULL},
+    {"tcp", TARGET_TCP, 0, 0, PATH_NONE, USERINFO_NONE, "tcp://host:port"},
+    {"grpc", TARGET_GRPC, 0, 0, PATH_NAME, USERINFO_NONE, "grpc[s]://host:port[/service]"},
+    {"grpcs", TARGET_GRPC, 1, 0, PATH_NAME, USERINFO_NONE, NULL},
+    {"unix", TARGET_UNIX, 0, 0, PATH_SOCKET, USERINFO_NONE, "unix:///path"},
+    {"postgres", TARGET_POSTGRES, 0, 5432, PATH_NAME, USERINFO_USER,
+     "postgres[ql]://[user@]host[:port][/database]"},
+    {"postgresql", TARGET_POSTGRES, 0, 5432, PATH_NAME, USERINFO_USER, NULL},
+    {"mysql", TARGET_MYSQL, 0, 3306, PATH_NONE, USERINFO_USER, "mysql://[user@]host[:port]"},
+    {"redis", TARGET_REDIS, 0, 6379, PATH_NONE, USERINFO_NONE, "redis[s]://host[:port]"},
+    {"rediss", TARGET_REDIS, 1, 6379, PATH_NONE, USERINFO_NONE, NULL},
 };
 
 #define NSCHEMES (sizeof schemes / sizeof schemes[0])
@@ -51,21 +66,30 @@ scheme_of(const struct target *t)
 	return &schemes[0]; /* not reached: every target comes from a row */
 }
 
-/* Refuses what parse_url saw with why, then the forms the rows write ("a, b or c"). */
+void
+target_forms(struct buf *b, const char *sep, const char *last, int schemes_only)
+{
+	size_t n = 0, total = 0;
+	for (size_t i = 0; i < NSCHEMES; i++)
+		total += schemes[i].form != NULL;
+	for (size_t i = 0; i < NSCHEMES; i++) {
+		const char *f = schemes[i].form;
+		if (f)
+			buf_printf(b, "%s%.*s",
+				   n++ == 0     ? ""
+				   : n == total ? last
+						: sep,
+				   (int)(schemes_only ? strstr(f, "//") + 2 - f : (long)strlen(f)),
+				   f);
+	}
+}
+
+/* Refuses what parse_url saw with why, then the schemes the rows write ("a, b or c"). */
 static int
 url_error(char *err, size_t errlen, const char *why, size_t whylen)
 {
 	struct buf b = {0};
-	size_t n = 0, total = 0;
-	for (size_t i = 0; i < NSCHEMES; i++)
-		total += schemes[i].form != NULL;
-	for (size_t i = 0; i < NSCHEMES; i++)
-		if (schemes[i].form)
-			buf_printf(&b, "%s%s",
-				   n++ == 0     ? ""
-				   : n == total ? " or "
-						: ", ",
-				   schemes[i].form);
+	target_forms(&b, ", ", " or ", 1);
 	int rc = fmt_error(err, errlen, "%.*s (want %s)", (int)whylen, why, b.data ? b.data : "");
 	buf_free(&b);
 	return rc;
@@ -145,6 +169,23 @@ set_userinfo(struct target *t, const char *url, const char *info, size_t n)
 	return 0;
 }
 
+/* user@ (n bytes at info) of a scheme that presents a user name: never a password, and
+ * no percent-escapes (a name that needs them is not one to probe with). */
+static int
+set_user(struct target *t, const char *scheme, const char *info, size_t n, char *err, size_t errlen)
+{
+	if (memchr(info, ':', n))
+		return fmt_error(err, errlen,
+				 "%s:// takes a user name, never a password (readiness needs none)",
+				 scheme);
+	if (n == 0 || n > 63 || memchr(info, '%', n) || memchr(info, '@', n))
+		return fmt_error(err, errlen, "%s:// user: want 1-63 characters, no %% or @",
+				 scheme);
+	free(t->user);
+	t->user = strndup(info, n);
+	return t->user ? 0 : fmt_error(err, errlen, "out of memory");
+}
+
 /* Parses the URL part of a check (see target_parse). */
 static int
 parse_url(const char *s, struct target *t, char *err, size_t errlen)
@@ -177,10 +218,12 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 	const char *rest = auth + alen;
 	for (size_t i = alen; i > 0; i--)
 		if (auth[i - 1] == '@') {
-			if (!sc->userinfo)
-				return fmt_error(err, errlen,
-						 "user:password@ is for http(s):// only");
-			if (set_userinfo(t, s, auth, i - 1) < 0)
+			if (sc->userinfo == USERINFO_NONE)
+				return fmt_error(err, errlen, "%s:// takes no user@", sc->name);
+			if (sc->userinfo == USERINFO_USER &&
+			    set_user(t, sc->name, auth, i - 1, err, errlen) < 0)
+				return -1;
+			if (sc->userinfo == USERINFO_BASIC && set_userinfo(t, s, auth, i - 1) < 0)
 				return fmt_error(err, errlen, "out of memory");
 			auth += i;
 			alen -= i;
@@ -212,8 +255,8 @@ parse_url(const char *s, struct target *t, char *err, size_t errlen)
 	size_t plen = strcspn(rest, "#"); /* a fragment is never sent (RFC 9110 4.2.4) */
 	if (sc->path == PATH_NONE && plen > 0 && strcmp(rest, "/") != 0)
 		return fmt_error(err, errlen, "%s:// takes no path", sc->name);
-	if (sc->path == PATH_SERVICE) {
-		/* grpc://host:port/SERVICE: the health service to ask about ("" by default). */
+	if (sc->path == PATH_NAME) {
+		/* grpc://host:port/SERVICE, the health service to ask about, or a database. */
 		if (memchr(rest, '?', plen))
 			return fmt_error(err, errlen, "%s:// takes no query", sc->name);
 		t->path =
@@ -267,7 +310,7 @@ derive_name(struct target *t)
 			size_t n = strcspn(t->path, "?");
 			if (n > 1)
 				buf_append(&b, t->path, n);
-		} else if (rule == PATH_SERVICE && t->path[0]) {
+		} else if (rule == PATH_NAME && t->path[0]) {
 			buf_printf(&b, "/%s", t->path);
 		}
 	}
@@ -607,7 +650,7 @@ key_tls_string(struct target *t, const char *key, char *val, char *err, size_t e
 /* Where a key applies: a bit per scheme (its kind, and whether it runs TLS). */
 #define FOR(kind, tls) (1u << ((kind)*2 + (tls)))
 #define FOR_HTTP       (FOR(TARGET_HTTP, 0) | FOR(TARGET_HTTP, 1))
-#define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1))
+#define FOR_TLS        (FOR(TARGET_HTTP, 1) | FOR(TARGET_GRPC, 1) | FOR(TARGET_REDIS, 1))
 #define FOR_ALL        ((1u << TARGET_KINDS * 2) - 1)
 #define FOR_SOCKET     (FOR_ALL & ~FOR(TARGET_TCP, 0))
 #define FOR_HTTP_GRPC  (FOR_HTTP | FOR(TARGET_GRPC, 0) | FOR(TARGET_GRPC, 1))
@@ -618,7 +661,7 @@ static const struct scope {
 	const char *where;
 } scopes[] = {
     {FOR_HTTP, "http(s)://"},
-    {FOR_TLS, "https:// and grpcs://"},
+    {FOR_TLS, "https://, grpcs:// and rediss://"},
     {FOR_SOCKET, "http(s):// and grpc(s)://; use unix:///path"},
     {FOR_HTTP_GRPC, "http(s):// and grpc(s)://"},
 };
@@ -832,6 +875,7 @@ target_free(struct target *t)
 	free(t->text);
 	free(t->authority);
 	free(t->path);
+	free(t->user);
 	free(t->socket_path);
 	free(t->host_header);
 	free(t->authorization);

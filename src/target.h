@@ -11,7 +11,16 @@ struct buf;
 
 /* What a target checks: the schemes (target.c's schemes[]) map to these, and check.c's
  * kinds[] maps each to its check kind. TARGET_KINDS counts them. */
-enum target_kind { TARGET_HTTP, TARGET_TCP, TARGET_UNIX, TARGET_GRPC, TARGET_KINDS };
+enum target_kind {
+	TARGET_HTTP,
+	TARGET_TCP,
+	TARGET_UNIX,
+	TARGET_GRPC,
+	TARGET_POSTGRES,
+	TARGET_MYSQL,
+	TARGET_REDIS,
+	TARGET_KINDS
+};
 
 struct status_range {
 	uint16_t lo, hi;
@@ -24,7 +33,7 @@ struct status_range {
 
 struct target {
 	enum target_kind kind;
-	int tls;          /* https:// or grpcs:// */
+	int tls;          /* https://, grpcs://, rediss:// */
 	int derived_name; /* the name was made from the URL */
 	enum target_mesh mesh;
 	char *name;     /* unique; owned */
@@ -32,7 +41,9 @@ struct target {
 	char host[256]; /* name or IP literal, IPv6 without brackets */
 	uint16_t port;
 	char *authority;    /* host[:port] as written in the URL: the Host header; owned */
-	char *path;         /* HTTP: the request target "/path?query"; gRPC: the service; owned */
+	char *path;         /* HTTP: the request target "/path?query"; gRPC: the service;
+			       PostgreSQL: the database ("": the user's); owned */
+	char *user;         /* postgres://, mysql://: user@, the name to present; owned */
 	char *socket_path;  /* unix:// path, or socket=: connect there instead; owned */
 	int64_t timeout_ms; /* 0: the global timeout */
 	struct status_range expect[TARGET_MAX_RANGES];
@@ -49,8 +60,8 @@ struct target {
 	char *ca_file, *servername; /* TLS; owned */
 };
 
-/* Parses a positional check, "[NAME=]URL", into t. URL: http[s]://host[:port][/path][?query],
- * tcp://host:port, grpc[s]://host:port[/SERVICE] or unix:///path. Returns 0, or -1 with a
+/* Parses a positional check, "[NAME=]URL", into t. URL: one of target.c's schemes[]
+ * (http[s]://host[:port][/path][?query], tcp://host:port, unix:///path...). Returns 0, or -1 with a
  * reason in err. On success t owns heap memory: target_free. */
 int target_parse(const char *s, struct target *t, char *err, size_t errlen);
 
@@ -59,6 +70,10 @@ int target_parse(const char *s, struct target *t, char *err, size_t errlen);
  * ("expect=200,204"). Reasons name the bad key and never repeat a header's value.
  * Returns 0 or -1 as target_parse. */
 int target_parse_spec(const char *spec, struct target *t, char *err, size_t errlen);
+
+/* Writes the URL forms of the schemes (with schemes_only, their "scheme://" alone) into b,
+ * sep between them and last before the final one. */
+void target_forms(struct buf *b, const char *sep, const char *last, int schemes_only);
 
 /* Writes a line for each --check key (its name and what it does) into b. */
 void target_keys_help(struct buf *b);

@@ -45,6 +45,12 @@ test)
 	want nginx-light
 	want openssl
 	want prometheus
+	# The database kinds' servers and their own clients (tests/e2e/test_databases.py)
+	want postgresql
+	want mariadb-server-core
+	want mariadb-client
+	want redis-server
+	want redis-tools
 	;;
 bench)
 	want nginx-light

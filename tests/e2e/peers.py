@@ -502,3 +502,163 @@ class GrpcServer(GoPeer):
 
     def __init__(self, *args):
         GoPeer.__init__(self, "grpc_health_server", *args)
+
+
+# --- Databases: Debian's servers and their own clients, the oracles of the database kinds.
+
+def _database_binary(pattern, package):
+    import glob
+    found = sorted(glob.glob(pattern))
+    if not found:
+        pytest.fail("%s is missing: tools/deps.sh test installs %s" % (pattern, package))
+    return found[-1]
+
+
+def _as_nobody():
+    """PostgreSQL and MariaDB refuse to run as root: a root suite runs them as nobody."""
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+
+
+def _private_dir():
+    d = tempfile.mkdtemp(prefix="podhealth-db-")
+    if os.geteuid() == 0:
+        os.chown(d, 65534, 65534)
+    return d
+
+
+def _run_as_nobody(argv):
+    subprocess.run(argv, check=True, preexec_fn=_as_nobody, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
+
+
+@contextlib.contextmanager
+def _server(argv, port, ready, d, as_nobody=True):
+    """Runs argv (as nobody when root and as_nobody) until the test is done; yields port
+    once ready()."""
+    log = os.path.join(d, "server.log")
+    with open(log, "w") as f:
+        p = subprocess.Popen(argv, preexec_fn=_as_nobody if as_nobody else None, stdout=f,
+                             stderr=subprocess.STDOUT)
+    try:
+        if not wait_until(lambda: p.poll() is None and ready(), timeout=30):
+            with open(log) as f:
+                pytest.fail("%s did not start: %s" % (argv, f.read()[-3000:]))
+        yield port
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+PG_BIN = "/usr/lib/postgresql/*/bin/"
+
+
+def pg_isready(port, user="postgres", database=None):
+    """pg_isready's verdict: 0 accepting, 1 rejecting, 2 no response, 3 no attempt."""
+    argv = [_database_binary(PG_BIN + "pg_isready", "postgresql-client"), "-h", "127.0.0.1",
+            "-p", str(port), "-U", user, "-t", "10"] + (["-d", database] if database else [])
+    return subprocess.run(argv, stdout=subprocess.DEVNULL).returncode
+
+
+@contextlib.contextmanager
+def postgres(settings=(), hba="host all all 127.0.0.1/32 trust", standby=False):
+    """Debian's PostgreSQL on a free loopback port in a private directory; settings: more
+    NAME=VALUE; hba: pg_hba.conf; standby: a standby with hot_standby off, which rejects
+    every connection (57P03). Yields the port once pg_isready says what it should."""
+    d = _private_dir()
+    data, port = os.path.join(d, "data"), free_port()
+    _run_as_nobody([_database_binary(PG_BIN + "initdb", "postgresql"), "-D", data, "-U",
+                    "postgres", "--auth=trust", "--no-sync"])
+    with open(os.path.join(data, "pg_hba.conf"), "w") as f:
+        f.write(hba + "\n")
+    if standby:
+        open(os.path.join(data, "standby.signal"), "w").close()
+        settings = tuple(settings) + ("hot_standby=off",)
+    argv = [_database_binary(PG_BIN + "postgres", "postgresql"), "-D", data, "-p", str(port),
+            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + d,
+            "-c", "shared_buffers=1MB", "-c", "fsync=off"]
+    for s in settings:
+        argv += ["-c", s]
+    with _server(argv, port, lambda: pg_isready(port) == (1 if standby else 0), d):
+        yield port
+
+
+def hold_pg_connection(port):
+    """A connection let in (trust) and held: one of max_connections taken."""
+    s = socket.create_connection(("127.0.0.1", port))
+    body = b"\0\3\0\0user\0postgres\0\0"
+    s.sendall((len(body) + 4).to_bytes(4, "big") + body)
+    got = b""
+    while b"Z\0\0\0\x05" not in got:
+        chunk = s.recv(4096)
+        assert chunk, "PostgreSQL closed a connection it should let in"
+        got += chunk
+    return s
+
+
+def mysqladmin_ping(port, user="podhealth"):
+    """mysqladmin ping's verdict: 0 alive (a server's error included), 1 not."""
+    return subprocess.run(["mysqladmin", "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1",
+                           "-P", str(port), "-u", user, "--connect-timeout=10", "ping"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+def _greets(port):
+    """A MySQL server has said its first packet (a greeting, or an error in its place)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            return len(s.recv(5)) == 5
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def mariadb(*options, init=None):
+    """Debian's MariaDB on a free loopback port in a private directory, names unresolved
+    (accounts match 127.0.0.1 only as written), with the users of a fresh install (root,
+    by its unix socket only); init: SQL run at start (accounts). Yields the port once the
+    server speaks."""
+    d = _private_dir()
+    data, port = os.path.join(d, "data"), free_port()
+    _run_as_nobody([_database_binary("/usr/bin/mariadb-install-db", "mariadb-server-core"),
+                    "--no-defaults", "--datadir=" + data, "--skip-test-db",
+                    "--auth-root-authentication-method=socket"])
+    argv = [_database_binary("/usr/sbin/mariadbd", "mariadb-server-core"), "--no-defaults",
+            "--datadir=" + data, "--socket=" + os.path.join(d, "sock"), "--port=%d" % port,
+            "--bind-address=127.0.0.1", "--skip-name-resolve", "--skip-log-bin",
+            "--innodb-buffer-pool-size=8M", "--pid-file=" + os.path.join(d, "pid")] + list(options)
+    if init:
+        with open(os.path.join(d, "init.sql"), "w") as f:
+            f.write(init)
+        argv.append("--init-file=" + os.path.join(d, "init.sql"))
+    with _server(argv, port, lambda: _greets(port), d):
+        yield port
+
+
+def redis_cli_ping(port, tls=None):
+    """What redis-cli ping prints (it exits 0 on any answer: the usual probe greps PONG)."""
+    argv = [_database_binary("/usr/bin/redis-cli", "redis-tools"), "-h", "127.0.0.1", "-p",
+            str(port)] + (["--tls", "--cacert", tls] if tls else []) + ["ping"]
+    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def redis(*options, tls=None):
+    """Debian's Redis on a free loopback port in a private directory, nothing saved; tls: a
+    (certificate, key) pair, and then the port speaks TLS only. Yields the port once it
+    accepts connections."""
+    d = _private_dir()
+    port = free_port()
+    listen = (["--port", "0", "--tls-port", str(port), "--tls-cert-file", tls[0],
+               "--tls-key-file", tls[1], "--tls-auth-clients", "no"] if tls else
+              ["--port", str(port)])
+    argv = [_database_binary("/usr/bin/redis-server", "redis-server"), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", d] + listen + list(options)
+    # As the suite's user: the certificates' directory is its own.
+    with _server(argv, port, lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, d,
+                 as_nobody=False):
+        yield port

@@ -167,7 +167,7 @@ USAGE_TAIL = "usage: podhealth serve [OPTIONS] CHECK...\n"
     (["serve"], {"PODHEALTH_TIMEOUT": "forever", "PODHEALTH_CHECKS": "http://h/"},
      "invalid PODHEALTH_TIMEOUT 'forever': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),
     (["serve"], {"PODHEALTH_CHECKS": "http://h/ ftp://x/"},
-     "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme 'ftp' (want http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"),
+     "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme 'ftp' (want http[s]://, tcp://, grpc[s]://, unix://, postgres[ql]://, mysql:// or redis[s]://)"),
     (["serve"], {"PODHEALTH_HIDE_REASONS": "perhaps", "PODHEALTH_CHECKS": "http://h/"},
      "invalid PODHEALTH_HIDE_REASONS 'perhaps': want true or false"),
 ])

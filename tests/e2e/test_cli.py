@@ -28,7 +28,7 @@ BAD = [
      "invalid TIMEOUT 'abc': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),
     (["8081", "99999", "http://localhost/"], "invalid TIMEOUT '99999': is longer than the maximum, 1h"),
     (["8081", "3", "ftp://localhost/"],
-     "invalid endpoint 'ftp://localhost/': unsupported scheme 'ftp' (want http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"),
+     "invalid endpoint 'ftp://localhost/': unsupported scheme 'ftp' (want http[s]://, tcp://, grpc[s]://, unix://, postgres[ql]://, mysql:// or redis[s]://)"),
     (["8081", "3", "http://"], "invalid endpoint 'http://': missing host"),
     (["8081", "3", "http://localhost:0/"], "invalid endpoint 'http://localhost:0/': invalid port (want 1-65535)"),
     (["8081", "3", "http://localhost:65536/"],
@@ -45,7 +45,7 @@ BAD = [
     (["serve", "--max-connections", "0", "http://a/"], "invalid --max-connections '0': want 1-65536"),
     (["serve", "--nope", "http://a/"], "unknown option '--nope'"),
     (["serve", "localhost:8080"],
-     "invalid check 'localhost:8080': not a URL (want http[s]://host[:port][/path], tcp://host:port, grpc[s]://host:port[/service] or unix:///path)"),
+     "invalid check 'localhost:8080': not a URL (want http[s]://, tcp://, grpc[s]://, unix://, postgres[ql]://, mysql:// or redis[s]://)"),
 ]
 
 

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fmt.h"
@@ -55,6 +56,23 @@ test_fmt_truncates_like_snprintf(void **state)
 	assert_string_equal(err, "bad 'x'");
 }
 
+/* %.*s reads no byte past its precision: the string need not end in NUL (a server's
+ * bytes at the end of a buffer; the ASan build sees a byte too far). */
+static void
+test_precision_reads_no_further(void **state)
+{
+	(void)state;
+	char out[16];
+	char *s = malloc(3);
+	assert_non_null(s);
+	memcpy(s, "-bc", 3);
+	fmt_format(out, sizeof out, "%.*s", 3, s);
+	assert_string_equal(out, "-bc");
+	fmt_format(out, sizeof out, "[%.*s]", 0, s + 3);
+	assert_string_equal(out, "[]");
+	free(s);
+}
+
 static void
 test_percent_byte(void **state)
 {
@@ -78,6 +96,7 @@ main(void)
 	    cmocka_unit_test(test_fmt_matches_snprintf),
 	    cmocka_unit_test(test_fmt_truncates_like_snprintf),
 	    cmocka_unit_test(test_percent_byte),
+	    cmocka_unit_test(test_precision_reads_no_further),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* The check kinds (check_http.c, check_grpc.c, check_tcp.c) through the real engine,
+/* The check kinds (check_*.c) through the real engine,
  * against a scripted peer on a unix socket (socket=): each answer is written as the script
  * cuts it (byte by byte, or in pieces), then the peer closes or says nothing more (a unix
  * socket has no reset: tests/e2e resets TCP connections).
@@ -28,7 +28,8 @@
 
 enum end { END_CLOSE, END_SILENT };
 
-/* What the peer does on one connection: read the request, write each piece, then end. */
+/* What the peer does on one connection: write first (a server that speaks first), read
+ * the request, write each piece, then end. */
 struct answer {
 	const char *bytes;
 	size_t len;   /* of bytes (0: strlen) */
@@ -41,6 +42,10 @@ struct peer {
 	const struct answer *answers; /* one per connection, in order */
 	size_t n;
 	char requests[4][512]; /* the head of each request received */
+	size_t request_len[4];
+	const char *first; /* written on each connection before reading; NULL: nothing */
+	size_t first_len;
+	int binary; /* a request is one read, not an HTTP head or HTTP/2's preface */
 	size_t accepted;
 	int release[2]; /* a byte written ends a silent answer */
 	pthread_t thread;
@@ -57,16 +62,20 @@ peer_run(void *arg)
 		p->accepted++;
 		/* The request: an HTTP/1.1 head ends with an empty line; HTTP/2's preface,
 		 * SETTINGS and request come in one send. */
+		const struct answer *a = &p->answers[i];
+		if (p->first && send(fd, p->first, p->first_len, MSG_NOSIGNAL) < 0)
+			a = &(struct answer){"", 0, 0, END_CLOSE};
 		size_t got = 0;
 		char *req = p->requests[i < 4 ? i : 3];
 		ssize_t r;
 		while (got < 511 && (r = recv(fd, req + got, 511 - got, 0)) > 0) {
 			got += (size_t)r;
 			req[got] = '\0';
-			if (strstr(req, "\r\n\r\n") || memcmp(req, "PRI * HTTP/2.0", 14) == 0)
+			if (p->binary || strstr(req, "\r\n\r\n") ||
+			    memcmp(req, "PRI * HTTP/2.0", 14) == 0)
 				break;
 		}
-		const struct answer *a = &p->answers[i];
+		p->request_len[i < 4 ? i : 3] = got;
 		size_t len = a->len ? a->len : strlen(a->bytes);
 		size_t step = a->piece ? a->piece : len;
 		for (size_t off = 0; off < len; off += step) {
@@ -310,6 +319,222 @@ test_grpc_answers(void **state)
 	}
 }
 
+/* One row of a judging kind's table: what the server says, and the verdict. */
+struct judged {
+	const char *name;
+	const char *first; /* what the server says first (first_len bytes), or NULL */
+	size_t first_len;
+	struct answer a;
+	enum check_result want;
+	const char *reason; /* the start of the reason */
+	int warns;
+};
+
+static void
+judge_rows(struct fixture *f, const char *spec, const struct judged *rows, size_t n,
+	   const char *request, size_t request_len)
+{
+	f->peer.binary = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct check_status st;
+		f->peer.first = rows[i].first;
+		f->peer.first_len = rows[i].first_len;
+		enum check_result got = check(f, spec, &rows[i].a, 1, &st);
+		if (got != rows[i].want ||
+		    strncmp(st.reason, rows[i].reason, strlen(rows[i].reason)) ||
+		    (st.warning[0] != 0) != rows[i].warns)
+			fail_msg("%s: result %d, reason '%s', warning '%s'", rows[i].name, got,
+				 st.reason, st.warning);
+		if (f->peer.request_len[0] && request &&
+		    !memmem(f->peer.requests[0], f->peer.request_len[0], request, request_len))
+			fail_msg("%s: the request lacks what it should say", rows[i].name);
+	}
+}
+
+#define ROWS(r) r, sizeof r / sizeof r[0]
+#define BIN(s)  s, sizeof s - 1
+
+static void
+test_postgres_answers(void **state)
+{
+	/* Message type, length (itself included), body. */
+	static const char md5[] = "R\0\0\0\x0c\0\0\0\x05salt", ok[] = "R\0\0\0\x08\0\0\0\0",
+			  starting[] = "E\0\0\0\x37SFATAL\0C57P03\0Mthe database system is "
+				       "starting up\0\0",
+			  full[] = "E\0\0\0\x34SFATAL\0C53300\0Msorry, too many clients "
+				   "already\0\0",
+			  no_code[] = "E\0\0\0\x0fSFATAL\0Mx\0\0",
+			  v2[] = "E\0\0\x9c\x40"
+				 "FATAL: old\0";
+	static const struct judged rows[] = {
+	    {"an authentication request",
+	     NULL,
+	     0,
+	     {BIN(md5), 0, END_CLOSE},
+	     CHECK_OK,
+	     "up, it asks podhealth to authenticate",
+	     0},
+	    {"AuthenticationOk, a byte per read",
+	     NULL,
+	     0,
+	     {BIN(ok), 1, END_CLOSE},
+	     CHECK_OK,
+	     "up, it lets podhealth in",
+	     0},
+	    {"57P03",
+	     NULL,
+	     0,
+	     {BIN(starting), 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "rejecting connections: 57P03 the database system is starting up",
+	     0},
+	    {"53300",
+	     NULL,
+	     0,
+	     {BIN(full), 5, END_CLOSE},
+	     CHECK_OK,
+	     "up, it answers 53300 sorry, too many clients already",
+	     0},
+	    {"an error without a SQLSTATE",
+	     NULL,
+	     0,
+	     {BIN(no_code), 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "an error without a SQLSTATE: x",
+	     0},
+	    {"a pre-3.0 error",
+	     NULL,
+	     0,
+	     {BIN(v2), 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "not a PostgreSQL 3.0 answer",
+	     0},
+	    {"half a message, then the end",
+	     NULL,
+	     0,
+	     {md5, 7, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "the answer ended early",
+	     0},
+	    {"not PostgreSQL",
+	     NULL,
+	     0,
+	     {"HTTP/1.1 400 Bad Request\r\n\r\n", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "not a PostgreSQL server (its first byte is 0x48)",
+	     0},
+	    {"closed at once",
+	     NULL,
+	     0,
+	     {"", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "connection closed without an answer",
+	     0},
+	};
+	static const char startup[] = "\0\3\0\0user\0postgres\0database\0app\0"
+				      "application_name\0podhealth\0\0";
+	judge_rows(*state, "url=postgres://localhost/app,socket=%s", ROWS(rows), BIN(startup));
+}
+
+static void
+test_mysql_answers(void **state)
+{
+	/* Packets: a 3-byte length, a sequence number, the payload. */
+	static const char greeting[] = "\x0f\0\0\0\x0a"
+				       "10.11.6-test\0\0",
+			  v9[] = "\x06\0\0\0\x09"
+				 "old\0\0",
+			  late[] = "\x0f\0\0\x01\x0a"
+				   "10.11.6-test\0\0",
+			  too_many[] = "\x17\0\0\0\xff\x10\x04Too many connections",
+			  client_code[] = "\x07\0\0\x02\xff\xd3\x07oops",
+			  denied[] = "\x16\0\0\x02\xff\x15\x04#28000Access denied",
+			  in[] = "\x07\0\0\x02\0\0\0\x02\0\0\0";
+	static const struct judged rows[] = {
+	    {"an error in place of the greeting",
+	     BIN(too_many),
+	     {"", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "error 1040 in place of its greeting: Too many connections",
+	     0},
+	    {"a client's error code",
+	     BIN(greeting),
+	     {BIN(client_code), 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "a client's error 2003 to the handshake: oops",
+	     0},
+	    {"protocol 9",
+	     BIN(v9),
+	     {"", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "not a MySQL greeting (protocol 9)",
+	     0},
+	    {"a greeting out of sequence",
+	     BIN(late),
+	     {"", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "packets out of order",
+	     0},
+	    {"a greeting, then the end",
+	     BIN(greeting),
+	     {"", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "connection closed after the greeting of 10.11.6-test",
+	     0},
+	    {"access denied",
+	     BIN(greeting),
+	     {BIN(denied), 0, END_CLOSE},
+	     CHECK_OK,
+	     "up, it answers error 1045 to the handshake: Access denied",
+	     0},
+	    {"in, a byte per read",
+	     BIN(greeting),
+	     {BIN(in), 1, END_CLOSE},
+	     CHECK_OK,
+	     "up, 10.11.6-test lets reader in",
+	     0},
+	};
+	/* The handshake response: capabilities, max packet, charset, 23 zeros, the user. */
+	static const char response[] = "\x01\x82\0\0\0\0\0\x01\x21";
+	judge_rows(*state, "url=mysql://reader@localhost,socket=%s", ROWS(rows), BIN(response));
+	struct peer *p = &((struct fixture *)*state)->peer;
+	assert_non_null(memmem(p->requests[0], p->request_len[0], "reader\0\0", 8));
+}
+
+static void
+test_redis_answers(void **state)
+{
+	static const struct judged rows[] = {
+	    {"PONG", NULL, 0, {"+PONG\r\n", 0, 0, END_CLOSE}, CHECK_OK, "PONG", 0},
+	    {"PONG, a byte per read", NULL, 0, {"+PONG\r\n", 0, 1, END_CLOSE}, CHECK_OK, "PONG", 0},
+	    {"LOADING",
+	     NULL,
+	     0,
+	     {"-LOADING Redis is loading\r\n", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "(error) LOADING Redis is loading",
+	     0},
+	    {"NOAUTH",
+	     NULL,
+	     0,
+	     {"-NOAUTH Authentication required.\r\n", 0, 0, END_CLOSE},
+	     CHECK_OK,
+	     "up, but it wants a password to say more: NOAUTH",
+	     1},
+	    {"not PONG", NULL, 0, {"+OK\r\n", 0, 0, END_CLOSE}, CHECK_FAIL, "not PONG: +OK", 0},
+	    {"no line end",
+	     NULL,
+	     0,
+	     {"+PONG", 0, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "the answer ended early",
+	     0},
+	    {"silent", NULL, 0, {"", 0, 0, END_SILENT}, CHECK_FAIL, "timeout after 250ms", 0},
+	};
+	judge_rows(*state, "url=redis://localhost,socket=%s", ROWS(rows),
+		   BIN("*1\r\n$4\r\nPING\r\n"));
+}
+
 static void
 test_tcp_connects(void **state)
 {
@@ -328,6 +553,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_http_redirect_takes_a_new_connection, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_grpc_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_postgres_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mysql_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redis_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_connects, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
