@@ -5,13 +5,15 @@ it must be, so that two clients wrong together fail it. The mesh case is a row o
 proxy that accepts and closes, as a sidecar does when the server behind it is down, which
 tcp:// passes."""
 import contextlib
+import os
+import re
 import socket
 
 import pytest
 
 from conftest import Peer, refused_port
-from peers import (Certs, hold_pg_connection, mariadb, mysqladmin_ping, pg_isready, postgres,
-                   redis, redis_cli_ping, verdicts)
+from peers import (ROOT, Certs, hold_pg_connection, mariadb, mysqladmin_ping, pg_isready,
+                   postgres, redis, redis_cli_ping, verdicts)
 
 pytestmark = pytest.mark.slow
 
@@ -160,3 +162,11 @@ def test_redis_as_redis_cli_ping_judges(podhealth):
             "proxy-down": row(proxy.port, "fail"),
             "garbage": row(garbage.port, "fail"),
         })
+
+
+def test_readme_says_what_a_check_keeps():
+    """The README's bound on a database check's memory is the engine's (one home)."""
+    with open(os.path.join(ROOT, "src", "check_impl.h")) as f:
+        bound = re.search(r"#define CHECK_ANSWER_MAX (\d+)", f.read()).group(1)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        assert "its first %s bytes of answer" % bound in " ".join(f.read().split())

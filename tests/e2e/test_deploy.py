@@ -1,6 +1,7 @@
 """deploy/: the Kubernetes examples and the Dockerfile, checked for the fields that matter,
 and their podhealth command lines run through the real binary."""
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import tempfile
 import pytest
 import yaml  # python3-yaml (tools/deps.sh test): missing, the file fails
 
-from conftest import FakeMesh, Podhealth, Upstream, get, port_is_free, run
+from conftest import FakeMesh, Podhealth, Upstream, get, port_is_free, refused_port, run
 
 # Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
@@ -225,15 +226,19 @@ def test_job_manifest():
     assert c["volumeMounts"][0]["mountPath"] + "/annotations" == argv[argv.index("--pod-annotations") + 1]
     argv = [a for a in argv if a not in ("--pod-annotations", "/etc/podinfo/annotations")]
     assert argv[argv.index("--") + 1:] == ["/app/migrate", "--all"]
+    # The database, through the proxy, by its own protocol (README, "What a wait proves"),
+    # here on a loopback port that refuses.
+    env = env_of(c)
+    assert re.fullmatch(r"db=postgres://migrate@[a-z.-]+:5432/orders", env["PODHEALTH_WAIT_FOR"])
+    env["PODHEALTH_WAIT_FOR"] = "db=postgres://migrate@127.0.0.1:%d/orders" % refused_port()
     # The same command line with a short deadline: accepted (not exit 2), waits for the
-    # proxy alone (not a database through it: README, "What a wait proves"), and never
-    # starts the command.
+    # proxy and the database, and never starts the command.
     short = argv[1:]
     short[short.index("--deadline") + 1] = "300ms"
-    rc, out, err = run(short, env=dict(os.environ, **env_of(c)))
+    rc, out, err = run(short, env=dict(os.environ, **env))
     assert rc == 1
     assert "deadline passed, not starting the command" in err
-    assert "istio-proxy: " in err
+    assert "istio-proxy: " in err and "db: connection refused" in err, err
 
 
 def test_job_with_istio_and_cloud_sql():
