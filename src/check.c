@@ -591,7 +591,10 @@ check_h2(const struct check *c)
 /* A judging kind's read (n 0: the peer ended; failed: reading failed, why): gathers the
  * first CHECK_ANSWER_MAX bytes, asks the judge, sends what it says back, and ends the run on
  * its verdict. A failed read is the end of what arrived: a pass stands on what it had
- * (a server may reset a connection it has answered), else the failure says why. */
+ * (a server may reset a connection it has answered), else the failure says why. What a
+ * judge says with its verdict are parting words (a protocol's goodbye): sent if the socket
+ * takes them at once, never waited for, never a reason; without TLS only, and no judging
+ * kind that says goodbye runs TLS. */
 static void
 judge(struct check *c, const char *data, size_t n, const char *failed)
 {
@@ -608,9 +611,13 @@ judge(struct check *c, const char *data, size_t n, const char *failed)
 		r = CHECK_FAIL, fmt_format(a.why, sizeof a.why, "the judge did not end the run");
 	if (r == CHECK_FAIL && failed)
 		fmt_format(a.why, sizeof a.why, "%s", failed);
+	if (reply.failed)
+		r = CHECK_FAIL, fmt_format(a.why, sizeof a.why, "out of memory");
 	if (r == CHECK_UNKNOWN)
 		check_write(c, reply.data, reply.len);
-	else if (a.warn)
+	else if (reply.len && !c->tls && n && !failed)
+		(void)!send(c->io.fd, reply.data, reply.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r != CHECK_UNKNOWN && a.warn)
 		check_warn(c, "%s", a.why);
 	if (r != CHECK_UNKNOWN)
 		check_finish(c, r, "%s", a.why);
@@ -699,7 +706,7 @@ tls_pump(struct check *c)
 		}
 		/* grpc-go since 1.67 (kubelet 1.37's) fails a handshake in which the server
 		 * selected no protocol: HTTP/2 over TLS needs ALPN (RFC 9113 section 3.2). */
-		if (c->kind->alpn && !tls_conn_alpn_selected(c->tls)) {
+		if (c->kind->alpn && *c->kind->alpn && !tls_conn_alpn_selected(c->tls)) {
 			check_finish(c, CHECK_FAIL,
 				     "TLS: the server selected no ALPN protocol (%s)",
 				     c->kind->alpn);

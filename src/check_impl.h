@@ -29,9 +29,10 @@ struct check_answer {
 	size_t old;    /* how many of them the judge saw at its call before (0 at the first) */
 	int end;       /* no more comes: the peer ended, or CHECK_ANSWER_MAX bytes arrived */
 	const struct target *target; /* the check's (NULL: a fuzz target's call) */
-	struct buf *reply;           /* the judge may append bytes to send now; NULL: none */
-	int warn;                    /* set by the judge: a pass that carries why as a warning */
-	char why[CHECK_REASON_MAX];  /* the verdict's reason, set by the judge */
+	struct buf *reply; /* the judge may append bytes to send now, or with its verdict as
+			    * parting words (check.c); NULL: none */
+	int warn;          /* set by the judge: a pass that carries why as a warning */
+	char why[CHECK_REASON_MAX]; /* the verdict's reason, set by the judge */
 };
 
 /* Sets a's reason (printf) and is result: a judge's verdict in one expression. */
@@ -53,7 +54,7 @@ enum check_result check_redis_judge(struct check_answer *a);
  * kind judges answers; it neither frames nor writes. */
 struct check_kind {
 	/* The protocol offered in TLS ALPN ("h2"; a server that selects none fails, as in
-	 * grpc-go 1.67+), or NULL: "http/1.1", not required. */
+	 * grpc-go 1.67+), or NULL: "http/1.1", not required; "": none offered. */
 	const char *alpn;
 	size_t state_size; /* of the state of one run (check_state), zeroed at each start */
 	/* Once, in checker_new: prepare what every run needs (check_set_data). Returns 0, or

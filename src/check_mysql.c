@@ -108,7 +108,12 @@ check_mysql_judge(struct check_answer *a)
 	if (r[3] != 2)
 		return CHECK_SAY(a, CHECK_FAIL, "packets out of order");
 	size_t rlen = have - 4 < packet_len(r) ? have - 4 : packet_len(r);
-	if (rlen && (unsigned char)r[4] == 0xff) {
+	/* mysqladmin's client reads the whole packet; cut short, or an error packet too short
+	 * to hold a code, is its own error (CR_SERVER_LOST, CR_UNKNOWN_ERROR): down. */
+	if ((rlen < packet_len(r) && a->n < CHECK_ANSWER_MAX) || rlen == 0 ||
+	    ((unsigned char)r[4] == 0xff && rlen < 3))
+		return CHECK_SAY(a, CHECK_FAIL, "the answer to the handshake ended early");
+	if ((unsigned char)r[4] == 0xff) {
 		unsigned code = error_of(r + 4, rlen, &msg, &len);
 		return code >= 2000 && code <= 2999 /* a client's code: not the server's say */
 			   ? CHECK_SAY(a, CHECK_FAIL, "a client's error %u to the handshake: %.*s",
@@ -117,12 +122,11 @@ check_mysql_judge(struct check_answer *a)
 				       "up, it answers error %u to the handshake: %.*s", code, len,
 				       msg);
 	}
-	/* In: say COM_QUIT, as a client leaving does (else the server logs an aborted
-	 * connection), and pass when the server has closed. */
-	if (a->old < glen + 4 + rlen && a->reply)
+	/* In: COM_QUIT, the parting words of a client that leaves (else the server logs an
+	 * aborted connection). */
+	if (a->reply)
 		buf_append(a->reply, "\1\0\0\0\1", 5);
-	return a->end ? CHECK_SAY(a, CHECK_OK, "up, %.*s lets %s in", vlen, version, user)
-		      : CHECK_UNKNOWN;
+	return CHECK_SAY(a, CHECK_OK, "up, %.*s lets %s in", vlen, version, user);
 }
 
 const struct check_kind check_kind_mysql = {

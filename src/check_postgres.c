@@ -110,8 +110,11 @@ check_postgres_judge(struct check_answer *a)
 		return CHECK_SAY(a, CHECK_FAIL, "the answer ended early");
 	if (p[0] == 'E')
 		return pg_error(a, p + 5, (a->n < 1 + (size_t)len ? a->n : 1 + (size_t)len) - 5);
-	return get32(p + 5) == 0 ? CHECK_SAY(a, CHECK_OK, "up, it lets podhealth in")
-				 : CHECK_SAY(a, CHECK_OK, "up, it asks podhealth to authenticate");
+	if (get32(p + 5) != 0)
+		return CHECK_SAY(a, CHECK_OK, "up, it asks podhealth to authenticate");
+	if (a->reply) /* Terminate: the parting words of a client that leaves */
+		buf_append(a->reply, "X\0\0\0\4", 5);
+	return CHECK_SAY(a, CHECK_OK, "up, it lets podhealth in");
 }
 
 const struct check_kind check_kind_postgres = {

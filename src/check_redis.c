@@ -46,6 +46,7 @@ check_redis_judge(struct check_answer *a)
 }
 
 const struct check_kind check_kind_redis = {
+    .alpn = "", /* rediss:// offers none, as redis-cli */
     .connected = redis_connected,
     .judge = check_redis_judge,
 };

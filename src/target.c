@@ -662,7 +662,7 @@ static const struct scope {
 } scopes[] = {
     {FOR_HTTP, "http(s)://"},
     {FOR_TLS, "https://, grpcs:// and rediss://"},
-    {FOR_SOCKET, "http(s):// and grpc(s)://; use unix:///path"},
+    {FOR_SOCKET, "every scheme but tcp://; use unix:///path"},
     {FOR_HTTP_GRPC, "http(s):// and grpc(s)://"},
 };
 

@@ -247,7 +247,8 @@ config_ready(struct tls_config *cfg)
 	/* TLS 1.3 tickets arrive after the handshake; without this they are dropped. */
 	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
 	    conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
-	mbedtls_ssl_conf_alpn_protocols(conf, cfg->alpn);
+	if (cfg->alpn[0])
+		mbedtls_ssl_conf_alpn_protocols(conf, cfg->alpn);
 	cfg->ready = 1;
 	return 0;
 }
@@ -360,7 +361,7 @@ tls_config_new(const struct target *t, const char *alpn, char *err, size_t errle
 		fmt_error(err, errlen, "out of memory");
 		return NULL;
 	}
-	cfg->alpn[0] = alpn ? alpn : "http/1.1";
+	cfg->alpn[0] = !alpn ? "http/1.1" : *alpn ? alpn : NULL;
 	cfg->keep_session = t != NULL;
 	mbedtls_x509_crt_init(&cfg->ca);
 	if (t && t->ca_file) {

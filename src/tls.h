@@ -16,7 +16,7 @@ struct tls_conn;
 
 /* The settings of a target's TLS connections (t), or of connections made without a
  * target's own (t NULL: a redirect from http:// to https://, no verification, no session
- * kept), offering ALPN protocol alpn (static; NULL: "http/1.1"). Loads the CA bundle
+ * kept), offering ALPN protocol alpn (static; NULL: "http/1.1"; "": none). Loads the CA bundle
  * t's ca= names: startup only. Returns the settings (free with tls_config_free), or NULL
  * with a reason in err. */
 struct tls_config *tls_config_new(const struct target *t, const char *alpn, char *err,

@@ -7,6 +7,7 @@ import ipaddress
 import math
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -522,22 +523,29 @@ def _as_nobody():
         os.setuid(65534)
 
 
+@contextlib.contextmanager
 def _private_dir():
+    """A directory of the server's own (nobody's when root), removed afterwards."""
     d = tempfile.mkdtemp(prefix="podhealth-db-")
-    if os.geteuid() == 0:
-        os.chown(d, 65534, 65534)
-    return d
+    try:
+        if os.geteuid() == 0:
+            os.chown(d, 65534, 65534)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _run_as_nobody(argv):
-    subprocess.run(argv, check=True, preexec_fn=_as_nobody, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
+    r = subprocess.run(argv, preexec_fn=_as_nobody, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode:
+        pytest.fail("%s failed: %s" % (argv, r.stderr[-2000:]))
 
 
 @contextlib.contextmanager
-def _server(argv, port, ready, d, as_nobody=True):
+def _server(argv, port, ready, d, as_nobody=True, stop=signal.SIGTERM):
     """Runs argv (as nobody when root and as_nobody) until the test is done; yields port
-    once ready()."""
+    once ready(); stops it with the signal stop, then kills it if it lingers."""
     log = os.path.join(d, "server.log")
     with open(log, "w") as f:
         p = subprocess.Popen(argv, preexec_fn=_as_nobody if as_nobody else None, stdout=f,
@@ -548,9 +556,12 @@ def _server(argv, port, ready, d, as_nobody=True):
                 pytest.fail("%s did not start: %s" % (argv, f.read()[-3000:]))
         yield port
     finally:
-        p.terminate()
-        p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        p.send_signal(stop)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 PG_BIN = "/usr/lib/postgresql/*/bin/"
@@ -568,7 +579,11 @@ def postgres(settings=(), hba="host all all 127.0.0.1/32 trust", standby=False):
     """Debian's PostgreSQL on a free loopback port in a private directory; settings: more
     NAME=VALUE; hba: pg_hba.conf; standby: a standby with hot_standby off, which rejects
     every connection (57P03). Yields the port once pg_isready says what it should."""
-    d = _private_dir()
+    with _private_dir() as d:
+        yield from _postgres_in(d, settings, hba, standby)
+
+
+def _postgres_in(d, settings, hba, standby):
     data, port = os.path.join(d, "data"), free_port()
     _run_as_nobody([_database_binary(PG_BIN + "initdb", "postgresql"), "-D", data, "-U",
                     "postgres", "--auth=trust", "--no-sync"])
@@ -582,7 +597,9 @@ def postgres(settings=(), hba="host all all 127.0.0.1/32 trust", standby=False):
             "-c", "shared_buffers=1MB", "-c", "fsync=off"]
     for s in settings:
         argv += ["-c", s]
-    with _server(argv, port, lambda: pg_isready(port) == (1 if standby else 0), d):
+    # SIGINT: PostgreSQL's fast shutdown (SIGTERM's smart one waits for every session).
+    with _server(argv, port, lambda: pg_isready(port) == (1 if standby else 0), d,
+                 stop=signal.SIGINT):
         yield port
 
 
@@ -594,14 +611,16 @@ def hold_pg_connection(port):
     got = b""
     while b"Z\0\0\0\x05" not in got:
         chunk = s.recv(4096)
-        assert chunk, "PostgreSQL closed a connection it should let in"
+        if not chunk:
+            s.close()
+            pytest.fail("PostgreSQL closed a connection it should let in")
         got += chunk
     return s
 
 
 def mysqladmin_ping(port, user="podhealth"):
     """mysqladmin ping's verdict: 0 alive (a server's error included), 1 not."""
-    return subprocess.run(["mysqladmin", "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1",
+    return subprocess.run([_database_binary("/usr/bin/mysqladmin", "mariadb-client"), "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1",
                            "-P", str(port), "-u", user, "--connect-timeout=10", "ping"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
@@ -621,7 +640,11 @@ def mariadb(*options, init=None):
     (accounts match 127.0.0.1 only as written), with the users of a fresh install (root,
     by its unix socket only); init: SQL run at start (accounts). Yields the port once the
     server speaks."""
-    d = _private_dir()
+    with _private_dir() as d:
+        yield from _mariadb_in(d, options, init)
+
+
+def _mariadb_in(d, options, init):
     data, port = os.path.join(d, "data"), free_port()
     _run_as_nobody([_database_binary("/usr/bin/mariadb-install-db", "mariadb-server-core"),
                     "--no-defaults", "--datadir=" + data, "--skip-test-db",
@@ -651,7 +674,16 @@ def redis(*options, tls=None):
     """Debian's Redis on a free loopback port in a private directory, nothing saved; tls: a
     (certificate, key) pair, and then the port speaks TLS only. Yields the port once it
     accepts connections."""
-    d = _private_dir()
+    with _private_dir() as d:
+        yield from _redis_in(d, options, tls)
+
+
+def _accepts(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _redis_in(d, options, tls):
     port = free_port()
     listen = (["--port", "0", "--tls-port", str(port), "--tls-cert-file", tls[0],
                "--tls-key-file", tls[1], "--tls-auth-clients", "no"] if tls else
@@ -659,6 +691,5 @@ def redis(*options, tls=None):
     argv = [_database_binary("/usr/bin/redis-server", "redis-server"), "--bind", "127.0.0.1",
             "--save", "", "--appendonly", "no", "--dir", d] + listen + list(options)
     # As the suite's user: the certificates' directory is its own.
-    with _server(argv, port, lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, d,
-                 as_nobody=False):
+    with _server(argv, port, lambda: _accepts(port), d, as_nobody=False):
         yield port

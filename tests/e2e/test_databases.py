@@ -18,19 +18,25 @@ from peers import (ROOT, Certs, hold_pg_connection, mariadb, mysqladmin_ping, pg
 pytestmark = pytest.mark.slow
 
 
-def _serve(answer, first=False):
-    """A fake server: answer (bytes) said first (first) or to whatever arrives, then the end."""
+def _serve(stack, answer, first=False):
+    """A fake server until the test's end (stack): answer (bytes) said first (first) or to
+    whatever arrives, then the end."""
     def handle(conn):
         with conn:
             if not first:
                 conn.recv(4096)
             conn.sendall(answer)
-    return Peer(handle)
+    return _peer(stack, Peer(handle))
 
 
-def proxy_with_nothing_behind():
+def _peer(stack, peer):
+    stack.callback(peer.stop)
+    return peer
+
+
+def proxy_with_nothing_behind(stack):
     """A sidecar whose upstream is down: it accepts, then closes."""
-    return Peer(lambda conn: conn.close())
+    return _peer(stack, Peer(lambda conn: conn.close()))
 
 
 def _compare(podhealth, rows):
@@ -46,10 +52,10 @@ def _compare(podhealth, rows):
 
 
 def test_postgres_as_pg_isready_judges(podhealth):
-    garbage = _serve(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-    proxy = proxy_with_nothing_behind()
-    stopped = refused_port()
     with contextlib.ExitStack() as stack:
+        garbage = _serve(stack, b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        proxy = proxy_with_nothing_behind(stack)
+        stopped = refused_port()
         up = stack.enter_context(postgres())
         scram = stack.enter_context(postgres(hba="host all all 127.0.0.1/32 scram-sha-256"))
         refusing = stack.enter_context(postgres(hba="host all all 127.0.0.1/32 reject"))
@@ -103,12 +109,12 @@ def _hold_mysql_connections(stack, port):
 
 
 def test_mysql_as_mysqladmin_ping_judges(podhealth):
-    garbage = _serve(b"HTTP/1.1 400 Bad Request\r\n\r\n", first=True)
-    old = _serve(_greeting(9), first=True)
-    proxy = proxy_with_nothing_behind()
-    stopped = refused_port()
-    account = "CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 's3cret';\n"
     with contextlib.ExitStack() as stack:
+        garbage = _serve(stack, b"HTTP/1.1 400 Bad Request\r\n\r\n", first=True)
+        old = _serve(stack, _greeting(9), first=True)
+        proxy = proxy_with_nothing_behind(stack)
+        stopped = refused_port()
+        account = "CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 's3cret';\n"
         up = stack.enter_context(mariadb(init=account))
         no_account = stack.enter_context(mariadb())
         open_door = stack.enter_context(mariadb("--skip-grant-tables"))
@@ -134,12 +140,12 @@ def test_mysql_as_mysqladmin_ping_judges(podhealth):
 
 
 def test_redis_as_redis_cli_ping_judges(podhealth):
-    loading = _serve(b"-LOADING Redis is loading the dataset in memory\r\n")
-    garbage = _serve(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-    proxy = proxy_with_nothing_behind()
-    stopped = refused_port()
-    certs = Certs()
     with contextlib.ExitStack() as stack:
+        loading = _serve(stack, b"-LOADING Redis is loading the dataset in memory\r\n")
+        garbage = _serve(stack, b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        proxy = proxy_with_nothing_behind(stack)
+        stopped = refused_port()
+        certs = Certs()
         up = stack.enter_context(redis())
         locked = stack.enter_context(redis("--requirepass", "s3cret"))
         cut_off = stack.enter_context(redis("--replicaof", "127.0.0.1", str(stopped),

@@ -188,7 +188,7 @@ test_config_invalid(void **state)
 	     "invalid --check #1: unknown key 'cert' (want name, url, timeout, expect, header, "
 	     "host, method, body, redirects, protocol, socket, ca or servername)"},
 	    {"--check url=tcp://a:1,socket=/x", 0,
-	     "invalid --check #1: socket= is for http(s):// and grpc(s)://; use unix:///path"},
+	     "invalid --check #1: socket= is for every scheme but tcp://; use unix:///path"},
 	    {"--check url=http://a/,redirects=maybe", 0,
 	     "invalid --check #1: redirects 'maybe': want on or off"},
 	    {"grpc://a/", 0, "invalid check 'grpc://a/': grpc:// needs a port"},

@@ -45,7 +45,9 @@ struct peer {
 	size_t request_len[4];
 	const char *first; /* written on each connection before reading; NULL: nothing */
 	size_t first_len;
-	int binary; /* a request is one read, not an HTTP head or HTTP/2's preface */
+	int binary;       /* a request is one read, not an HTTP head or HTTP/2's preface */
+	char parting[64]; /* what the client said after the answer, until it closed (binary) */
+	size_t parting_len;
 	size_t accepted;
 	int release[2]; /* a byte written ends a silent answer */
 	pthread_t thread;
@@ -63,8 +65,9 @@ peer_run(void *arg)
 		/* The request: an HTTP/1.1 head ends with an empty line; HTTP/2's preface,
 		 * SETTINGS and request come in one send. */
 		const struct answer *a = &p->answers[i];
+		static const struct answer nothing = {"", 0, 0, END_CLOSE};
 		if (p->first && send(fd, p->first, p->first_len, MSG_NOSIGNAL) < 0)
-			a = &(struct answer){"", 0, 0, END_CLOSE};
+			a = &nothing;
 		size_t got = 0;
 		char *req = p->requests[i < 4 ? i : 3];
 		ssize_t r;
@@ -89,6 +92,15 @@ peer_run(void *arg)
 		/* Silent until the check has ended (its timeout): then the test writes. */
 		ssize_t released = a->end == END_SILENT ? read(p->release[0], &c, 1) : 1;
 		(void)released;
+		/* The end (half of it), and what a binary protocol's client says before it closes
+		 * in turn: its goodbye. */
+		p->parting_len = 0;
+		if (p->binary && a->end == END_CLOSE)
+			shutdown(fd, SHUT_WR);
+		while (p->binary && a->end == END_CLOSE && p->parting_len < sizeof p->parting &&
+		       (r = recv(fd, p->parting + p->parting_len,
+				 sizeof p->parting - p->parting_len, 0)) > 0)
+			p->parting_len += (size_t)r;
 		close(fd);
 	}
 	return NULL;
@@ -345,6 +357,8 @@ judge_rows(struct fixture *f, const char *spec, const struct judged *rows, size_
 		    (st.warning[0] != 0) != rows[i].warns)
 			fail_msg("%s: result %d, reason '%s', warning '%s'", rows[i].name, got,
 				 st.reason, st.warning);
+		if (rows[i].first == NULL && f->peer.request_len[0] == 0)
+			fail_msg("%s: no request", rows[i].name);
 		if (f->peer.request_len[0] && request &&
 		    !memmem(f->peer.requests[0], f->peer.request_len[0], request, request_len))
 			fail_msg("%s: the request lacks what it should say", rows[i].name);
@@ -434,6 +448,16 @@ test_postgres_answers(void **state)
 	static const char startup[] = "\0\3\0\0user\0postgres\0database\0app\0"
 				      "application_name\0podhealth\0\0";
 	judge_rows(*state, "url=postgres://localhost/app,socket=%s", ROWS(rows), BIN(startup));
+	/* Let in, the client says Terminate as it leaves. */
+	static const struct judged in[] = {
+	    {"AuthenticationOk", NULL, 0, {BIN(ok), 0, END_CLOSE}, CHECK_OK, "up", 0}};
+	judge_rows(*state, "url=postgres://localhost/app,socket=%s", ROWS(in), BIN(startup));
+	struct peer *p = &((struct fixture *)*state)->peer;
+	assert_int_equal(p->parting_len, 5);
+	assert_memory_equal(p->parting, "X\0\0\0\4", 5);
+	/* Its length, itself included, first. */
+	assert_int_equal(p->request_len[0], sizeof startup - 1 + 4);
+	assert_memory_equal(p->requests[0], "\0\0\0\x3f", 4);
 }
 
 static void
@@ -449,7 +473,7 @@ test_mysql_answers(void **state)
 			  too_many[] = "\x17\0\0\0\xff\x10\x04Too many connections",
 			  client_code[] = "\x07\0\0\x02\xff\xd3\x07oops",
 			  denied[] = "\x16\0\0\x02\xff\x15\x04#28000Access denied",
-			  in[] = "\x07\0\0\x02\0\0\0\x02\0\0\0";
+			  in_ok[] = "\x07\0\0\x02\0\0\0\x02\0\0\0";
 	static const struct judged rows[] = {
 	    {"an error in place of the greeting",
 	     BIN(too_many),
@@ -489,9 +513,21 @@ test_mysql_answers(void **state)
 	     0},
 	    {"in, a byte per read",
 	     BIN(greeting),
-	     {BIN(in), 1, END_CLOSE},
+	     {BIN(in_ok), 1, END_CLOSE},
 	     CHECK_OK,
 	     "up, 10.11.6-test lets reader in",
+	     0},
+	    {"half an answer, then the end",
+	     BIN(greeting),
+	     {in_ok, 6, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "the answer to the handshake ended early",
+	     0},
+	    {"an error packet without a code",
+	     BIN(greeting),
+	     {"\1\0\0\x02\xff", 5, 0, END_CLOSE},
+	     CHECK_FAIL,
+	     "the answer to the handshake ended early",
 	     0},
 	};
 	/* The handshake response: capabilities, max packet, charset, 23 zeros, the user. */
@@ -499,6 +535,15 @@ test_mysql_answers(void **state)
 	judge_rows(*state, "url=mysql://reader@localhost,socket=%s", ROWS(rows), BIN(response));
 	struct peer *p = &((struct fixture *)*state)->peer;
 	assert_non_null(memmem(p->requests[0], p->request_len[0], "reader\0\0", 8));
+	/* Let in, the client says COM_QUIT as it leaves; refused, nothing. */
+	static const struct judged in[] = {
+	    {"in", BIN(greeting), {BIN(in_ok), 0, END_CLOSE}, CHECK_OK, "up", 0},
+	    {"denied", BIN(greeting), {BIN(denied), 0, END_CLOSE}, CHECK_OK, "up", 0}};
+	judge_rows(*state, "url=mysql://reader@localhost,socket=%s", in, 1, NULL, 0);
+	assert_int_equal(p->parting_len, 5);
+	assert_memory_equal(p->parting, "\1\0\0\0\1", 5);
+	judge_rows(*state, "url=mysql://reader@localhost,socket=%s", in + 1, 1, NULL, 0);
+	assert_int_equal(p->parting_len, 0);
 }
 
 static void

@@ -104,6 +104,17 @@ test_target_invalid(void **state)
 	    {"http://a/b c", "contains a space or control character"},
 	    {"http://a/\tb", "contains a space or control character"},
 	    {"tcp://user:pw@a:1", "tcp:// takes no user@"},
+	    {"redis://u@a", "redis:// takes no user@"},
+	    {"postgres://u:secret@a/db",
+	     "postgres:// takes a user name, never a password (readiness needs none)"},
+	    {"mysql://:x@a", "mysql:// takes a user name, never a password (readiness needs none)"},
+	    {"mysql://@a", "mysql:// user: want 1-63 characters, no % or @"},
+	    {"postgres://a%40b@a", "postgres:// user: want 1-63 characters, no % or @"},
+	    {"postgres://"
+	     "0123456789012345678901234567890123456789012345678901234567890123@a",
+	     "postgres:// user: want 1-63 characters, no % or @"},
+	    {"postgres://a/db?sslmode=require", "postgres:// takes no query"},
+	    {"mysql://a/db", "mysql:// takes no path"},
 	    {"grpc://a:1/x?y", "grpc:// takes no query"},
 	    {"grpcs://a:1/x?y", "grpcs:// takes no query"},
 	    {"grpcs://a/", "grpcs:// needs a port"},
@@ -157,6 +168,30 @@ test_target_kinds(void **state)
 	assert_int_equal(target_parse("grpc://127.0.0.1:50051", &t, err, sizeof err), 0);
 	assert_string_equal(t.path, "");
 	assert_string_equal(target_tls_name(&t), "127.0.0.1"); /* verified; tls.c sends no SNI */
+	target_free(&t);
+
+	/* The databases: a default port each, user@ a name only, the database a name. */
+	assert_int_equal(target_parse("postgresql://migrate@db:6543/orders", &t, err, sizeof err),
+			 0);
+	assert_int_equal(t.kind, TARGET_POSTGRES);
+	assert_string_equal(t.user, "migrate");
+	assert_null(t.authorization);
+	assert_string_equal(t.path, "orders");
+	assert_string_equal(t.name, "db:6543/orders");
+	target_free(&t);
+	assert_int_equal(target_parse("postgres://db", &t, err, sizeof err), 0);
+	assert_int_equal(t.port, 5432);
+	assert_null(t.user);
+	assert_string_equal(t.path, "");
+	target_free(&t);
+	assert_int_equal(target_parse("mysql://db/", &t, err, sizeof err), 0);
+	assert_int_equal(t.kind, TARGET_MYSQL);
+	assert_int_equal(t.port, 3306);
+	target_free(&t);
+	assert_int_equal(target_parse("rediss://cache", &t, err, sizeof err), 0);
+	assert_int_equal(t.kind, TARGET_REDIS);
+	assert_true(t.tls);
+	assert_int_equal(t.port, 6379);
 	target_free(&t);
 
 	assert_int_equal(target_parse("unix:///run/app.sock", &t, err, sizeof err), 0);
