@@ -67,7 +67,7 @@ void tls_free(void *p);
 #define MBEDTLS_ECP_NIST_OPTIM
 /* No precomputed tables of the curves' base points: they would take the serve figure (a
  * full TLS 1.2 handshake, P-256) from 2.4x Go's CPU to 2.0x, for 8 KB (16 KB with P-521)
- * that the CBC suites and P-521 need more (README: Footprint, the table of choices). */
+ * that the CBC suites and P-521 need more (doc/footprint.md, the table of choices). */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15

@@ -192,13 +192,16 @@ def mesh_rows():
 
 def test_every_sidecar_row_is_documented():
     # One row per sidecar in src/mesh.h; the man page names each one's check and URLs, the
-    # README's table its flag, and wait --help its flag and variable.
+    # pages on Jobs (the README's and doc/jobs.md's table) its flag and URLs, and wait --help
+    # its flag and variable.
     rows = mesh_rows()
     assert {"istio", "linkerd", "cloudsql", "alloydb", "consul", "dapr", "vault", "kuma"} <= set(rows)
     with open(MAN) as f:
         man = f.read().replace("\\-", "-")
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
+    readme = ""
+    for page in ("README.md", "doc/jobs.md"):
+        with open(os.path.join(ROOT, page)) as f:
+            readme += f.read()
     out = run(["wait", "--help"])[1]
     for name, (check, ready, quit_) in rows.items():
         assert "--" + name in out and "PODHEALTH_" + name.upper() in out, name

@@ -171,8 +171,8 @@ def test_redis_as_redis_cli_ping_judges(podhealth):
 
 
 def test_readme_says_what_a_check_keeps():
-    """The README's bound on a database check's memory is the engine's (one home)."""
+    """doc/checks.md's bound on a database check's memory is the engine's (one home)."""
     with open(os.path.join(ROOT, "src", "check_impl.h")) as f:
         bound = re.search(r"#define CHECK_ANSWER_MAX (\d+)", f.read()).group(1)
-    with open(os.path.join(ROOT, "README.md")) as f:
+    with open(os.path.join(ROOT, "doc", "checks.md")) as f:
         assert "its first %s bytes of answer" % bound in " ".join(f.read().split())

@@ -12,7 +12,7 @@ import yaml  # python3-yaml (tools/deps.sh test): missing, the file fails
 
 from conftest import FakeMesh, Podhealth, Upstream, get, port_is_free, refused_port, run
 
-# Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
+# Manifests and the docs' examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
 
 DEPLOY = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
@@ -35,7 +35,7 @@ def pod_spec(doc):
 def restricted_violations(spec):
     """What keeps a pod spec out of a namespace enforcing Pod Security "restricted", control
     by control as https://kubernetes.io/docs/concepts/security/pod-security-standards/
-    writes them (Baseline, then Restricted), and what the README promises of every
+    writes them (Baseline, then Restricted), and what doc/shipping.md promises of every
     container beside: a read-only root filesystem, requests and limits, no service account
     token. Returns a list of "field: why"."""
     out = []
@@ -103,7 +103,7 @@ def restricted_violations(spec):
             out.append(where + ".securityContext.capabilities.drop: must include ALL")
         if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
             out.append(where + ".securityContext.capabilities.add: only NET_BIND_SERVICE")
-        # The README's promise, beyond the profile.
+        # doc/shipping.md's promise, beyond the profile.
         if sc.get("readOnlyRootFilesystem") is not True and kind != "ephemeralContainers":
             out.append(where + ".securityContext.readOnlyRootFilesystem: must be true")
         res = c.get("resources") or {}
@@ -226,7 +226,7 @@ def test_job_manifest():
     assert c["volumeMounts"][0]["mountPath"] + "/annotations" == argv[argv.index("--pod-annotations") + 1]
     argv = [a for a in argv if a not in ("--pod-annotations", "/etc/podinfo/annotations")]
     assert argv[argv.index("--") + 1:] == ["/app/migrate", "--all"]
-    # The database, through the proxy, by its own protocol (README, "What a wait proves"),
+    # The database, through the proxy, by its own protocol (doc/jobs.md, "What a wait proves"),
     # here on a loopback port that refuses.
     env = env_of(c)
     assert re.fullmatch(r"db=postgres://migrate@[a-z.-]+:5432/orders", env["PODHEALTH_WAIT_FOR"])

@@ -1,7 +1,7 @@
 """Differential tests: podhealth's verdict on an upstream against kubelet's, computed by
 Go's net/http with kubelet's probe rules (build/peers/kubelet_probe, tests/oracle), on the
 same upstream. Every case must agree, and agree with the verdict written here, which is
-also the README's "Check semantics" table (test_readme_table_matches keeps them equal)."""
+also doc/checks.md's "Check semantics" table (test_readme_table_matches keeps them equal)."""
 import os
 import re
 
@@ -227,8 +227,8 @@ def test_redirect_hops_send_kubelets_request(podhealth, upstream_all):
 
 
 def test_readme_table_matches():
-    """The README's Check semantics table lists every case with the verdicts above."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    """doc/checks.md's Check semantics table lists every case with the verdicts above."""
+    with open(os.path.join(ROOT, "doc", "checks.md")) as f:
         readme = f.read()
     rows = {}
     for line in readme.splitlines():
@@ -236,7 +236,7 @@ def test_readme_table_matches():
         if m:
             rows[m.group(1)] = (m.group(2), m.group(3))
     missing = [(desc, want) for desc, _, want in CASES.values() if rows.get(desc) != (want, want)]
-    assert not missing, "README rows missing or different: %r" % missing
+    assert not missing, "doc/checks.md rows missing or different: %r" % missing
 
 
 def test_redirect_credentials_follow_go(upstream_all):

@@ -1,6 +1,8 @@
-"""The README's examples, run: every transcript ("$ podhealth ..." and what it prints), the
-environment-only example against local upstreams, every --check spec, and every podhealth
-command line in its YAML fragments."""
+"""The examples of the README and of doc/*.md, run: every transcript ("$ podhealth ..." and
+what it prints), the environment-only example against local upstreams, every --check spec,
+and every podhealth command line in their YAML fragments; and every link between the pages
+lands on a heading."""
+import glob
 import os
 import re
 
@@ -10,17 +12,20 @@ import yaml  # python3-yaml (tools/deps.sh test): missing, the file fails
 from conftest import STATIC, Podhealth, Upstream, free_port, get, port_is_free, run
 from peers import ROOT, Certs
 
-# Manifests and README examples use the meshes' fixed ports: see conftest.fixed_ports.
+# Manifests and the pages' examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
 
 
-with open(os.path.join(ROOT, "README.md")) as _f:
-    README = _f.read()
-BLOCKS = re.findall(r"^( *)```(\w*)\n(.*?)^\1```$", README, re.S | re.M)
+PAGES = [os.path.normpath(p) for p in [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "doc", "*.md")))]
+TEXT = {}
+for _page in PAGES:
+    with open(_page) as _f:
+        TEXT[_page] = _f.read()
+BLOCKS = [b for t in TEXT.values() for b in re.findall(r"^( *)```(\w*)\n(.*?)^\1```$", t, re.S | re.M)]
 
 
 def code(lang=None):
-    """The README's fenced blocks (of one language), their indentation removed."""
+    """The pages' fenced blocks (of one language), their indentation removed."""
     out = []
     for indent, kind, body in BLOCKS:
         if lang is None or kind == lang:
@@ -85,7 +90,7 @@ def test_environment_example():
 
 
 def test_check_specs():
-    """Every --check SPEC the README shows is accepted (exit 0 or 1, never 2)."""
+    """Every --check SPEC a page shows is accepted (exit 0 or 1, never 2)."""
     specs = set(re.findall(r"--check (\S*url=\S+)", "\n".join(code())))
     assert len(specs) >= 4
     certs = Certs()
@@ -96,7 +101,7 @@ def test_check_specs():
 
 
 def podhealth_argvs():
-    """Each podhealth command line in the README's YAML: (argv after the binary, env)."""
+    """Each podhealth command line in the pages' YAML: (argv after the binary, env)."""
     found = []
 
     def walk(node):
@@ -149,7 +154,7 @@ def test_yaml_command_lines():
 
 
 def shell_lines():
-    """Complete podhealth command lines in the README's plain blocks (continuations joined;
+    """Complete podhealth command lines in the pages' plain blocks (continuations joined;
     synopses with placeholders such as CHECK... left out)."""
     found = []
     for block in code(""):
@@ -161,7 +166,7 @@ def shell_lines():
 
 
 def test_shell_command_lines():
-    """Every complete podhealth command line in the README's plain blocks is accepted and
+    """Every complete podhealth command line in the pages' plain blocks is accepted and
     runs: serve (and the original form) on a free port answers /livez."""
     lines = shell_lines()
     assert len(lines) >= 3
@@ -183,3 +188,29 @@ def test_shell_command_lines():
         finally:
             assert p.stop() == 0
             p.cleanup()
+
+
+def _anchor(heading):
+    """A heading's anchor, as GitHub makes it."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_land():
+    """Every link from a page to a page, or to a heading, finds it."""
+    anchors = {p: {_anchor(h) for h in re.findall(r"^#{1,6} (.*)$", t, re.M)} for p, t in TEXT.items()}
+    bad = []
+    for page, text in TEXT.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            if not os.path.exists(dest) or (anchor and anchor not in anchors.get(dest, ())):
+                bad.append((os.path.relpath(page, ROOT), target))
+    assert not bad
+    assert len(TEXT) >= 7
+
+
+def test_readme_is_short():
+    """The README is for the first ten minutes; the reference is in doc/."""
+    assert TEXT[PAGES[0]].count("\n") <= 320

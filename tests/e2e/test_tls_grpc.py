@@ -620,7 +620,7 @@ def test_tls13_records_as_go_reads_them(podhealth, certs):
 def test_a_certificate_chain_over_16_kib_is_a_known_difference(podhealth, certs):
     # A 25 KB certificate (600 names) is a Certificate message larger than Mbed TLS's 16 KiB
     # input buffer, which must hold a whole handshake message: it fails, with a reason,
-    # where Go (up to 256 KiB since 1.21) passes. Named in the README's known differences.
+    # where Go (up to 256 KiB since 1.21) passes. Named in doc/checks.md's known differences.
     from cryptography.hazmat.primitives.asymmetric import ec
     pair = certs.server_pair("600-names", ec.generate_private_key(ec.SECP256R1()),
                              sans=["service-%04d.example.internal" % i for i in range(600)] + ["localhost"])

@@ -5,7 +5,7 @@ nginx, unverified (kubelet's InsecureSkipVerify) and with ca=, and each verifica
 failure under each version; every verdict beside the oracle's (Go's net/http, kubelet's TLS
 stack). Then sessions: resumed where the server offers it (counted at the server), never
 where it does not, and a resumption the server turns down falls back to a full handshake.
-Last, what podhealth lacks and Go has (README: "Known differences")."""
+Last, what podhealth lacks and Go has (doc/checks.md: "Known differences")."""
 import contextlib
 import datetime
 import os
@@ -296,7 +296,7 @@ def test_sessions_at_nginx_resumed_or_not(podhealth, certs, versions):
 def test_certificate_kinds_podhealth_lacks_are_a_known_difference(podhealth, certs, kind):
     """Go accepts Ed25519 certificates; Mbed TLS has no Ed25519, so the server finds
     nothing to sign with and refuses the handshake. A fail where kubelet passes, named in
-    the README's "Known differences". (P-521, once here, is in the matrix above.)"""
+    doc/checks.md's "Known differences". (P-521, once here, is in the matrix above.)"""
     from cryptography.hazmat.primitives.asymmetric import ed25519
     key = ed25519.Ed25519PrivateKey.generate()
     u = answering(certs.context(certs.server_pair(kind, key)))
