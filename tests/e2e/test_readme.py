@@ -5,12 +5,16 @@ lands on a heading."""
 import glob
 import os
 import re
+import sys
 
 import pytest
 import yaml  # python3-yaml (tools/deps.sh test): missing, the file fails
 
-from conftest import STATIC, Podhealth, Upstream, free_port, get, port_is_free, run
+from conftest import BIN, STATIC, Podhealth, Upstream, free_port, get, port_is_free, run
 from peers import ROOT, Certs
+
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import targets  # noqa: E402 (bench/targets.py: the budgets)
 
 # Manifests and the pages' examples use the meshes' fixed ports: see conftest.fixed_ports.
 pytestmark = pytest.mark.usefixtures("fixed_ports")
@@ -214,3 +218,19 @@ def test_links_land():
 def test_readme_is_short():
     """The README is for the first ten minutes; the reference is in doc/."""
     assert TEXT[PAGES[0]].count("\n") <= 320
+
+
+def test_binary_figures_are_the_binary():
+    """The binary's size has one home, doc/footprint.md's table (make bench writes it); the
+    page's prose is held to it, the table to the budget, and, for the shipped static
+    binary, to the binary itself: a change that moves the size (a 4 KiB step) says so."""
+    text = TEXT[os.path.normpath(os.path.join(ROOT, "doc", "footprint.md"))]
+    table = re.search(r"^\| binary size +\| (\d+) bytes .*\| <= (\d+) bytes", text, re.M)
+    arm64 = re.search(r"^\| arm64 binary size +\| (\d+) bytes", text, re.M)
+    prose = re.search(r"\*\*Binary\*\*: ([\d,]+) bytes.*?arm64 ([\d,]+)", text, re.S)
+    assert table and arm64 and prose
+    assert int(prose.group(1).replace(",", "")) == int(table.group(1))
+    assert int(prose.group(2).replace(",", "")) == int(arm64.group(1))
+    assert int(table.group(2)) == targets.BINARY_BYTES
+    if STATIC and "arm64" not in BIN:
+        assert os.path.getsize(BIN) == int(table.group(1)), "doc/footprint.md: run make bench"
