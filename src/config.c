@@ -203,6 +203,19 @@ choose(int *out, const char *const *choices, const char *want, const char *name,
 	return fmt_error(err, errlen, "invalid %s '%.32s': want %s", name, v, want);
 }
 
+/* The index of the sidecar called name (n bytes) in meshes[], or -1 with the refusal. */
+static int
+sidecar_named(const char *opt, const char *name, size_t n, char *err, size_t errlen)
+{
+	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
+		if (strlen(meshes[m].name) == n && strncmp(meshes[m].name, name, n) == 0)
+			return m;
+	return fmt_error(err, errlen,
+			 "invalid %s: no sidecar '%.*s' (want a sidecar flag's name: istio, "
+			 "cloudsql...)",
+			 opt, (int)(n > 16 ? 16 : n), name);
+}
+
 /* MODE for every sidecar, or NAME=MODE for one, comma-separated: "native",
  * "istio=native,cloudsql=classic". */
 static int
@@ -217,16 +230,8 @@ set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t
 		item[n] = '\0';
 		char *eq = strchr(item, '=');
 		int m = MESH_NONE, i = 0;
-		if (eq) {
-			*eq = '\0';
-			for (m = MESH_NONE + 1; m < MESH_COUNT && strcmp(meshes[m].name, item); m++)
-				;
-			if (m == MESH_COUNT)
-				return fmt_error(err, errlen,
-						 "invalid %s: no sidecar '%.16s' (want a sidecar "
-						 "flag's name: istio, cloudsql...)",
-						 name, item);
-		}
+		if (eq && (m = sidecar_named(name, item, (size_t)(eq - item), err, errlen)) < 0)
+			return -1;
 		if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name,
 			   eq ? eq + 1 : item, err, errlen) < 0)
 			return -1;
@@ -234,6 +239,37 @@ set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t
 			c->sidecar_of[m] = (unsigned char)(i + 1);
 		else
 			c->sidecar = (enum sidecar_mode)i;
+		p += n;
+		if (!*p)
+			return 0;
+	}
+}
+
+/* NAME=READY[:QUIT] for each sidecar whose ports are not its own, comma-separated:
+ * "cloudsql=9801:9802,dapr=3501". */
+static int
+set_sidecar_port(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	for (const char *p = v;; p++) {
+		size_t n = strcspn(p, ",");
+		const char *eq = memchr(p, '=', n);
+		int m = eq ? sidecar_named(name, p, (size_t)(eq - p), err, errlen) : -1;
+		if (!eq)
+			return fmt_error(err, errlen, "invalid %s '%.32s': want NAME=PORT[:PORT]",
+					 name, p);
+		if (m < 0)
+			return -1;
+		const char *ports = eq + 1, *colon = memchr(ports, ':', (size_t)(p + n - ports));
+		size_t rlen = (size_t)((colon ? colon : p + n) - ports);
+		unsigned long ready, quit = 0;
+		if (fmt_parse_uint(ports, rlen, 1, 65535, &ready) < 0 ||
+		    (colon &&
+		     fmt_parse_uint(colon + 1, (size_t)(p + n - colon - 1), 1, 65535, &quit) < 0))
+			return fmt_error(err, errlen,
+					 "invalid %s '%.*s': want NAME=PORT[:PORT], ports 1-65535",
+					 name, (int)(n > 32 ? 32 : n), p);
+		c->ready_port_of[m] = (uint16_t)ready;
+		c->quit_port_of[m] = (uint16_t)quit;
 		p += n;
 		if (!*p)
 			return 0;
@@ -431,6 +467,10 @@ static const struct option {
      "the sidecars: auto (from --pod-annotations, else\nclassic), classic, native or none; "
      "NAME=MODE for\none (istio=native,cloudsql=classic)",
      "auto"},
+    {"--sidecar-port", 0, M_WAIT, set_sidecar_port, "NAME=PORT",
+     "a sidecar on ports of its own: PORT moves its\nreadiness port (wherever its URLs use "
+     "it),\nREADY:QUIT both (cloudsql=9801:9802)",
+     NULL},
     {"--log-format", 0, M_SERVE | M_WAIT, set_log_format, "FORMAT", "text or json", "text"},
     {"--quiet", 'q', M_SERVE | M_WAIT | BOOL, set_quiet, NULL, "log warnings and errors only",
      NULL},
@@ -574,14 +614,29 @@ make_names_unique(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* A sidecar's flag (--istio, --cloudsql...) supplies defaults: its readiness check,
- * unless a check of that name was given, and its shutdown call, unless one of the user's
- * --on-exit calls is the same. They are marked, so that wait can leave out what the pod's
- * sidecar mode makes wrong and stop the meshes last. Dapr's shutdown carries the
- * dapr-api-token header when DAPR_API_TOKEN is set, as Dapr's SDKs send it (never
- * logged: the plan logs a call's method and URL). */
+/* The port of a row's URL ("http://localhost:PORT/path"). */
+static unsigned long
+port_of(const char *url)
+{
+	return strtoul(strchr(url + sizeof "http://" - 1, ':') + 1, NULL, 10);
+}
+
+/* url, a row's, into b, its port moved to to when it is from (to 0: kept). */
+static void
+moved(const char *url, unsigned long from, unsigned to, struct buf *b)
+{
+	const char *colon = strchr(url + sizeof "http://" - 1, ':');
+	const char *rest = colon + 1 + strspn(colon + 1, "0123456789");
+	if (to && port_of(url) == from)
+		buf_printf(b, "%.*s:%u%s", (int)(colon - url), url, to, rest);
+	else
+		buf_printf(b, "%s", url);
+}
+
+/* apply_mesh, with the URLs of the sidecar's check (ready) and call (quit). */
 static int
-apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size_t errlen)
+add_mesh(struct config *c, enum target_mesh mesh, const char *ready_url, const char *quit_url,
+	 char **envp, char *err, size_t errlen)
 {
 	const struct mesh *m = &meshes[mesh];
 	struct buf item = {0};
@@ -590,7 +645,7 @@ apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size
 		if (strcmp(c->targets[i].name, m->check) == 0)
 			break;
 	if (m->check && i == c->ntargets) {
-		buf_printf(&item, "%s=%s", m->check, m->ready_url);
+		buf_printf(&item, "%s=%s", m->check, ready_url);
 		int rc = item.failed ? fmt_error(err, errlen, "out of memory")
 				     : add_item(c, ITEM_CHECK, m->check, item.data, err, errlen);
 		buf_free(&item);
@@ -599,13 +654,13 @@ apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size
 	}
 	if (m->check)
 		c->targets[i].mesh = mesh;
-	if (!m->quit_url)
+	if (!quit_url)
 		return 0;
 	for (i = 0; i < c->n_on_exit; i++)
-		if (strcmp(c->on_exit[i].text, m->quit_url) == 0)
+		if (strcmp(c->on_exit[i].text, quit_url) == 0)
 			break;
 	if (i == c->n_on_exit &&
-	    add_item(c, ITEM_ON_EXIT, m->check ? m->check : m->name, m->quit_url, err, errlen) < 0)
+	    add_item(c, ITEM_ON_EXIT, m->check ? m->check : m->name, quit_url, err, errlen) < 0)
 		return -1;
 	struct target *t = &c->on_exit[i];
 	t->mesh = mesh;
@@ -619,12 +674,44 @@ apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size
 	return 0;
 }
 
+/* A sidecar's flag (--istio, --cloudsql...) supplies defaults: its readiness check,
+ * unless a check of that name was given, and its shutdown call, unless one of the user's
+ * --on-exit calls is the same. They are marked, so that wait can leave out what the pod's
+ * sidecar mode makes wrong and stop the meshes last. Dapr's shutdown carries the
+ * dapr-api-token header when DAPR_API_TOKEN is set, as Dapr's SDKs send it (never
+ * logged: the plan logs a call's method and URL). */
+static int
+apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size_t errlen)
+{
+	const struct mesh *m = &meshes[mesh];
+	/* --sidecar-port: READY moves the readiness port wherever the row uses it (Vault's
+	 * one port, without a readiness check), QUIT the call's. */
+	unsigned long own = port_of(m->ready_url ? m->ready_url : m->quit_url);
+	unsigned ready_to = c->ready_port_of[mesh], quit_to = c->quit_port_of[mesh];
+	struct buf ready = {0}, quit = {0};
+	if (m->ready_url)
+		moved(m->ready_url, own, ready_to, &ready);
+	if (m->quit_url)
+		moved(m->quit_url, quit_to ? port_of(m->quit_url) : own,
+		      quit_to ? quit_to : ready_to, &quit);
+	int rc = ready.failed || quit.failed
+		     ? fmt_error(err, errlen, "out of memory")
+		     : add_mesh(c, mesh, ready.data, quit.data, envp, err, errlen);
+	buf_free(&ready);
+	buf_free(&quit);
+	return rc;
+}
+
 static int
 finish(struct config *c, char **envp, char *err, size_t errlen)
 {
 	if (env_items(c, envp, err, errlen) < 0)
 		return -1;
 	int sidecars = 0;
+	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
+		if (c->ready_port_of[m] && !c->mesh[m])
+			return fmt_error(err, errlen, "invalid --sidecar-port: %s without --%s",
+					 meshes[m].name, meshes[m].name);
 	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
 		if (c->mesh[m] &&
 		    (++sidecars, apply_mesh(c, (enum target_mesh)m, envp, err, errlen)) < 0)

@@ -44,7 +44,9 @@ struct config {
 	const char *pod_annotations;          /* the Downward API file of the pod's annotations */
 	enum sidecar_mode sidecar;            /* --sidecar MODE: every sidecar's */
 	unsigned char sidecar_of[MESH_COUNT]; /* --sidecar NAME=MODE: the mode + 1; 0: not given */
-	int64_t fast_interval_ms;             /* wait: the pause after a cheap failure */
+	/* --sidecar-port NAME=READY[:QUIT]: the ports a sidecar's URLs move to; 0: its own */
+	uint16_t ready_port_of[MESH_COUNT], quit_port_of[MESH_COUNT];
+	int64_t fast_interval_ms; /* wait: the pause after a cheap failure */
 	const char *on_exit_method;
 	struct target *on_exit; /* owned */
 	size_t n_on_exit;

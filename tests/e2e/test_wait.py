@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (FakeMesh, MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
-                      run, wait_until, why_not)
+                      free_port, run, wait_until, why_not)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 # Under the 4 MiB address-space limit the command inherits the limit: sh fits, Python not.
@@ -391,6 +391,31 @@ def test_a_meshed_job_with_cloud_sql_waits_for_both_and_stops_the_mesh_last():
     finally:
         cloudsql.stop()
         istio.stop()
+
+
+def test_sidecars_on_ports_of_their_own():
+    # Cloud SQL's proxy run with --http-port and --admin-port of its own (9090 is often
+    # Prometheus's), and Dapr on another HTTP port, by the variable: each is waited for and
+    # stopped where it listens; neither default port is asked.
+    order = []
+    ports = [free_port() for _ in range(3)]
+    cloudsql = FakeMesh(ports[0], "/startup", ports[1], "/quitquitquit", log=order, name="cloudsql")
+    dapr = FakeMesh(ports[2], "/v1.0/healthz/outbound", ports[2], "/v1.0/shutdown", log=order,
+                    name="dapr")
+    try:
+        env = dict(os.environ, PODHEALTH_SIDECAR_PORT="dapr=%d" % ports[2])
+        rc, _, err = run(["wait", "--cloudsql", "--dapr", "--sidecar-port",
+                          "cloudsql=%d:%d,dapr=%d" % (ports[0], ports[1], ports[2]), "--", "sh", "-c",
+                          "exit 5"], env=env)
+        assert rc == 5, err
+        assert cloudsql.polls == ["/startup"] * 3 and dapr.polls == ["/v1.0/healthz/outbound"] * 3
+        assert sorted(order) == ["cloudsql POST /quitquitquit", "dapr POST /v1.0/shutdown"], order
+        assert ":9090/" not in err and ":9091/" not in err and ":3500/" not in err, err
+        rc, _, err = run(["wait", "--dapr", "--deadline", "5s", "--", "true"], env=env)
+        assert rc == 0 and dapr.polls[-1] == "/v1.0/healthz/outbound", err
+    finally:
+        cloudsql.stop()
+        dapr.stop()
 
 
 def test_on_exit_method_words_are_checked():

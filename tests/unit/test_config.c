@@ -296,6 +296,52 @@ test_config_sidecar_rows(void **state)
 	assert_string_equal(err,
 			    "invalid --sidecar 'sometimes': want auto, classic, native or none");
 	config_free(&c);
+	/* --sidecar-port: READY moves the readiness port wherever the row uses it, READY:QUIT
+	 * each; Vault's one port is its call's. */
+	static const struct {
+		const char *flag, *ports, *check, *call;
+	} moved[] = {
+	    {"--cloudsql", "cloudsql=9801:9802", "http://localhost:9801/startup",
+	     "http://localhost:9802/quitquitquit"},
+	    {"--cloudsql", "cloudsql=9801", "http://localhost:9801/startup",
+	     "http://localhost:9091/quitquitquit"},
+	    {"--dapr", "dapr=3501", "http://localhost:3501/v1.0/healthz/outbound",
+	     "http://localhost:3501/v1.0/shutdown"},
+	    {"--istio", "istio=15121", "http://localhost:15121/healthz/ready",
+	     "http://localhost:15020/quitquitquit"},
+	    {"--vault", "vault=8300", NULL, "http://localhost:8300/agent/v1/quit"},
+	    {"--kuma", "kuma=9902", "http://localhost:9902/ready", NULL},
+	};
+	for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++) {
+		char *args[] = {(char *)moved[i].flag, "--sidecar-port", (char *)moved[i].ports,
+				NULL};
+		assert_int_equal(config_parse(&c, MODE_WAIT, 3, args, no_env, err, sizeof err), 0);
+		assert_int_equal(c.ntargets, moved[i].check != NULL);
+		if (moved[i].check)
+			assert_string_equal(c.targets[0].text, moved[i].check);
+		assert_int_equal(c.n_on_exit, moved[i].call != NULL);
+		if (moved[i].call)
+			assert_string_equal(c.on_exit[0].text, moved[i].call);
+		config_free(&c);
+	}
+	static const struct {
+		const char *ports, *err;
+	} refused[] = {
+	    {"cloudsql=0", "invalid --sidecar-port 'cloudsql=0': want NAME=PORT[:PORT], ports "
+			   "1-65535"},
+	    {"cloudsql=1:", "invalid --sidecar-port 'cloudsql=1:': want NAME=PORT[:PORT], ports "
+			    "1-65535"},
+	    {"cloudsql", "invalid --sidecar-port 'cloudsql': want NAME=PORT[:PORT]"},
+	    {"nope=1", "invalid --sidecar-port: no sidecar 'nope' (want a sidecar flag's name: "
+		       "istio, cloudsql...)"},
+	    {"dapr=1", "invalid --sidecar-port: dapr without --dapr"},
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		char *args[] = {"--cloudsql", "--sidecar-port", (char *)refused[i].ports, NULL};
+		assert_int_equal(config_parse(&c, MODE_WAIT, 3, args, no_env, err, sizeof err), -1);
+		assert_string_equal(err, refused[i].err);
+		config_free(&c);
+	}
 	/* A sidecar flag alone is enough: --vault has nothing to wait for. */
 	char *vault[] = {"--vault", NULL};
 	assert_int_equal(config_parse(&c, MODE_WAIT, 1, vault, no_env, err, sizeof err), 0);
