@@ -305,28 +305,32 @@ class Podhealth:
 
 
 class FakeMesh:
-    """The one fake mesh: a mesh proxy's admin endpoints on their real ports (hold
-    fixed_ports), readiness (503 twice, then 200) and shutdown; records what was asked,
-    and appends "NAME POST path" of each shutdown call to log when given (a list shared
-    with other fakes, for the order of calls)."""
+    """The one fake mesh: a sidecar's admin endpoints on their real ports (hold fixed_ports)
+    or on ports of their own, readiness (503 ready_after times, then 200; None: never) and
+    shutdown (answered quit_status); records what was asked (polls, quits, and the headers
+    of each shutdown call), and appends "NAME POST path" of each shutdown call to log when
+    given (a list shared with other fakes, for the order of calls)."""
 
-    def __init__(self, ready_port, ready_path, quit_port, quit_path, log=None, name="mesh"):
+    def __init__(self, ready_port, ready_path, quit_port, quit_path, log=None, name="mesh",
+                 ready_after=2, quit_status=200):
         import http.server
-        self.polls, self.quits = [], []
+        self.polls, self.quits, self.quit_headers = [], [], []
         mesh = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 mesh.polls.append(self.path)
-                self.send_response(200 if len(mesh.polls) > 2 else 503)
+                ready = ready_after is not None and len(mesh.polls) > ready_after
+                self.send_response(200 if ready else 503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def do_POST(self):
                 mesh.quits.append(self.path)
+                mesh.quit_headers.append({k.lower(): v for k, v in self.headers.items()})
                 if log is not None:
                     log.append("%s POST %s" % (name, self.path))
-                self.send_response(200)
+                self.send_response(quit_status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -618,3 +622,15 @@ def listing(*checks, ok=False):
     (name, reason) pair (failed)."""
     lines = ["[+]%s ok" % c if isinstance(c, str) else "[-]%s failed: %s" % c for c in checks]
     return "\n".join(lines + ["check %s" % ("passed" if ok else "failed")]) + "\n"
+
+
+def mesh_rows():
+    """src/mesh.h's MESH_LIST, the one home of each sidecar's facts: {flag: (check, ready
+    URL, stop URL)}, None where a row has none."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "src", "mesh.h")) as f:
+        text = f.read()
+    body = text[text.index("#define MESH_LIST(X)"):].split("\n\n", 1)[0].replace("\\\n", " ")
+    field = r'\s*("[^"]*"|NULL)\s*'
+    rows = re.findall(r'X\(\w+,\s*(\w+),' + field + ',' + field + ',' + field + ',', body)
+    val = lambda v: None if v == "NULL" else v.strip('"')
+    return {name: (val(c), val(r), val(q)) for name, c, r, q in rows}

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, STATIC, free_port, get, listing, run
+from conftest import BIN, STATIC, free_port, get, listing, mesh_rows, run
 from peers import ROOT
 
 USAGE = ("usage: podhealth serve [OPTIONS] CHECK...\n"
@@ -176,18 +176,6 @@ def test_help_is_complete_and_matches_the_man_page(cmd):
         assert opt[2:] in documented, opt
     for var in variables:
         assert var in man, var
-
-
-def mesh_rows():
-    """src/mesh.h's MESH_LIST, the one home of each sidecar's facts: {flag: (check, ready
-    URL, stop URL)}, None where a row has none."""
-    with open(os.path.join(ROOT, "src", "mesh.h")) as f:
-        text = f.read()
-    body = text[text.index("#define MESH_LIST(X)"):].split("\n\n", 1)[0].replace("\\\n", " ")
-    field = r'\s*("[^"]*"|NULL)\s*'
-    rows = re.findall(r'X\(\w+,\s*(\w+),' + field + ',' + field + ',' + field + ',', body)
-    val = lambda v: None if v == "NULL" else v.strip('"')
-    return {name: (val(c), val(r), val(q)) for name, c, r, q in rows}
 
 
 def test_every_sidecar_row_is_documented():

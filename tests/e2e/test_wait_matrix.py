@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from conftest import SLACK, Upstream, log_of, refused_url, run, start_wait, wait_until
+from conftest import (SLACK, FakeMesh, Upstream, free_port, log_of, mesh_rows, refused_port,
+                      refused_url, run, start_wait, wait_until)
 
 # Slow (every wait exit path): make test runs it, make check does not.
 pytestmark = pytest.mark.slow
@@ -131,3 +132,69 @@ def test_signal_while_the_on_exit_call_is_in_flight():
     finally:
         hang.stop()
         ready.stop()
+
+
+# --- every sidecar's row, on ports of its own (--sidecar-port), in each way it can answer.
+
+def _port(url):
+    return url.split(":")[2].split("/")[0] if url else None
+
+
+def _path(url):
+    return "/" + url.split("/", 3)[3] if url else None
+
+
+def _sidecar_cases():
+    """(sidecar, case) for each row and each way it can answer that applies to it: ready
+    late (two 503s) and stopped; never ready (the deadline, then the stop all the same);
+    a stop answered 405 (a wrong method); a stop refused (where the call has a port of its
+    own)."""
+    cases = []
+    for name, (check, ready, quit_) in sorted(mesh_rows().items()):
+        cases.append((name, "ready-late"))
+        if check:
+            cases.append((name, "never-ready"))
+        if quit_:
+            cases.append((name, "stop-405"))
+        if quit_ and _port(ready) != _port(quit_):
+            cases.append((name, "stop-refused"))
+    return cases
+
+
+@pytest.mark.parametrize("name,case", _sidecar_cases())
+def test_each_sidecar_alone(name, case):
+    check, ready, quit_ = mesh_rows()[name]
+    ready_port = free_port()
+    if ready and quit_ and _port(ready) == _port(quit_):
+        quit_port, ports = ready_port, "%d" % ready_port  # one port moves both
+    elif ready and quit_:
+        quit_port = refused_port() if case == "stop-refused" else free_port()
+        ports = "%d:%d" % (ready_port, quit_port)
+    elif quit_:  # Vault: its one port is its call's
+        quit_port = refused_port() if case == "stop-refused" else free_port()
+        ports = "%d" % quit_port
+    else:  # Kuma: its check only
+        quit_port, ports = ready_port, "%d" % ready_port
+    served = ready_port if case == "stop-refused" else quit_port
+    mesh = FakeMesh(ready_port, _path(ready) or "/", served, _path(quit_) or "/",
+                    ready_after=None if case == "never-ready" else 2,
+                    quit_status=405 if case == "stop-405" else 200)
+    try:
+        env = dict(os.environ, DAPR_API_TOKEN="s3cret-token")
+        rc, _, err = run(["wait", "--" + name, "--sidecar-port", "%s=%s" % (name, ports),
+                          "--deadline", "600ms" if case == "never-ready" else "30s",
+                          "--interval", "50ms", "--", "sh", "-c", "exit 3"], env=env)
+        assert rc == (1 if case == "never-ready" else 3), err
+        if check:
+            assert mesh.polls and set(mesh.polls) == {_path(ready)}, (mesh.polls, err)
+            assert len(mesh.polls) == 3 or case == "never-ready", (mesh.polls, err)
+        if quit_ and case != "stop-refused":
+            assert mesh.quits == [_path(quit_)], (mesh.quits, err)
+            token = mesh.quit_headers[0].get("dapr-api-token")
+            assert token == ("s3cret-token" if name == "dapr" else None), mesh.quit_headers
+        if case in ("stop-405", "stop-refused"):
+            assert "on-exit call failed" in err, err
+            assert ("405" if case == "stop-405" else "connection refused") in err, err
+        assert "s3cret" not in err
+    finally:
+        mesh.stop()
