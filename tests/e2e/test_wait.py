@@ -418,6 +418,28 @@ def test_sidecars_on_ports_of_their_own():
         dapr.stop()
 
 
+def test_three_sidecars_by_their_flags_stop_the_mesh_last():
+    # Istio, Cloud SQL's proxy and the Vault agent, each by its flag (on ports of their own
+    # here): both waited for, then Cloud SQL's and Vault's stops, then Istio's.
+    order = []
+    p = [free_port() for _ in range(5)]
+    istio = FakeMesh(p[0], "/healthz/ready", p[1], "/quitquitquit", log=order, name="istio")
+    cloudsql = FakeMesh(p[2], "/startup", p[3], "/quitquitquit", log=order, name="cloudsql")
+    vault = FakeMesh(p[4], "/", p[4], "/agent/v1/quit", log=order, name="vault")
+    try:
+        rc, _, err = run(["wait", "--istio", "--cloudsql", "--vault", "--sidecar-port",
+                          "istio=%d:%d,cloudsql=%d:%d,vault=%d" % tuple(p), "--interval", "50ms",
+                          "--", "sh", "-c", "exit 6"])
+        assert rc == 6, err
+        assert istio.polls == ["/healthz/ready"] * 3 and cloudsql.polls == ["/startup"] * 3
+        assert vault.polls == []  # nothing to wait for
+        assert sorted(order[:2]) == ["cloudsql POST /quitquitquit", "vault POST /agent/v1/quit"]
+        assert order[2:] == ["istio POST /quitquitquit"], order
+    finally:
+        for m in (istio, cloudsql, vault):
+            m.stop()
+
+
 def test_on_exit_method_words_are_checked():
     rc, _, err = run(["wait", "--on-exit", "get http://a/", "http://b/"])
     assert rc == 2 and ("invalid --on-exit 'get http://a/': invalid method 'get' (want an "
