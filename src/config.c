@@ -246,17 +246,18 @@ set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t
 }
 
 /* NAME=READY[:QUIT] for each sidecar whose ports are not its own, comma-separated:
- * "cloudsql=9801:9802,dapr=3501". */
+ * "cloudsql=9801:9802,dapr=3501". Two ports only where the row has a check and a call. */
 static int
 set_sidecar_port(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
 	for (const char *p = v;; p++) {
 		size_t n = strcspn(p, ",");
+		int shown = (int)(n > 32 ? 32 : n);
 		const char *eq = memchr(p, '=', n);
-		int m = eq ? sidecar_named(name, p, (size_t)(eq - p), err, errlen) : -1;
 		if (!eq)
-			return fmt_error(err, errlen, "invalid %s '%.32s': want NAME=PORT[:PORT]",
-					 name, p);
+			return fmt_error(err, errlen, "invalid %s '%.*s': want NAME=PORT[:PORT]",
+					 name, shown, p);
+		int m = sidecar_named(name, p, (size_t)(eq - p), err, errlen);
 		if (m < 0)
 			return -1;
 		const char *ports = eq + 1, *colon = memchr(ports, ':', (size_t)(p + n - ports));
@@ -267,7 +268,13 @@ set_sidecar_port(struct config *c, const char *name, const char *v, char *err, s
 		     fmt_parse_uint(colon + 1, (size_t)(p + n - colon - 1), 1, 65535, &quit) < 0))
 			return fmt_error(err, errlen,
 					 "invalid %s '%.*s': want NAME=PORT[:PORT], ports 1-65535",
-					 name, (int)(n > 32 ? 32 : n), p);
+					 name, shown, p);
+		if (colon && !(meshes[m].ready_url && meshes[m].quit_url))
+			return fmt_error(err, errlen, "invalid %s '%.*s': %s has one port to move",
+					 name, shown, p, meshes[m].name);
+		if (c->ready_port_of[m])
+			return fmt_error(err, errlen, "invalid %s: %s given twice", name,
+					 meshes[m].name);
 		c->ready_port_of[m] = (uint16_t)ready;
 		c->quit_port_of[m] = (uint16_t)quit;
 		p += n;
@@ -467,7 +474,7 @@ static const struct option {
      "the sidecars: auto (from --pod-annotations, else\nclassic), classic, native or none; "
      "NAME=MODE for\none (istio=native,cloudsql=classic)",
      "auto"},
-    {"--sidecar-port", 0, M_WAIT, set_sidecar_port, "NAME=PORT",
+    {"--sidecar-port", 0, M_WAIT, set_sidecar_port, "NAME=PORT[:PORT]",
      "a sidecar on ports of its own: PORT moves its\nreadiness port (wherever its URLs use "
      "it),\nREADY:QUIT both (cloudsql=9801:9802)",
      NULL},
@@ -710,7 +717,9 @@ finish(struct config *c, char **envp, char *err, size_t errlen)
 	int sidecars = 0;
 	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
 		if (c->ready_port_of[m] && !c->mesh[m])
-			return fmt_error(err, errlen, "invalid --sidecar-port: %s without --%s",
+			return fmt_error(err, errlen,
+					 "invalid --sidecar-port (or PODHEALTH_SIDECAR_PORT): %s "
+					 "without --%s",
 					 meshes[m].name, meshes[m].name);
 	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++)
 		if (c->mesh[m] &&

@@ -104,6 +104,16 @@ def free_port(family=socket.AF_INET):
     raise RuntimeError("no free port")
 
 
+def free_ports(n):
+    """n distinct ports, each free_port's."""
+    ports = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 def cpu_ticks(pid):
     """User plus system CPU time of pid, in clock ticks."""
     with open("/proc/%d/stat" % pid) as f:

@@ -199,12 +199,19 @@ def _anchor(heading):
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
+def _prose(text, spans=True):
+    """A page without its code: fenced blocks and (spans) inline code spans."""
+    text = re.sub(r"^( *)```.*?^\1```$", "", text, flags=re.S | re.M)
+    return re.sub(r"`[^`\n]*`", "", text) if spans else text
+
+
 def test_links_land():
-    """Every link from a page to a page, or to a heading, finds it."""
-    anchors = {p: {_anchor(h) for h in re.findall(r"^#{1,6} (.*)$", t, re.M)} for p, t in TEXT.items()}
+    """Every link from a page to a page, or to a heading, finds it (code left aside)."""
+    anchors = {p: {_anchor(h) for h in re.findall(r"^#{1,6} (.*)$", _prose(t, spans=False), re.M)}
+               for p, t in TEXT.items()}
     bad = []
     for page, text in TEXT.items():
-        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        for target in re.findall(r"\]\(([^)\s]+)\)", _prose(text)):
             if re.match(r"[a-z]+://", target):
                 continue
             path, _, anchor = target.partition("#")
@@ -221,14 +228,14 @@ def test_readme_is_short():
 
 
 def test_binary_figures_are_the_binary():
-    """The binary's size has one home, doc/footprint.md's table (make bench writes it); the
-    page's prose is held to it, the table to the budget, and, for the shipped static
-    binary, to the binary itself within 1%: a change that moves the size more says so
-    (make bench, and the prose)."""
+    """The binary's size has one home, doc/footprint.md's table (make bench prints it, to
+    paste); the page's prose is held to it, the table to the budget, and, for the shipped
+    static binary, to the binary itself within 1%: a change that moves the size more
+    says so (make bench's table, and the prose)."""
     text = TEXT[os.path.normpath(os.path.join(ROOT, "doc", "footprint.md"))]
     table = re.search(r"^\| binary size +\| (\d+) bytes .*\| <= (\d+) bytes", text, re.M)
     arm64 = re.search(r"^\| arm64 binary size +\| (\d+) bytes", text, re.M)
-    prose = re.search(r"\*\*Binary\*\*: ([\d,]+) bytes.*?arm64 ([\d,]+)", text, re.S)
+    prose = re.search(r"\*\*Binary\*\*: ([\d,]+) bytes[^\n]*\n[^\n]*?arm64 ([\d,]+)", text)
     assert table and arm64 and prose
     assert int(prose.group(1).replace(",", "")) == int(table.group(1))
     assert int(prose.group(2).replace(",", "")) == int(arm64.group(1))

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import (FakeMesh, MEMLIMIT, launch, log_of, start_wait, QEMU, SANITIZED, SLACK, STATIC, WRAP, Upstream, port_is_free, refused_url,
-                      free_port, run, wait_until, why_not)
+                      free_ports, run, wait_until, why_not)
 
 CHILD = os.path.join(os.path.dirname(__file__), "helpers", "child.py")
 # Under the 4 MiB address-space limit the command inherits the limit: sh fits, Python not.
@@ -395,38 +395,50 @@ def test_a_meshed_job_with_cloud_sql_waits_for_both_and_stops_the_mesh_last():
 
 def test_sidecars_on_ports_of_their_own():
     # Cloud SQL's proxy run with --http-port and --admin-port of its own (9090 is often
-    # Prometheus's), and Dapr on another HTTP port, by the variable: each is waited for and
-    # stopped where it listens; neither default port is asked.
-    order = []
-    ports = [free_port() for _ in range(3)]
-    cloudsql = FakeMesh(ports[0], "/startup", ports[1], "/quitquitquit", log=order, name="cloudsql")
-    dapr = FakeMesh(ports[2], "/v1.0/healthz/outbound", ports[2], "/v1.0/shutdown", log=order,
-                    name="dapr")
+    # Prometheus's), and Dapr on another HTTP port: each is waited for and stopped where it
+    # listens; neither default port is asked. The variable says the same, and a flag wins
+    # over it.
+    order, fakes = [], []
+    ports = free_ports(4)
     try:
-        env = dict(os.environ, PODHEALTH_SIDECAR_PORT="dapr=%d" % ports[2])
+        cloudsql = FakeMesh(ports[0], "/startup", ports[1], "/quitquitquit", log=order,
+                            name="cloudsql")
+        fakes.append(cloudsql)
+        dapr = FakeMesh(ports[2], "/v1.0/healthz/outbound", ports[2], "/v1.0/shutdown",
+                        log=order, name="dapr")
+        fakes.append(dapr)
         rc, _, err = run(["wait", "--cloudsql", "--dapr", "--sidecar-port",
-                          "cloudsql=%d:%d,dapr=%d" % (ports[0], ports[1], ports[2]), "--", "sh", "-c",
-                          "exit 5"], env=env)
+                          "cloudsql=%d:%d,dapr=%d" % tuple(ports[:3]), "--", "sh", "-c",
+                          "exit 5"])
         assert rc == 5, err
         assert cloudsql.polls == ["/startup"] * 3 and dapr.polls == ["/v1.0/healthz/outbound"] * 3
         assert sorted(order) == ["cloudsql POST /quitquitquit", "dapr POST /v1.0/shutdown"], order
         assert ":9090/" not in err and ":9091/" not in err and ":3500/" not in err, err
-        rc, _, err = run(["wait", "--dapr", "--deadline", "5s", "--", "true"], env=env)
-        assert rc == 0 and dapr.polls[-1] == "/v1.0/healthz/outbound", err
+        # By the variable alone; then a flag over a variable that names a port nobody
+        # listens on.
+        env = dict(os.environ, PODHEALTH_SIDECAR_PORT="dapr=%d" % ports[2])
+        rc, _, err = run(["wait", "--dapr", "--deadline", "30s", "--", "true"], env=env)
+        assert rc == 0 and len(dapr.polls) == 4 and len(dapr.quits) == 2, err
+        env = dict(os.environ, PODHEALTH_SIDECAR_PORT="dapr=%d" % ports[3])
+        rc, _, err = run(["wait", "--dapr", "--sidecar-port", "dapr=%d" % ports[2], "--deadline",
+                          "30s", "--", "true"], env=env)
+        assert rc == 0 and len(dapr.polls) == 5 and len(dapr.quits) == 3, err
     finally:
-        cloudsql.stop()
-        dapr.stop()
+        for f in fakes:
+            f.stop()
 
 
 def test_three_sidecars_by_their_flags_stop_the_mesh_last():
     # Istio, Cloud SQL's proxy and the Vault agent, each by its flag (on ports of their own
     # here): both waited for, then Cloud SQL's and Vault's stops, then Istio's.
-    order = []
-    p = [free_port() for _ in range(5)]
-    istio = FakeMesh(p[0], "/healthz/ready", p[1], "/quitquitquit", log=order, name="istio")
-    cloudsql = FakeMesh(p[2], "/startup", p[3], "/quitquitquit", log=order, name="cloudsql")
-    vault = FakeMesh(p[4], "/", p[4], "/agent/v1/quit", log=order, name="vault")
+    order, fakes = [], []
+    p = free_ports(5)
     try:
+        for args in ((p[0], "/healthz/ready", p[1], "/quitquitquit", "istio"),
+                     (p[2], "/startup", p[3], "/quitquitquit", "cloudsql"),
+                     (p[4], "/", p[4], "/agent/v1/quit", "vault")):
+            fakes.append(FakeMesh(*args[:4], log=order, name=args[4]))
+        istio, cloudsql, vault = fakes
         rc, _, err = run(["wait", "--istio", "--cloudsql", "--vault", "--sidecar-port",
                           "istio=%d:%d,cloudsql=%d:%d,vault=%d" % tuple(p), "--interval", "50ms",
                           "--", "sh", "-c", "exit 6"])
@@ -436,8 +448,8 @@ def test_three_sidecars_by_their_flags_stop_the_mesh_last():
         assert sorted(order[:2]) == ["cloudsql POST /quitquitquit", "vault POST /agent/v1/quit"]
         assert order[2:] == ["istio POST /quitquitquit"], order
     finally:
-        for m in (istio, cloudsql, vault):
-            m.stop()
+        for f in fakes:
+            f.stop()
 
 
 def test_on_exit_method_words_are_checked():

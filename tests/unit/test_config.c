@@ -312,6 +312,17 @@ test_config_sidecar_rows(void **state)
 	    {"--vault", "vault=8300", NULL, "http://localhost:8300/agent/v1/quit"},
 	    {"--kuma", "kuma=9902", "http://localhost:9902/ready", NULL},
 	};
+	/* Every row's URLs have a port to move. */
+	for (int m = MESH_NONE + 1; m < MESH_COUNT; m++) {
+		char flag[32], ports[48];
+		snprintf(flag, sizeof flag, "--%s", meshes[m].name);
+		snprintf(ports, sizeof ports, "%s=7", meshes[m].name);
+		char *args[] = {flag, "--sidecar-port", ports, NULL};
+		assert_int_equal(config_parse(&c, MODE_WAIT, 3, args, no_env, err, sizeof err), 0);
+		assert_true(c.ntargets || c.n_on_exit);
+		assert_true(!c.ntargets || strstr(c.targets[0].text, "localhost:7/"));
+		config_free(&c);
+	}
 	for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++) {
 		char *args[] = {(char *)moved[i].flag, "--sidecar-port", (char *)moved[i].ports,
 				NULL};
@@ -334,7 +345,11 @@ test_config_sidecar_rows(void **state)
 	    {"cloudsql", "invalid --sidecar-port 'cloudsql': want NAME=PORT[:PORT]"},
 	    {"nope=1", "invalid --sidecar-port: no sidecar 'nope' (want a sidecar flag's name: "
 		       "istio, cloudsql...)"},
-	    {"dapr=1", "invalid --sidecar-port: dapr without --dapr"},
+	    {"dapr=1", "invalid --sidecar-port (or PODHEALTH_SIDECAR_PORT): dapr without --dapr"},
+	    {"kuma=1:2", "invalid --sidecar-port 'kuma=1:2': kuma has one port to move"},
+	    {"vault=1:2", "invalid --sidecar-port 'vault=1:2': vault has one port to move"},
+	    {"cloudsql=1,cloudsql=2", "invalid --sidecar-port: cloudsql given twice"},
+	    {"cloudsql=1,", "invalid --sidecar-port '': want NAME=PORT[:PORT]"},
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		char *args[] = {"--cloudsql", "--sidecar-port", (char *)refused[i].ports, NULL};
