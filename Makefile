@@ -219,7 +219,17 @@ PEERS := build/peers/kubelet_probe build/peers/grpc_health_server build/peers/h2
 # leak fails).
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
-E2E_DEPS := build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS)
+# The Kubernetes API schema the manifests are validated against (npm kubernetes-models,
+# pinned by tests/deploy/package-lock.json; test_deploy.py): a test tool, never shipped.
+SCHEMA := build/deploy-schema/.installed
+$(SCHEMA): tests/deploy/package.json tests/deploy/package-lock.json tests/deploy/validate.mjs \
+		build/.deps-test
+	@mkdir -p $(@D)
+	$(SAY) NPM $(@D)
+	$(Q)cp tests/deploy/package.json tests/deploy/package-lock.json tests/deploy/validate.mjs \
+		$(@D)/ && cd $(@D) && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch .installed
+E2E_DEPS := build/podhealth build/asan/podhealth build/gcc/podhealth build/.deps-test $(PEERS) \
+	$(SCHEMA)
 # Each pass on every core (pytest-xdist): no test depends on the machine's speed, and the
 # skips are listed with their reasons (-rs), each from conftest.SKIP_CLASSES.
 PYTEST := $(PYTHON) -m pytest -q -rs -n $(NPROC) -p no:cacheprovider
@@ -238,7 +248,7 @@ e2e-once: e2e-static
 # The inner loop, minutes apart: the unit tests (glibc build) and every e2e test not marked
 # slow, against the shipped binary alone, on every core (pytest-xdist), stopping at the
 # first failure. make test runs everything, under every wrapper.
-check: $(UNIT:%=build/gcc/tests/%) build/podhealth build/.deps-test $(PEERS)
+check: $(UNIT:%=build/gcc/tests/%) build/podhealth build/.deps-test $(PEERS) $(SCHEMA)
 	@for t in $(UNIT:%=build/gcc/tests/%); do $$t >build/gcc/tests/$$(basename $$t).log 2>&1 \
 		|| { cat build/gcc/tests/$$(basename $$t).log; exit 1; }; done; \
 		echo "unit: $(words $(UNIT)) suites passed"

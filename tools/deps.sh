@@ -45,6 +45,9 @@ test)
 	want nginx-light
 	want openssl
 	want prometheus
+	# The manifests' API schema check (tests/deploy): node and npm, unless present
+	command -v node >/dev/null || want nodejs
+	command -v npm >/dev/null || want npm
 	# The database kinds' servers and their own clients (tests/e2e/test_databases.py)
 	want postgresql
 	want mariadb-server-core

@@ -1,8 +1,8 @@
 """deploy/: the Kubernetes examples and the Dockerfile, checked for the fields that matter,
 and their podhealth command lines run through the real binary."""
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -132,6 +132,46 @@ def test_every_manifest_is_admitted_by_pod_security_restricted(name):
     # The mesh comes by injection (a label, an annotation, or the namespace's), never as a
     # container written here: with Istio it would fight the injected one.
     assert not {"istio-proxy", "linkerd-proxy", "istio-init"} & set(containers(doc))
+
+
+SCHEMA = os.path.join(DEPLOY, "..", "build", "deploy-schema")
+
+
+def api_schema(docs):
+    """The Kubernetes API schema's verdict on docs, (file, object) pairs: tests/deploy's
+    validate.mjs (npm kubernetes-models, pinned; make installs it under build/). Returns
+    (exit code, output)."""
+    if not os.path.exists(os.path.join(SCHEMA, ".installed")):
+        pytest.fail("build/deploy-schema is missing: make e2e-once (or check) installs it")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump([{"file": name, "doc": doc} for name, doc in docs], f)
+    try:
+        p = subprocess.run(["node", os.path.join(SCHEMA, "validate.mjs"), f.name],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(f.name)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_every_manifest_matches_the_api_schema():
+    # Every object of every file in deploy/kubernetes, the NetworkPolicy too.
+    docs = []
+    for name in sorted(os.listdir(os.path.join(DEPLOY, "kubernetes"))):
+        if name.endswith(".yaml"):
+            with open(os.path.join(DEPLOY, "kubernetes", name)) as f:
+                docs += [(name, d) for d in yaml.safe_load_all(f) if d]
+    rc, out = api_schema(docs)
+    assert rc == 0, out
+    assert out.splitlines() == ["ok %s %s" % (name, d["kind"]) for name, d in docs], out
+    # And it can fail: a replica count that is not a number, a container without a name.
+    broken = load("deployment.yaml")
+    broken["spec"]["replicas"] = "two"
+    nameless = load("job.yaml")
+    del pod_spec(nameless)["containers"][0]["name"]
+    rc, out = api_schema([("replicas", broken), ("nameless", nameless)])
+    assert rc == 1, out
+    assert "INVALID replicas Deployment: data/spec/replicas must be integer" in out, out
+    assert "INVALID nameless Job: " in out and "required property name" in out, out
 
 
 def test_the_restricted_check_can_fail():
