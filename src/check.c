@@ -518,17 +518,24 @@ check_recv(struct check *c, void *buf, size_t len)
 	}
 }
 
+/* Writes what the stack (TLS, or the socket) takes now: as send(2). */
+static ssize_t
+stack_send(struct check *c, const void *buf, size_t len)
+{
+	ssize_t n;
+	if (c->tls)
+		return tls_conn_write(c->tls, buf, len);
+	while ((n = send(c->io.fd, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
 /* Writes what the connection takes now: >= 0 bytes (0: nothing now); -1 when it failed,
  * and then the run has ended with the reason. */
 static ssize_t
 conn_send(struct check *c, const void *buf, size_t len)
 {
-	ssize_t n;
-	if (c->tls)
-		n = tls_conn_write(c->tls, buf, len);
-	else
-		while ((n = send(c->io.fd, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-			;
+	ssize_t n = stack_send(c, buf, len);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
 	if (n < 0)
@@ -592,9 +599,8 @@ check_h2(const struct check *c)
  * first CHECK_ANSWER_MAX bytes, asks the judge, sends what it says back, and ends the run on
  * its verdict. A failed read is the end of what arrived: a pass stands on what it had
  * (a server may reset a connection it has answered), else the failure says why. What a
- * judge says with its verdict are parting words (a protocol's goodbye): sent if the socket
- * takes them at once, never waited for, never a reason; without TLS only, and no judging
- * kind that says goodbye runs TLS. */
+ * judge says with its verdict are parting words (a protocol's goodbye): sent through the
+ * stack if it takes them at once, never waited for, never a reason. */
 static void
 judge(struct check *c, const char *data, size_t n, const char *failed)
 {
@@ -615,8 +621,8 @@ judge(struct check *c, const char *data, size_t n, const char *failed)
 		r = CHECK_FAIL, fmt_format(a.why, sizeof a.why, "out of memory");
 	if (r == CHECK_UNKNOWN)
 		check_write(c, reply.data, reply.len);
-	else if (reply.len && !c->tls && n && !failed)
-		(void)!send(c->io.fd, reply.data, reply.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else if (reply.len && n && !failed)
+		(void)!stack_send(c, reply.data, reply.len);
 	if (r != CHECK_UNKNOWN && a.warn)
 		check_warn(c, "%s", a.why);
 	if (r != CHECK_UNKNOWN)
