@@ -216,10 +216,11 @@ sidecar_named(const char *opt, const char *name, size_t n, char *err, size_t err
 			 opt, (int)(n > 16 ? 16 : n), name);
 }
 
-/* MODE for every sidecar, or NAME=MODE for one, comma-separated: "native",
- * "istio=native,cloudsql=classic". */
+/* Calls one for each comma-separated item of v (NUL-terminated, at most 47 bytes). */
 static int
-set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+each_item(struct config *c, const char *name, const char *v,
+	  int (*one)(struct config *c, const char *name, char *item, char *err, size_t errlen),
+	  char *err, size_t errlen)
 {
 	for (const char *p = v;; p++) {
 		char item[48];
@@ -228,59 +229,72 @@ set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t
 			return fmt_error(err, errlen, "invalid %s '%.32s...': too long", name, p);
 		memcpy(item, p, n);
 		item[n] = '\0';
-		char *eq = strchr(item, '=');
-		int m = MESH_NONE, i = 0;
-		if (eq && (m = sidecar_named(name, item, (size_t)(eq - item), err, errlen)) < 0)
+		if (one(c, name, item, err, errlen) < 0)
 			return -1;
-		if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name,
-			   eq ? eq + 1 : item, err, errlen) < 0)
-			return -1;
-		if (eq)
-			c->sidecar_of[m] = (unsigned char)(i + 1);
-		else
-			c->sidecar = (enum sidecar_mode)i;
 		p += n;
 		if (!*p)
 			return 0;
 	}
 }
 
-/* NAME=READY[:QUIT] for each sidecar whose ports are not its own, comma-separated:
- * "cloudsql=9801:9802,dapr=3501". Two ports only where the row has a check and a call. */
+/* MODE for every sidecar, or NAME=MODE for one. */
+static int
+sidecar_item(struct config *c, const char *name, char *item, char *err, size_t errlen)
+{
+	char *eq = strchr(item, '=');
+	int m = MESH_NONE, i = 0;
+	if (eq && (m = sidecar_named(name, item, (size_t)(eq - item), err, errlen)) < 0)
+		return -1;
+	if (choose(&i, mesh_sidecar_names, "auto, classic, native or none", name,
+		   eq ? eq + 1 : item, err, errlen) < 0)
+		return -1;
+	if (eq)
+		c->sidecar_of[m] = (unsigned char)(i + 1);
+	else
+		c->sidecar = (enum sidecar_mode)i;
+	return 0;
+}
+
+/* "native", "istio=native,cloudsql=classic". */
+static int
+set_sidecar(struct config *c, const char *name, const char *v, char *err, size_t errlen)
+{
+	return each_item(c, name, v, sidecar_item, err, errlen);
+}
+
+/* NAME=READY[:QUIT] for a sidecar whose ports are not its own: two ports only where the
+ * row has a check and a call. */
+static int
+sidecar_port_item(struct config *c, const char *name, char *item, char *err, size_t errlen)
+{
+	char *eq = strchr(item, '='), *colon = eq ? strchr(eq, ':') : NULL;
+	if (!eq)
+		return fmt_error(err, errlen, "invalid %s '%s': want NAME=PORT[:PORT]", name, item);
+	int m = sidecar_named(name, item, (size_t)(eq - item), err, errlen);
+	if (m < 0)
+		return -1;
+	unsigned long ready, quit = 0;
+	if (fmt_parse_uint(eq + 1, (size_t)((colon ? colon : eq + strlen(eq)) - eq - 1), 1, 65535,
+			   &ready) < 0 ||
+	    (colon && fmt_parse_uint(colon + 1, strlen(colon + 1), 1, 65535, &quit) < 0))
+		return fmt_error(err, errlen,
+				 "invalid %s '%s': want NAME=PORT[:PORT], ports 1-65535", name,
+				 item);
+	if (colon && !(meshes[m].ready_url && meshes[m].quit_url))
+		return fmt_error(err, errlen, "invalid %s '%s': %s has one port to move", name,
+				 item, meshes[m].name);
+	if (c->ready_port_of[m])
+		return fmt_error(err, errlen, "invalid %s: %s given twice", name, meshes[m].name);
+	c->ready_port_of[m] = (uint16_t)ready;
+	c->quit_port_of[m] = (uint16_t)quit;
+	return 0;
+}
+
+/* "cloudsql=9801:9802,dapr=3501". */
 static int
 set_sidecar_port(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	for (const char *p = v;; p++) {
-		size_t n = strcspn(p, ",");
-		int shown = (int)(n > 32 ? 32 : n);
-		const char *eq = memchr(p, '=', n);
-		if (!eq)
-			return fmt_error(err, errlen, "invalid %s '%.*s': want NAME=PORT[:PORT]",
-					 name, shown, p);
-		int m = sidecar_named(name, p, (size_t)(eq - p), err, errlen);
-		if (m < 0)
-			return -1;
-		const char *ports = eq + 1, *colon = memchr(ports, ':', (size_t)(p + n - ports));
-		size_t rlen = (size_t)((colon ? colon : p + n) - ports);
-		unsigned long ready, quit = 0;
-		if (fmt_parse_uint(ports, rlen, 1, 65535, &ready) < 0 ||
-		    (colon &&
-		     fmt_parse_uint(colon + 1, (size_t)(p + n - colon - 1), 1, 65535, &quit) < 0))
-			return fmt_error(err, errlen,
-					 "invalid %s '%.*s': want NAME=PORT[:PORT], ports 1-65535",
-					 name, shown, p);
-		if (colon && !(meshes[m].ready_url && meshes[m].quit_url))
-			return fmt_error(err, errlen, "invalid %s '%.*s': %s has one port to move",
-					 name, shown, p, meshes[m].name);
-		if (c->ready_port_of[m])
-			return fmt_error(err, errlen, "invalid %s: %s given twice", name,
-					 meshes[m].name);
-		c->ready_port_of[m] = (uint16_t)ready;
-		c->quit_port_of[m] = (uint16_t)quit;
-		p += n;
-		if (!*p)
-			return 0;
-	}
+	return each_item(c, name, v, sidecar_port_item, err, errlen);
 }
 
 static int
@@ -628,14 +642,14 @@ port_of(const char *url)
 	return strtoul(strchr(url + sizeof "http://" - 1, ':') + 1, NULL, 10);
 }
 
-/* url, a row's, into b, its port moved to to when it is from (to 0: kept). */
+/* url, a row's, into b, on port to (0: its own). */
 static void
-moved(const char *url, unsigned long from, unsigned to, struct buf *b)
+with_port(const char *url, unsigned to, struct buf *b)
 {
 	const char *colon = strchr(url + sizeof "http://" - 1, ':');
-	const char *rest = colon + 1 + strspn(colon + 1, "0123456789");
-	if (to && port_of(url) == from)
-		buf_printf(b, "%.*s:%u%s", (int)(colon - url), url, to, rest);
+	if (to)
+		buf_printf(b, "%.*s:%u%s", (int)(colon - url), url, to,
+			   colon + 1 + strspn(colon + 1, "0123456789"));
 	else
 		buf_printf(b, "%s", url);
 }
@@ -697,10 +711,13 @@ apply_mesh(struct config *c, enum target_mesh mesh, char **envp, char *err, size
 	unsigned ready_to = c->ready_port_of[mesh], quit_to = c->quit_port_of[mesh];
 	struct buf ready = {0}, quit = {0};
 	if (m->ready_url)
-		moved(m->ready_url, own, ready_to, &ready);
+		with_port(m->ready_url, ready_to, &ready);
 	if (m->quit_url)
-		moved(m->quit_url, quit_to ? port_of(m->quit_url) : own,
-		      quit_to ? quit_to : ready_to, &quit);
+		with_port(m->quit_url,
+			  quit_to                       ? quit_to
+			  : port_of(m->quit_url) == own ? ready_to
+							: 0,
+			  &quit);
 	int rc = ready.failed || quit.failed
 		     ? fmt_error(err, errlen, "out of memory")
 		     : add_mesh(c, mesh, ready.data, quit.data, envp, err, errlen);
