@@ -223,8 +223,12 @@ mesh_mode_from(const char *text, size_t len, enum target_mesh mesh, char *why, s
 	return mode;
 }
 
-enum sidecar_mode
-mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t whylen)
+/* A mesh's mode: --sidecar when it is not auto; else from the annotations (text, len; a
+ * text NULL: the file could not be read) for a sidecar an injector annotates, when
+ * --pod-annotations was given; else classic. The reason in why. */
+static enum sidecar_mode
+mesh_mode(const struct config *cfg, enum target_mesh mesh, const char *text, size_t len, char *why,
+	  size_t whylen)
 {
 	enum sidecar_mode forced =
 	    cfg->sidecar_of[mesh] ? (enum sidecar_mode)(cfg->sidecar_of[mesh] - 1) : cfg->sidecar;
@@ -232,25 +236,21 @@ mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why, size_t why
 		fmt_format(why, whylen, "--sidecar");
 		return forced;
 	}
-	fmt_format(why, whylen, "no --pod-annotations");
-	if (!meshes[mesh].annotation)
-		fmt_format(why, whylen, "no injector: classic unless --sidecar says");
-	if (!cfg->pod_annotations || !meshes[mesh].annotation)
-		return SIDECAR_CLASSIC;
-	struct buf text = {0};
-	enum sidecar_mode mode = SIDECAR_CLASSIC;
 	int warn = 0;
-	if (buf_read_file(&text, cfg->pod_annotations, 1 << 20) < 0) {
+	if (meshes[mesh].annotation && !cfg->pod_annotations) {
+		fmt_format(why, whylen, "no --pod-annotations");
+		return SIDECAR_CLASSIC;
+	}
+	enum sidecar_mode mode = SIDECAR_CLASSIC;
+	if (meshes[mesh].annotation && !text) {
 		fmt_format(why, whylen,
 			   "cannot read the pod's annotations: taking a classic sidecar");
 		warn = 1;
 	} else {
-		mode =
-		    mesh_mode_from(text.data ? text.data : "", text.len, mesh, why, whylen, &warn);
+		mode = mesh_mode_from(text ? text : "", len, mesh, why, whylen, &warn);
 	}
 	if (warn)
 		log_event(LOG_WARN, why, "file", cfg->pod_annotations, NULL);
-	buf_free(&text);
 	return mode;
 }
 
@@ -261,12 +261,20 @@ mesh_plan(const struct config *cfg, struct target **checks, size_t *nchecks, str
 	  size_t *ncalls)
 {
 	enum sidecar_mode modes[MESH_COUNT];
+	/* The annotations file, read once (startup I/O) for every flag that reads it. */
+	struct buf text = {0};
+	int unread =
+	    cfg->pod_annotations && buf_read_file(&text, cfg->pod_annotations, 1 << 20) < 0;
 	for (int m = 0; m < MESH_COUNT; m++) {
 		modes[m] = SIDECAR_CLASSIC;
 		if (m == MESH_NONE || !cfg->mesh[m])
 			continue;
 		char why[160];
-		modes[m] = mesh_mode(cfg, (enum target_mesh)m, why, sizeof why);
+		modes[m] = mesh_mode(cfg, (enum target_mesh)m,
+				     unread      ? NULL
+				     : text.data ? text.data
+						 : "",
+				     text.len, why, sizeof why);
 		/* Without a command, a call is made only after a failure (the deadline, a
 		 * signal): an init container must leave the proxy to the pod. */
 		log_event(LOG_INFO, "sidecar", "mesh", meshes[m].name, "mode",
@@ -277,6 +285,7 @@ mesh_plan(const struct config *cfg, struct target **checks, size_t *nchecks, str
 				     : "after a failure only",
 			  NULL);
 	}
+	buf_free(&text);
 	*checks = calloc(cfg->ntargets + 1, sizeof **checks);
 	*calls = calloc(cfg->n_on_exit + 1, sizeof **calls);
 	*nchecks = *ncalls = 0;

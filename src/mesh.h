@@ -92,13 +92,6 @@ struct mesh {
 };
 extern const struct mesh meshes[MESH_COUNT];
 
-/* Decides each mesh's sidecar mode: --sidecar when it is not auto; else from the
- * annotations file when given (startup I/O: read once); else classic. Never fails: an
- * unreadable file is logged and read as classic, the safe default for a Job. Returns the
- * mode of mesh (MESH_ISTIO or MESH_LINKERD), with the reason for it in why. */
-enum sidecar_mode mesh_mode(const struct config *cfg, enum target_mesh mesh, char *why,
-			    size_t whylen);
-
 /* Decides from the text of an annotations file (Downward API: key="value" lines, values
  * quoted as Go quotes them), with the reason in why; *warn is set when the annotations
  * could not be read as they should (invalid JSON, an unknown version). Istio: the proxy
@@ -109,9 +102,12 @@ enum sidecar_mode mesh_mode_from(const char *annotations, size_t len, enum targe
 				 char *why, size_t whylen, int *warn);
 
 /* What a wait runs in this pod: the checks of cfg but those of a mesh without a sidecar,
- * and the on-exit calls but those of a mesh whose sidecar is not classic (logged, a line
- * per mesh, with the reason). The arrays are new (free them; the targets in them are
- * borrowed from cfg). Returns 0, or -1 out of memory. */
+ * and the on-exit calls but those of a mesh whose sidecar is not classic. Each flag's
+ * sidecar mode is decided (and logged, with the reason): --sidecar when it is not auto;
+ * else from the annotations file when given (startup I/O: read once); else classic. An
+ * unreadable file is logged and read as classic, the safe default for a Job. The arrays
+ * are new (free them; the targets in them are borrowed from cfg). Returns 0, or -1 out of
+ * memory. */
 int mesh_plan(const struct config *cfg, struct target **checks, size_t *nchecks,
 	      struct target **calls, size_t *ncalls);
 
