@@ -31,6 +31,9 @@ with open(BIN, "rb") as _f:
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a matrix, differential, storm or wait-matrix file: "
                             "make test runs it, make check leaves it out")
+    config.addinivalue_line("markers", "rows: rows of a verdict table whose paths the rest of "
+                            "the suite runs: the valgrind and memory-limit passes leave them out "
+                            "(make wrapped-coverage prints what they would lose)")
 
 
 # A test may skip only for a reason of this fixed list, which its reason begins with: the

@@ -212,6 +212,7 @@ def test_redirects_off(podhealth, upstream_all):
     assert listing == "[+]r ok (HTTP 302 not followed (redirects=off))\ncheck passed\n"
 
 
+@pytest.mark.rows
 def test_redirect_hops_send_kubelets_request(podhealth, upstream_all):
     # Every hop repeats the headers, with the Host of its own URL and a Referer; a host=
     # survives only relative redirects, as in Go's client.
@@ -278,6 +279,7 @@ def test_redirect_credentials_follow_go(upstream_all):
         upstream_all.script = old
 
 
+@pytest.mark.rows
 def test_a_probe_error_keeps_the_last_verdict(podhealth):
     """kubelet's prober returns an error, not a verdict, when reading the final answer's
     body fails; it tries twice more at once, then its worker throws the result away
@@ -308,6 +310,7 @@ def test_a_probe_error_keeps_the_last_verdict(podhealth):
 
 
 @pytest.mark.parametrize("cmd", ["serve", "wait"])
+@pytest.mark.rows
 def test_probe_errors_fail_as_kubelet_1_38_gate_counts_them(podhealth, cmd):
     """--probe-errors fail: kubelet 1.38's alpha gate ProbeErrorAsFailure (kubernetes PR
     139872) has the worker count an errored probe as a failure instead of throwing it
@@ -340,6 +343,7 @@ def test_probe_errors_fail_as_kubelet_1_38_gate_counts_them(podhealth, cmd):
         u.stop()
 
 
+@pytest.mark.rows
 def test_a_probe_error_over_http2(podhealth):
     """protocol=http2: the answer's head, part of its body, then RST_STREAM (Go's h2c
     server aborting its handler): Go's HTTP/2 client returns the head and fails reading the
@@ -424,6 +428,7 @@ def test_http2_cleartext_answers_as_go_reads_them(podhealth):
             p.stop()
 
 
+@pytest.mark.rows
 def test_tcp_verdicts_match_kubelet(podhealth):
     """tcpSocket: kubelet's DoTCPProbe (pkg/probe/tcp) passes when a connection opens within
     the timeout, whatever the server then does, and fails on any error. Each case against

@@ -97,6 +97,7 @@ def test_certificates_go_refuses_unverified(podhealth, certs, kind):
         u.stop()
 
 
+@pytest.mark.rows
 def test_tls12_sha1_signature_refused_as_go_1_25(podhealth):
     # A TLS 1.2 server that can sign its key exchange with SHA-1 only: Go 1.25 refuses SHA-1
     # signatures in TLS 1.2 handshakes (GODEBUG tlssha1), kubelet 1.37's Go with it, and
@@ -152,6 +153,7 @@ def test_nginx_versions_and_keys(podhealth, certs, keys):
         compare(podhealth, cases)
 
 
+@pytest.mark.rows
 def test_verification_failures_under_each_version(podhealth, certs):
     """ca=: unknown CA, wrong name, expired leaf, expired CA, Common Name only, under TLS 1.3
     (the certificate comes encrypted) and 1.2 alike, each with Go's reason."""
@@ -203,6 +205,7 @@ def probe_times(p, n):
 
 
 @pytest.mark.parametrize("versions", ["1.3", "1.2"])
+@pytest.mark.rows
 def test_sessions_resume_at_an_openssl_server(podhealth, certs, versions):
     """Four checks, one full handshake: OpenSSL counts the other three as resumed (a TLS 1.3
     ticket, or a TLS 1.2 ticket). With ca=, the verified check resumes its own sessions."""
@@ -240,6 +243,7 @@ def test_a_refused_resumption_falls_back_to_a_full_handshake(podhealth, certs):
 
 
 @pytest.mark.parametrize("versions", ["1.3", "1.2"])
+@pytest.mark.rows
 def test_no_session_outlives_its_certificate_with_ca(podhealth, certs, versions):
     """With ca=, a session is resumed only while the certificate it was verified with is
     valid: a resumed handshake shows no certificate, and kubelet's full one would fail on
@@ -271,6 +275,7 @@ def test_no_session_outlives_its_certificate_with_ca(podhealth, certs, versions)
 
 
 @pytest.mark.parametrize("versions", ["1.3", "1.2"])
+@pytest.mark.rows
 def test_sessions_at_nginx_resumed_or_not(podhealth, certs, versions):
     """nginx logs each request's $ssl_session_reused: "r" after the first check, with its
     default tickets; never, with tickets off and no session cache (the server refuses

@@ -14,7 +14,7 @@ from conftest import (SLACK, FakeMesh, Upstream, free_ports, log_of, mesh_rows, 
 from peers import CHECK_TIMEOUT
 
 # Slow (every wait exit path): make test runs it, make check does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.rows]
 
 # How each on-exit endpoint behaves, and how many requests it should see (it is sent
 # again only when it surely did not arrive, or was answered 503: 3 tries in all).
