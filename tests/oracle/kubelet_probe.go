@@ -20,6 +20,9 @@
 // -h2c is kubelet 1.37's httpGet with protocol: HTTP2 (KEP-5999): the same probe over HTTP/2
 // cleartext with prior knowledge, through golang.org/x/net/http2's Transport with
 // AllowHTTP and a plain dial for every connection, as the KEP's design section writes it.
+// Its statuses are DoHTTPProbe's, 3xx included: the merged PR 139429 makes the h2c transport
+// a field of the HTTP/1.1 prober (httpProber{transport, h2cTransport, ...}), not a prober
+// of its own, whatever the KEP's "a 2xx response code is success" says.
 //
 // It prints "success DETAIL", "warning DETAIL" (kubelet's "probe terminated redirects",
 // which counts as success), "failure DETAIL" or "error DETAIL" and exits 0, 0, 1 or 2.
