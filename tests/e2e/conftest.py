@@ -478,8 +478,8 @@ class Upstream(Peer):
     then close), or a function returning one of those, called once per connection in the
     order they arrive.
 
-    Or script(path, head), which returns the answer's bytes and what follows them, (bytes,
-    after), or None for a 404; after is "close", "hang" (keep the connection open until
+    Or script(path, head), which returns the answer's bytes (or a list of parts, sent a
+    moment apart) and what follows them, (bytes, after), or None for a 404; after is "close", "hang" (keep the connection open until
     stop), "reset" (RST) or "dribble" (one byte at a time). context: TLS (an ssl server
     context) around it; whole_head=False answers the first bytes, whatever they are."""
 
@@ -525,7 +525,10 @@ class Upstream(Peer):
                 conn.sendall(bytes([b]))
                 time.sleep(0.002)
         else:
-            conn.sendall(payload)
+            for i, part in enumerate(payload if isinstance(payload, list) else [payload]):
+                if i:
+                    time.sleep(0.01)  # each part in reads of its own
+                conn.sendall(part)
         if after == "hang":
             self.stopping.wait()
         elif after == "reset":

@@ -1,8 +1,6 @@
 """Every --check key, the environment twins, startup errors, and log formats."""
 import json
 import os
-import socket
-import threading
 import time
 
 import pytest
@@ -55,28 +53,6 @@ def test_body_match(podhealth, upstream):
     assert (r.status, r.body) == (503, '[-]b failed: HTTP 200, body does not contain "NOT_SERVING"\ncheck failed\n')
 
 
-def serve_raw(response_parts, delay=0.0):
-    """A one-shot upstream answering with raw byte parts (then closing)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-
-    def run_():
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:
-                return
-            c.recv(4096)
-            for part in response_parts:
-                c.sendall(part)
-                time.sleep(delay)
-            c.close()
-
-    threading.Thread(target=run_, daemon=True).start()
-    return s, "http://127.0.0.1:%d/" % s.getsockname()[1]
-
-
 @pytest.mark.parametrize("parts,ok", [
     # Chunked, the needle split across chunks and reads.
     ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nREAD\r\n", b"1\r\nY\r\n0\r\n\r\n"], True),
@@ -87,13 +63,10 @@ def serve_raw(response_parts, delay=0.0):
     # Cut short: fewer bytes than Content-Length.
     ([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nREA"], False),
 ])
-def test_body_framings(podhealth, parts, ok):
-    s, url = serve_raw(parts, delay=0.01)
-    try:
-        p = podhealth("--check", "name=b,url=%s,body=READY" % url)
-        assert get(p.port, "/all").status == (200 if ok else 503)
-    finally:
-        s.close()
+def test_body_framings(podhealth, upstream, parts, ok):
+    u = upstream(script=lambda path, head: (parts, "close"))
+    p = podhealth("--check", "name=b,url=%s,body=READY" % u.url())
+    assert get(p.port, "/all").status == (200 if ok else 503)
 
 
 def test_body_with_wrong_status_reports_status(podhealth, upstream):
