@@ -156,6 +156,7 @@ static const llhttp_settings_t settings = {
 void
 request_init(struct request_reader *r, void (*begin)(void *arg), void *arg)
 {
+	*r = (struct request_reader){0}; /* the owner's bytes need not be zero */
 	llhttp_init(&r->parser, HTTP_REQUEST, &settings);
 	r->parser.data = r;
 	r->begin = begin;
