@@ -236,6 +236,45 @@ test_http_answers(void **state)
 	}
 }
 
+#define REFUSED "TLS handshake failed: the server refused (handshake_failure: "
+
+/* The TLS layer under the HTTP kind: what a server that is not (or no longer) speaking TLS
+ * makes of the handshake, each said as such. */
+static void
+test_tls_answers(void **state)
+{
+	struct fixture *f = *state;
+	f->peer.binary = 1; /* the ClientHello is one read */
+	static const char alert[] = "\x15\x03\x03\x00\x02\x02\x28"; /* fatal handshake_failure */
+	static const struct {
+		const char *name;
+		struct answer a;
+		const char *reason; /* the start of the reason */
+	} rows[] = {
+	    {"a fatal alert", {alert, 7, 0, END_CLOSE}, REFUSED},
+	    {"a fatal alert, a byte per read", {alert, 7, 1, END_CLOSE}, REFUSED},
+	    {"an HTTP answer",
+	     {"HTTP/1.1 400 Bad Request\r\n\r\n", 0, 0, END_CLOSE},
+	     "TLS handshake failed: the server answered in plain HTTP"},
+	    {"closed before any answer",
+	     {"", 0, 0, END_CLOSE},
+	     "TLS handshake failed: connection closed without a response"},
+	    {"silence past the timeout", {"", 0, 0, END_SILENT}, "timeout after 250ms"},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct check_status st;
+		enum check_result got =
+		    check(f, "url=https://localhost/healthz,socket=%s", &rows[i].a, 1, &st);
+		if (got != CHECK_FAIL || strncmp(st.reason, rows[i].reason, strlen(rows[i].reason)))
+			fail_msg("%s: result %d, reason '%s'", rows[i].name, got, st.reason);
+		/* A ClientHello, naming the server. */
+		if (memcmp(f->peer.requests[0], "\x16\x03", 2) ||
+		    !memmem(f->peer.requests[0], f->peer.request_len[0], "localhost", 9))
+			fail_msg("%s: not a ClientHello for localhost", rows[i].name);
+	}
+	f->peer.binary = 0;
+}
+
 static void
 test_http_redirect_takes_a_new_connection(void **state)
 {
@@ -595,6 +634,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_http_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tls_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_http_redirect_takes_a_new_connection, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_grpc_answers, setup, teardown),
