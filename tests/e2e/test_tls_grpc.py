@@ -731,6 +731,36 @@ def test_grpc_answer_shapes_match_grpc_go(podhealth):
             p.stop()
 
 
+def test_grpc_status_line_is_not_read_once_the_answer_is_grpc(podhealth):
+    # grpc-go 1.77 and later (kubelet 1.37 vendors 1.81) take a gRPC content-type as a gRPC
+    # answer whatever its :status; the oracle's grpc-go 1.64 wanted a 200. Restated, not
+    # compared: the oracle fails each row, podhealth passes it as kubelet 1.37 does.
+    trailers = h2_headers([("grpc-status", "0")], end_stream=True)
+    heads = {
+        "status-500": [(":status", "500"), ("content-type", "application/grpc")],
+        "no-status": [("content-type", "application/grpc")],
+        "status-not-a-number": [(":status", "2x0"), ("content-type", "application/grpc+proto")],
+    }
+    peers = {name: RawH2(h2_headers(head) + GRPC_SERVING + trailers, preface=H2_SETTINGS)
+             for name, head in heads.items()}
+    try:
+        for name, peer in peers.items():
+            assert kubelet("grpc", [peer.addr()])[0] == "fail", name
+        got, listing = verdicts(podhealth, {name: "grpc://" + p.addr() for name, p in peers.items()})
+        assert got == {name: "pass" for name in heads}, listing
+        # Without the gRPC content-type, the status still decides, as in both versions.
+        plain = RawH2(h2_headers([(":status", "500"), ("content-type", "text/plain")]) + trailers,
+                      preface=H2_SETTINGS)
+        try:
+            got, listing = verdicts(podhealth, {"plain": "grpc://" + plain.addr()})
+            assert got == {"plain": "fail"} and "not a gRPC answer (HTTP 500)" in listing, listing
+        finally:
+            plain.stop()
+    finally:
+        for p in peers.values():
+            p.stop()
+
+
 # HTTP/2 heads as x/net/http2 (the h2c probe) and grpc-go read them (the third review's
 # items 8 and 9), for both kinds through the one HTTP/2 layer: a 1xx head is skipped and
 # the final head read (it was read as trailers: "a response without a valid :status"), a

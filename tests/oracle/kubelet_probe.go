@@ -28,7 +28,7 @@
 // which counts as success), "failure DETAIL" or "error DETAIL" and exits 0, 0, 1 or 2.
 //
 // Which Go: Debian 13's Go 1.24.4, grpc-go 1.64.0 and x/net 0.27.0 (tools/deps.sh go),
-// the nearest Debian has to kubelet 1.37's (Go 1.25 or later, with newer grpc-go and x/net).
+// the nearest Debian has to kubelet 1.37's (Go 1.26, grpc-go 1.81.1, x/net 0.57.0).
 // What changed after them and can change a probe's verdict is restated, here where the
 // oracle can (alpnEnforced) and otherwise by the test that asserts podhealth's side:
 //
@@ -39,6 +39,7 @@
 //	HTTP/2: any number of 1xx heads          x/net 0.31             fails    passes     test_http2_heads_as_go_reads_them[h2c]
 //	gRPC: 1xx heads skipped                  grpc-go 1.76           fails    passes     test_http2_heads_as_go_reads_them[grpc]
 //	gRPC over TLS: ALPN h2 required          grpc-go 1.67           restated (alpnEnforced)
+//	gRPC: :status unread on a gRPC content-type grpc-go 1.77    fails    passes     test_grpc_status_line_is_not_read_once_the_answer_is_grpc
 //
 // Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
 // would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,
