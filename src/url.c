@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "fmt.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,18 +166,36 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 			n -= i;
 			break;
 		}
+	/* The host rules of kubelet 1.37's Go (1.26), where they are stricter than before:
+	 * brackets hold an IPv6 address, not a name or IPv4 (1.24.8, CVE-2025-47912); an IP
+	 * literal only at the start (1.26.1, CVE-2026-25679); past the brackets, the first
+	 * colon starts the port, so a second colon is malformed ("localhost:80:80", "::1":
+	 * urlstrictcolons, 1.26). Each a parse error, so the redirect fails. */
 	const char *port = NULL;
 	if (n > 0 && a[0] == '[') {
-		const char *close = memchr(a, ']', n);
+		const char *close = NULL, *zone = NULL;
+		for (size_t i = n; i > 0 && !close; i--)
+			if (a[i - 1] == ']')
+				close = a + i - 1;
 		if (!close)
 			return fmt_error(err, errlen, "missing ']' in host");
 		port = close + 1;
+		for (const char *p = a; p + 3 <= close && !zone; p++)
+			if (memcmp(p, "%25", 3) == 0)
+				zone = p;
+		size_t len = (size_t)((zone ? zone : close) - a - 1);
+		char ip[INET6_ADDRSTRLEN];
+		struct in6_addr any;
+		if (len >= sizeof ip)
+			return fmt_error(err, errlen, "invalid IP-literal in host");
+		memcpy(ip, a + 1, len);
+		ip[len] = '\0';
+		if (inet_pton(AF_INET6, ip, &any) != 1)
+			return fmt_error(err, errlen, "invalid IP-literal in host");
 	} else {
-		for (size_t i = n; i > 0; i--)
-			if (a[i - 1] == ':') {
-				port = a + i - 1;
-				break;
-			}
+		if (memchr(a, '[', n))
+			return fmt_error(err, errlen, "invalid IP-literal in host");
+		port = memchr(a, ':', n);
 	}
 	if (port && !valid_port(port, n - (size_t)(port - a)))
 		return fmt_error(err, errlen, "invalid port after host");

@@ -212,6 +212,40 @@ def test_redirects_off(podhealth, upstream_all):
     assert listing == "[+]r ok (HTTP 302 not followed (redirects=off))\ncheck passed\n"
 
 
+# Location hosts Go 1.26's net/url refuses, so kubelet 1.37's client fails the probe
+# ("failed to parse Location header"), where the oracle's Go 1.24.4 follows or keeps the
+# redirect: restated, each row asserting what the oracle says and what podhealth says.
+# name: (Location, the oracle's verdict, podhealth's reason; None: both agree, a warning)
+LOCATION_HOSTS = {
+    "colons": ("http://127.0.0.1:{port}:80/ok", "warn", "invalid port after host"),  # urlstrictcolons, 1.26
+    "bare-ipv6": ("http://::1/", "warn", "invalid port after host"),  # urlstrictcolons, 1.26
+    "bracketed-name": ("http://[localhost]:{port}/ok", "warn", "invalid IP-literal"),  # 1.24.8
+    "bracketed-ipv4": ("http://[127.0.0.1]:{port}/ok", "pass", "invalid IP-literal"),  # 1.24.8
+    "ipv6-not-first": ("http://app[::1]:{port}/ok", "warn", "invalid IP-literal"),  # 1.26.1
+    "ipv6": ("http://[::1]:{port}/ok", "warn", None),
+}
+
+
+def test_location_hosts_as_go_1_26_parses_them(podhealth):
+    def script(path, head):
+        if path == "/ok":
+            return OK, "close"
+        location = LOCATION_HOSTS[path[1:]][0].format(port=u.port)
+        return redirect(302, location), "close"
+    u = Upstream(script=script)
+    try:
+        got, listing = verdicts(podhealth, {name: u.url("/" + name) for name in LOCATION_HOSTS})
+        for name, (_, oracle, reason) in LOCATION_HOSTS.items():
+            assert kubelet("http", u.url("/" + name))[0] == oracle, name
+            if reason:
+                assert got[name] == "fail", listing
+                assert "[-]%s failed: HTTP 302: bad Location: %s" % (name, reason) in listing, listing
+            else:
+                assert got[name] == oracle, listing
+    finally:
+        u.stop()
+
+
 @pytest.mark.rows
 def test_redirect_hops_send_kubelets_request(podhealth, upstream_all):
     # Every hop repeats the headers, with the Host of its own URL and a Referer; a host=

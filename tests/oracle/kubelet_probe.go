@@ -40,6 +40,9 @@
 //	gRPC: 1xx heads skipped                  grpc-go 1.76           fails    passes     test_http2_heads_as_go_reads_them[grpc]
 //	gRPC over TLS: ALPN h2 required          grpc-go 1.67           restated (alpnEnforced)
 //	gRPC: :status unread on a gRPC content-type grpc-go 1.77    fails    passes     test_grpc_status_line_is_not_read_once_the_answer_is_grpc
+//	Location host: a second colon refused    Go 1.26 (urlstrictcolons) warns fails  test_location_hosts_as_go_1_26_parses_them
+//	Location host: name or IPv4 in brackets  Go 1.24.8 (CVE-2025-47912) warns fails test_location_hosts_as_go_1_26_parses_them
+//	Location host: brackets past its start   Go 1.26.1 (CVE-2026-25679) warns fails test_location_hosts_as_go_1_26_parses_them
 //
 // Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
 // would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,

@@ -48,6 +48,18 @@ test_redirect_targets(void **state)
 	    {"http://app:x/", NULL, NULL, 0, NULL, NULL, "invalid port"},
 	    {"http://[::1/", NULL, NULL, 0, NULL, NULL, "missing ']'"},
 	    {"http://a b/", NULL, NULL, 0, NULL, NULL, "invalid character in host"},
+	    /* Go 1.26's host rules, kubelet 1.37's (each refused by Go 1.24.4, the oracle's,
+	     * but the brackets around a name or IPv4, refused since 1.24.8). */
+	    {"http://[fe80::1%25eth0]:8/", "http", "fe80::1%eth0", 8, "[fe80::1%eth0]:8", "/",
+	     NULL},
+	    {"http://[::ffff:127.0.0.1]/", "http", "::ffff:127.0.0.1", 80, "[::ffff:127.0.0.1]",
+	     "/", NULL},
+	    {"http://[127.0.0.1]/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
+	    {"http://[app]:8/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
+	    {"http://app[::1]/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
+	    {"http://app:80:80/", NULL, NULL, 0, NULL, NULL, "invalid port"},
+	    {"http://::1/", NULL, NULL, 0, NULL, NULL, "invalid port"},
+	    {"http://app:/", "http", "app", 80, "app:", "/", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct url u;
