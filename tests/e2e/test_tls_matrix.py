@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import Upstream, free_port, get, port_is_free, wait_until
-from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, compare, kubelet, nginx, nginx_tls_conf, verdicts
+from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, GoPeer, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 # Slow (every TLS version x key type against OpenSSL and nginx): make test runs it, make check does not.
 pytestmark = pytest.mark.slow
@@ -95,6 +95,34 @@ def test_certificates_go_refuses_unverified(podhealth, certs, kind):
         assert "[-]t failed: TLS: %s\n" % reason in listing, listing
     finally:
         u.stop()
+
+
+def test_negative_path_length_refused_as_go_1_25(podhealth, certs):
+    # A certificate whose BasicConstraints has a negative pathLenConstraint: Go 1.25's
+    # ParseCertificate refuses it, and crypto/tls parses the server's certificates even
+    # unverified, so kubelet 1.37 fails the probe; Go 1.24 (the oracle, and the Go server
+    # here) takes it. Restated: the oracle passes, podhealth fails, as Mbed TLS refuses a
+    # negative INTEGER there. OpenSSL will not load such a certificate, so Go serves it.
+    d = tempfile.mkdtemp(dir=certs.dir)
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    with open(cert) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    zero = bytes.fromhex("0101ff020100")  # cA TRUE, pathLenConstraint 0
+    assert der.count(zero) == 1
+    with open(cert, "w") as f:  # -1; the signature no longer holds, which unverified is not asked
+        f.write(ssl.DER_cert_to_PEM_cert(der.replace(zero, bytes.fromhex("0101ff0201ff"))))
+    server = GoPeer("h2_only_server", cert, key)
+    try:
+        url = "https://127.0.0.1:%d/" % server.port
+        assert kubelet("https", url)[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": url})
+        assert got == {"t": "fail"} and "[-]t failed: TLS: bad certificate" in listing, listing
+    finally:
+        server.stop()
 
 
 @pytest.mark.rows
