@@ -1,7 +1,9 @@
 // h2_only_server is a test peer: an HTTPS server, on Go's net/http, that speaks HTTP/2
 // only (ALPN h2, no http/1.1), answering 200 "ok" to every request.
 //
-// usage: h2_only_server CERT KEY
+// usage: h2_only_server CERT KEY [mlkem]
+//
+// With mlkem, its TLS 1.3 takes the post-quantum hybrid X25519MLKEM768 group alone.
 //
 //	h2_only_server -h2c
 //
@@ -96,6 +98,10 @@ func main() {
 		// Only h2: a client that offers ALPN without it is refused in the handshake
 		// (no_application_protocol), as crypto/tls does since Go 1.17.
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}},
+	}
+	if len(os.Args) == 4 && os.Args[3] == "mlkem" {
+		srv.TLSConfig.MinVersion = tls.VersionTLS13
+		srv.TLSConfig.CurvePreferences = []tls.CurveID{tls.X25519MLKEM768}
 	}
 	if err := http2.ConfigureServer(srv, nil); err != nil {
 		fmt.Fprintln(os.Stderr, err)
