@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import Upstream, free_port, get, port_is_free, wait_until
+from conftest import Upstream, free_port, get, port_is_free, run, wait_until
 from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, GoPeer, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 # Slow (every TLS version x key type against OpenSSL and nginx): make test runs it, make check does not.
@@ -95,6 +95,57 @@ def test_certificates_go_refuses_unverified(podhealth, certs, kind):
         assert "[-]t failed: TLS: %s\n" % reason in listing, listing
     finally:
         u.stop()
+
+
+# A certificate's name values as Go's ParseCertificate reads them (crypto/tls parses every
+# certificate a server sends, verified or not): the subject's O as each string type, with
+# contents each type allows or not. name: (ASN.1 tag, the four bytes, the verdict).
+NAME_STRINGS = {
+    "printable": (0x13, b"abcd", "pass"),
+    "printable-at": (0x13, b"a@cd", "fail"),
+    "numeric": (0x12, b"1234", "pass"),  # Mbed TLS 3.6 refused NumericString
+    "numeric-letter": (0x12, b"12a4", "fail"),
+    "ia5-latin1": (0x16, b"ab\xe9d", "fail"),
+    "t61-latin1": (0x14, b"ab\xe9d", "pass"),
+    "bmp": (0x1e, b"\0a\0b", "pass"),
+    "universal": (0x1c, b"\0\0\0a", "fail"),  # Mbed TLS 3.6 took UniversalString
+    "utf8": (0x0c, "aé".encode() + b"b", "pass"),
+    # Invalid UTF-8, which OpenSSL will not serve: read from a ca= file below.
+    "utf8-overlong": (0x0c, b"ab\xc0\x80", None),
+    "utf8-surrogate": (0x0c, b"a\xed\xa0\x80", None),
+}
+
+
+def test_certificate_names_as_go_parses_them(podhealth, certs):
+    d = tempfile.mkdtemp(dir=certs.dir)
+    key = os.path.join(d, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "2", "-subj", "/CN=localhost/O=wxyz", "-addext",
+                    "subjectAltName=DNS:localhost", "-keyout", key, "-out", os.path.join(d, "c.pem")],
+                   check=True, capture_output=True)
+    with open(os.path.join(d, "c.pem")) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    servers = {}
+    try:
+        for name, (tag, value, want) in NAME_STRINGS.items():
+            cert = os.path.join(d, name + ".pem")
+            with open(cert, "w") as f:  # the signature no longer holds: unverified, unasked
+                f.write(ssl.DER_cert_to_PEM_cert(der.replace(b"\x0c\x04wxyz", bytes([tag, 4]) + value)))
+            if want is None:
+                # A CA file of that certificate alone: skipped, as Go's AppendCertsFromPEM
+                # skips what ParseCertificate refuses (utf8.Valid), so none is left.
+                rc, _, err = run(["probe", "--check", "url=https://localhost:1/,ca=" + cert])
+                assert (rc, "skipping a certificate that cannot be decoded" in err) == (2, True), err
+                continue
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            servers[name] = answering(ctx)
+        compare(podhealth, {name: ("https://127.0.0.1:%d/" % u.port,
+                                   {"target": "https://127.0.0.1:%d/" % u.port}, NAME_STRINGS[name][2])
+                            for name, u in servers.items()})
+    finally:
+        for u in servers.values():
+            u.stop()
 
 
 def test_negative_path_length_refused_as_go_1_25(podhealth, certs):
