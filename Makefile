@@ -267,7 +267,7 @@ check: $(UNIT:%=build/gcc/tests/%) build/podhealth build/.deps-test $(PEERS) $(S
 # The linux/arm64 binary, tested and not only built: under qemu-user, a representative part
 # of the suite in make test (every check kind, serve, wait with a command, probe, the command
 # line); all of it in make test-arm64.
-ARM64_E2E := tests/e2e/test_checks.py tests/e2e/test_tls_grpc.py tests/e2e/test_wait.py \
+ARM64_E2E := tests/e2e/test_checks.py tests/e2e/test_tls_grpc.py tests/e2e/test_wait.py tests/e2e/test_probe.py \
 	tests/e2e/test_cli.py
 ARM64_ENV := PODHEALTH_BIN=$(CURDIR)/build/arm64/podhealth PODHEALTH_WRAP=qemu-aarch64-static
 e2e-arm64: build/arm64/podhealth build/.deps-arm64 $(E2E_DEPS)

@@ -1,11 +1,17 @@
-"""Every --check key, the environment twins, startup errors, and log formats."""
+"""Every --check key, the environment twins, startup errors, log formats, and checks over
+unix sockets (unix://, socket=)."""
 import json
 import os
+import shutil
+import tempfile
 import time
 
 import pytest
 
-from conftest import SLACK, Podhealth, free_port, get, refused_url, run
+from conftest import SLACK, Peer, Podhealth, free_port, get, refused_url, run
+from peers import GrpcServer, verdicts
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
 def spec(**kw):
@@ -113,36 +119,20 @@ def test_flags_win_over_environment(upstream):
 USAGE_TAIL = "usage: podhealth serve [OPTIONS] CHECK...\n"
 
 
+# One row per form a bad input comes in: a check argument, --check, an option, a variable.
+# Each message is also in the unit tables (test_target.c, test_config.c, test_duration.c),
+# which hold every rule; here the exit status, the one line and the usage.
 @pytest.mark.parametrize("args,env,message", [
     (["serve", "a=http://h/", "a=tcp://h:1"], {},
      "duplicate check name 'a' (check 1 and 2); give each its own with NAME=URL or name="),
-    (["serve", "--check", "name=x"], {}, "invalid --check #1: missing url="),
-    (["serve", "--check", "url=http://h/,colour=red"], {},
-     "invalid --check #1: unknown key 'colour' (want name, url, timeout, expect, header, host, method, body, redirects, protocol, socket, ca or servername)"),
-    (["serve", "--check", "url=http://h/,expect=2xx"], {},
-     "invalid --check #1: expect: invalid status '2xx' (want 100-599 or a range like 200-299)"),
-    (["serve", "--check", "url=http://h/,timeout=0s"], {},
-     "invalid --check #1: timeout '0s': must be greater than zero"),
-    (["serve", "--check", "url=http://h/,method=POST"], {},
-     "invalid --check #1: method 'POST': want GET or HEAD"),
-    (["serve", "--check", "url=tcp://h:1,body=x"], {},
-     "invalid --check #1: expect, method, body, redirects and protocol are for http(s)://"),
-    (["serve", "--check", "url=https://h/,protocol=http2"], {},
-     "invalid --check #1: protocol=http2 is for http:// (h2c), not https://"),
-    (["serve", "--check", "url=http://h/,protocol=http2,host=example.com"], {},
-     "invalid --check #1: protocol=http2 takes no host="),
+    (["serve", "tcp://h"], {}, "invalid check 'tcp://h': tcp:// needs a port"),
     (["serve", "--check", "url=http://h/,protocol=h2c"], {},
      "invalid --check #1: protocol 'h2c': want http1 or http2"),
-    (["serve", "--check", "url=grpc://h:1,protocol=http2"], {},
-     "invalid --check #1: expect, method, body, redirects and protocol are for http(s)://"),
-    (["serve", "tcp://h"], {}, "invalid check 'tcp://h': tcp:// needs a port"),
     (["serve", "--log-format", "xml", "http://h/"], {}, "invalid --log-format 'xml': want text or json"),
     (["serve"], {"PODHEALTH_TIMEOUT": "forever", "PODHEALTH_CHECKS": "http://h/"},
      "invalid PODHEALTH_TIMEOUT 'forever': is not a duration (e.g. 3, 2.5, 500ms, 3s, 1m)"),
     (["serve"], {"PODHEALTH_CHECKS": "http://h/ ftp://x/"},
      "invalid PODHEALTH_CHECKS 'ftp://x/': unsupported scheme 'ftp' (want http[s]://, tcp://, grpc[s]://, unix://, postgres[ql]://, mysql:// or redis[s]://)"),
-    (["serve"], {"PODHEALTH_HIDE_REASONS": "perhaps", "PODHEALTH_CHECKS": "http://h/"},
-     "invalid PODHEALTH_HIDE_REASONS 'perhaps': want true or false"),
 ])
 def test_startup_errors(args, env, message):
     rc, out, err = run(args, env=dict(os.environ, **env))
@@ -200,3 +190,32 @@ def test_framing_headers_are_refused(header):
     name = header.split(":")[0]
     assert (rc, err.splitlines()[0]) == (2, "podhealth: invalid --check #1: header %s is "
                                             "podhealth's to set (it frames the request)" % name)
+
+
+def test_unix_sockets(podhealth):
+    d = tempfile.mkdtemp()
+    sock_path = os.path.join(d, "app.sock")
+    grpc_path = os.path.join(d, "grpc.sock")
+    def answer(c):
+        try:
+            if c.recv(4096):  # the unix:// check only connects
+                c.sendall(OK)
+        except OSError:
+            pass
+        c.close()
+
+    srv = Peer(answer, path=sock_path)
+    g = GrpcServer("-unix", grpc_path)
+    try:
+        got, listing = verdicts(podhealth, {
+            "up": "unix://" + sock_path,
+            "missing": "unix://" + os.path.join(d, "nope.sock"),
+            "http": "name=http,url=http://app.internal/healthz,socket=" + sock_path,
+            "grpc": "name=grpc,url=grpc://app.internal:50051,socket=" + grpc_path,
+        })
+        assert listing == ("[+]up ok\n[-]missing failed: no such socket\n[+]http ok\n[+]grpc ok\n"
+                           "check failed\n")
+    finally:
+        g.stop()
+        srv.stop()
+        shutil.rmtree(d)

@@ -1,4 +1,4 @@
-"""HTTPS, gRPC and unix-socket checks against real peers nobody here wrote: Python's ssl
+"""HTTPS and gRPC checks against real peers nobody here wrote: Python's ssl
 (OpenSSL), nginx with TLS, grpc-go's standard health service, Python's grpcio. Where
 kubelet has the same probe, its verdict (Go's net/http or grpc-go's health client, via
 build/peers/kubelet_probe) must be podhealth's."""
@@ -7,12 +7,11 @@ import os
 import shutil
 import socket
 import ssl
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import BIN, QEMU, STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
+from conftest import STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
 from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
                    Tls13Records, h2_header_block,
                    compare, crafted_tls_server_answer, h2_frame, h2_headers, kubelet, nginx,
@@ -376,71 +375,6 @@ def test_grpc_metadata_and_authority(certs):
                 % g.port)
         finally:
             g.stop()
-
-
-# --- unix sockets ----------------------------------------------------------------------
-
-def test_unix_sockets(podhealth):
-    d = tempfile.mkdtemp()
-    sock_path = os.path.join(d, "app.sock")
-    grpc_path = os.path.join(d, "grpc.sock")
-    def answer(c):
-        try:
-            if c.recv(4096):  # the unix:// check only connects
-                c.sendall(OK)
-        except OSError:
-            pass
-        c.close()
-
-    srv = Peer(answer, path=sock_path)
-    g = GrpcServer("-unix", grpc_path)
-    try:
-        got, listing = verdicts(podhealth, {
-            "up": "unix://" + sock_path,
-            "missing": "unix://" + os.path.join(d, "nope.sock"),
-            "http": "name=http,url=http://app.internal/healthz,socket=" + sock_path,
-            "grpc": "name=grpc,url=grpc://app.internal:50051,socket=" + grpc_path,
-        })
-        assert listing == ("[+]up ok\n[-]missing failed: no such socket\n[+]http ok\n[+]grpc ok\n"
-                           "check failed\n")
-    finally:
-        g.stop()
-        srv.stop()
-        shutil.rmtree(d)
-
-
-# --- footprint -------------------------------------------------------------------------
-
-def code_kib(pid):
-    """(size, resident) in KiB of the mapping of the binary's code."""
-    path, info, inside = os.path.realpath(BIN), {}, False
-    with open("/proc/%d/smaps" % pid) as f:
-        for line in f:
-            fields = line.split()
-            if not fields[0].endswith(":"):
-                if inside:
-                    break
-                inside = len(fields) >= 6 and "x" in fields[1] and fields[5] == path
-            elif inside and fields[0] in ("Size:", "Rss:"):
-                info[fields[0]] = int(fields[1])
-    return info["Size:"], info["Rss:"]
-
-
-@pytest.mark.skipif(not STATIC or QEMU, reason="wrapper: the layout is the shipped x86-64 binary's, seen in /proc")
-def test_tls_code_is_mapped_only_when_used(podhealth, upstream, tls_servers):
-    # Mbed TLS and nghttp2 are linked last, apart from the rest (tools/layout.ld): over 64
-    # KiB of code and tables, so at least 28 KiB of it fills whole 64 KiB windows, the
-    # kernel's unit of mapping file pages. A daemon that has run only HTTP checks leaves
-    # those unmapped, even with an HTTPS check configured; running the HTTPS check maps them.
-    u = upstream(200)
-    p = podhealth("web=" + u.url(), "tls=https://127.0.0.1:%d/" % tls_servers["ec"].port)
-    assert get(p.port, "/all/web").status == 200
-    assert get(p.port, "/self").status == 200
-    size, http_only = code_kib(p.proc.pid)
-    assert http_only <= size - 28, (size, http_only)
-    assert get(p.port, "/all").status == 200
-    _, every_kind = code_kib(p.proc.pid)
-    assert every_kind >= http_only + 28, (size, http_only, every_kind)
 
 
 def _answer_once(payload):
