@@ -646,11 +646,14 @@ def mariadb(*options, init=None):
 
 def _mariadb_in(d, options, init):
     data, port = os.path.join(d, "data"), free_port()
+    # Temporary tables in the private directory too, not /tmp: a suite beside this one
+    # runs its own MariaDB, and one's install removed the other's temporary table there.
     _run_as_nobody([_database_binary("/usr/bin/mariadb-install-db", "mariadb-server-core"),
-                    "--no-defaults", "--datadir=" + data, "--skip-test-db",
+                    "--no-defaults", "--datadir=" + data, "--tmpdir=" + d, "--skip-test-db",
                     "--auth-root-authentication-method=socket"])
     argv = [_database_binary("/usr/sbin/mariadbd", "mariadb-server-core"), "--no-defaults",
-            "--datadir=" + data, "--socket=" + os.path.join(d, "sock"), "--port=%d" % port,
+            "--datadir=" + data, "--tmpdir=" + d, "--socket=" + os.path.join(d, "sock"),
+            "--port=%d" % port,
             "--bind-address=127.0.0.1", "--skip-name-resolve", "--skip-log-bin",
             "--innodb-buffer-pool-size=8M", "--pid-file=" + os.path.join(d, "pid")] + list(options)
     if init:
