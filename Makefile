@@ -38,7 +38,9 @@ musl_CFLAGS  := -Oz -flto -fno-pie -ffunction-sections -fdata-sections -fno-jump
 # stub fails the link), and about 6 KB of code leave the binary.
 PRIVATE_KEY_OPS := mbedtls_rsa_pkcs1_sign mbedtls_rsa_pkcs1_decrypt mbedtls_rsa_rsassa_pss_sign \
 		   mbedtls_rsa_rsassa_pss_sign_no_mode_check mbedtls_ecdsa_write_signature \
-		   mbedtls_ecdsa_write_signature_restartable
+		   mbedtls_ecdsa_write_signature_restartable mbedtls_rsa_deduce_primes \
+		   mbedtls_rsa_deduce_private_exponent mbedtls_rsa_deduce_crt \
+		   mbedtls_rsa_validate_params
 musl_LDFLAGS := -static -no-pie -s -Oz -flto=auto -fno-jump-tables \
 		-Wl,--gc-sections $(PRIVATE_KEY_OPS:%=-Wl,--wrap=%) \
 		-Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-T,tools/layout.ld

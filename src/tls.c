@@ -188,6 +188,12 @@ PRIVATE_KEY_OP(mbedtls_rsa_rsassa_pss_sign)
 PRIVATE_KEY_OP(mbedtls_rsa_rsassa_pss_sign_no_mode_check)
 PRIVATE_KEY_OP(mbedtls_ecdsa_write_signature)
 PRIVATE_KEY_OP(mbedtls_ecdsa_write_signature_restartable)
+/* RSA's private-key completion and checks (rsa_alt_helpers.c): mbedtls_rsa_complete calls
+ * them only for a key with a private part; a public key (N, E) takes none of them. */
+PRIVATE_KEY_OP(mbedtls_rsa_deduce_primes)
+PRIVATE_KEY_OP(mbedtls_rsa_deduce_private_exponent)
+PRIVATE_KEY_OP(mbedtls_rsa_deduce_crt)
+PRIVATE_KEY_OP(mbedtls_rsa_validate_params)
 
 /* Certificates as Go accepts them: signed with SHA-256, -384 or -512 (no SHA-1 since Go
  * 1.18), any key type and curve this build has, RSA keys of 1024 bits or more (Go 1.24). */
