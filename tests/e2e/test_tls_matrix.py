@@ -108,6 +108,9 @@ NAME_STRINGS = {
     "ia5-latin1": (0x16, b"ab\xe9d", "fail"),
     "t61-latin1": (0x14, b"ab\xe9d", "pass"),
     "bmp": (0x1e, b"\0a\0b", "pass"),
+    # Restated: Go 1.25 refuses it, the oracle's Go 1.24.4 passes it; OpenSSL will not
+    # load it, so the Go server serves it.
+    "bmp-surrogate": (0x1e, b"\xd8\0\0a", "Go 1.25"),
     "universal": (0x1c, b"\0\0\0a", "fail"),  # Mbed TLS 3.6 took UniversalString
     "utf8": (0x0c, "aé".encode() + b"b", "pass"),
     # Invalid UTF-8, which OpenSSL will not serve: read from a ca= file below.
@@ -125,12 +128,16 @@ def test_certificate_names_as_go_parses_them(podhealth, certs):
                    check=True, capture_output=True)
     with open(os.path.join(d, "c.pem")) as f:
         der = ssl.PEM_cert_to_DER_cert(f.read())
+    assert der.count(b"\x0c\x04wxyz") == 2  # subject and issuer: self-signed
     servers = {}
     try:
         for name, (tag, value, want) in NAME_STRINGS.items():
             cert = os.path.join(d, name + ".pem")
             with open(cert, "w") as f:  # the signature no longer holds: unverified, unasked
                 f.write(ssl.DER_cert_to_PEM_cert(der.replace(b"\x0c\x04wxyz", bytes([tag, 4]) + value)))
+            if want == "Go 1.25":
+                servers[name] = GoPeer("h2_only_server", cert, key)
+                continue
             if want is None:
                 # A CA file of that certificate alone: skipped, as Go's AppendCertsFromPEM
                 # skips what ParseCertificate refuses (utf8.Valid), so none is left.
@@ -140,9 +147,23 @@ def test_certificate_names_as_go_parses_them(podhealth, certs):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
             servers[name] = answering(ctx)
+        # A subjectAltName DNS name outside ASCII (parseSANExtension): Go fails it.
+        cert = os.path.join(d, "san-latin1.pem")
+        assert der.count(b"\x82\x09localhost") == 1
+        with open(cert, "w") as f:
+            f.write(ssl.DER_cert_to_PEM_cert(der.replace(b"\x82\x09localhost", b"\x82\x09localhos\xe9")))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        servers["san-latin1"] = answering(ctx)
+        want = dict({name: w for name, (_, _, w) in NAME_STRINGS.items()}, **{"san-latin1": "fail"})
         compare(podhealth, {name: ("https://127.0.0.1:%d/" % u.port,
-                                   {"target": "https://127.0.0.1:%d/" % u.port}, NAME_STRINGS[name][2])
-                            for name, u in servers.items()})
+                                   {"target": "https://127.0.0.1:%d/" % u.port}, want[name])
+                            for name, u in servers.items() if want[name] in ("pass", "fail")})
+        # Restated: Go 1.25 refuses surrogates in a BMPString; the oracle's Go 1.24.4 does not.
+        url = "https://127.0.0.1:%d/" % servers["bmp-surrogate"].port
+        assert kubelet("https", url)[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": url})
+        assert got == {"t": "fail"} and "[-]t failed: TLS: bad certificate" in listing, listing
     finally:
         for u in servers.values():
             u.stop()
