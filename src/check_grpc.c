@@ -253,6 +253,19 @@ on_block_end(void *arg, int end_stream)
 {
 	struct grpc_run *run = arg;
 	const char *why = NULL;
+	/* A 1xx head without a gRPC content-type is informational (grpc-go since 1.76): the
+	 * final head follows, unless it ends the stream. With one, it is the final head. */
+	if (run->blocks == 0 && !run->grpc_content && run->http_status >= 100 &&
+	    run->http_status < 200) {
+		if (end_stream)
+			return "HTTP/2: a 1xx head that ends the stream (PROTOCOL_ERROR)";
+		run->http_status = 0;
+		run->have_grpc_status = 0;
+		run->message[0] = '\0';
+		run->details = NULL;
+		run->details_code = -1;
+		return H2_INFORMATIONAL;
+	}
 	if (run->blocks == 0)
 		why = headers_verdict(run);
 	else if (!end_stream)
@@ -299,8 +312,11 @@ grpc_connected(struct check *c)
 {
 	struct grpc_run *run = check_state(c);
 	const struct grpc_request *req = check_data(c);
-	const struct h2_handler handler = {
-	    .field = on_field, .data = on_data, .block_end = on_block_end, .arg = run};
+	const struct h2_handler handler = {.field = on_field,
+					   .data = on_data,
+					   .block_end = on_block_end,
+					   .arg = run,
+					   .reads_1xx = 1};
 	check_want(c, EPOLLIN);
 	check_http2(c, &handler, req->block.data, req->block.len, req->body.data, req->body.len);
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char h2_informational[] = "a 1xx head";
+
 enum {
 	T_DATA,
 	T_HEADERS,
@@ -257,8 +259,9 @@ field_rule(struct h2 *h, const struct h2_field *f)
 	if (f->name_len && f->name[0] == ':') {
 		if (h->fields || f->name_len != 7 || memcmp(f->name, ":status", 7))
 			return bad;
-		h->informational = !h->blocks && f->value_len == 3 && v[0] == '1' &&
-				   isdigit((unsigned char)v[1]) && isdigit((unsigned char)v[2]);
+		h->informational = !h->handler.reads_1xx && !h->blocks && f->value_len == 3 &&
+				   v[0] == '1' && isdigit((unsigned char)v[1]) &&
+				   isdigit((unsigned char)v[2]);
 	} else {
 		for (size_t i = 0; i < f->name_len; i++)
 			if (byte_refused(0, (unsigned char)f->name[i]))
@@ -414,6 +417,8 @@ frame_end(struct h2 *h)
 			    h->handler.block_end
 				? h->handler.block_end(h->handler.arg, h->block_end_stream)
 				: NULL;
+			if (why == H2_INFORMATIONAL)
+				break; /* a 1xx head, the kind says: the final one follows */
 			if (why)
 				return fail(h, why);
 			h->blocks++;

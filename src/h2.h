@@ -47,7 +47,15 @@ struct h2_handler {
 	 * NULL. */
 	const char *(*block_end)(void *arg, int end_stream);
 	void *arg;
+	/* The kind tells a 1xx head from the final one itself (gRPC: grpc-go takes a head
+	 * with a gRPC content-type as final whatever its :status): h2 hands it every head, and
+	 * block_end returns H2_INFORMATIONAL for one to skip. Otherwise h2 skips 1xx heads. */
+	int reads_1xx;
 };
+
+/* block_end's answer for a 1xx head skipped (reads_1xx): not counted as the head. */
+extern const char h2_informational[];
+#define H2_INFORMATIONAL h2_informational
 
 struct h2;
 
