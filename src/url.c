@@ -170,10 +170,12 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 	 * brackets hold an IPv6 address, not a name or IPv4 (1.24.8, CVE-2025-47912); an IP
 	 * literal only at the start (1.26.1, CVE-2026-25679); past the brackets, the first
 	 * colon starts the port, so a second colon is malformed ("localhost:80:80", "::1":
-	 * urlstrictcolons, 1.26). Each a parse error, so the redirect fails. */
-	const char *port = NULL;
+	 * urlstrictcolons, 1.26). Each a parse error, so the redirect fails. A zone (after
+	 * "%25") is not empty, and may escape any byte (Go's encodeZone). */
+	const char *port = NULL, *close = NULL, *zone = NULL;
 	if (n > 0 && a[0] == '[') {
-		const char *close = NULL, *zone = NULL;
+		if (memchr(a + 1, '[', n - 1))
+			return fmt_error(err, errlen, "invalid IP-literal in host");
 		for (size_t i = n; i > 0 && !close; i--)
 			if (a[i - 1] == ']')
 				close = a + i - 1;
@@ -183,6 +185,8 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 		for (const char *p = a; p + 3 <= close && !zone; p++)
 			if (memcmp(p, "%25", 3) == 0)
 				zone = p;
+		if (zone && zone + 3 == close)
+			return fmt_error(err, errlen, "invalid IP-literal in host");
 		size_t len = (size_t)((zone ? zone : close) - a - 1);
 		char ip[INET6_ADDRSTRLEN];
 		struct in6_addr any;
@@ -202,9 +206,11 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)a[i];
 		if (c == '%') {
-			/* In a host, only bytes outside ASCII may be escaped (and %25, a zone). */
+			/* In a host, only bytes outside ASCII may be escaped (and %25, a zone);
+			 * in a zone, any. */
 			int d = fmt_percent_byte(a + i, n - i);
-			if (d < 0 || (d < 0x80 && d != '%'))
+			int in_zone = zone && a + i >= zone && a + i < close;
+			if (d < 0 || (d < 0x80 && d != '%' && !in_zone))
 				return fmt_error(err, errlen, "invalid URL escape in host");
 			buf_append(b, &(char){(char)d}, 1);
 			i += 2;
