@@ -1,17 +1,11 @@
-"""Every --check key, the environment twins, startup errors, log formats, and checks over
-unix sockets (unix://, socket=)."""
+"""Every --check key, the environment twins, startup errors, and log formats."""
 import json
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
 
-from conftest import SLACK, Peer, Podhealth, free_port, get, refused_url, run
-from peers import GrpcServer, verdicts
-
-OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+from conftest import SLACK, Podhealth, free_port, get, refused_url, run
 
 
 def spec(**kw):
@@ -190,32 +184,3 @@ def test_framing_headers_are_refused(header):
     name = header.split(":")[0]
     assert (rc, err.splitlines()[0]) == (2, "podhealth: invalid --check #1: header %s is "
                                             "podhealth's to set (it frames the request)" % name)
-
-
-def test_unix_sockets(podhealth):
-    d = tempfile.mkdtemp()
-    sock_path = os.path.join(d, "app.sock")
-    grpc_path = os.path.join(d, "grpc.sock")
-    def answer(c):
-        try:
-            if c.recv(4096):  # the unix:// check only connects
-                c.sendall(OK)
-        except OSError:
-            pass
-        c.close()
-
-    srv = Peer(answer, path=sock_path)
-    g = GrpcServer("-unix", grpc_path)
-    try:
-        got, listing = verdicts(podhealth, {
-            "up": "unix://" + sock_path,
-            "missing": "unix://" + os.path.join(d, "nope.sock"),
-            "http": "name=http,url=http://app.internal/healthz,socket=" + sock_path,
-            "grpc": "name=grpc,url=grpc://app.internal:50051,socket=" + grpc_path,
-        })
-        assert listing == ("[+]up ok\n[-]missing failed: no such socket\n[+]http ok\n[+]grpc ok\n"
-                           "check failed\n")
-    finally:
-        g.stop()
-        srv.stop()
-        shutil.rmtree(d)

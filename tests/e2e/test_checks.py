@@ -1,11 +1,16 @@
-"""/all semantics against real fault upstreams: what kubelet's HTTP prober would decide."""
+"""/all semantics against real fault upstreams: what kubelet's HTTP prober would decide; the
+TCP and unix-socket kinds."""
+import os
 import select
+import shutil
 import socket
+import tempfile
 import time
 
 import pytest
 
-from conftest import SLACK, Client, get, listing, name_of, refused_url, run
+from conftest import SLACK, Client, Peer, get, listing, name_of, refused_url, run
+from peers import GrpcServer, verdicts
 
 
 def test_self_is_ok(podhealth, upstream):
@@ -179,9 +184,12 @@ def test_tcp_checks(podhealth):
     p = podhealth("--timeout", "500ms", "db=tcp://127.0.0.1:%d" % port)
     r = get(p.port, "/all/db?verbose")
     assert (r.status, r.body) == (200, "[+]db ok\ncheck passed\n")
-    lsock.close()
+    # Listening no more, but still bound (Linux: shutdown of a listening socket), so no
+    # other process can take the port meanwhile: refused.
+    lsock.shutdown(socket.SHUT_RD)
     r = get(p.port, "/all/db")
     assert (r.status, r.body) == (503, "[-]db failed: connection refused\ncheck failed\n")
+    lsock.close()
 
 
 def test_tcp_check_ipv6_and_timeout(podhealth, upstream):
@@ -195,3 +203,32 @@ def test_tcp_check_ipv6_and_timeout(podhealth, upstream):
     r = get(p.port, "/all/blackhole")
     assert r.status == 503
     assert time.monotonic() - t0 < 0.3 + SLACK
+
+
+def test_unix_sockets(podhealth):
+    d = tempfile.mkdtemp()
+    sock_path = os.path.join(d, "app.sock")
+    grpc_path = os.path.join(d, "grpc.sock")
+    def answer(c):
+        try:
+            if c.recv(4096):  # the unix:// check only connects
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except OSError:
+            pass
+        c.close()
+
+    srv = Peer(answer, path=sock_path)
+    g = GrpcServer("-unix", grpc_path)
+    try:
+        got, listing = verdicts(podhealth, {
+            "up": "unix://" + sock_path,
+            "missing": "unix://" + os.path.join(d, "nope.sock"),
+            "http": "name=http,url=http://app.internal/healthz,socket=" + sock_path,
+            "grpc": "name=grpc,url=grpc://app.internal:50051,socket=" + grpc_path,
+        })
+        assert listing == ("[+]up ok\n[-]missing failed: no such socket\n[+]http ok\n[+]grpc ok\n"
+                           "check failed\n")
+    finally:
+        g.stop()
+        srv.stop()
+        shutil.rmtree(d)

@@ -31,14 +31,16 @@ def test_tls_code_is_mapped_only_when_used(podhealth, upstream):
     # those unmapped, even with an HTTPS check configured; running the HTTPS check maps them.
     u = upstream(200)
     certs = Certs()
-    tls = upstream(script=lambda path, head: (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "close"),
-                   context=certs.context(certs.ec))
-    p = podhealth("web=" + u.url(), "tls=https://127.0.0.1:%d/" % tls.port)
-    assert get(p.port, "/all/web").status == 200
-    assert get(p.port, "/self").status == 200
-    size, http_only = code_kib(p.proc.pid)
-    assert http_only <= size - 28, (size, http_only)
-    assert get(p.port, "/all").status == 200
-    _, every_kind = code_kib(p.proc.pid)
-    assert every_kind >= http_only + 28, (size, http_only, every_kind)
-    shutil.rmtree(certs.dir)
+    try:
+        tls = upstream(script=lambda path, head: (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                                                  "close"), context=certs.context(certs.ec))
+        p = podhealth("web=" + u.url(), "tls=https://127.0.0.1:%d/" % tls.port)
+        assert get(p.port, "/all/web").status == 200
+        assert get(p.port, "/self").status == 200
+        size, http_only = code_kib(p.proc.pid)
+        assert http_only <= size - 28, (size, http_only)
+        assert get(p.port, "/all").status == 200
+        _, every_kind = code_kib(p.proc.pid)
+        assert every_kind >= http_only + 28, (size, http_only, every_kind)
+    finally:
+        shutil.rmtree(certs.dir)

@@ -102,8 +102,14 @@ test_listen_and_connect_on_loopback(void **state)
 	assert_true(nodelay);
 	close(fd);
 
-	/* The listener gone, the same port refuses: the error is the socket's. */
+	/* A port bound but not listening (held, so no other process takes it meanwhile)
+	 * refuses: the error is the socket's. */
 	close(l);
+	int held = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(held, (struct sockaddr *)&any, sizeof any), 0);
+	len = sizeof at;
+	assert_int_equal(getsockname(held, (struct sockaddr *)&at, &len), 0);
 	r = net_connect(&a.a[0], ntohs(at.sin_port), &fd);
 	if (r == 1) {
 		p = (struct pollfd){.fd = fd, .events = POLLOUT};
@@ -114,6 +120,7 @@ test_listen_and_connect_on_loopback(void **state)
 		assert_int_equal(r, -1);
 		assert_int_equal(errno, ECONNREFUSED);
 	}
+	close(held);
 }
 
 static void

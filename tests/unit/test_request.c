@@ -24,6 +24,7 @@ reader(int *begun)
 {
 	struct request_reader *r = aligned_alloc(16, (request_reader_size() + 15) / 16 * 16);
 	assert_non_null(r);
+	memset(r, 0xa5, request_reader_size()); /* the owner's bytes need not be zero */
 	request_init(r, count_begin, begun);
 	return r;
 }
