@@ -66,6 +66,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -92,6 +93,7 @@ var (
 	h2c        = flag.Bool("h2c", false, "HTTP/2 cleartext with prior knowledge (protocol: HTTP2)")
 	repeat     = flag.Int("repeat", 1, "probe this many times, -every apart, through one client as kubelet's prober keeps it (make bench's CPU per probe); the verdict is the last probe's")
 	every      = flag.Duration("every", time.Second, "the time between repeated probes")
+	cpuReport  = flag.Bool("cpu", false, "with -repeat: print to stderr the process's own CPU per probe after the first (getrusage, every thread, those gone too: make bench)")
 	// kubelet 1.38's alpha gate ProbeErrorAsFailure (kubernetes PR 139872): the worker
 	// counts an errored probe as a failure instead of throwing the result away.
 	probeErrors = flag.String("probe-errors", "keep", "keep: a probe error is \"error\" (thrown away); fail: \"failure\"")
@@ -219,14 +221,26 @@ func probeHTTP(url string) {
 			return nil
 		},
 	}
+	var first syscall.Rusage
 	for i := 1; i < *repeat; i++ {
 		if res, err := client.Do(newRequest(url)); err == nil {
 			io.Copy(io.Discard, &io.LimitedReader{R: res.Body, N: bodyLimit})
 			res.Body.Close()
 		}
+		if i == 1 {
+			syscall.Getrusage(syscall.RUSAGE_SELF, &first)
+		}
 		time.Sleep(*every)
 	}
 	res, err := client.Do(newRequest(url))
+	if *cpuReport && *repeat > 1 {
+		var last syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &last)
+		us := func(r *syscall.Rusage) int64 {
+			return r.Utime.Sec*1e6 + r.Utime.Usec + r.Stime.Sec*1e6 + r.Stime.Usec
+		}
+		fmt.Fprintf(os.Stderr, "cpu per probe: %d us\n", (us(&last)-us(&first))/int64(*repeat-1))
+	}
 	if err != nil {
 		result("failure", err.Error())
 	}
