@@ -4,7 +4,6 @@ their certificates, the grpc-go health server, and kubelet's verdict computed by
 import contextlib
 import datetime
 import ipaddress
-import math
 import os
 import shutil
 import signal
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import LOAD, QEMU, SANITIZED, VALGRIND, Peer, free_port, get, wait_until
+from conftest import CHECK_TIMEOUT, SLOW_WRAP, Peer, free_port, get, wait_until
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 ORACLE = os.path.join(ROOT, "build", "peers", "kubelet_probe")
@@ -44,13 +43,6 @@ def kubelet(kind, target, timeout="1s", headers=(), ca=None, servername=None, tl
     return {"success": "pass", "warning": "warn", "failure": "fail", "error": "kept"}[verdict], detail
 
 
-# Valgrind, the sanitizers and qemu-user run a TLS handshake 10-50 times slower.
-SLOW_WRAP = VALGRIND or SANITIZED or QEMU
-# The timeout of the checks a differential test compares: kubelet's default, longer under
-# a slow wrapper and on a loaded machine (LOAD), and at most 8 s, below the 10 s that the
-# gRPC peer's "slow" service takes. Only a check that hangs reaches it.
-CHECK_SECONDS = min(8, math.ceil((4 if SLOW_WRAP else 1) * LOAD))
-CHECK_TIMEOUT = "%ds" % CHECK_SECONDS
 # What podhealth's listing adds to a check's line after a probe error.
 PROBE_ERROR = "(a probe error: the last verdict stands)"
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import SLACK, Client, Peer, get, listing, name_of, refused_url, run
+from conftest import CHECK_TIMEOUT, SLACK, Client, Peer, get, listing, name_of, refused_url, run
 from peers import GrpcServer, verdicts
 
 
@@ -181,7 +181,7 @@ def test_tcp_checks(podhealth):
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(16)
     port = lsock.getsockname()[1]
-    p = podhealth("--timeout", "500ms", "db=tcp://127.0.0.1:%d" % port)
+    p = podhealth("--timeout", CHECK_TIMEOUT, "db=tcp://127.0.0.1:%d" % port)
     r = get(p.port, "/all/db?verbose")
     assert (r.status, r.body) == (200, "[+]db ok\ncheck passed\n")
     # Listening no more, but still bound (Linux: shutdown of a listening socket), so no

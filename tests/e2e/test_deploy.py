@@ -425,7 +425,8 @@ def test_https_grpc_manifest():
     real peers: grpc-go's health service, an HTTPS server (OpenSSL, self-signed) and a fake
     Istio readiness endpoint. Under valgrind, the sanitizers or qemu the timeout grows to
     CHECK_TIMEOUT when that is longer: a full TLS handshake there can take seconds."""
-    from peers import CHECK_SECONDS, CHECK_TIMEOUT, SLOW_WRAP, Certs, GrpcServer
+    from conftest import CHECK_SECONDS, CHECK_TIMEOUT, SLOW_WRAP
+    from peers import Certs, GrpcServer
 
     doc = load("deployment-https-grpc.yaml")
     cs = containers(doc)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from conftest import SANITIZED, VALGRIND, Upstream, get, refused_port
-from peers import CHECK_TIMEOUT, ROOT, kubelet, verdicts
+from conftest import CHECK_TIMEOUT, SANITIZED, VALGRIND, Upstream, get, refused_port
+from peers import ROOT, kubelet, verdicts
 
 # Slow (the HTTP differential table against the Go oracle): make test runs it, make check does not.
 pytestmark = pytest.mark.slow

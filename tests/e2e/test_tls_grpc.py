@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
-from peers import (CHECK_TIMEOUT, GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
+from conftest import CHECK_TIMEOUT, STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
+from peers import (GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
                    Tls13Records, h2_header_block,
                    compare, crafted_tls_server_answer, h2_frame, h2_headers, kubelet, nginx,
                    nginx_tls_conf,

@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from conftest import Upstream, free_port, get, port_is_free, run, wait_until
-from peers import CHECK_SECONDS, CHECK_TIMEOUT, Certs, GoPeer, compare, kubelet, nginx, nginx_tls_conf, verdicts
+from conftest import CHECK_SECONDS, CHECK_TIMEOUT, Upstream, free_port, get, port_is_free, run, wait_until
+from peers import Certs, GoPeer, compare, kubelet, nginx, nginx_tls_conf, verdicts
 
 # Slow (every TLS version x key type against OpenSSL and nginx): make test runs it, make check does not.
 pytestmark = pytest.mark.slow

@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from conftest import (SLACK, FakeMesh, Upstream, free_ports, log_of, mesh_rows, refused_port,
+from conftest import (CHECK_TIMEOUT, SLACK, FakeMesh, Upstream, free_ports, log_of, mesh_rows, refused_port,
                       refused_url, run, start_wait, wait_until)
-from peers import CHECK_TIMEOUT
 
 # Slow (every wait exit path): make test runs it, make check does not.
 pytestmark = [pytest.mark.slow, pytest.mark.rows]
