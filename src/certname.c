@@ -280,13 +280,15 @@ certname_constrained(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *leaf)
 		if (tree[k] && subtrees(tree[k], tree_end[k], 0, NULL, 0, critical, k, &count) < 0)
 			return CERTNAME_BAD_CONSTRAINTS;
 	/* Each name of the leaf: none excluded, and one permitted where any of its kind is
-	 * (Go's checkNameConstraints); a DNS name Go cannot parse is refused. */
+	 * (Go's checkNameConstraints); a DNS name Go cannot parse is refused. (An IP address
+	 * of neither 4 nor 16 bytes never gets here: the certificate is refused when parsed,
+	 * tools/mbedtls-x509-go-strings.patch.) */
 	for (const mbedtls_x509_sequence *s = &leaf->subject_alt_names; s && s->buf.p;
 	     s = s->next) {
 		int tag = s->buf.tag;
 		const unsigned char *n = s->buf.p;
 		size_t nn = s->buf.len;
-		if ((tag == GN_DNS && !domain_ok(n, nn)) || (tag == GN_IP && nn != 4 && nn != 16))
+		if (tag == GN_DNS && !domain_ok(n, nn))
 			return CERTNAME_NOT_PERMITTED;
 		if (tag != GN_DNS && tag != GN_IP && tag != GN_EMAIL && tag != GN_URI)
 			continue;

@@ -248,6 +248,16 @@ headers_verdict(struct grpc_run *run)
 	return run->why;
 }
 
+/* Forgets the grpc-* fields of a block that does not end the stream. */
+static void
+forget_status(struct grpc_run *run)
+{
+	run->have_grpc_status = 0;
+	run->message[0] = '\0';
+	run->details = NULL;
+	run->details_code = -1;
+}
+
 static const char *
 on_block_end(void *arg, int end_stream)
 {
@@ -260,10 +270,7 @@ on_block_end(void *arg, int end_stream)
 		if (end_stream)
 			return "HTTP/2: a 1xx head that ends the stream (PROTOCOL_ERROR)";
 		run->http_status = 0;
-		run->have_grpc_status = 0;
-		run->message[0] = '\0';
-		run->details = NULL;
-		run->details_code = -1;
+		forget_status(run);
 		return H2_INFORMATIONAL;
 	}
 	if (run->blocks == 0)
@@ -272,12 +279,8 @@ on_block_end(void *arg, int end_stream)
 		why = "gRPC: a HEADERS frame in the middle of the stream";
 	run->blocks++;
 	run->trailers = end_stream;
-	if (!end_stream) { /* only the block that ends the stream has the status */
-		run->have_grpc_status = 0;
-		run->message[0] = '\0';
-		run->details = NULL;
-		run->details_code = -1;
-	}
+	if (!end_stream) /* only the block that ends the stream has the status */
+		forget_status(run);
 	return why;
 }
 

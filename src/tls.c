@@ -106,11 +106,12 @@ void *
 tls_calloc(size_t n, size_t size)
 {
 	struct tls_conn *t = heap_owner;
-	size_t want = size && n > SIZE_MAX / size ? SIZE_MAX - TLS_HEADER : n * size;
-	if (want > SIZE_MAX - TLS_HEADER)
-		want = SIZE_MAX - TLS_HEADER;
-	if (t && (t->heap >= TLS_HEAP_MAX || want + TLS_HEADER > TLS_HEAP_MAX - t->heap)) {
-		t->heap_refused = 1;
+	int overflow = size && n > (SIZE_MAX - TLS_HEADER) / size;
+	size_t want = overflow ? 0 : n * size;
+	if (overflow ||
+	    (t && (t->heap >= TLS_HEAP_MAX || want + TLS_HEADER > TLS_HEAP_MAX - t->heap))) {
+		if (t)
+			t->heap_refused = 1;
 		return NULL;
 	}
 	unsigned char *p = calloc(1, want + TLS_HEADER);
