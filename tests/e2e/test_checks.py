@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import CHECK_TIMEOUT, SLACK, Client, Peer, get, listing, name_of, refused_url, run
+from conftest import within, CHECK_TIMEOUT, Client, Peer, get, listing, name_of, refused_url, run
 from peers import GrpcServer, verdicts
 
 
@@ -78,11 +78,11 @@ def test_checks_run_concurrently_and_finish_on_time(podhealth, upstream):
     p = podhealth("--timeout", "500ms", upstream(200).url(), *[h.url() for h in hangs], upstream(204).url())
     t0 = time.monotonic()
     r = get(p.port, "/all")
-    elapsed = time.monotonic() - t0
+    elapsed = within(t0, 0.5 * 2)
     assert r.status == 503
     assert r.body.count("timeout after 500ms") == 10
     # One timeout, however loaded the machine: ten in a row would take 5 s.
-    assert 0.5 <= elapsed < 0.5 * 2 + SLACK, elapsed
+    assert 0.5 <= elapsed, elapsed
 
 
 def test_slow_upstreams_overlap(podhealth, upstream):
@@ -91,10 +91,10 @@ def test_slow_upstreams_overlap(podhealth, upstream):
     p = podhealth("--timeout", "2s", *[s.url() for s in slow])
     t0 = time.monotonic()
     r = get(p.port, "/all")
-    elapsed = time.monotonic() - t0
+    elapsed = within(t0, 0.2 * 5)
     assert (r.status, r.body) == (200, "ok\n")
     # Overlapping: in a row they would take 2 s.
-    assert 0.2 <= elapsed < 0.2 * 5 + SLACK, elapsed
+    assert 0.2 <= elapsed, elapsed
 
 
 def test_self_never_waits_on_checks(podhealth, upstream):
@@ -108,7 +108,7 @@ def test_self_never_waits_on_checks(podhealth, upstream):
     # /self answered first, while /all still waits on its check (order, not speed).
     readable, _, _ = select.select([pending.sock], [], [], 0)
     assert not readable, "/all answered (or closed) before /self"
-    assert time.monotonic() - t0 < 3.0 + SLACK
+    within(t0, 3.0)
     assert pending.read(timeout=5).status == 503
     pending.close()
 
@@ -202,7 +202,7 @@ def test_tcp_check_ipv6_and_timeout(podhealth, upstream):
     t0 = time.monotonic()
     r = get(p.port, "/all/blackhole")
     assert r.status == 503
-    assert time.monotonic() - t0 < 0.3 + SLACK
+    within(t0, 0.3)
 
 
 def test_unix_sockets(podhealth):
