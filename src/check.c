@@ -589,6 +589,13 @@ check_http2(struct check *c, const struct h2_handler *handler, const void *block
 	return 0;
 }
 
+int
+check_tls_h2(const struct check *c)
+{
+	const char *p = c->tls ? tls_conn_alpn(c->tls) : NULL;
+	return p && strcmp(p, "h2") == 0;
+}
+
 const struct h2 *
 check_h2(const struct check *c)
 {
@@ -712,10 +719,10 @@ tls_pump(struct check *c)
 		}
 		/* grpc-go since 1.67 (kubelet 1.37's) fails a handshake in which the server
 		 * selected no protocol: HTTP/2 over TLS needs ALPN (RFC 9113 section 3.2). */
-		if (c->kind->alpn && *c->kind->alpn && !tls_conn_alpn_selected(c->tls)) {
+		if (c->kind->alpn_required && !tls_conn_alpn(c->tls)) {
 			check_finish(c, CHECK_FAIL,
 				     "TLS: the server selected no ALPN protocol (%s)",
-				     c->kind->alpn);
+				     c->kind->alpn[0]);
 			return;
 		}
 		connection_ready(c);

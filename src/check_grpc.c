@@ -452,7 +452,8 @@ grpc_eof(struct check *c)
 }
 
 const struct check_kind check_kind_grpc = {
-    .alpn = "h2",
+    .alpn = {"h2"},
+    .alpn_required = 1,
     .state_size = sizeof(struct grpc_run),
     .prepare = grpc_prepare,
     .start = grpc_start,

@@ -31,7 +31,7 @@ struct http_run {
 	int h2_headed;        /* ... and on_head has decided on it */
 	size_t h2_body;       /* body bytes read */
 	size_t h2_limit;      /* body bytes to read: the rest is not waited for */
-	struct buf req;       /* the request of a redirect */
+	struct buf req[2];    /* the request of a redirect, by http2_form */
 	int hops;             /* redirects followed */
 	int slurping;         /* reading a redirect's body before following it */
 	int custom_host;      /* the Host header is still the one host= gave */
@@ -49,9 +49,9 @@ has_header(const struct target *t, const char *name)
 	return 0;
 }
 
-/* protocol=http2: the same request as HPACK-encoded fields (h2.c writes the names in
- * lower case), with :authority for Host and no Connection, as Go's HTTP/2 client sends
- * it. */
+/* HTTP/2 (protocol=http2, or a TLS server that selected h2): the same request as
+ * HPACK-encoded fields (h2.c writes the names in lower case), with :authority for Host and
+ * no Connection, as Go's HTTP/2 client (x/net's, in kubelet's transport) sends it. */
 static void
 h2_request(const struct target *t, const char *scheme, const char *target, const char *host,
 	   const char *authorization, const char *referer, struct buf *b)
@@ -80,13 +80,13 @@ h2_request(const struct target *t, const char *scheme, const char *target, const
 }
 
 /* Writes t's HTTP request for request target `target` with Host host, the Authorization
- * value authorization and a Referer referer (each when not NULL) into b: the first
- * request and every redirect. */
+ * value authorization and a Referer referer (each when not NULL) into b, in HTTP/2's form
+ * when h2 (else HTTP/1.1's): the first request and every redirect. */
 static void
 http_request(const struct target *t, const char *scheme, const char *target, const char *host,
-	     const char *authorization, const char *referer, struct buf *b)
+	     const char *authorization, const char *referer, int h2, struct buf *b)
 {
-	if (t->http2) {
+	if (h2) {
 		h2_request(t, scheme, target, host, authorization, referer, b);
 		return;
 	}
@@ -114,11 +114,27 @@ http_request(const struct target *t, const char *scheme, const char *target, con
 	buf_printf(b, "Connection: close\r\n\r\n");
 }
 
+/* A request's two forms: [0] as the target's protocol= says (HTTP/1.1, or HTTP/2 in the
+ * clear), [1] HTTP/2 over TLS, for a server that selects ALPN h2 (kubelet's transport
+ * offers it: k8s.io/apimachinery's SetTransportDefaults configures x/net's HTTP/2). */
+static int
+http2_form(const struct check *c)
+{
+	return !check_target(c)->http2 && check_tls_h2(c);
+}
+
+static void
+first_request(const struct target *t, int tls_h2, struct buf *out)
+{
+	http_request(t, tls_h2 ? "https" : "http", t->path,
+		     t->host_header ? t->host_header : t->authority, t->authorization, NULL,
+		     t->http2 || tls_h2, out);
+}
+
 void
 check_http_first_request(const struct target *t, struct buf *out)
 {
-	http_request(t, "http", t->path, t->host_header ? t->host_header : t->authority,
-		     t->authorization, NULL, out);
+	first_request(t, 0, out);
 }
 
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
@@ -129,30 +145,30 @@ next_response(const struct target *t, struct http_run *run)
 	return t->body ? response_keep(&run->resp, TARGET_BODY_MAX) : 0;
 }
 
-/* The first request is rendered once, for every run. */
-static int
-http_prepare(struct check *c, char *err, size_t errlen)
-{
-	struct buf *first = calloc(1, sizeof *first);
-	if (first)
-		check_http_first_request(check_target(c), first);
-	if (!first || first->failed) {
-		if (first)
-			buf_free(first);
-		free(first);
-		return fmt_error(err, errlen, "out of memory");
-	}
-	check_set_data(c, first);
-	return 0;
-}
-
 static void
 http_release(struct check *c)
 {
 	struct buf *first = check_data(c);
-	if (first)
-		buf_free(first);
+	for (int i = 0; first && i < 2; i++)
+		buf_free(&first[i]);
 	free(first);
+	check_set_data(c, NULL);
+}
+
+/* The first request is rendered once, for every run: both forms for an https:// target. */
+static int
+http_prepare(struct check *c, char *err, size_t errlen)
+{
+	const struct target *t = check_target(c);
+	struct buf *first = calloc(2, sizeof *first);
+	check_set_data(c, first);
+	for (int i = 0; first && i < 1 + (t->tls && !t->http2); i++)
+		first_request(t, i, &first[i]);
+	if (!first || first[0].failed || first[1].failed) {
+		http_release(c);
+		return fmt_error(err, errlen, "out of memory");
+	}
+	return 0;
 }
 
 static int
@@ -168,7 +184,8 @@ http_end(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	response_free(&run->resp);
-	buf_free(&run->req);
+	buf_free(&run->req[0]);
+	buf_free(&run->req[1]);
 	url_free(&run->url);
 	url_free(&run->next);
 }
@@ -181,10 +198,11 @@ static void
 http_connected(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	const struct buf *req = run->hops ? &run->req : check_data(c);
+	int form = http2_form(c);
+	const struct buf *req = run->hops ? &run->req[form] : (const struct buf *)check_data(c) + form;
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN);
-	if (!check_target(c)->http2) {
+	if (!check_target(c)->http2 && !form) {
 		check_write(c, req->data, req->len);
 		return;
 	}
@@ -278,13 +296,17 @@ follow(struct check *c)
 	struct buf referer = {0};
 	if (!(strcmp(base->scheme, "https") == 0 && !https)) /* never https -> http */
 		url_format(base, &referer);
-	buf_free(&run->req);
-	/* Each hop sends the credentials of its own URL, as Go's client does. */
-	http_request(t, next->scheme, next->target,
-		     run->custom_host ? t->host_header : next->authority, next->authorization,
-		     referer.data, &run->req);
+	/* Each hop sends the credentials of its own URL, as Go's client does; in both forms
+	 * when it goes to https:// (the server's ALPN choice picks one). */
+	for (int i = 0; i < 2; i++) {
+		buf_free(&run->req[i]);
+		if (i == 0 || (https && !t->http2))
+			http_request(t, next->scheme, next->target,
+				     run->custom_host ? t->host_header : next->authority,
+				     next->authorization, referer.data, t->http2 || i, &run->req[i]);
+	}
 	buf_free(&referer);
-	if (run->req.failed) {
+	if (run->req[0].failed || run->req[1].failed) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
@@ -504,7 +526,9 @@ http_eof(struct check *c)
 		on_end(c, ev);
 }
 
+/* ALPN as kubelet's transport offers it (x/net's ConfigureTransports puts h2 first). */
 const struct check_kind check_kind_http = {
+    .alpn = {"h2", "http/1.1"},
     .state_size = sizeof(struct http_run),
     .prepare = http_prepare,
     .start = http_start,

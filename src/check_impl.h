@@ -53,9 +53,10 @@ enum check_result check_redis_judge(struct check_answer *a);
  * old connection: a kind never checks for stale calls. Any callback may end the run. A
  * kind judges answers; it neither frames nor writes. */
 struct check_kind {
-	/* The protocol offered in TLS ALPN ("h2"; a server that selects none fails, as in
-	 * grpc-go 1.67+), or NULL: "http/1.1", not required; "": none offered. */
-	const char *alpn;
+	/* The protocols offered in TLS ALPN, in order (none: NULL first); with alpn_required,
+	 * a server that selects none fails, as in grpc-go 1.67+. */
+	const char *alpn[3];
+	int alpn_required;
 	size_t state_size; /* of the state of one run (check_state), zeroed at each start */
 	/* Once, in checker_new: prepare what every run needs (check_set_data). Returns 0, or
 	 * -1 with a reason in err. May be NULL. */
@@ -119,6 +120,9 @@ int check_write(struct check *c, const void *buf, size_t len);
 struct h2_handler;
 int check_http2(struct check *c, const struct h2_handler *handler, const void *block,
 		size_t block_len, const void *body, size_t body_len);
+
+/* Whether the connection's TLS handshake selected ALPN h2: HTTP/2 is what it speaks. */
+int check_tls_h2(const struct check *c);
 
 /* The connection's HTTP/2 layer (h2_error, h2_established), or NULL. */
 const struct h2 *check_h2(const struct check *c);

@@ -45,8 +45,8 @@ check_redis_judge(struct check_answer *a)
 	return CHECK_SAY(a, CHECK_FAIL, "not PONG: %.*s", len > 64 ? 64 : len, a->p);
 }
 
+/* rediss:// offers no ALPN protocol, as redis-cli. */
 const struct check_kind check_kind_redis = {
-    .alpn = "", /* rediss:// offers none, as redis-cli */
     .connected = redis_connected,
     .judge = check_redis_judge,
 };

@@ -38,7 +38,7 @@ struct tls_config {
 	int ready;           /* conf is set up */
 	mbedtls_x509_crt ca; /* from ca= */
 	mbedtls_ssl_config conf;
-	const char *alpn[2]; /* the protocol offered, for conf: one per configuration */
+	const char *alpn[TLS_ALPN_MAX + 1]; /* the protocols offered, for conf */
 	int keep_session;    /* a target's own: its last session is offered again */
 	/* The last session a server gave (TLS 1.2 ticket or ID, TLS 1.3 ticket), if
 	 * has_session, and the server name it belongs to: offered to that name only. */
@@ -374,14 +374,15 @@ load_anchors(struct tls_config *cfg, const char *path, char *err, size_t errlen)
 }
 
 struct tls_config *
-tls_config_new(const struct target *t, const char *alpn, char *err, size_t errlen)
+tls_config_new(const struct target *t, const char *const *alpn, char *err, size_t errlen)
 {
 	struct tls_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg) {
 		fmt_error(err, errlen, "out of memory");
 		return NULL;
 	}
-	cfg->alpn[0] = !alpn ? "http/1.1" : *alpn ? alpn : NULL;
+	for (size_t i = 0; i < TLS_ALPN_MAX && alpn[i]; i++)
+		cfg->alpn[i] = alpn[i];
 	cfg->keep_session = t != NULL;
 	mbedtls_x509_crt_init(&cfg->ca);
 	if (t && t->ca_file) {
@@ -630,10 +631,10 @@ tls_conn_free(struct tls_conn *t)
 	free(t);
 }
 
-int
-tls_conn_alpn_selected(const struct tls_conn *t)
+const char *
+tls_conn_alpn(const struct tls_conn *t)
 {
-	return mbedtls_ssl_get_alpn_protocol(&t->ssl) != NULL;
+	return mbedtls_ssl_get_alpn_protocol(&t->ssl);
 }
 
 int

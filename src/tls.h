@@ -16,15 +16,16 @@ struct tls_conn;
 
 /* The settings of a target's TLS connections (t), or of connections made without a
  * target's own (t NULL: a redirect from http:// to https://, no verification, no session
- * kept), offering ALPN protocol alpn (static; NULL: "http/1.1"; "": none). Loads the CA bundle
- * t's ca= names: startup only. Returns the settings (free with tls_config_free), or NULL
- * with a reason in err. */
-struct tls_config *tls_config_new(const struct target *t, const char *alpn, char *err,
+ * kept), offering the ALPN protocols alpn names, in order (static; at most TLS_ALPN_MAX
+ * before its NULL; none: NULL first). Loads the CA bundle t's ca= names: startup only.
+ * Returns the settings (free with tls_config_free), or NULL with a reason in err. */
+#define TLS_ALPN_MAX 2
+struct tls_config *tls_config_new(const struct target *t, const char *const *alpn, char *err,
 				  size_t errlen);
 void tls_config_free(struct tls_config *cfg);
 
 /* Starts a client connection with cfg (without ca=: no verification), sending server_name
- * as SNI (NULL or an IP address: none) and offering cfg's ALPN protocol and its saved
+ * as SNI (NULL or an IP address: none) and offering cfg's ALPN protocols and its saved
  * session for that name, if any. Returns NULL when out of memory. */
 struct tls_conn *tls_conn_new(struct tls_config *cfg, const char *server_name);
 void tls_conn_free(struct tls_conn *t);
@@ -36,8 +37,8 @@ int tls_conn_io(struct tls_conn *t, int fd);
 /* Returns 1 once the handshake is complete. */
 int tls_conn_ready(const struct tls_conn *t);
 
-/* Returns 1 when the handshake ended with the server selecting the ALPN protocol offered. */
-int tls_conn_alpn_selected(const struct tls_conn *t);
+/* The ALPN protocol the server selected in the handshake, or NULL: none. */
+const char *tls_conn_alpn(const struct tls_conn *t);
 
 /* The socket events to wait for, given those the application wants (EPOLLIN, EPOLLOUT):
  * the handshake's own, then the application's and what a write left unsent. */

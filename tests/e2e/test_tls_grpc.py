@@ -103,17 +103,48 @@ def test_http_to_https_redirect_is_followed(podhealth, tls_servers):
         u.stop()
 
 
-def test_h2_only_go_server_agrees(podhealth, certs):
-    # Kubelet's client offers h2 and http/1.1, podhealth http/1.1 only. A Go server
-    # configured for h2 alone still lets HTTP/1.1 clients in (crypto/tls's fallback), so
-    # both pass: the one HTTPS server family that would tell them apart does not.
-    peer = GoPeer("h2_only_server", *certs.ec)
+@pytest.mark.parametrize("mode", ["net/http", "strict"])
+def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
+    """An https:// check offers ALPN h2 and http/1.1, as kubelet's transport does
+    (SetTransportDefaults configures x/net's HTTP/2): a server that selects h2 is asked over
+    HTTP/2, with the HTTP/1.1 rules. net/http: Go's server, which would also let an
+    http/1.1-only client in; strict: one that speaks HTTP/2 alone (x/net's ServeConn, as
+    Envoy's HTTP/2 listeners and Kestrel's Http2-only endpoints), which an HTTP/1.1 request
+    fails: podhealth failed every check of it before it offered h2."""
+    peer = GoPeer("h2_only_server", *certs.ec, *(["strict"] if mode == "strict" else []))
+    base = "https://127.0.0.1:%d" % peer.port
+    # An http:// answer that sends the check on to the HTTP/2 server: the redirect's own
+    # request in HTTP/2's form.
+    hop = Upstream(script=lambda path, head: (
+        b"HTTP/1.1 302 Found\r\nLocation: %s/\r\nContent-Length: 0\r\n\r\n" % base.encode(),
+        "close"))
     try:
-        url = "https://127.0.0.1:%d/" % peer.port
-        assert kubelet("https", url)[0] == "pass"
-        got, _ = verdicts(podhealth, {"t": url})
-        assert got == {"t": "pass"}
+        def case(name, path, want, extra="", oracle=True, url=None):
+            url = url or base + path
+            return ("name=%s,url=%s%s" % (name, url, extra), {"target": url} if oracle else None,
+                    want)
+
+        listing = compare(podhealth, {
+            "ok": case("ok", "/", "pass"),
+            "down": case("down", "/down", "fail"),
+            "redirect": case("redirect", "/redirect", "pass"),
+            "away": case("away", "/away", "warn"),
+            "loop": case("loop", "/loop", "fail"),
+            "to-https": case("to-https", "/to-https", "pass"),
+            "missing": case("missing", "/nope", "fail"),
+            "cut": case("cut", "/cut", "kept"),
+            "from-http": case("from-http", "", "pass", url=hop.url("/")),
+            "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
+            "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
+            "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
+        }, "https")
+        assert "[-]down failed: HTTP 503\n" in listing
+        assert "[+]redirect ok\n" in listing
+        assert "[-]loop failed: stopped after 10 redirects\n" in listing
+        assert "[-]cut failed: body: HTTP/2: the server reset the stream (INTERNAL_ERROR) " in listing
+        assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
     finally:
+        hop.stop()
         peer.stop()
 
 

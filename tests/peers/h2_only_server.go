@@ -1,18 +1,21 @@
-// h2_only_server is a test peer: an HTTPS server, on Go's net/http, that speaks HTTP/2
-// only (ALPN h2, no http/1.1), answering 200 "ok" to every request.
+// h2_only_server is a test peer: an HTTPS server, on Go's net/http, configured for HTTP/2
+// only (ALPN h2), with these paths: "/" 200 "ok", /down 503, /redirect a 302 to /, /away
+// a 302 to another host, /loop a 302 to itself, /to-https a 302 to https:// on the same
+// host and port, /ready 200 "status: ready", /big 200 with "needle" after 20000 bytes,
+// /cut 200 "ok" and then the stream reset.
 //
-// usage: h2_only_server CERT KEY [mlkem]
+// usage: h2_only_server CERT KEY [mlkem|strict]
 //
-// With mlkem, its TLS 1.3 takes the post-quantum hybrid X25519MLKEM768 group alone.
+// net/http lets a client that offers ALPN http/1.1 alone in and speaks HTTP/1.1 to it
+// (crypto/tls's fallback, Go issue 46310). With strict, each connection is served by
+// x/net's http2.Server.ServeConn alone, as a server without HTTP/1.1 is (Envoy's HTTP/2
+// listeners, Kestrel's Http2-only endpoints): a client that does not select h2 gets no
+// answer. With mlkem, its TLS 1.3 takes the post-quantum hybrid X25519MLKEM768 group alone.
 //
 //	h2_only_server -h2c
 //
 // With -h2c it speaks HTTP/2 cleartext with prior knowledge (golang.org/x/net/http2/h2c),
-// as an application behind kubelet's protocol: HTTP2 probe does, with these paths: "/"
-// 200 "ok", /down 503, /redirect a 302 to /, /away a 302 to another host, /loop a 302 to
-// itself, /to-https a 302 to https:// on the same host and port, /ready 200 "status:
-// ready", /big 200 with "needle" after 20000 bytes, /cut 200 "ok" and then the stream
-// reset.
+// as an application behind kubelet's protocol: HTTP2 probe does, with the same paths.
 //
 // It listens on 127.0.0.1 (a free port, printed on stdout) and runs until its standard
 // input closes.
@@ -38,7 +41,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 )
 
-func cleartext(ln net.Listener) {
+func paths() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -66,9 +69,32 @@ func cleartext(ln net.Listener) {
 			http.NotFound(w, r)
 		}
 	})
+	return mux
+}
+
+func cleartext(ln net.Listener) {
 	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-	go http.Serve(ln, h2c.NewHandler(mux, &http2.Server{}))
+	go http.Serve(ln, h2c.NewHandler(paths(), &http2.Server{}))
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// strict serves each TLS connection with HTTP/2 alone.
+func strict(ln net.Listener) {
+	h2 := &http2.Server{}
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			// http2.Server reads the handshake's outcome (its version) before the preface.
+			if conn.(*tls.Conn).Handshake() != nil {
+				conn.Close()
+				return
+			}
+			h2.ServeConn(conn, &http2.ServeConnOpts{Handler: paths()})
+		}()
+	}
 }
 
 func main() {
@@ -92,9 +118,7 @@ func main() {
 		os.Exit(1)
 	}
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, "ok")
-		}),
+		Handler: paths(),
 		// Only h2: a client that offers ALPN without it is refused in the handshake
 		// (no_application_protocol), as crypto/tls does since Go 1.17.
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}},
@@ -109,6 +133,10 @@ func main() {
 	}
 	srv.TLSConfig.NextProtos = []string{"h2"}
 	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-	go srv.Serve(tls.NewListener(ln, srv.TLSConfig))
+	if len(os.Args) == 4 && os.Args[3] == "strict" {
+		go strict(tls.NewListener(ln, srv.TLSConfig))
+	} else {
+		go srv.Serve(tls.NewListener(ln, srv.TLSConfig))
+	}
 	io.Copy(io.Discard, os.Stdin)
 }
