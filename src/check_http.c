@@ -31,7 +31,8 @@ struct http_run {
 	int h2_headed;        /* ... and on_head has decided on it */
 	size_t h2_body;       /* body bytes read */
 	size_t h2_limit;      /* body bytes to read: the rest is not waited for */
-	struct buf req[2];    /* the request of a redirect, by http2_form */
+	int h2_lengths;       /* content-length fields of the final head */
+	struct buf referer;   /* a redirect's Referer (empty: none) */
 	int hops;             /* redirects followed */
 	int slurping;         /* reading a redirect's body before following it */
 	int custom_host;      /* the Host header is still the one host= gave */
@@ -114,27 +115,11 @@ http_request(const struct target *t, const char *scheme, const char *target, con
 	buf_printf(b, "Connection: close\r\n\r\n");
 }
 
-/* A request's two forms: [0] as the target's protocol= says (HTTP/1.1, or HTTP/2 in the
- * clear), [1] HTTP/2 over TLS, for a server that selects ALPN h2 (kubelet's transport
- * offers it: k8s.io/apimachinery's SetTransportDefaults configures x/net's HTTP/2). */
-static int
-http2_form(const struct check *c)
-{
-	return !check_target(c)->http2 && check_tls_h2(c);
-}
-
-static void
-first_request(const struct target *t, int tls_h2, struct buf *out)
-{
-	http_request(t, tls_h2 ? "https" : "http", t->path,
-		     t->host_header ? t->host_header : t->authority, t->authorization, NULL,
-		     t->http2 || tls_h2, out);
-}
-
 void
 check_http_first_request(const struct target *t, struct buf *out)
 {
-	first_request(t, 0, out);
+	http_request(t, "http", t->path, t->host_header ? t->host_header : t->authority,
+		     t->authorization, NULL, t->http2, out);
 }
 
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
@@ -143,32 +128,6 @@ next_response(const struct target *t, struct http_run *run)
 {
 	response_init(&run->resp, strcmp(t->method, "HEAD") == 0);
 	return t->body ? response_keep(&run->resp, TARGET_BODY_MAX) : 0;
-}
-
-static void
-http_release(struct check *c)
-{
-	struct buf *first = check_data(c);
-	for (int i = 0; first && i < 2; i++)
-		buf_free(&first[i]);
-	free(first);
-	check_set_data(c, NULL);
-}
-
-/* The first request is rendered once, for every run: both forms for an https:// target. */
-static int
-http_prepare(struct check *c, char *err, size_t errlen)
-{
-	const struct target *t = check_target(c);
-	struct buf *first = calloc(2, sizeof *first);
-	check_set_data(c, first);
-	for (int i = 0; first && i < 1 + (t->tls && !t->http2); i++)
-		first_request(t, i, &first[i]);
-	if (!first || first[0].failed || first[1].failed) {
-		http_release(c);
-		return fmt_error(err, errlen, "out of memory");
-	}
-	return 0;
 }
 
 static int
@@ -184,8 +143,7 @@ http_end(struct check *c)
 {
 	struct http_run *run = check_state(c);
 	response_free(&run->resp);
-	buf_free(&run->req[0]);
-	buf_free(&run->req[1]);
+	buf_free(&run->referer);
 	url_free(&run->url);
 	url_free(&run->next);
 }
@@ -194,23 +152,41 @@ static void h2_on_field(void *arg, const struct h2_field *f, int trailers);
 static const char *h2_on_block_end(void *arg, int end_stream);
 static int h2_on_data(void *arg, const char *p, size_t n);
 
+/* The connection is up: its request, the target's or a redirect's (run->url), in HTTP/2's
+ * form with protocol=http2 or when the TLS server selected ALPN h2 (kubelet's transport
+ * offers it: k8s.io/apimachinery's SetTransportDefaults configures x/net's HTTP/2). */
 static void
 http_connected(struct check *c)
 {
 	struct http_run *run = check_state(c);
-	int form = http2_form(c);
-	const struct buf *req = run->hops ? &run->req[form] : (const struct buf *)check_data(c) + form;
+	const struct target *t = check_target(c);
+	int tls_h2 = !t->http2 && check_tls_h2(c);
+	struct buf req = {0}; /* the engine and the HTTP/2 layer copy it */
+	if (!run->hops)
+		http_request(t, tls_h2 ? "https" : "http", t->path,
+			     t->host_header ? t->host_header : t->authority, t->authorization, NULL,
+			     t->http2 || tls_h2, &req);
+	else /* each hop sends the credentials of its own URL, as Go's client does */
+		http_request(t, run->url.scheme, run->url.target,
+			     run->custom_host ? t->host_header : run->url.authority,
+			     run->url.authorization, run->referer.len ? run->referer.data : NULL,
+			     t->http2 || tls_h2, &req);
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN);
-	if (!check_target(c)->http2 && !form) {
-		check_write(c, req->data, req->len);
-		return;
+	if (req.failed) {
+		check_finish(c, CHECK_FAIL, "out of memory");
+	} else if (!t->http2 && !tls_h2) {
+		check_write(c, req.data, req.len);
+	} else {
+		const struct h2_handler handler = {.field = h2_on_field,
+						   .data = h2_on_data,
+						   .block_end = h2_on_block_end,
+						   .arg = run};
+		run->h2_final = run->h2_headed = run->h2_lengths = 0;
+		run->h2_body = 0;
+		check_http2(c, &handler, req.data, req.len, NULL, 0);
 	}
-	const struct h2_handler handler = {
-	    .field = h2_on_field, .data = h2_on_data, .block_end = h2_on_block_end, .arg = run};
-	run->h2_final = run->h2_headed = 0;
-	run->h2_body = 0;
-	check_http2(c, &handler, req->data, req->len, NULL, 0);
+	buf_free(&req);
 }
 
 static int
@@ -293,20 +269,10 @@ follow(struct check *c)
 	struct url base_tmp;
 	const struct url *base = current_url(c, &base_tmp);
 	run->custom_host = run->custom_host && next->relative;
-	struct buf referer = {0};
+	buf_free(&run->referer);
 	if (!(strcmp(base->scheme, "https") == 0 && !https)) /* never https -> http */
-		url_format(base, &referer);
-	/* Each hop sends the credentials of its own URL, as Go's client does; in both forms
-	 * when it goes to https:// (the server's ALPN choice picks one). */
-	for (int i = 0; i < 2; i++) {
-		buf_free(&run->req[i]);
-		if (i == 0 || (https && !t->http2))
-			http_request(t, next->scheme, next->target,
-				     run->custom_host ? t->host_header : next->authority,
-				     next->authorization, referer.data, t->http2 || i, &run->req[i]);
-	}
-	buf_free(&referer);
-	if (run->req[0].failed || run->req[1].failed) {
+		url_format(base, &run->referer);
+	if (run->referer.failed) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
 	}
@@ -439,6 +405,11 @@ h2_on_field(void *arg, const struct h2_field *f, int trailers)
 	else if (f->name_len == 8 && memcmp(f->name, "location", 8) == 0 && !r->location &&
 		 !(r->location_long = f->value_len > RESPONSE_LOCATION_MAX))
 		r->location = strndup(f->value, f->value_len);
+	/* x/net takes one valid content-length and ignores several or a bad one. */
+	else if (f->name_len == 14 && memcmp(f->name, "content-length", 14) == 0 &&
+		 (run->h2_lengths++ ||
+		  response_parse_length(f->value, f->value_len, &r->length) < 0))
+		r->length = -1;
 }
 
 static const char *
@@ -468,6 +439,24 @@ h2_on_data(void *arg, const char *p, size_t n)
 	return 0;
 }
 
+/* HTTP/2's body against the final answer's content-length, as x/net's response body reads
+ * it (transportResponseBody.Read) and kubelet reads at most h2_limit of it: more than it
+ * within what is read, or the stream's end before it and before the limit, is an error of
+ * the body's (a HEADERS frame that ends the stream with a length is missingBody's). NULL:
+ * none, or not yet. */
+static const char *
+h2_length_error(const struct http_run *run, int ended)
+{
+	uint64_t read = run->h2_body < run->h2_limit ? run->h2_body : run->h2_limit;
+	if (run->resp.length < 0 || run->resp.head_request || run->slurping)
+		return NULL;
+	if (read > (uint64_t)run->resp.length)
+		return "body longer than its Content-Length";
+	if (ended && read < run->h2_limit && read < (uint64_t)run->resp.length)
+		return "body shorter than its Content-Length";
+	return NULL;
+}
+
 /* protocol=http2: what the framing read came to. */
 static void
 http_stream(struct check *c, int ev)
@@ -482,6 +471,11 @@ http_stream(struct check *c, int ev)
 			return;
 		if (r == RESPONSE_DONE)
 			ev = H2_END;
+	}
+	const char *why = run->h2_headed ? h2_length_error(run, ev == H2_END) : NULL;
+	if (why) {
+		check_finish(c, CHECK_ERROR, "HTTP %d: %s", run->resp.status, why);
+		return;
 	}
 	if (ev == H2_ERROR) {
 		http_read_failed(c, h2_error(check_h2(c)));
@@ -530,7 +524,6 @@ http_eof(struct check *c)
 const struct check_kind check_kind_http = {
     .alpn = {"h2", "http/1.1"},
     .state_size = sizeof(struct http_run),
-    .prepare = http_prepare,
     .start = http_start,
     .connected = http_connected,
     .received = http_received,
@@ -538,5 +531,4 @@ const struct check_kind check_kind_http = {
     .eof = http_eof,
     .read_failed = http_read_failed,
     .end = http_end,
-    .release = http_release,
 };

@@ -317,9 +317,8 @@ body_allowed(int status)
 	return !(status >= 100 && status <= 199) && status != 204 && status != 304;
 }
 
-/* strconv.ParseUint(s, 10, 63). */
-static int
-parse_length(const char *s, size_t n, int64_t *out)
+int
+response_parse_length(const char *s, size_t n, int64_t *out)
 {
 	uint64_t v = 0;
 	if (n == 0)
@@ -365,7 +364,7 @@ head_done(struct response *r)
 	 * before anything decides whether it counts: a bad or empty one fails a HEAD answer,
 	 * a 204 and a chunked body alike. */
 	int64_t length = -1;
-	if (r->have_cl && parse_length(r->cl_first, r->cl_first_len, &length) < 0)
+	if (r->have_cl && response_parse_length(r->cl_first, r->cl_first_len, &length) < 0)
 		return fail(r, "invalid HTTP response: bad Content-Length");
 	/* Go's readTransfer checks the framing headers of every answer, 1xx included. */
 	if (status >= 100 && status <= 199 && status != 101) {

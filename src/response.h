@@ -86,4 +86,8 @@ int response_headed(const struct response *r);
 /* Frees what r holds. */
 void response_free(struct response *r);
 
+/* A Content-Length value as Go reads it, strconv.ParseUint(s, 10, 63) (HTTP/1.1 and
+ * x/net's HTTP/2 alike). Returns 0 with *out, or -1. */
+int response_parse_length(const char *s, size_t n, int64_t *out);
+
 #endif

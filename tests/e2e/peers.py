@@ -4,6 +4,7 @@ their certificates, the grpc-go health server, and kubelet's verdict computed by
 import contextlib
 import datetime
 import ipaddress
+import itertools
 import os
 import shutil
 import signal
@@ -215,10 +216,13 @@ class RawH2(Peer):
     the clear or in TLS (context):
     preface goes out as soon as the client connects, answer once the client's HEADERS
     frame has arrived, its frames of stream 1 moved to the stream the request came on (Go's
-    client opens stream 3 first); then it reads until the client closes."""
+    client opens stream 3 first); then it reads until the client closes. answer may be a
+    list: the nth connection gets its nth item (the last one from then on)."""
 
     def __init__(self, answer, preface=H2_SETTINGS, context=None):
-        self.preface, self.answer, self.context = preface, answer, context
+        self.preface, self.context = preface, context
+        self.answers = answer if isinstance(answer, list) else [answer]
+        self.connections = itertools.count()
         Peer.__init__(self)
 
     def handle(self, conn):
@@ -242,7 +246,8 @@ class RawH2(Peer):
                     off += 9 + int.from_bytes(frames[off:off + 3], "big")
                 if stream:
                     break
-            answer, off = bytearray(self.answer), 0
+            nth = min(next(self.connections), len(self.answers) - 1)
+            answer, off = bytearray(self.answers[nth]), 0
             while len(answer) - off >= 9:
                 if answer[off + 5:off + 9] == b"\0\0\0\1":
                     answer[off + 5:off + 9] = stream
