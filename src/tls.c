@@ -17,8 +17,10 @@
 
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/psa_util.h>
+#include <mbedtls/sha1.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
@@ -39,7 +41,7 @@ struct tls_config {
 	mbedtls_x509_crt ca; /* from ca= */
 	mbedtls_ssl_config conf;
 	const char *alpn[TLS_ALPN_MAX + 1]; /* the protocols offered, for conf */
-	int keep_session;    /* a target's own: its last session is offered again */
+	int keep_session;                   /* a target's own: its last session is offered again */
 	/* The last session a server gave (TLS 1.2 ticket or ID, TLS 1.3 ticket), if
 	 * has_session, and the server name it belongs to: offered to that name only. */
 	mbedtls_ssl_session session;
@@ -175,6 +177,8 @@ mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx, uint
  * 4. heap_owner, this file's one mutable global: MBEDTLS_PLATFORM_CALLOC_MACRO's hook
  *    takes no context, so each connection's Mbed TLS calls say whose budget an allocation
  *    counts against through it (tls_calloc, below).
+ * 5. SHA-1's compression function, mbedtls_internal_sha1_process, is this file's
+ *    (MBEDTLS_SHA1_PROCESS_ALT, below): the hook Mbed TLS documents for it.
  * Error classes come from error.h's documented layout (ERR_MODULE), not from ranges. */
 
 /* The high-level module of an Mbed TLS error code (error.h: bits 12-14). */
@@ -208,6 +212,48 @@ PRIVATE_KEY_OP(mbedtls_rsa_deduce_primes)
 PRIVATE_KEY_OP(mbedtls_rsa_deduce_private_exponent)
 PRIVATE_KEY_OP(mbedtls_rsa_deduce_crt)
 PRIVATE_KEY_OP(mbedtls_rsa_validate_params)
+
+/* SHA-1's compression function (FIPS 180-4, 6.1.2), its 80 rounds a loop: Mbed TLS's own
+ * unrolls them into 4.7 KB of code, this is about 0.2 KB. SHA-1 serves one thing here, the
+ * HMAC of the TLS 1.2 ECDHE AES-CBC-SHA suites' records (a probe's few hundred bytes), so
+ * its speed does not show (MBEDTLS_SHA1_PROCESS_ALT in tools/mbedtls_config.h; tested with
+ * FIPS 180-4's examples in test_tls.c and against servers with those suites). */
+int
+mbedtls_internal_sha1_process(mbedtls_sha1_context *ctx, const unsigned char data[64])
+{
+	uint32_t w[16], s[5];
+	memcpy(s, ctx->MBEDTLS_PRIVATE(state), sizeof s);
+	for (int t = 0; t < 80; t++) {
+		uint32_t f, k, x;
+		if (t < 16) {
+			const unsigned char *p = data + 4 * t;
+			w[t] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+			       p[3];
+		} else {
+			x = w[(t - 3) & 15] ^ w[(t - 8) & 15] ^ w[(t - 14) & 15] ^ w[t & 15];
+			w[t & 15] = x << 1 | x >> 31;
+		}
+		if (t < 20)
+			f = (s[1] & s[2]) | (~s[1] & s[3]), k = 0x5A827999;
+		else if (t < 40)
+			f = s[1] ^ s[2] ^ s[3], k = 0x6ED9EBA1;
+		else if (t < 60)
+			f = (s[1] & s[2]) | (s[1] & s[3]) | (s[2] & s[3]), k = 0x8F1BBCDC;
+		else
+			f = s[1] ^ s[2] ^ s[3], k = 0xCA62C1D6;
+		x = (s[0] << 5 | s[0] >> 27) + f + s[4] + k + w[t & 15];
+		s[4] = s[3];
+		s[3] = s[2];
+		s[2] = s[1] << 30 | s[1] >> 2;
+		s[1] = s[0];
+		s[0] = x;
+	}
+	for (int i = 0; i < 5; i++)
+		ctx->MBEDTLS_PRIVATE(state)[i] += s[i];
+	mbedtls_platform_zeroize(w, sizeof w);
+	mbedtls_platform_zeroize(s, sizeof s);
+	return 0;
+}
 
 /* Certificates as Go accepts them: signed with SHA-256, -384 or -512 (no SHA-1 since Go
  * 1.18), any key type and curve this build has, RSA keys of 1024 bits or more (Go 1.24). */
