@@ -8,7 +8,8 @@
 #   source; deb-src entries are added when there are none, and one for Debian 13, whose
 #   Mbed TLS 3.6 speaks TLS 1.3 where Debian 12's 2.28 does not): the static musl binary
 #   compiles it, since Debian ships it built for glibc only.
-#   Mbed TLS gets tools/mbedtls-*.patch (each names the upstream fix it stands for).
+#   Mbed TLS gets tools/mbedtls-*.patch (each names the upstream fix it stands for, or says
+#   it is a footprint choice).
 set -eu
 need=""
 has_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
