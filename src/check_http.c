@@ -391,7 +391,8 @@ http_read_failed(struct check *c, const char *reason)
 		check_finish(c, CHECK_ERROR, "%s%s", run->resp.status ? "body: " : "", reason);
 }
 
-/* protocol=http2: the response's head fields, as the framing delivers them. */
+/* HTTP/2 (protocol=http2, or h2 over TLS): the response's head fields, as the framing
+ * delivers them. */
 static void
 h2_on_field(void *arg, const struct h2_field *f, int trailers)
 {
@@ -457,7 +458,7 @@ h2_length_error(const struct http_run *run, int ended)
 	return NULL;
 }
 
-/* protocol=http2: what the framing read came to. */
+/* HTTP/2 (protocol=http2, or h2 over TLS): what the framing read came to. */
 static void
 http_stream(struct check *c, int ev)
 {
