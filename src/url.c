@@ -155,6 +155,14 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 {
 	for (size_t i = n; i > 0; i--)
 		if (a[i - 1] == '@') {
+			/* Go's validUserinfo (RFC 3986 3.2.1, and '@'), then its escapes: either
+			 * refusal is "invalid userinfo" here. */
+			for (size_t j = 0; j + 1 < i; j++)
+				if (!isalnum((unsigned char)a[j]) &&
+				    !strchr("-._:~!$&'()*+,;=%@", a[j]))
+					return fmt_error(err, errlen, "invalid userinfo");
+			if (check_escapes(a, i - 1) < 0)
+				return fmt_error(err, errlen, "invalid userinfo");
 			struct buf basic = {0};
 			url_basic_auth(a, i - 1, &basic);
 			if (basic.failed) {

@@ -130,6 +130,10 @@ CASES = {
     "s300": ("300 with a Location", {"/s300": (redirect(300, "/s503"), "close")}, "warn"),
     "s308": ("308, then 200", {"/s308": (redirect(308, "/s200"), "close")}, "pass"),
     "badlocation": ("Location /%zz", {"/badlocation": (redirect(302, "/%zz"), "close")}, "fail"),
+    # User information net/url refuses (validUserinfo; its escapes): the Location fails.
+    "baduser": ("Location with a space in its userinfo", {"/baduser": (lambda port: redirect(302, "http://u p@127.0.0.1:%d/s200" % port), "close")}, "fail"),
+    "baduserescape": ("Location with %zz in its userinfo", {"/baduserescape": (lambda port: redirect(302, "http://u:%%zz@127.0.0.1:%d/s200" % port), "close")}, "fail"),
+    "user": ("Location with every userinfo byte Go takes", {"/user": (lambda port: redirect(302, "http://u-._~!$&'()*+,;=:p%%40@127.0.0.1:%d/s200" % port), "close")}, "pass"),
     "ftp": ("302 to ftp:// on the same host", {"/ftp": (redirect(302, "ftp://127.0.0.1/x"), "close")}, "fail"),
     "space": ("302 to '/s 200' (escaped as %20)", {"/space": (redirect(302, "/s 200"), "close"), "/s%20200": (OK, "close")}, "pass"),
     "loop": ("a redirect loop", {"/loop": (redirect(301, "/loop"), "close")}, "fail"),

@@ -65,6 +65,12 @@ test_redirect_targets(void **state)
 	    {"http://app:80:80/", NULL, NULL, 0, NULL, NULL, "invalid port"},
 	    {"http://::1/", NULL, NULL, 0, NULL, NULL, "invalid port"},
 	    {"http://app:/", "http", "app", 80, "app:", "/", NULL},
+	    /* User information as Go's validUserinfo and unescape take it ('@' kept). */
+	    {"http://u-._~!$&'()*+,;=:p%40@@app/", "http", "app", 80, "app", "/", NULL},
+	    {"http://u p@app/", NULL, NULL, 0, NULL, NULL, "invalid userinfo"},
+	    {"http://u/p@app/x", "http", "u", 80, "u", "/p@app/x", NULL},
+	    {"http://\xc3\xbc@app/", NULL, NULL, 0, NULL, NULL, "invalid userinfo"},
+	    {"http://u:%zz@app/", NULL, NULL, 0, NULL, NULL, "invalid userinfo"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct url u;
