@@ -181,7 +181,8 @@ http_connected(struct check *c)
 		const struct h2_handler handler = {.field = h2_on_field,
 						   .data = h2_on_data,
 						   .block_end = h2_on_block_end,
-						   .arg = run};
+						   .arg = run,
+						   .checks_settings = 1};
 		run->h2_final = run->h2_headed = run->h2_lengths = 0;
 		run->h2_body = 0;
 		check_http2(c, &handler, req.data, req.len, NULL, 0);

@@ -24,7 +24,8 @@ enum {
 	T_PING,
 	T_GOAWAY,
 	T_WINDOW_UPDATE,
-	T_CONTINUATION
+	T_CONTINUATION,
+	T_PRIORITY_UPDATE = 0x10 /* RFC 9218 */
 };
 
 enum { F_END_STREAM = 0x1, F_ACK = 0x1, F_END_HEADERS = 0x4, F_PADDED = 0x8, F_PRIORITY = 0x20 };
@@ -340,6 +341,16 @@ frame_begin(struct h2 *h)
 		if (h->length != 4)
 			return fail(h, "HTTP/2: malformed WINDOW_UPDATE frame");
 		break;
+	/* Go's framer (x/net, kubelet's and grpc-go's) parses these and refuses a malformed
+	 * one: PRIORITY since long, PRIORITY_UPDATE since v0.50. */
+	case T_PRIORITY:
+		if (h->stream == 0 || h->length != 5)
+			return fail(h, "HTTP/2: malformed PRIORITY frame");
+		break;
+	case T_PRIORITY_UPDATE:
+		if (h->stream || h->length < 4)
+			return fail(h, "HTTP/2: malformed PRIORITY_UPDATE frame");
+		break;
 	case T_PUSH_PROMISE:
 		return fail(h, "HTTP/2: PUSH_PROMISE though push was disabled (PROTOCOL_ERROR)");
 	case T_CONTINUATION:
@@ -426,6 +437,10 @@ frame_end(struct h2 *h)
 				h->phase = H2_ENDED;
 		}
 		break;
+	case T_PRIORITY_UPDATE:
+		if ((be32(h->small) & 0x7fffffff) == 0)
+			return fail(h, "HTTP/2: PRIORITY_UPDATE of stream 0 (PROTOCOL_ERROR)");
+		break;
 	case T_WINDOW_UPDATE:
 		/* RFC 9113 section 6.9: an increment of 0 is a PROTOCOL_ERROR, of the connection
 		 * on stream 0 and of the stream on ours; grpc-go's framer fails either. */
@@ -459,12 +474,26 @@ content(struct h2 *h, const char *p, size_t n, int last)
 	case T_GOAWAY:
 	case T_RST_STREAM:
 	case T_WINDOW_UPDATE:
+	case T_PRIORITY_UPDATE:
 		/* The first 8 bytes are all these need (GOAWAY's debug data is ignored). */
 		for (size_t i = 0; i < n && h->done - n + i < 8; i++)
 			h->small[h->done - n + i] = (unsigned char)p[i];
 		return H2_MORE;
+	case T_SETTINGS: /* each 6-byte setting, as it completes */
+		for (size_t i = 0; i < n && h->handler.checks_settings; i++) {
+			size_t at = (h->done - n + i) % 6;
+			h->small[at] = (unsigned char)p[i];
+			unsigned id = h->small[1] | (h->small[0] ? 0x100 : 0);
+			uint32_t v = be32(h->small + 2);
+			if (at == 5 && (id == 2 || id == 8 ? v > 1
+					: id == 4          ? v >> 31
+					: id == 5          ? v - 16384 > 0xffffff - 16384
+							   : 0))
+				return fail(h, "HTTP/2: a SETTINGS value out of range");
+		}
+		return H2_MORE;
 	}
-	return H2_MORE; /* SETTINGS values, PRIORITY, unknown: ignored */
+	return H2_MORE; /* PRIORITY, unknown: ignored */
 }
 
 int

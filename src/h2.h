@@ -51,6 +51,11 @@ struct h2_handler {
 	 * with a gRPC content-type as final whatever its :status): h2 hands it every head, and
 	 * block_end returns H2_INFORMATIONAL for one to skip. Otherwise h2 skips 1xx heads. */
 	int reads_1xx;
+	/* SETTINGS values out of RFC 9113's ranges (ENABLE_PUSH or ENABLE_CONNECT_PROTOCOL
+	 * other than 0 and 1, MAX_FRAME_SIZE outside 2^14..2^24-1, INITIAL_WINDOW_SIZE over
+	 * 2^31-1) fail the connection, as x/net's Transport (kubelet's HTTP client) refuses
+	 * them since v0.53 (Setting.Valid); grpc-go's client takes them. */
+	int checks_settings;
 };
 
 /* block_end's answer for a 1xx head skipped (reads_1xx): not counted as the head. */

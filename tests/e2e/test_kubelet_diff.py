@@ -411,6 +411,8 @@ def h2c_answers():
     early = h2_headers([(":status", "103"), ("link", "</a.css>; rel=preload")])
     goaway = lambda last, code=0: h2_frame(7, 0, 0, last.to_bytes(4, "big") + code.to_bytes(4, "big"))
     rst = h2_frame(3, 0, 1, (2).to_bytes(4, "big"))  # INTERNAL_ERROR
+    setting = lambda ident, value: h2_frame(4, 0, 0, ident.to_bytes(2, "big") + value.to_bytes(4, "big"))
+    ok = head(200) + d(b"ok")
     ten_k = 10 * 1024
     return {
         "200-no-body": (head(200, end=True), "pass", False),
@@ -458,6 +460,23 @@ def h2c_answers():
                                         d(b"x" * 8192, False) + d(b"x" * 4096), "kept", False),
         "length-past-10k-body-10k": (head(200, ("content-length", str(3 * ten_k))) +
                                      d(b"x" * 8192, False) + d(b"x" * (ten_k - 8192)), "pass", False),
+        # SETTINGS values x/net's Transport refuses since v0.53 (Setting.Valid; the oracle's
+        # 0.27 took them), and those it always took or refused.
+        "settings-enable-push-2": (setting(2, 2) + ok, "fail", True),
+        "settings-frame-size-under": (setting(5, 16383) + ok, "fail", True),
+        "settings-frame-size-over": (setting(5, 1 << 24) + ok, "fail", True),
+        "settings-connect-protocol-2": (setting(8, 2) + ok, "fail", True),
+        "settings-window-over": (setting(4, 1 << 31) + ok, "fail", False),
+        "settings-in-range": (setting(2, 0) + setting(5, (1 << 24) - 1) + setting(4, (1 << 31) - 1) +
+                              setting(8, 1) + setting(0x99, 7) + ok, "pass", False),
+        # PRIORITY and PRIORITY_UPDATE as x/net's framer parses them (PRIORITY_UPDATE since
+        # v0.50; the oracle's 0.27 ignored the frame type).
+        "priority-bad-length": (h2_frame(2, 0, 1, b"\0" * 4) + ok, "fail", False),
+        "priority": (h2_frame(2, 0, 1, b"\0\0\0\0\x0f") + ok, "pass", False),
+        "priority-update-on-a-stream": (h2_frame(0x10, 0, 1, b"\0\0\0\1") + ok, "fail", True),
+        "priority-update-short": (h2_frame(0x10, 0, 0, b"\0\0\1") + ok, "fail", True),
+        "priority-update-of-stream-0": (h2_frame(0x10, 0, 0, b"\0\0\0\0u=1") + ok, "fail", True),
+        "priority-update": (h2_frame(0x10, 0, 0, b"\0\0\0\1u=1") + ok, "pass", False),
     }
 
 
