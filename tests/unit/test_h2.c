@@ -318,6 +318,32 @@ test_refusals(void **state)
 	     .len = 8,
 	     .settings_first = 1,
 	     .why = "HTTP/2: the server went away (GOAWAY ENHANCE_YOUR_CALM)"},
+	    {.name = "a PRIORITY of 4 bytes",
+	     .type = 2,
+	     .stream = 1,
+	     .payload = "\0\0\0\0",
+	     .len = 4,
+	     .settings_first = 1,
+	     .why = "HTTP/2: malformed PRIORITY frame"},
+	    {.name = "a PRIORITY_UPDATE on a stream",
+	     .type = 0x10,
+	     .stream = 1,
+	     .payload = "\0\0\0\1",
+	     .len = 4,
+	     .settings_first = 1,
+	     .why = "HTTP/2: malformed PRIORITY_UPDATE frame"},
+	    {.name = "a PRIORITY_UPDATE of 3 bytes",
+	     .type = 0x10,
+	     .payload = "\0\0\1",
+	     .len = 3,
+	     .settings_first = 1,
+	     .why = "HTTP/2: malformed PRIORITY_UPDATE frame"},
+	    {.name = "a PRIORITY_UPDATE of stream 0",
+	     .type = 0x10,
+	     .payload = "\x80\0\0\0u=1",
+	     .len = 7,
+	     .settings_first = 1,
+	     .why = "HTTP/2: PRIORITY_UPDATE of stream 0 (PROTOCOL_ERROR)"},
 	    {.name = "a malformed PING",
 	     .type = PING,
 	     .payload = "1234",
@@ -342,6 +368,48 @@ test_refusals(void **state)
 	}
 }
 
+/* SETTINGS values, each read as its six bytes complete, in pieces of any size: out of
+ * range fails with checks_settings (the HTTP kind, as x/net's Transport), passes without
+ * (gRPC, as grpc-go); in range passes either way. */
+static void
+test_settings_values(void **state)
+{
+	(void)state;
+	static const unsigned char in_range[] = {
+	    0,    2,    0, 0, 0, 1, 0, 5, 0, 0xff, 0xff, 0xff, 0,    4,   0x7f, 0xff,
+	    0xff, 0xff, 0, 8, 0, 0, 0, 0, 1, 5,    0xff, 0xff, 0xff, 0xff /* unknown: any value */};
+	static const unsigned char *bad[] = {
+	    (const unsigned char *)"\0\2\0\0\0\2", (const unsigned char *)"\0\5\0\0\x3f\xff",
+	    (const unsigned char *)"\0\5\1\0\0\0", (const unsigned char *)"\0\4\x80\0\0\0",
+	    (const unsigned char *)"\0\x08\0\0\0\x02"};
+	static const size_t steps[] = {0, 1, 4, 7};
+	for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++)
+		for (size_t b = 0; b <= sizeof bad / sizeof bad[0]; b++)
+			for (int checks = 0; checks <= 1; checks++) {
+				struct h2_handler hd = handler;
+				hd.checks_settings = checks;
+				memset(&seen, 0, sizeof seen);
+				struct h2 *h = h2_new(&hd, "\x82", 1, NULL, 0);
+				struct buf in = {0}, payload = {0};
+				buf_append(&payload, in_range, sizeof in_range);
+				if (b < sizeof bad / sizeof bad[0])
+					buf_append(&payload, bad[b], 6);
+				frame(&in, SETTINGS, 0, 0, payload.data, payload.len);
+				int ev = feed(h, &in, steps[s]);
+				int refused = checks && b < sizeof bad / sizeof bad[0];
+				if (refused
+					? ev != H2_ERROR ||
+					      strcmp(h2_error(h),
+						     "HTTP/2: a SETTINGS value out of range") != 0
+					: ev != H2_MORE)
+					fail_msg("step %zu, bad %zu, checks %d: event %d", steps[s],
+						 b, checks, ev);
+				buf_free(&payload);
+				buf_free(&in);
+				h2_free(h);
+			}
+}
+
 int
 main(void)
 {
@@ -351,6 +419,7 @@ main(void)
 	    cmocka_unit_test(test_a_whole_answer),
 	    cmocka_unit_test(test_request_fields),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_settings_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
