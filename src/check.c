@@ -805,6 +805,12 @@ check_connect_next(struct check *c, int last_err)
 }
 
 void
+check_retry(struct check *c)
+{
+	check_reconnect(c, c->port, c->use_tls, c->tls_name);
+}
+
+void
 check_reconnect(struct check *c, uint16_t port, int use_tls, const char *tls_name)
 {
 	connection_close(c);

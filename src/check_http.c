@@ -34,6 +34,7 @@ struct http_run {
 	int h2_lengths;       /* content-length fields of the final head */
 	struct buf referer;   /* a redirect's Referer (empty: none) */
 	int hops;             /* redirects followed */
+	int retried;          /* this request was sent again (h2_unprocessed) */
 	int slurping;         /* reading a redirect's body before following it */
 	int custom_host;      /* the Host header is still the one host= gave */
 	struct url url;       /* the request's URL, from the first redirect on */
@@ -281,7 +282,7 @@ follow(struct check *c)
 	run->url = *next;
 	memset(next, 0, sizeof *next);
 	run->hops++;
-	run->slurping = 0;
+	run->slurping = run->retried = 0;
 	if (next_response(t, run) < 0) {
 		check_finish(c, CHECK_FAIL, "out of memory");
 		return;
@@ -480,6 +481,17 @@ http_stream(struct check *c, int ev)
 		return;
 	}
 	if (ev == H2_ERROR) {
+		/* x/net asks again, on a new connection, when the server refused the stream
+		 * unprocessed: at once the first time (then after 1 s, 2 s... over h2c; over
+		 * HTTPS, net/http dials again at once), which podhealth does once. */
+		if (h2_unprocessed(check_h2(c)) && !run->retried) {
+			run->retried = 1;
+			if (next_response(check_target(c), run) < 0)
+				check_finish(c, CHECK_FAIL, "out of memory");
+			else
+				check_retry(c);
+			return;
+		}
 		http_read_failed(c, h2_error(check_h2(c)));
 		return;
 	}

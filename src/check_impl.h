@@ -132,6 +132,10 @@ const struct h2 *check_h2(const struct check *c);
  * to send. */
 void check_want(struct check *c, uint32_t events);
 
+/* Closes the connection and sends the run's request again on a new one to the same
+ * address, port and TLS: a request the server refused unprocessed. */
+void check_retry(struct check *c);
+
 /* Closes the connection and makes a new one to the same addresses on port, with or
  * without TLS (tls_name: the server name or address), within the run's deadline: a
  * redirect. */

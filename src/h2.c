@@ -65,6 +65,7 @@ struct h2 {
 	int informational; /* a 1xx head (its :status), skipped */
 	int block_final;   /* this frame's block fragment was fed as the last */
 	unsigned acks;     /* SETTINGS and PING acknowledgements queued since out was last empty */
+	int unprocessed;   /* the error: stream 1 refused before its head (h2_unprocessed) */
 	const char *error;
 	char why[96];
 };
@@ -195,6 +196,12 @@ const char *
 h2_error(const struct h2 *h)
 {
 	return h->error ? h->error : "HTTP/2 error";
+}
+
+int
+h2_unprocessed(const struct h2 *h)
+{
+	return h->unprocessed;
 }
 
 int
@@ -399,6 +406,7 @@ frame_end(struct h2 *h)
 		break;
 	case T_RST_STREAM:
 		if (h->stream == 1) {
+			h->unprocessed = !h->blocks && be32(h->small) == 7; /* REFUSED_STREAM */
 			fmt_format(h->why, sizeof h->why,
 				   "HTTP/2: the server reset the stream (%s)",
 				   error_name(be32(h->small)));
@@ -408,6 +416,7 @@ frame_end(struct h2 *h)
 	case T_GOAWAY:
 		/* Stream 1 was not processed: it never will be. */
 		if (be32(h->small) < 1) {
+			h->unprocessed = !h->blocks;
 			fmt_format(h->why, sizeof h->why,
 				   "HTTP/2: the server went away (GOAWAY %s)",
 				   error_name(be32(h->small + 4)));

@@ -93,6 +93,10 @@ int h2_feed(struct h2 *h, const char *p, size_t n);
 /* Why the connection failed; static or in h. */
 const char *h2_error(const struct h2 *h);
 
+/* After H2_ERROR: 1 when the server refused stream 1 before its head, unprocessed
+ * (RST_STREAM with REFUSED_STREAM, or a GOAWAY below it), which Go's clients ask again. */
+int h2_unprocessed(const struct h2 *h);
+
 /* Returns 1 when the server's first frame (its SETTINGS) has arrived. */
 int h2_established(const struct h2 *h);
 

@@ -120,12 +120,24 @@ def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
         "close"))
     # A redirect whose content-length is over the 2 KiB Go drains is followed at once, its
     # body unread (it never comes): kubelet's transport asks again on a new connection, which
-    # gets the 200 (x/net's client reads a content-length). One server each for the oracle
-    # and podhealth: a server's nth connection gets its nth answer.
+    # gets the 200 (x/net's client reads a content-length). A stream refused unprocessed
+    # (REFUSED_STREAM, or a GOAWAY below it) is asked again on a new connection, as kubelet's
+    # transport does. One server each for the oracle and podhealth: a server's nth
+    # connection gets its nth answer.
     head = lambda status, *fields: h2_headers([(":status", str(status))] + list(fields))
-    unread = [RawH2([head(302, ("location", "/next"), ("content-length", "5000")) +
-                     h2_frame(0, 0, 1, b"x"), head(200) + h2_frame(0, 1, 1, b"ok")],
-                    context=certs.context(certs.ec, alpn=["h2"])) for _ in range(2)]
+    ok = head(200) + h2_frame(0, 1, 1, b"ok")
+    refused = h2_frame(3, 0, 1, (7).to_bytes(4, "big"))
+    goaway = h2_frame(7, 0, 0, bytes(8))
+    scripted = {
+        "redirect-body-unread": [head(302, ("location", "/next"), ("content-length", "5000")) +
+                                 h2_frame(0, 0, 1, b"x"), ok],
+        "refused-once": [refused, ok],
+        "goaway-once": [goaway, ok],
+        "refused-always": [refused],
+        "reset-once": [h2_frame(3, 0, 1, (2).to_bytes(4, "big")), ok],  # INTERNAL_ERROR: not again
+    }
+    raw = {name: [RawH2(answers, context=certs.context(certs.ec, alpn=["h2"])) for _ in range(2)]
+           for name, answers in scripted.items()}
     try:
         def case(name, path, want, extra="", oracle=True, url=None):
             url = url or base + path
@@ -142,8 +154,10 @@ def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
             "missing": case("missing", "/nope", "fail"),
             "cut": case("cut", "/cut", "kept"),
             "from-http": case("from-http", "", "pass", url=hop.url("/")),
-            "redirect-body-unread": ("name=redirect-body-unread,url=https://%s/" % unread[0].addr(),
-                                     {"target": "https://%s/" % unread[1].addr()}, "pass"),
+            **{name: ("name=%s,url=https://%s/" % (name, raw[name][0].addr()),
+                      {"target": "https://%s/" % raw[name][1].addr()},
+                      "fail" if name in ("refused-always", "reset-once") else "pass")
+               for name in scripted},
             "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
             "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
             "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
@@ -154,8 +168,9 @@ def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
         assert "[-]cut failed: body: HTTP/2: the server reset the stream (INTERNAL_ERROR) " in listing
         assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
     finally:
-        for u in unread:
-            u.stop()
+        for pair in raw.values():
+            for u in pair:
+                u.stop()
         hop.stop()
         peer.stop()
 

@@ -410,6 +410,38 @@ test_settings_values(void **state)
 			}
 }
 
+/* A stream refused unprocessed, which the HTTP kind asks again: REFUSED_STREAM or a GOAWAY
+ * below stream 1, before the head; not another reset, nor either after the head. */
+static void
+test_unprocessed(void **state)
+{
+	(void)state;
+	static const struct h2_field status = H2_FIELD(":status", "200");
+	static const struct {
+		int type, after_head;
+		const char *payload;
+		int unprocessed;
+	} rows[] = {
+	    {RST_STREAM, 0, "\0\0\0\x07", 1},   {RST_STREAM, 0, "\0\0\0\x02", 0},
+	    {GOAWAY, 0, "\0\0\0\0\0\0\0\0", 1}, {RST_STREAM, 1, "\0\0\0\x07", 0},
+	    {GOAWAY, 1, "\0\0\0\0\0\0\0\0", 0},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct h2 *h = client();
+		struct buf in = {0};
+		frame(&in, SETTINGS, 0, 0, "", 0);
+		if (rows[i].after_head)
+			headers(&in, 0, &status, 1);
+		frame(&in, rows[i].type, 0, rows[i].type == GOAWAY ? 0 : 1, rows[i].payload,
+		      rows[i].type == GOAWAY ? 8 : 4);
+		assert_int_equal(feed(h, &in, 0), H2_ERROR);
+		if (h2_unprocessed(h) != rows[i].unprocessed)
+			fail_msg("row %zu: %s", i, h2_error(h));
+		buf_free(&in);
+		h2_free(h);
+	}
+}
+
 int
 main(void)
 {
@@ -420,6 +452,7 @@ main(void)
 	    cmocka_unit_test(test_request_fields),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_settings_values),
+	    cmocka_unit_test(test_unprocessed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
