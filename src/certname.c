@@ -1,5 +1,8 @@
 #include "certname.h"
 
+#include "buf.h"
+#include "url.h"
+
 #include <mbedtls/asn1.h>
 
 #include <arpa/inet.h>
@@ -301,4 +304,20 @@ certname_constrained(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *leaf)
 			return r < 0 ? CERTNAME_BAD_CONSTRAINTS : CERTNAME_NOT_PERMITTED;
 	}
 	return CERTNAME_OK;
+}
+
+int
+certname_uris_parse(const mbedtls_x509_crt *crt)
+{
+	for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (s->buf.tag != GN_URI)
+			continue;
+		struct buf host = {0};
+		int ok = url_parse_host((const char *)s->buf.p, s->buf.len, &host) == 0 &&
+			 (host.failed || domain_ok((const unsigned char *)host.data, host.len));
+		buf_free(&host);
+		if (!ok)
+			return 0;
+	}
+	return 1;
 }

@@ -30,4 +30,9 @@ enum certname_result certname_check(const mbedtls_x509_crt *crt, const char *nam
  * extension; email or URI constraints that a leaf name of their kind would meet). */
 enum certname_result certname_constrained(const mbedtls_x509_crt *ca, const mbedtls_x509_crt *leaf);
 
+/* Returns 1 when every uniformResourceIdentifier subjectAltName of crt parses as
+ * crypto/x509's parseSANExtension takes it, verified or not: url.Parse, then
+ * domainToReverseLabels on its host, if it has one; else 0 (Go refuses the certificate). */
+int certname_uris_parse(const mbedtls_x509_crt *crt);
+
 #endif

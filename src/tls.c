@@ -77,7 +77,7 @@ struct tls_conn {
 	size_t heap;      /* bytes Mbed TLS holds for it (tls_calloc) */
 	int heap_refused; /* an allocation was refused: over TLS_HEAP_MAX */
 	int peer_closed;  /* the socket reached its end (recv returned 0) */
-	int go_refused;   /* 1: a negative serial number, 2: an RSA key under 1024 bits */
+	int go_refused;   /* 1: a negative serial number, 2: an RSA key under 1024 bits, 3: a URI */
 	uint32_t leaf;    /* the verification flags of the server's certificate alone */
 	enum certname_result name_result;
 	/* With ca=: the CAs of the chain being verified that carry name constraints, seen
@@ -726,12 +726,14 @@ conn_io(struct tls_conn *t, int fd)
 	}
 	/* What Go's crypto/tls refuses in any handshake, verified or not (its defaults since
 	 * 1.23 and 1.24): a certificate with a negative serial number, which
-	 * x509.ParseCertificate refuses (x509negativeserial), and a server key of RSA under
-	 * 1024 bits, which crypto/rsa refuses to verify with (rsa1024min). A resumed handshake
-	 * sees no certificate. */
+	 * x509.ParseCertificate refuses (x509negativeserial), or with a URI subjectAltName
+	 * its url.Parse refuses; and a server key of RSA under 1024 bits, which crypto/rsa
+	 * refuses to verify with (rsa1024min). A resumed handshake sees no certificate. */
 	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&t->ssl);
 	for (const mbedtls_x509_crt *c = crt; c && !t->go_refused; c = c->next)
-		t->go_refused = c->serial.len && (c->serial.p[0] & 0x80) ? 1 : 0;
+		t->go_refused = c->serial.len && (c->serial.p[0] & 0x80) ? 1
+				: !certname_uris_parse(c)                ? 3
+									 : 0;
 	if (!t->go_refused && crt && mbedtls_pk_get_type(&crt->pk) == MBEDTLS_PK_RSA &&
 	    mbedtls_pk_get_bitlen(&crt->pk) < 1024)
 		t->go_refused = 2;
@@ -895,8 +897,10 @@ tls_conn_error(struct tls_conn *t)
 		return "TLS: the server's handshake needs more memory than a check may take (128 "
 		       "KiB)";
 	if (t->go_refused)
-		return t->go_refused == 1 ? "TLS: certificate has a negative serial number"
-					  : "TLS: the server's RSA key is under 1024 bits";
+		return t->go_refused == 1   ? "TLS: certificate has a negative serial number"
+		       : t->go_refused == 3 ? "TLS: certificate has a URI subjectAltName Go cannot "
+					      "parse"
+					    : "TLS: the server's RSA key is under 1024 bits";
 	if (t->peer != PEER_TLS)
 		return t->peer == PEER_HTTP
 			   ? "TLS handshake failed: the server answered in plain HTTP"

@@ -368,6 +368,35 @@ split_authority(struct url *u, const char *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* net/url.Parse up to the authority: control bytes (before the fragment), the fragment's
+ * escapes, then parse_ref. */
+static int
+parse_url(const char *s, size_t n, struct ref *r, char *err, size_t errlen)
+{
+	const char *hash = memchr(s, '#', n);
+	size_t end = hash ? (size_t)(hash - s) : n;
+	for (size_t i = 0; i < end; i++)
+		if (is_ctl((unsigned char)s[i]))
+			return fmt_error(err, errlen, "invalid control character in URL");
+	if (hash && check_escapes(hash + 1, n - end - 1) < 0)
+		return fmt_error(err, errlen, "invalid URL escape in fragment");
+	return parse_ref(s, end, r, err, errlen);
+}
+
+int
+url_parse_host(const char *s, size_t n, struct buf *host)
+{
+	struct ref r;
+	char err[8], *auth = NULL;
+	if (parse_url(s, n, &r, err, sizeof err) < 0)
+		return -1;
+	int rc = r.authority
+		     ? parse_authority(r.authority, r.authority_len, host, &auth, err, sizeof err)
+		     : 0;
+	free(auth);
+	return rc;
+}
+
 int
 url_resolve(const struct url *base, const char *ref, size_t len, struct url *out, char *err,
 	    size_t errlen)
@@ -375,14 +404,8 @@ url_resolve(const struct url *base, const char *ref, size_t len, struct url *out
 	memset(out, 0, sizeof *out);
 	if (len > URL_LOCATION_MAX)
 		return fmt_error(err, errlen, "longer than %d bytes", URL_LOCATION_MAX);
-	for (size_t i = 0; i < len; i++)
-		if (is_ctl((unsigned char)ref[i]))
-			return fmt_error(err, errlen, "invalid control character in URL");
-	const char *hash = memchr(ref, '#', len);
-	if (hash && check_escapes(hash + 1, len - (size_t)(hash - ref) - 1) < 0)
-		return fmt_error(err, errlen, "invalid URL escape in fragment");
 	struct ref r;
-	if (parse_ref(ref, hash ? (size_t)(hash - ref) : len, &r, err, errlen) < 0)
+	if (parse_url(ref, len, &r, err, errlen) < 0)
 		return -1;
 	struct buf authority = {0}, target = {0}, path = {0};
 	int rc = 0;

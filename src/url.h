@@ -28,9 +28,15 @@ struct url {
 int url_resolve(const struct url *base, const char *ref, size_t len, struct url *out, char *err,
 		size_t errlen);
 
+/* Parses s (n bytes) as Go's url.Parse does, whatever its scheme (a certificate's URI
+ * subjectAltName: crypto/x509 refuses a certificate with one it cannot parse). Returns 0
+ * with its host, unescaped and with any port (URL.Host), appended to host (nothing when it
+ * has none), or -1. */
+struct buf;
+int url_parse_host(const char *s, size_t n, struct buf *host);
+
 /* Appends the Authorization value Go's client sends for user[:password] (n bytes at
  * info, percent-escaped as in a URL): "Basic " and base64 of user:password. */
-struct buf;
 void url_basic_auth(const char *info, size_t n, struct buf *out);
 
 /* Writes scheme://authority/target (the Referer of the next request) into b. */

@@ -169,6 +169,59 @@ def test_certificate_names_as_go_parses_them(podhealth, certs):
             u.stop()
 
 
+# URI subjectAltNames as crypto/x509's parseSANExtension takes them, verified or not:
+# url.Parse, then domainToReverseLabels on the host. name: (the URI, the verdict; "Go 1.26":
+# refused by kubelet 1.37's net/url, taken by the oracle's Go 1.24.4, so restated).
+URI_SANS = {
+    "uri-spiffe": ("spiffe://cluster.local/ns/default/sa/app", "pass"),
+    "uri-opaque": ("urn:uuid:anything %zz goes", "pass"),
+    "uri-space-in-host": ("spiffe://clus ter.local/", "fail"),
+    "uri-bad-escape": ("spiffe://cluster.local/ns/%zz/", "fail"),
+    "uri-fragment-escape": ("spiffe://cluster.local/#%zz", "fail"),
+    "uri-control-byte": ("spiffe://cluster.local/\x01", "fail"),
+    "uri-trailing-dot": ("spiffe://cluster.local./", "fail"),
+    "uri-empty-label": ("spiffe://cluster..local/", "fail"),
+    "uri-bad-userinfo": ("spiffe://u p@cluster.local/", "fail"),
+    "uri-two-colons": ("spiffe://cluster.local:1:2/", "Go 1.26"),
+}
+
+
+def test_uri_subject_alt_names_as_go_parses_them(podhealth, certs):
+    # Each URI written over a placeholder of the same length in one certificate (the
+    # signature no longer holds: unverified, unasked), served by OpenSSL; podhealth's
+    # verdict beside the oracle's, and the Go 1.26 row restated.
+    d = tempfile.mkdtemp(dir=certs.dir)
+    key = os.path.join(d, "k.pem")
+    placeholder = "spiffe://placeholder/" + "p" * 39
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,URI:" + placeholder, "-keyout", key,
+                    "-out", os.path.join(d, "c.pem")], check=True, capture_output=True)
+    with open(os.path.join(d, "c.pem")) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    assert der.count(placeholder.encode()) == 1
+    servers = {}
+    try:
+        for name, (uri, _) in URI_SANS.items():
+            value = uri.encode() + b"a" * (len(placeholder) - len(uri))
+            cert = os.path.join(d, name + ".pem")
+            with open(cert, "w") as f:
+                f.write(ssl.DER_cert_to_PEM_cert(der.replace(placeholder.encode(), value)))
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            servers[name] = answering(ctx)
+        url = lambda name: "https://127.0.0.1:%d/" % servers[name].port
+        listing = compare(podhealth, {name: ("name=%s,url=%s" % (name, url(name)), {"target": url(name)}, want)
+                                      for name, (_, want) in URI_SANS.items() if want != "Go 1.26"})
+        assert "[-]uri-bad-escape failed: TLS: certificate has a URI subjectAltName Go cannot parse\n" in listing
+        assert kubelet("https", url("uri-two-colons"))[0] == "pass"
+        got, _ = verdicts(podhealth, {"t": url("uri-two-colons")})
+        assert got == {"t": "fail"}
+    finally:
+        for u in servers.values():
+            u.stop()
+
+
 def test_negative_path_length_refused_as_go_1_25(podhealth, certs):
     # A certificate whose BasicConstraints has a negative pathLenConstraint: Go 1.25's
     # ParseCertificate refuses it, and crypto/tls parses the server's certificates even

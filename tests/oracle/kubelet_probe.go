@@ -47,6 +47,7 @@
 //	BMPString surrogate in a name refused    Go 1.25                passes   fails      test_certificate_names_as_go_parses_them
 //	HTTP/2: SETTINGS values out of range     x/net 0.53 (0.32 for ENABLE_CONNECT_PROTOCOL) passes fails test_http2_cleartext_answers_as_go_reads_them[settings-*]
 //	HTTP/2: malformed PRIORITY_UPDATE        x/net 0.50             passes   fails      test_http2_cleartext_answers_as_go_reads_them[priority-update-*]
+//	URI subjectAltName host with two colons  Go 1.26 (urlstrictcolons) passes fails     test_uri_subject_alt_names_as_go_parses_them
 //
 // Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
 // would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "url.h"
 
 static void
@@ -93,11 +94,49 @@ test_redirect_targets(void **state)
 	}
 }
 
+/* Any URL as Go's url.Parse takes it (a certificate's URI subjectAltName), and its host. */
+static void
+test_parse_any_url(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		const char *host; /* NULL: refused */
+	} cases[] = {
+	    {"spiffe://cluster.local/ns/default/sa/app", "cluster.local"},
+	    {"spiffe://u:p%40@cluster.local:8443/x?q=%zz#f", "cluster.local:8443"},
+	    {"urn:uuid:not checked %zz at all", ""},
+	    {"https://[::1]:443/", "[::1]:443"},
+	    {"/relative/path", ""},
+	    {"spiffe://clus ter.local/", NULL},
+	    {"spiffe://cluster.local/ns/%zz", NULL},
+	    {"spiffe://cluster.local/#%zz", NULL},
+	    {"spiffe://cluster.local/\x01", NULL},
+	    {"spiffe://cluster.local/#\t", "cluster.local"},
+	    {"spiffe://u p@cluster.local/", NULL},
+	    {"spiffe://cluster.local:1:2/", NULL},
+	    {"spiffe://[cluster.local]/", NULL},
+	    {"1a:b/c", NULL},
+	    {":x", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf host = {0};
+		int rc = url_parse_host(cases[i].in, strlen(cases[i].in), &host);
+		if (!cases[i].host ? rc != -1
+				   : rc != 0 || host.len != strlen(cases[i].host) ||
+					 (host.len && memcmp(host.data, cases[i].host, host.len)))
+			fail_msg("'%s': rc %d, host '%.*s'", cases[i].in, rc, (int)host.len,
+				 host.data ? host.data : "");
+		buf_free(&host);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_redirect_targets),
+	    cmocka_unit_test(test_parse_any_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
