@@ -609,6 +609,31 @@ def test_tls13_records_as_go_reads_them(podhealth, certs):
             u.stop()
 
 
+def test_tls13_key_changes_end_their_records(podhealth, certs):
+    # The ServerHello and the server's Finished each change the keys, so each must end its
+    # record (RFC 8446 5.1); Mbed TLS read on, and podhealth passed both. Go fails more
+    # handshake bytes after the Finished in its record (the oracle's Go 1.24.4 already:
+    # compared), and after the ServerHello since 1.24.12 and 1.25.6 (CVE-2025-61730),
+    # kubelet 1.37's Go among them, where the oracle's 1.24.4 reads on: restated. Both fail
+    # in podhealth (tools/mbedtls-tls13-key-change-alignment.patch). The same messages
+    # repacked within the rules pass in both, which proves the rewriting sound.
+    servers = {flight: Tls13Records(certs, certs.ec, [("data", OK)], flight=flight)
+               for flight in ("repacked", "hello-and-more", "finished-and-more")}
+    try:
+        url = lambda flight: "https://localhost:%d/" % servers[flight].port
+        listing = compare(podhealth, {f: (url(f), {"target": url(f)}, want) for f, want in
+                                      (("repacked", "pass"), ("finished-and-more", "fail"))})
+        # unexpected_message (-0x7700), as Go answers it
+        assert "failed: TLS handshake failed (Mbed TLS error -0x7700)" in listing, listing
+        assert kubelet("https", url("hello-and-more"))[0] == "pass"
+        got, listing = verdicts(podhealth, {"t": url("hello-and-more")})
+        assert got == {"t": "fail"}, listing
+        assert "[-]t failed: TLS handshake failed (Mbed TLS error -0x7700)" in listing, listing
+    finally:
+        for u in servers.values():
+            u.stop()
+
+
 def test_a_certificate_chain_over_16_kib_is_a_known_difference(podhealth, certs):
     # A 25 KB certificate (600 names) is a Certificate message larger than Mbed TLS's 16 KiB
     # input buffer, which must hold a whole handshake message: it fails, with a reason,

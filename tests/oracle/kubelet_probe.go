@@ -48,6 +48,7 @@
 //	HTTP/2: SETTINGS values out of range     x/net 0.53 (0.32 for ENABLE_CONNECT_PROTOCOL) passes fails test_http2_cleartext_answers_as_go_reads_them[settings-*]
 //	HTTP/2: malformed PRIORITY_UPDATE        x/net 0.50             passes   fails      test_http2_cleartext_answers_as_go_reads_them[priority-update-*]
 //	URI subjectAltName host with two colons  Go 1.26 (urlstrictcolons) passes fails     test_uri_subject_alt_names_as_go_parses_them
+//	TLS 1.3: bytes after the ServerHello     Go 1.24.12 (CVE-2025-61730) passes fails   test_tls13_key_changes_end_their_records
 //
 // Go's defaults as of 1.24 (GODEBUG): built in GOPATH mode, with no go.mod, the go command
 // would give it Go 1.20's (httplaxcontentlength=1, tlsrsakex=1, x509negativeserial=1,
