@@ -305,7 +305,9 @@ read_body(struct check *c, size_t limit)
 		check_answered(c);
 	if (!check_h2(c))
 		return response_body(&run->resp, limit);
-	run->h2_limit = limit; /* the stream's end, or this much of it, completes it */
+	if (run->resp.head_request)
+		return RESPONSE_DONE; /* x/net answers a HEAD at its head, with no body */
+	run->h2_limit = limit;        /* the stream's end, or this much of it, completes it */
 	return RESPONSE_MORE;
 }
 

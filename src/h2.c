@@ -66,6 +66,9 @@ struct h2 {
 	int block_final;   /* this frame's block fragment was fed as the last */
 	unsigned acks;     /* SETTINGS and PING acknowledgements queued since out was last empty */
 	int unprocessed;   /* the error: stream 1 refused before its head (h2_unprocessed) */
+	int goaway_error;  /* a GOAWAY with an error code came: nothing is asked again */
+	int settings_acks; /* SETTINGS acknowledgements: ours was the one SETTINGS asked */
+	int window_seen;   /* this SETTINGS frame had an INITIAL_WINDOW_SIZE */
 	const char *error;
 	char why[96];
 };
@@ -311,7 +314,7 @@ frame_begin(struct h2 *h)
 	h->type = h->head[3];
 	h->flags = h->head[4];
 	h->stream = be32(h->head + 5) & 0x7fffffff;
-	h->done = h->pad = h->skip = 0;
+	h->done = h->pad = h->skip = h->window_seen = 0;
 	h->block_final = 0;
 	if (h->phase == H2_PREFACE) {
 		if (memcmp(h->head, "HTTP/", 5) == 0)
@@ -392,6 +395,12 @@ frame_end(struct h2 *h)
 	switch (h->type) {
 	case T_SETTINGS:
 	case T_PING:
+		/* x/net's Transport wants one acknowledgement, of its one SETTINGS; another is a
+		 * PROTOCOL_ERROR (grpc-go ignores it). */
+		if (h->type == T_SETTINGS && (h->flags & F_ACK) && ++h->settings_acks > 1 &&
+		    h->handler.checks_settings)
+			return fail(h, "HTTP/2: a SETTINGS acknowledgement not asked for "
+				       "(PROTOCOL_ERROR)");
 		if (h->flags & F_ACK)
 			break;
 		/* A peer that sends SETTINGS or PING faster than it reads the acknowledgements
@@ -414,9 +423,11 @@ frame_end(struct h2 *h)
 		}
 		break;
 	case T_GOAWAY:
-		/* Stream 1 was not processed: it never will be. */
-		if (be32(h->small) < 1) {
-			h->unprocessed = !h->blocks;
+		/* Stream 1 was not processed: it never will be. x/net asks again only after
+		 * GOAWAYs without an error code (setGoAway keeps the first error's). */
+		h->goaway_error |= be32(h->small + 4) != 0;
+		if ((be32(h->small) & 0x7fffffff) < 1) {
+			h->unprocessed = !h->blocks && !h->goaway_error;
 			fmt_format(h->why, sizeof h->why,
 				   "HTTP/2: the server went away (GOAWAY %s)",
 				   error_name(be32(h->small + 4)));
@@ -489,16 +500,22 @@ content(struct h2 *h, const char *p, size_t n, int last)
 			h->small[h->done - n + i] = (unsigned char)p[i];
 		return H2_MORE;
 	case T_SETTINGS: /* each 6-byte setting, as it completes */
-		for (size_t i = 0; i < n && h->handler.checks_settings; i++) {
+		for (size_t i = 0; i < n; i++) {
 			size_t at = (h->done - n + i) % 6;
 			h->small[at] = (unsigned char)p[i];
+			if (at < 5)
+				continue;
 			unsigned id = h->small[1] | (h->small[0] ? 0x100 : 0);
 			uint32_t v = be32(h->small + 2);
-			if (at == 5 && (id == 2 || id == 8 ? v > 1
-					: id == 4          ? v >> 31
-					: id == 5          ? v - 16384 > 0xffffff - 16384
-							   : 0))
+			int bad = id == 2 || id == 8 ? v > 1
+				  : id == 4          ? v >> 31
+				  : id == 5          ? v - 16384 > 0xffffff - 16384
+						     : 0;
+			/* Go's framer, under both clients, refuses a frame's first
+			 * INITIAL_WINDOW_SIZE over 2^31-1 (FLOW_CONTROL_ERROR). */
+			if (bad && (h->handler.checks_settings || (id == 4 && !h->window_seen)))
 				return fail(h, "HTTP/2: a SETTINGS value out of range");
+			h->window_seen |= id == 4;
 		}
 		return H2_MORE;
 	}

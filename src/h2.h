@@ -51,10 +51,12 @@ struct h2_handler {
 	 * with a gRPC content-type as final whatever its :status): h2 hands it every head, and
 	 * block_end returns H2_INFORMATIONAL for one to skip. Otherwise h2 skips 1xx heads. */
 	int reads_1xx;
-	/* SETTINGS values out of RFC 9113's ranges (ENABLE_PUSH or ENABLE_CONNECT_PROTOCOL
-	 * other than 0 and 1, MAX_FRAME_SIZE outside 2^14..2^24-1, INITIAL_WINDOW_SIZE over
-	 * 2^31-1) fail the connection, as x/net's Transport (kubelet's HTTP client) refuses
-	 * them since v0.53 (Setting.Valid); grpc-go's client takes them. */
+	/* x/net's Transport's rules (kubelet's HTTP client), which grpc-go's client lacks:
+	 * SETTINGS values out of RFC 9113's ranges (ENABLE_PUSH or ENABLE_CONNECT_PROTOCOL
+	 * other than 0 and 1, MAX_FRAME_SIZE outside 2^14..2^24-1, any INITIAL_WINDOW_SIZE
+	 * over 2^31-1: Setting.Valid since v0.53) and a second SETTINGS acknowledgement fail
+	 * the connection. (A frame's first INITIAL_WINDOW_SIZE over 2^31-1 fails under both:
+	 * Go's framer refuses it.) */
 	int checks_settings;
 };
 

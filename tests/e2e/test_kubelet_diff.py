@@ -469,6 +469,8 @@ def h2c_answers():
         "settings-window-over": (setting(4, 1 << 31) + ok, "fail", False),
         "settings-in-range": (setting(2, 0) + setting(5, (1 << 24) - 1) + setting(4, (1 << 31) - 1) +
                               setting(8, 1) + setting(0x99, 7) + ok, "pass", False),
+        "settings-acked": (h2_frame(4, 1, 0) + ok, "pass", False),
+        "settings-acked-twice": (h2_frame(4, 1, 0) * 2 + ok, "fail", False),
         # PRIORITY and PRIORITY_UPDATE as x/net's framer parses them (PRIORITY_UPDATE since
         # v0.50; the oracle's 0.27 ignored the frame type).
         "priority-bad-length": (h2_frame(2, 0, 1, b"\0" * 4) + ok, "fail", False),

@@ -410,6 +410,34 @@ test_settings_values(void **state)
 			}
 }
 
+/* Go's framer refuses a SETTINGS frame's first INITIAL_WINDOW_SIZE over 2^31-1 under both
+ * clients; x/net's Transport alone refuses a second acknowledgement of its SETTINGS. */
+static void
+test_settings_under_both_clients(void **state)
+{
+	(void)state;
+	for (int checks = 0; checks <= 1; checks++) {
+		struct h2_handler hd = handler;
+		hd.checks_settings = checks;
+		struct h2 *h = h2_new(&hd, "\x82", 1, NULL, 0);
+		struct buf in = {0};
+		frame(&in, SETTINGS, 0, 0, "\0\4\x80\0\0\0", 6);
+		assert_int_equal(feed(h, &in, 1), H2_ERROR);
+		assert_string_equal(h2_error(h), "HTTP/2: a SETTINGS value out of range");
+		h2_free(h);
+		buf_free(&in);
+		h = h2_new(&hd, "\x82", 1, NULL, 0);
+		frame(&in, SETTINGS, 0, 0, "", 0);
+		frame(&in, SETTINGS, ACK, 0, "", 0);
+		assert_int_equal(feed(h, &in, 0), H2_MORE);
+		buf_free(&in);
+		frame(&in, SETTINGS, ACK, 0, "", 0);
+		assert_int_equal(feed(h, &in, 0), checks ? H2_ERROR : H2_MORE);
+		h2_free(h);
+		buf_free(&in);
+	}
+}
+
 /* A stream refused unprocessed, which the HTTP kind asks again: REFUSED_STREAM or a GOAWAY
  * below stream 1, before the head; not another reset, nor either after the head. */
 static void
@@ -422,9 +450,15 @@ test_unprocessed(void **state)
 		const char *payload;
 		int unprocessed;
 	} rows[] = {
-	    {RST_STREAM, 0, "\0\0\0\x07", 1},   {RST_STREAM, 0, "\0\0\0\x02", 0},
-	    {GOAWAY, 0, "\0\0\0\0\0\0\0\0", 1}, {RST_STREAM, 1, "\0\0\0\x07", 0},
+	    {RST_STREAM, 0, "\0\0\0\x07", 1},
+	    {RST_STREAM, 0, "\0\0\0\x02", 0},
+	    {GOAWAY, 0, "\0\0\0\0\0\0\0\0", 1},
+	    {RST_STREAM, 1, "\0\0\0\x07", 0},
 	    {GOAWAY, 1, "\0\0\0\0\0\0\0\0", 0},
+	    /* x/net asks again only after a GOAWAY without an error code. */
+	    {GOAWAY, 0, "\0\0\0\0\0\0\0\x0b", 0},
+	    /* The last stream's reserved bit is not part of it. */
+	    {GOAWAY, 0, "\x80\0\0\0\0\0\0\0", 1},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		struct h2 *h = client();
@@ -453,6 +487,7 @@ main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_settings_values),
 	    cmocka_unit_test(test_unprocessed),
+	    cmocka_unit_test(test_settings_under_both_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
