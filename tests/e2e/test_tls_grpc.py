@@ -103,6 +103,32 @@ def test_http_to_https_redirect_is_followed(podhealth, tls_servers):
         u.stop()
 
 
+def h2_only_server_rows(case):
+    """The rows both HTTP/2 tables ask of h2_only_server's paths, over TLS and over h2c,
+    each made by case(name, path, want[, extra, oracle]) (oracle=False: no kubelet
+    counterpart). h2c follows /to-https in the clear, :scheme https, to the same port, as
+    the KEP's transport does."""
+    return {
+        "ok": case("ok", "/", "pass"),
+        "down": case("down", "/down", "fail"),
+        "redirect": case("redirect", "/redirect", "pass"),
+        "away": case("away", "/away", "warn"),
+        "loop": case("loop", "/loop", "fail"),
+        "to-https": case("to-https", "/to-https", "pass"),
+        "missing": case("missing", "/nope", "fail"),
+        "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
+        "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
+        "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
+    }
+
+
+def assert_h2_only_server_rows(listing):
+    assert "[-]down failed: HTTP 503\n" in listing
+    assert "[+]redirect ok\n" in listing
+    assert "[-]loop failed: stopped after 10 redirects\n" in listing
+    assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
+
+
 @pytest.mark.parametrize("mode", ["net/http", "strict"])
 def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
     """An https:// check offers ALPN h2 and http/1.1, as kubelet's transport does
@@ -146,28 +172,16 @@ def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
                     want)
 
         listing = compare(podhealth, {
-            "ok": case("ok", "/", "pass"),
-            "down": case("down", "/down", "fail"),
-            "redirect": case("redirect", "/redirect", "pass"),
-            "away": case("away", "/away", "warn"),
-            "loop": case("loop", "/loop", "fail"),
-            "to-https": case("to-https", "/to-https", "pass"),
-            "missing": case("missing", "/nope", "fail"),
+            **h2_only_server_rows(case),
             "cut": case("cut", "/cut", "kept"),
             "from-http": case("from-http", "", "pass", url=hop.url("/")),
             **{name: ("name=%s,url=https://%s/" % (name, raw[name][0].addr()),
                       {"target": "https://%s/" % raw[name][1].addr()},
                       "fail" if name in ("refused-always", "reset-once", "goaway-error-once") else "pass")
                for name in scripted},
-            "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
-            "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
-            "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
         }, "https")
-        assert "[-]down failed: HTTP 503\n" in listing
-        assert "[+]redirect ok\n" in listing
-        assert "[-]loop failed: stopped after 10 redirects\n" in listing
+        assert_h2_only_server_rows(listing)
         assert "[-]cut failed: body: HTTP/2: the server reset the stream (INTERNAL_ERROR) " in listing
-        assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
     finally:
         for pair in raw.values():
             for u in pair:
@@ -237,24 +251,11 @@ def test_http2_cleartext_verdicts_match_kubelet(podhealth):
                     {"target": url, "h2c": True} if oracle else None, want)
 
         listing = compare(podhealth, {
-            "ok": case("ok", "/", "pass"),
-            "down": case("down", "/down", "fail"),
-            "redirect": case("redirect", "/redirect", "pass"),
-            "away": case("away", "/away", "warn"),
-            "loop": case("loop", "/loop", "fail"),
-            # Followed in the clear, :scheme https, to the same h2c port: as the KEP's transport.
-            "to-https": case("to-https", "/to-https", "pass"),
-            "missing": case("missing", "/nope", "fail"),
-            "ready": case("ready", "/ready", "pass", ",body=ready", oracle=False),
-            "past-10k": case("past-10k", "/big", "fail", ",body=needle", oracle=False),
-            "head": case("head", "/", "pass", ",method=HEAD", oracle=False),
+            **h2_only_server_rows(case),
             "http1": case("http1", "", "fail", url=http1.url()),
         }, "http")
-        assert "[-]down failed: HTTP 503\n" in listing
-        assert "[+]redirect ok\n" in listing
-        assert "[-]loop failed: stopped after 10 redirects\n" in listing
+        assert_h2_only_server_rows(listing)
         assert "[-]http1 failed: not an HTTP/2 server: it answered HTTP/1.x\n" in listing
-        assert '[-]past-10k failed: HTTP 200, body does not contain "needle"\n' in listing
     finally:
         g.stop()
         http1.stop()
