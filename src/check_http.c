@@ -32,6 +32,7 @@ struct http_run {
 	size_t h2_body;       /* body bytes read */
 	size_t h2_limit;      /* body bytes to read: the rest is not waited for */
 	int h2_lengths;       /* content-length fields of the final head */
+	int h2_head_wait;     /* a HEAD's head was read: the stream's end completes it */
 	struct buf referer;   /* a redirect's Referer (empty: none) */
 	int hops;             /* redirects followed */
 	int retried;          /* this request was sent again (h2_unprocessed) */
@@ -184,7 +185,7 @@ http_connected(struct check *c)
 						   .block_end = h2_on_block_end,
 						   .arg = run,
 						   .checks_settings = 1};
-		run->h2_final = run->h2_headed = run->h2_lengths = 0;
+		run->h2_final = run->h2_headed = run->h2_lengths = run->h2_head_wait = 0;
 		run->h2_body = 0;
 		check_http2(c, &handler, req.data, req.len, NULL, 0);
 	}
@@ -301,13 +302,18 @@ static int
 read_body(struct check *c, size_t limit)
 {
 	struct http_run *run = check_state(c);
+	/* x/net returns a HEAD's answer, bodiless, once its stream has ended however it ends
+	 * (END_STREAM, a reset, DATA it resets, the connection's end); until then RoundTrip
+	 * has not returned, and the deadline fails it. */
+	if (check_h2(c) && run->resp.head_request) {
+		run->h2_head_wait = 1;
+		return RESPONSE_MORE;
+	}
 	if (!run->slurping)
 		check_answered(c);
 	if (!check_h2(c))
 		return response_body(&run->resp, limit);
-	if (run->resp.head_request)
-		return RESPONSE_DONE; /* x/net answers a HEAD at its head, with no body */
-	run->h2_limit = limit;        /* the stream's end, or this much of it, completes it */
+	run->h2_limit = limit; /* the stream's end, or this much of it, completes it */
 	return RESPONSE_MORE;
 }
 
@@ -477,6 +483,11 @@ http_stream(struct check *c, int ev)
 		if (r == RESPONSE_DONE)
 			ev = H2_END;
 	}
+	if (run->h2_head_wait) {
+		if (ev != H2_MORE || run->h2_body)
+			on_end(c, RESPONSE_DONE);
+		return;
+	}
 	const char *why = run->h2_headed ? h2_length_error(run, ev == H2_END) : NULL;
 	if (why) {
 		check_finish(c, CHECK_ERROR, "HTTP %d: %s", run->resp.status, why);
@@ -522,6 +533,10 @@ static void
 http_eof(struct check *c)
 {
 	struct http_run *run = check_state(c);
+	if (run->h2_head_wait) {
+		on_end(c, RESPONSE_DONE);
+		return;
+	}
 	if (check_h2(c)) {
 		http_read_failed(c, run->h2_headed ? "connection closed"
 				    : h2_established(check_h2(c))

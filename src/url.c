@@ -92,9 +92,9 @@ parse_ref(const char *s, size_t n, struct ref *r, char *err, size_t errlen)
 		if (c == ':') {
 			if (i == 0)
 				return fmt_error(err, errlen, "missing protocol scheme");
-			if (i >= sizeof r->scheme)
-				return fmt_error(err, errlen, "scheme too long");
-			for (size_t j = 0; j < i; j++)
+			/* Go takes a scheme of any length; a long one is kept cut, which
+			 * names neither http nor https, as it did not. */
+			for (size_t j = 0; j < i && j + 1 < sizeof r->scheme; j++)
 				r->scheme[j] = (char)tolower((unsigned char)s[j]);
 			s += i + 1;
 			n -= i + 1;
@@ -131,6 +131,13 @@ parse_ref(const char *s, size_t n, struct ref *r, char *err, size_t errlen)
 	r->path = s;
 	r->path_len = n;
 	return 0;
+}
+
+/* A byte a host may hold as it is (net/url shouldEscape with encodeHost false). */
+static int
+host_byte(int c)
+{
+	return c < 0x80 && (isalnum(c) || (c && strchr("-._~!$&'()*+,;=:[]<>\"", c)));
 }
 
 /* Go's validOptionalPort: "" or ':' followed by digits. */
@@ -179,7 +186,7 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 	 * literal only at the start (1.26.1, CVE-2026-25679); past the brackets, the first
 	 * colon starts the port, so a second colon is malformed ("localhost:80:80", "::1":
 	 * urlstrictcolons, 1.26). Each a parse error, so the redirect fails. A zone (after
-	 * "%25") is not empty, and may escape any byte (Go's encodeZone). */
+	 * "%25") is not empty (Go's encodeZone, below, says what it may escape). */
 	const char *port = NULL, *close = NULL, *zone = NULL;
 	if (n > 0 && a[0] == '[') {
 		if (memchr(a + 1, '[', n - 1))
@@ -215,16 +222,18 @@ parse_authority(const char *a, size_t n, struct buf *b, char **auth, char *err, 
 		unsigned char c = (unsigned char)a[i];
 		if (c == '%') {
 			/* In a host, only bytes outside ASCII may be escaped (and %25, a zone);
-			 * in a zone, any. */
+			 * in a zone, only '%', ' ' and what a host may hold as it is (Go's
+			 * encodeZone). */
 			int d = fmt_percent_byte(a + i, n - i);
 			int in_zone = zone && a + i >= zone && a + i < close;
-			if (d < 0 || (d < 0x80 && d != '%' && !in_zone))
+			if (d < 0 || (in_zone ? d != '%' && d != ' ' && !host_byte(d)
+					      : d < 0x80 && d != '%'))
 				return fmt_error(err, errlen, "invalid URL escape in host");
 			buf_append(b, &(char){(char)d}, 1);
 			i += 2;
 			continue;
 		}
-		if (c < 0x80 && !isalnum(c) && !strchr("-._~!$&'()*+,;=:[]<>\"", c))
+		if (c < 0x80 && !host_byte(c))
 			return fmt_error(err, errlen, "invalid character in host name");
 		buf_append(b, &a[i], 1);
 	}

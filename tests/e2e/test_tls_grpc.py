@@ -712,17 +712,26 @@ def test_h2_control_frame_flood_is_bounded(frame, scheme, certs):
 
 
 
-def test_http2_head_is_answered_at_its_head(podhealth):
+def test_http2_head_is_answered_when_its_stream_ends(podhealth):
     # method=HEAD (podhealth's; kubelet's httpGet is always GET) over HTTP/2: x/net's client
-    # returns a HEAD's answer at its head, with no body, so a stream left open after it
-    # does not hold the verdict (it timed out, a probe error).
-    peer = RawH2(h2_headers([(":status", "200")]))
+    # returns a HEAD's answer, with no body, once its stream has ended, however it ends (its
+    # RoundTrip waits on the stream's end); a stream left open fails at the deadline, as
+    # RoundTrip has not returned (not a probe error).
+    head = h2_headers([(":status", "200")])
+    answers = {"end-stream": (h2_headers([(":status", "200")], end_stream=True), "pass"),
+               "reset": (head + h2_frame(3, 0, 1, (8).to_bytes(4, "big")), "pass"),  # CANCEL
+               "data": (head + h2_frame(0, 0, 1, b"x"), "pass"),
+               "left-open": (head, "fail")}
+    peers = {name: RawH2(frames) for name, (frames, _) in answers.items()}
     try:
         got, listing = verdicts(podhealth, {
-            "h": "name=h,url=http://%s/,protocol=http2,method=HEAD" % peer.addr()})
-        assert got == {"h": "pass"}, listing
+            name: "name=%s,url=http://%s/,protocol=http2,method=HEAD" % (name, p.addr())
+            for name, p in peers.items()})
+        assert got == {name: want for name, (_, want) in answers.items()}, listing
+        assert "[-]left-open failed: timeout after" in listing and "probe error" not in listing, listing
     finally:
-        peer.stop()
+        for p in peers.values():
+            p.stop()
 
 
 def test_grpc_answer_shapes_match_grpc_go(podhealth):

@@ -58,6 +58,13 @@ test_redirect_targets(void **state)
 	    {"http://[::ffff:127.0.0.1]/", "http", "::ffff:127.0.0.1", 80, "[::ffff:127.0.0.1]",
 	     "/", NULL},
 	    {"http://[fe80::1%25en%30]/", "http", "fe80::1%en0", 80, "[fe80::1%en0]", "/", NULL},
+	    /* A zone escapes only what it could hold as it is, a space and '%'. */
+	    {"http://[fe80::1%25e%20n%25]/", "http", "fe80::1%e n%", 80, "[fe80::1%e n%]", "/",
+	     NULL},
+	    {"http://[fe80::1%25en%7B0]/", NULL, NULL, 0, NULL, NULL, "invalid URL escape"},
+	    {"http://[fe80::1%25en%C3%A9]/", NULL, NULL, 0, NULL, NULL, "invalid URL escape"},
+	    /* A scheme of any length, as Go's getScheme. */
+	    {"abcdefghijklmnopq:x", "abcdefghijklmno", "", 0, "", "/", NULL},
 	    {"http://[fe80::1%25]/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
 	    {"http://[fe80::1%25a[b]/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
 	    {"http://[127.0.0.1]/", NULL, NULL, 0, NULL, NULL, "invalid IP-literal"},
@@ -118,6 +125,7 @@ test_parse_any_url(void **state)
 	    {"spiffe://[cluster.local]/", NULL},
 	    {"1a:b/c", NULL},
 	    {":x", NULL},
+	    {"abcdefghijklmnopqrstuvwxyz://host/", "host"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct buf host = {0};
