@@ -360,8 +360,9 @@ on_head(struct check *c)
 		check_finish(c, CHECK_FAIL, "stopped after %d redirects", MAX_REQUESTS);
 		return LEFT;
 	}
-	/* Go drains up to 2 KiB of a small or unsized body before the next request. */
-	if (r->length >= 0 && r->length > REDIRECT_SLURP) {
+	/* Go drains up to 2 KiB of a small or unsized body before the next request (a HEAD
+	 * over HTTP/2 waits for its stream's end first, whatever its length: read_body). */
+	if (r->length >= 0 && r->length > REDIRECT_SLURP && !(check_h2(c) && r->head_request)) {
 		follow(c);
 		return LEFT;
 	}

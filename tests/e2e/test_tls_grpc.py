@@ -721,7 +721,14 @@ def test_http2_head_is_answered_when_its_stream_ends(podhealth):
     answers = {"end-stream": (h2_headers([(":status", "200")], end_stream=True), "pass"),
                "reset": (head + h2_frame(3, 0, 1, (8).to_bytes(4, "big")), "pass"),  # CANCEL
                "data": (head + h2_frame(0, 0, 1, b"x"), "pass"),
-               "left-open": (head, "fail")}
+               "left-open": (head, "fail"),
+               # A redirect too: however long its content-length, it waits on the end.
+               "redirect-left-open": ([h2_headers([(":status", "302"), ("location", "/next"),
+                                                   ("content-length", "5000")]),
+                                       h2_headers([(":status", "200")], end_stream=True)], "fail"),
+               "redirect-reset": ([h2_headers([(":status", "302"), ("location", "/next")]) +
+                                   h2_frame(3, 0, 1, (8).to_bytes(4, "big")),
+                                   h2_headers([(":status", "200")], end_stream=True)], "pass")}
     peers = {name: RawH2(frames) for name, (frames, _) in answers.items()}
     try:
         got, listing = verdicts(podhealth, {
