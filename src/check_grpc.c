@@ -39,6 +39,7 @@ struct grpc_run {
 	char message[64];    /* grpc-message, percent-decoded */
 	char why[96];        /* a block refused: why */
 	struct buf data;     /* the DATA of the stream */
+	int retried;         /* the call was made again (h2_unprocessed) */
 };
 
 /* gRPC status codes (grpc/doc/statuscodes.md). */
@@ -437,6 +438,18 @@ decide(struct check *c)
 static void
 grpc_stream(struct check *c, int ev)
 {
+	struct grpc_run *run = check_state(c);
+	/* grpc-go retries, transparently, a first attempt the server left unprocessed
+	 * (stream.go's shouldRetry: REFUSED_STREAM, or a GOAWAY below the stream whatever its
+	 * code); podhealth on a new connection, as grpc-go does after a GOAWAY. */
+	if (ev == H2_ERROR && h2_unprocessed(check_h2(c)) && !run->retried) {
+		buf_free(&run->data);
+		memset(run, 0, sizeof *run);
+		run->retried = 1;
+		grpc_start(c);
+		check_retry(c);
+		return;
+	}
 	if (ev == H2_ERROR)
 		check_finish(c, CHECK_FAIL, "%s", h2_error(check_h2(c)));
 	else if (ev == H2_END)

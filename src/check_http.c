@@ -498,7 +498,8 @@ http_stream(struct check *c, int ev)
 		/* x/net asks again, on a new connection, when the server refused the stream
 		 * unprocessed: at once the first time (then after 1 s, 2 s... over h2c; over
 		 * HTTPS, net/http dials again at once), which podhealth does once. */
-		if (h2_unprocessed(check_h2(c)) && !run->retried) {
+		int refused = h2_unprocessed(check_h2(c));
+		if ((refused == H2_REFUSED || refused == H2_GOAWAY) && !run->retried) {
 			run->retried = 1;
 			if (next_response(check_target(c), run) < 0)
 				check_finish(c, CHECK_FAIL, "out of memory");

@@ -66,7 +66,7 @@ struct h2 {
 	int block_final;   /* this frame's block fragment was fed as the last */
 	unsigned acks;     /* SETTINGS and PING acknowledgements queued since out was last empty */
 	int unprocessed;   /* the error: stream 1 refused before its head (h2_unprocessed) */
-	int goaway_error;  /* a GOAWAY with an error code came: nothing is asked again */
+	int goaway_error;  /* a GOAWAY with an error code came */
 	int settings_acks; /* SETTINGS acknowledgements: ours was the one SETTINGS asked */
 	int window_seen;   /* this SETTINGS frame had an INITIAL_WINDOW_SIZE */
 	const char *error;
@@ -415,7 +415,7 @@ frame_end(struct h2 *h)
 		break;
 	case T_RST_STREAM:
 		if (h->stream == 1) {
-			h->unprocessed = !h->blocks && be32(h->small) == 7; /* REFUSED_STREAM */
+			h->unprocessed = !h->blocks && be32(h->small) == 7 ? H2_REFUSED : 0;
 			fmt_format(h->why, sizeof h->why,
 				   "HTTP/2: the server reset the stream (%s)",
 				   error_name(be32(h->small)));
@@ -423,11 +423,13 @@ frame_end(struct h2 *h)
 		}
 		break;
 	case T_GOAWAY:
-		/* Stream 1 was not processed: it never will be. x/net asks again only after
-		 * GOAWAYs without an error code (setGoAway keeps the first error's). */
+		/* Stream 1 was not processed: it never will be. (x/net asks again only after
+		 * GOAWAYs without an error code, as its setGoAway keeps the first error's.) */
 		h->goaway_error |= be32(h->small + 4) != 0;
 		if ((be32(h->small) & 0x7fffffff) < 1) {
-			h->unprocessed = !h->blocks && !h->goaway_error;
+			h->unprocessed = h->blocks         ? 0
+					 : h->goaway_error ? H2_GOAWAY_ERROR
+							   : H2_GOAWAY;
 			fmt_format(h->why, sizeof h->why,
 				   "HTTP/2: the server went away (GOAWAY %s)",
 				   error_name(be32(h->small + 4)));

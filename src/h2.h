@@ -95,8 +95,11 @@ int h2_feed(struct h2 *h, const char *p, size_t n);
 /* Why the connection failed; static or in h. */
 const char *h2_error(const struct h2 *h);
 
-/* After H2_ERROR: 1 when the server refused stream 1 before its head, unprocessed
- * (RST_STREAM with REFUSED_STREAM, or a GOAWAY below it), which Go's clients ask again. */
+/* After H2_ERROR: how the server refused stream 1 before its head, unprocessed, which Go's
+ * clients ask again: 0 (it did not), H2_REFUSED (RST_STREAM with REFUSED_STREAM),
+ * H2_GOAWAY (a GOAWAY below it, none with an error code) or H2_GOAWAY_ERROR (a GOAWAY below
+ * it, after one with an error code: x/net does not ask again, grpc-go does). */
+enum { H2_REFUSED = 1, H2_GOAWAY, H2_GOAWAY_ERROR };
 int h2_unprocessed(const struct h2 *h);
 
 /* Returns 1 when the server's first frame (its SETTINGS) has arrived. */

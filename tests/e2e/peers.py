@@ -216,14 +216,24 @@ class RawH2(Peer):
     the clear or in TLS (context):
     preface goes out as soon as the client connects, answer once the client's HEADERS
     frame has arrived, its frames of stream 1 moved to the stream the request came on (Go's
-    client opens stream 3 first); then it reads until the client closes. answer may be a
-    list: the nth connection gets its nth item (the last one from then on)."""
+    client opens stream 3 first), and again for each request on a new stream, until the
+    client closes. answer may be a list: the server's nth request, on any connection, gets
+    its nth item (the last one from then on)."""
 
     def __init__(self, answer, preface=H2_SETTINGS, context=None):
         self.preface, self.context = preface, context
         self.answers = answer if isinstance(answer, list) else [answer]
-        self.connections = itertools.count()
+        self.requests = itertools.count()
         Peer.__init__(self)
+
+    def answer_on(self, stream):
+        nth = min(next(self.requests), len(self.answers) - 1)
+        answer, off = bytearray(self.answers[nth]), 0
+        while len(answer) - off >= 9:
+            if answer[off + 5:off + 9] == b"\0\0\0\1":
+                answer[off + 5:off + 9] = stream
+            off += 9 + int.from_bytes(answer[off:off + 3], "big")
+        return bytes(answer)
 
     def handle(self, conn):
         try:
@@ -232,29 +242,22 @@ class RawH2(Peer):
                 conn = self.context.wrap_socket(conn, server_side=True)
                 self.track(conn)
             conn.sendall(self.preface)
-            data = b""
+            data, off, answered = b"", 24, set()  # past the client preface
             while True:
                 chunk = conn.recv(65536)
                 if not chunk:
                     return
                 data += chunk
-                frames, off = data[24:], 0  # past the client preface
-                stream = None
-                while len(frames) - off >= 9:
-                    if frames[off + 3] == 1 and stream is None:
-                        stream = frames[off + 5:off + 9]
-                    off += 9 + int.from_bytes(frames[off:off + 3], "big")
-                if stream:
-                    break
-            nth = min(next(self.connections), len(self.answers) - 1)
-            answer, off = bytearray(self.answers[nth]), 0
-            while len(answer) - off >= 9:
-                if answer[off + 5:off + 9] == b"\0\0\0\1":
-                    answer[off + 5:off + 9] = stream
-                off += 9 + int.from_bytes(answer[off:off + 3], "big")
-            conn.sendall(bytes(answer))
-            while conn.recv(65536):
-                pass
+                # Each HEADERS frame of a stream not yet answered is a request.
+                while len(data) - off >= 9:
+                    stream = data[off + 5:off + 9]
+                    if data[off + 3] == 1 and stream not in answered:
+                        answered.add(stream)
+                        conn.sendall(self.answer_on(stream))
+                    length = int.from_bytes(data[off:off + 3], "big")
+                    if len(data) - off < 9 + length:
+                        break
+                    off += 9 + length
         except (OSError, ssl.SSLError):
             pass
 

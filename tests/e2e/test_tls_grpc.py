@@ -789,6 +789,42 @@ def test_grpc_answer_shapes_match_grpc_go(podhealth):
             p.stop()
 
 
+def test_refused_calls_are_made_again(podhealth):
+    # A stream the server refused unprocessed is asked again: by grpc-go transparently, on
+    # its first attempt, whatever the GOAWAY's code (stream.go's shouldRetry); by x/net
+    # over h2c on the same connection (REFUSED_STREAM) or a new one (a GOAWAY without an
+    # error code). podhealth asks once more, on a new connection. One server each for the
+    # oracle and podhealth: a server's nth request gets its nth answer.
+    refused = h2_frame(3, 0, 1, (7).to_bytes(4, "big"))
+    goaway = lambda code: h2_frame(7, 0, 0, bytes(4) + code.to_bytes(4, "big"))
+    grpc_ok = GRPC_HEADERS + GRPC_SERVING + h2_headers([("grpc-status", "0")], end_stream=True)
+    http_ok = h2_headers([(":status", "200")], end_stream=True)
+    rows = {  # name: (kind, answers, want)
+        "grpc-refused-once": ("grpc", [refused, grpc_ok], "pass"),
+        "grpc-goaway-once": ("grpc", [goaway(0), grpc_ok], "pass"),
+        "grpc-goaway-error-once": ("grpc", [goaway(11), grpc_ok], "pass"),
+        "grpc-refused-twice": ("grpc", [refused, refused, grpc_ok], "fail"),
+        "h2c-refused-once": ("http", [refused, http_ok], "pass"),
+        "h2c-goaway-error-once": ("http", [goaway(11), http_ok], "fail"),
+    }
+    peers = {name: [RawH2(answers) for _ in range(2)] for name, (_, answers, _) in rows.items()}
+    try:
+        for kind in ("grpc", "http"):
+            cases = {}
+            for name, (k, _, want) in rows.items():
+                if k != kind:
+                    continue
+                ours, theirs = (p.addr() for p in peers[name])
+                cases[name] = (("grpc://" + ours, {"target": [theirs]}, want) if kind == "grpc" else
+                               ("name=%s,url=http://%s/,protocol=http2" % (name, ours),
+                                {"target": "http://%s/" % theirs, "h2c": True}, want))
+            compare(podhealth, cases, kind)
+    finally:
+        for pair in peers.values():
+            for p in pair:
+                p.stop()
+
+
 def test_grpc_status_line_is_not_read_once_the_answer_is_grpc(podhealth):
     # grpc-go 1.77 and later (kubelet 1.37 vendors 1.81) take a gRPC content-type as a gRPC
     # answer whatever its :status; the oracle's grpc-go 1.64 wanted a 200. Restated, not
