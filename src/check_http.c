@@ -150,6 +150,24 @@ http_end(struct check *c)
 	url_free(&run->next);
 }
 
+/* The URL of the request just answered, as the base for its Location. */
+static const struct url *
+current_url(struct check *c, struct url *tmp)
+{
+	struct http_run *run = check_state(c);
+	const struct target *t = check_target(c);
+	if (run->hops)
+		return &run->url;
+	memset(tmp, 0, sizeof *tmp);
+	fmt_format(tmp->scheme, sizeof tmp->scheme, "%s", t->tls ? "https" : "http");
+	fmt_format(tmp->hostname, sizeof tmp->hostname, "%s", t->host);
+	tmp->port = t->port;
+	tmp->authority = t->authority;
+	tmp->target = t->path;
+	tmp->authorization = t->authorization;
+	return tmp;
+}
+
 static void h2_on_field(void *arg, const struct h2_field *f, int trailers);
 static const char *h2_on_block_end(void *arg, int end_stream);
 static int h2_on_data(void *arg, const char *p, size_t n);
@@ -164,15 +182,13 @@ http_connected(struct check *c)
 	const struct target *t = check_target(c);
 	int tls_h2 = !t->http2 && check_tls_h2(c);
 	struct buf req = {0}; /* the engine and the HTTP/2 layer copy it */
-	if (!run->hops)
-		http_request(t, tls_h2 ? "https" : "http", t->path,
-			     t->host_header ? t->host_header : t->authority, t->authorization, NULL,
-			     t->http2 || tls_h2, &req);
-	else /* each hop sends the credentials of its own URL, as Go's client does */
-		http_request(t, run->url.scheme, run->url.target,
-			     run->custom_host ? t->host_header : run->url.authority,
-			     run->url.authorization, run->referer.len ? run->referer.data : NULL,
-			     t->http2 || tls_h2, &req);
+	struct url tmp;
+	const struct url *u = current_url(c, &tmp);
+	/* Each hop sends the credentials of its own URL, as Go's client does. The first
+	 * request over h2c says :scheme http, whatever the URL's. */
+	http_request(t, run->hops || tls_h2 ? u->scheme : "http", u->target,
+		     run->custom_host ? t->host_header : u->authority, u->authorization,
+		     run->referer.len ? run->referer.data : NULL, t->http2 || tls_h2, &req);
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN);
 	if (req.failed) {
@@ -235,24 +251,6 @@ static int
 is_redirect(int status)
 {
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
-/* The URL of the request just answered, as the base for its Location. */
-static const struct url *
-current_url(struct check *c, struct url *tmp)
-{
-	struct http_run *run = check_state(c);
-	const struct target *t = check_target(c);
-	if (run->hops)
-		return &run->url;
-	memset(tmp, 0, sizeof *tmp);
-	fmt_format(tmp->scheme, sizeof tmp->scheme, "%s", t->tls ? "https" : "http");
-	fmt_format(tmp->hostname, sizeof tmp->hostname, "%s", t->host);
-	tmp->port = t->port;
-	tmp->authority = t->authority;
-	tmp->target = t->path;
-	tmp->authorization = t->authorization;
-	return tmp;
 }
 
 /* Sends the request for run->next on a new connection. */
@@ -460,7 +458,7 @@ static const char *
 h2_length_error(const struct http_run *run, int ended)
 {
 	uint64_t read = run->h2_body < run->h2_limit ? run->h2_body : run->h2_limit;
-	if (run->resp.length < 0 || run->resp.head_request || run->slurping)
+	if (run->resp.length < 0 || run->slurping) /* a HEAD never gets here: h2_head_wait */
 		return NULL;
 	if (read > (uint64_t)run->resp.length)
 		return "body longer than its Content-Length";
