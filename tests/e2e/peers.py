@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -661,18 +662,26 @@ def _postgres_in(d, settings, hba, standby):
 
 
 def hold_pg_connection(port):
-    """A connection let in (trust) and held: one of max_connections taken."""
-    s = socket.create_connection(("127.0.0.1", port))
-    body = b"\0\3\0\0user\0postgres\0\0"
-    s.sendall((len(body) + 4).to_bytes(4, "big") + body)
-    got = b""
-    while b"Z\0\0\0\x05" not in got:
-        chunk = s.recv(4096)
-        if not chunk:
-            s.close()
-            pytest.fail("PostgreSQL closed a connection it should let in")
-        got += chunk
-    return s
+    """A connection let in (trust) and held: one of max_connections taken. A slot may still
+    be held a moment by the backend of pg_isready's connection, which postgres() waited
+    on, on a loaded machine: "too many clients" (53300) is asked again, for at most 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.create_connection(("127.0.0.1", port))
+        body = b"\0\3\0\0user\0postgres\0\0"
+        s.sendall((len(body) + 4).to_bytes(4, "big") + body)
+        got = b""
+        while b"Z\0\0\0\x05" not in got:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        else:
+            return s
+        s.close()
+        if b"C53300\0" not in got or time.monotonic() > deadline:
+            pytest.fail("PostgreSQL closed a connection it should let in: %r" % got[:200])
+        time.sleep(0.05)
 
 
 def mysqladmin_ping(port, user="podhealth"):
