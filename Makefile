@@ -129,15 +129,21 @@ asan_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer -fsanitize=address,undefin
 fuzz_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer \
 		    -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all
 cov_DEPS_CFLAGS  := -O0 -g -w --coverage
+# The library's sources, and of the tree's third-party code Project Everest's X25519
+# (tools/mbedtls-x25519-everest.patch), with the include directories they need.
+MBEDTLS_SRCS := $(DEPS_SRC)/mbedtls/library/*.c \
+		$(DEPS_SRC)/mbedtls/3rdparty/everest/library/Hacl_Curve25519_joined.c
+MBEDTLS_INCS := $(addprefix -I$(CURDIR)/$(DEPS_SRC)/mbedtls/,include library \
+		3rdparty/everest/include/everest 3rdparty/everest/include/everest/kremlib)
 define mbedtls_flavor
 build/$(1)/deps/libmbedtls.a: tools/mbedtls_config.h tools/mbedtls_psa_config.h build/.deps-build \
 		| $$(if $$(filter arm64,$(1)),build/.deps-arm64) \
 		$$(if $$(filter asan fuzz,$(1)),build/.deps-test)
 	@rm -rf build/$(1)/deps/mbedtls && mkdir -p build/$(1)/deps/mbedtls
-	$$(SAY) CC "Mbed TLS for build/$(1) ($$$$(ls $(DEPS_SRC)/mbedtls/library/*.c | wc -l) files)"
-	$$(Q)ls $(CURDIR)/$(DEPS_SRC)/mbedtls/library/*.c | xargs -P $(NPROC) -n 16 sh -c \
+	$$(SAY) CC "Mbed TLS for build/$(1) ($$$$(ls $(MBEDTLS_SRCS) | wc -l) files)"
+	$$(Q)ls $(MBEDTLS_SRCS:%=$(CURDIR)/%) | xargs -P $(NPROC) -n 16 sh -c \
 		'cd build/$(1)/deps/mbedtls && exec $$($(1)_CC) $$(or $$($(1)_DEPS_CFLAGS),$(DEPS_CFLAGS)) \
-		 $(MBEDTLS_DEFS) -I$(CURDIR)/$(DEPS_SRC)/mbedtls/include -c "$$$$@"' sh
+		 $(MBEDTLS_DEFS) $(MBEDTLS_INCS) -c "$$$$@"' sh
 	$$(SAY) AR $$@
 	$$(Q)rm -f $$@ && $$(or $$($(1)_AR),ar) rcs $$@ build/$(1)/deps/mbedtls/*.o
 endef

@@ -4,7 +4,8 @@
 #   tools/libs.sh notices DIR     each library's licence notice into DIR, for release
 #                                 archives and the image's /licenses/ (never in the repo)
 #   tools/libs.sh table           name, Debian source package, version, licence, notice file
-# Mbed TLS's notice comes from its unpacked source package (build/deps/src);
+# Mbed TLS's notice comes from its unpacked source package (build/deps/src): LICENSE and
+# debian/copyright;
 # Mbed TLS is "Apache-2.0 OR GPL-2.0-or-later": podhealth takes it under Apache-2.0;
 # musl's and llhttp's from debian/copyright as their packages install it.
 set -eu
@@ -30,7 +31,9 @@ notices)
 	cp LICENSE "$dir/podhealth-LICENSE"
 	cp /usr/share/doc/musl-dev/copyright "$dir/musl-COPYRIGHT"
 	cp /usr/share/doc/node-llhttp/copyright "$dir/llhttp-copyright"
-	cp $src/mbedtls/LICENSE "$dir/mbedtls-LICENSE"
+	# Its licence, then its debian/copyright: who holds what in its tree, Project
+	# Everest's X25519 (INRIA and Microsoft, Apache-2.0) among them.
+	cat $src/mbedtls/LICENSE $src/mbedtls/debian/copyright >"$dir/mbedtls-LICENSE"
 	;;
 *)
 	echo "usage: tools/libs.sh versions|table|notices DIR" >&2

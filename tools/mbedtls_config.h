@@ -63,6 +63,11 @@ void tls_free(void *p);
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_DP_SECP521R1_ENABLED /* 3.3 KB: Go takes P-521 certificates and groups */
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
+/* Every multiplication on Curve25519 through Project Everest's verified X25519, in Mbed
+ * TLS's tree (tools/mbedtls-x25519-everest.patch): about a fifth of the CPU of Mbed TLS's
+ * generic ladder, two of them in each full handshake on X25519, the group offered first
+ * (doc/footprint.md, the table of choices). */
+#define MBEDTLS_ECP_X25519_EVEREST
 /* Fast reduction modulo the NIST primes: 3.4 KB that take a full handshake with a P-256
  * certificate from 2.4x Go's CPU to 1.1-1.2x (exec probe, measured beside Go's client). */
 #define MBEDTLS_ECP_NIST_OPTIM

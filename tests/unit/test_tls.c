@@ -1,11 +1,15 @@
 /* tls.c: SHA-1's compression function of its own (MBEDTLS_SHA1_PROCESS_ALT), through Mbed
- * TLS's SHA-1 and HMAC as the TLS 1.2 CBC-SHA suites call it. */
+ * TLS's SHA-1 and HMAC as the TLS 1.2 CBC-SHA suites call it; and X25519 as Mbed TLS is
+ * built for podhealth (tools/mbedtls-x25519-everest.patch), through its ECP and ECDH calls
+ * as the handshake makes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <mbedtls/ecdh.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/sha1.h>
 #include <stdio.h>
@@ -16,6 +20,118 @@ hex(const unsigned char *p, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void
+unhex(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(sscanf(s + 2 * i, "%2hhx", &out[i]), 1);
+}
+
+/* Not random: the ladders under test blind nothing with it. */
+static int
+counter_rng(void *state, unsigned char *out, size_t n)
+{
+	unsigned char *c = state;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (*c)++;
+	return 0;
+}
+
+/* X25519(k, u) as RFC 7748 defines it, through the calls a handshake makes: the private key
+ * read as Mbed TLS reads one (clamped), the point as a peer's key share, their product's x
+ * written out. Returns Mbed TLS's error, 0 on success. */
+static int
+x25519(const unsigned char k[32], const unsigned char u[32], unsigned char out[32])
+{
+	mbedtls_ecp_keypair key;
+	mbedtls_ecp_point peer;
+	mbedtls_mpi z;
+	unsigned char seed = 1;
+	mbedtls_ecp_keypair_init(&key);
+	mbedtls_ecp_point_init(&peer);
+	mbedtls_mpi_init(&z);
+	int ret = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_CURVE25519, &key, k, 32);
+	if (ret == 0)
+		ret = mbedtls_ecp_point_read_binary(&key.MBEDTLS_PRIVATE(grp), &peer, u, 32);
+	if (ret == 0)
+		ret = mbedtls_ecdh_compute_shared(&key.MBEDTLS_PRIVATE(grp), &z, &peer,
+						  &key.MBEDTLS_PRIVATE(d), counter_rng, &seed);
+	if (ret == 0)
+		ret = mbedtls_mpi_write_binary_le(&z, out, 32);
+	mbedtls_mpi_free(&z);
+	mbedtls_ecp_point_free(&peer);
+	mbedtls_ecp_keypair_free(&key);
+	return ret;
+}
+
+/* RFC 7748 section 5.2's iterated vector (k = u = 9; each round k = X25519(k, u), u = the
+ * old k) after 1 and 1,000 rounds, and section 6.1's exchange: Alice's and Bob's public
+ * keys made from their private keys (a key share's d*G) and the secret they share. */
+static void
+test_x25519_as_rfc_7748(void **state)
+{
+	(void)state;
+	unsigned char k[32] = {9}, u[32] = {9}, out[32];
+	char got[65];
+	for (int round = 1; round <= 1000; round++) {
+		assert_int_equal(x25519(k, u, out), 0);
+		memcpy(u, k, 32);
+		memcpy(k, out, 32);
+		hex(k, 32, got);
+		if (round == 1)
+			assert_string_equal(got, "422c8e7a6227d7bca1350b3e2bb7279f"
+						 "7897b87bb6854b783c60e80311ae3079");
+	}
+	assert_string_equal(got, "684cf59ba83309552800ef566f2f4d3c"
+				 "1c3887c49360e3875f2eb94d99532c51");
+
+	static const char *alice_priv =
+	    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
+	static const char *bob_priv =
+	    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb";
+	static const char *alice_pub =
+	    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
+	static const char *bob_pub =
+	    "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
+	unsigned char priv[32], base[32] = {9}, pub[32];
+	unhex(alice_priv, priv, 32);
+	assert_int_equal(x25519(priv, base, out), 0);
+	hex(out, 32, got);
+	assert_string_equal(got, alice_pub);
+	unhex(bob_priv, priv, 32);
+	assert_int_equal(x25519(priv, base, out), 0);
+	hex(out, 32, got);
+	assert_string_equal(got, bob_pub);
+	unhex(alice_pub, pub, 32);
+	assert_int_equal(x25519(priv, pub, out), 0);
+	hex(out, 32, got);
+	assert_string_equal(got, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+}
+
+/* A key share on a point of small order is refused, as Go's crypto/ecdh refuses it (the
+ * all-zero secret): 0, 1, the two points of order 8, and p - 1, p, p + 1 (0 and 1 again,
+ * not reduced). */
+static void
+test_x25519_refuses_low_order_points(void **state)
+{
+	(void)state;
+	static const char *points[] = {
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "0100000000000000000000000000000000000000000000000000000000000000",
+	    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+	    "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+	    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	};
+	unsigned char k[32], u[32], out[32];
+	memset(k, 0x5a, sizeof k);
+	for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+		unhex(points[i], u, 32);
+		assert_int_not_equal(x25519(k, u, out), 0);
+	}
 }
 
 /* FIPS 180-4's examples (one block, two blocks) and a million 'a's (15,625 blocks, each
@@ -91,6 +207,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sha1_as_fips_180_4),
 	    cmocka_unit_test(test_hmac_sha1_as_rfc_2202),
+	    cmocka_unit_test(test_x25519_as_rfc_7748),
+	    cmocka_unit_test(test_x25519_refuses_low_order_points),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
