@@ -33,7 +33,11 @@ notices)
 	cp /usr/share/doc/node-llhttp/copyright "$dir/llhttp-copyright"
 	# Its licence, then its debian/copyright: who holds what in its tree, Project
 	# Everest's X25519 (INRIA and Microsoft, Apache-2.0) among them.
-	cat $src/mbedtls/LICENSE $src/mbedtls/debian/copyright >"$dir/mbedtls-LICENSE"
+	{
+		cat $src/mbedtls/LICENSE
+		printf '\n--- debian/copyright of the source package ---\n\n'
+		cat $src/mbedtls/debian/copyright
+	} >"$dir/mbedtls-LICENSE"
 	;;
 *)
 	echo "usage: tools/libs.sh versions|table|notices DIR" >&2
