@@ -129,8 +129,8 @@ asan_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer -fsanitize=address,undefin
 fuzz_DEPS_CFLAGS := -O1 -g -w -fno-omit-frame-pointer \
 		    -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all
 cov_DEPS_CFLAGS  := -O0 -g -w --coverage
-# The library's sources, and of the tree's third-party code Project Everest's X25519
-# (tools/mbedtls-x25519-everest.patch), with the include directories they need.
+# Mbed TLS's library sources and, from the third-party code in its tree, Project Everest's
+# X25519 (tools/mbedtls-x25519-everest.patch), with the include directories they need.
 MBEDTLS_SRCS := $(DEPS_SRC)/mbedtls/library/*.c \
 		$(DEPS_SRC)/mbedtls/3rdparty/everest/library/Hacl_Curve25519_joined.c
 MBEDTLS_INCS := $(addprefix -I$(CURDIR)/$(DEPS_SRC)/mbedtls/,include library \
