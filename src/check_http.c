@@ -117,11 +117,38 @@ http_request(const struct target *t, const char *scheme, const char *target, con
 	buf_printf(b, "Connection: close\r\n\r\n");
 }
 
+/* The target's own URL: its first request's, and the base of its first Location. */
+static void
+target_url(const struct target *t, struct url *u)
+{
+	memset(u, 0, sizeof *u);
+	fmt_format(u->scheme, sizeof u->scheme, "%s", t->tls ? "https" : "http");
+	fmt_format(u->hostname, sizeof u->hostname, "%s", t->host);
+	u->port = t->port;
+	u->authority = t->authority;
+	u->target = t->path;
+	u->authorization = t->authorization;
+}
+
+/* Writes the request for u, the target's own URL or (redirected) a redirect's, into b: with
+ * host= while custom_host, a Referer when not NULL, in HTTP/2's form with protocol=http2 or
+ * when the TLS server selected h2 (tls_h2). Each hop sends the credentials of its own URL,
+ * as Go's client does; the first request over h2c says :scheme http, whatever the URL's. */
+static void
+url_request(const struct target *t, const struct url *u, int redirected, int custom_host,
+	    const char *referer, int tls_h2, struct buf *b)
+{
+	http_request(t, redirected || tls_h2 ? u->scheme : "http", u->target,
+		     custom_host ? t->host_header : u->authority, u->authorization, referer,
+		     t->http2 || tls_h2, b);
+}
+
 void
 check_http_first_request(const struct target *t, struct buf *out)
 {
-	http_request(t, "http", t->path, t->host_header ? t->host_header : t->authority,
-		     t->authorization, NULL, t->http2, out);
+	struct url u;
+	target_url(t, &u);
+	url_request(t, &u, 0, t->host_header != NULL, NULL, 0, out);
 }
 
 /* Readies run->resp for the next response. Returns 0, or -1 when out of memory. */
@@ -155,16 +182,9 @@ static const struct url *
 current_url(struct check *c, struct url *tmp)
 {
 	struct http_run *run = check_state(c);
-	const struct target *t = check_target(c);
 	if (run->hops)
 		return &run->url;
-	memset(tmp, 0, sizeof *tmp);
-	fmt_format(tmp->scheme, sizeof tmp->scheme, "%s", t->tls ? "https" : "http");
-	fmt_format(tmp->hostname, sizeof tmp->hostname, "%s", t->host);
-	tmp->port = t->port;
-	tmp->authority = t->authority;
-	tmp->target = t->path;
-	tmp->authorization = t->authorization;
+	target_url(check_target(c), tmp);
 	return tmp;
 }
 
@@ -183,12 +203,8 @@ http_connected(struct check *c)
 	int tls_h2 = !t->http2 && check_tls_h2(c);
 	struct buf req = {0}; /* the engine and the HTTP/2 layer copy it */
 	struct url tmp;
-	const struct url *u = current_url(c, &tmp);
-	/* Each hop sends the credentials of its own URL, as Go's client does. The first
-	 * request over h2c says :scheme http, whatever the URL's. */
-	http_request(t, run->hops || tls_h2 ? u->scheme : "http", u->target,
-		     run->custom_host ? t->host_header : u->authority, u->authorization,
-		     run->referer.len ? run->referer.data : NULL, t->http2 || tls_h2, &req);
+	url_request(t, current_url(c, &tmp), run->hops, run->custom_host,
+		    run->referer.len ? run->referer.data : NULL, tls_h2, &req);
 	/* Read while writing: a server may answer (and close) before taking the request. */
 	check_want(c, EPOLLIN);
 	if (req.failed) {

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "fmt.h"
+#include "tls.h"
 
 #include <sys/types.h>
 
@@ -55,7 +56,7 @@ enum check_result check_redis_judge(struct check_answer *a);
 struct check_kind {
 	/* The protocols offered in TLS ALPN, in order (none: NULL first); with alpn_required,
 	 * a server that selects none fails, as in grpc-go 1.67+. */
-	const char *alpn[3];
+	const char *alpn[TLS_ALPN_MAX + 1];
 	int alpn_required;
 	size_t state_size; /* of the state of one run (check_state), zeroed at each start */
 	/* Once, in checker_new: prepare what every run needs (check_set_data). Returns 0, or
