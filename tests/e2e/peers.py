@@ -177,6 +177,16 @@ def h2_frame(kind, flags, stream, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
 
 
+def h2_rst(code, stream=1):
+    """An RST_STREAM frame with error code code (7: REFUSED_STREAM, 8: CANCEL...)."""
+    return h2_frame(3, 0, stream, code.to_bytes(4, "big"))
+
+
+def h2_goaway(code=0, last=0):
+    """A GOAWAY frame: last stream id last, error code code."""
+    return h2_frame(7, 0, 0, last.to_bytes(4, "big") + code.to_bytes(4, "big"))
+
+
 def hpack_literal(name, value):
     """One header field as an HPACK literal without indexing, no Huffman code, of any length."""
     def length(n):  # an HPACK integer, 7-bit prefix

@@ -404,13 +404,12 @@ def h2c_answers():
     with its verdict: {name: (frames of stream 1, verdict, restated)}. restated: the
     oracle's x/net (0.27) reads it otherwise than kubelet 1.37's, so the row states the newer
     rule and is not compared."""
-    from peers import h2_frame, h2_headers
+    from peers import h2_frame, h2_goaway, h2_headers, h2_rst
     d = lambda body, end=True: h2_frame(0, 1 if end else 0, 1, body)
     head = lambda status, *fields, end=False: h2_headers([(":status", str(status))] + list(fields),
                                                          end_stream=end)
     early = h2_headers([(":status", "103"), ("link", "</a.css>; rel=preload")])
-    goaway = lambda last, code=0: h2_frame(7, 0, 0, last.to_bytes(4, "big") + code.to_bytes(4, "big"))
-    rst = h2_frame(3, 0, 1, (2).to_bytes(4, "big"))  # INTERNAL_ERROR
+    rst = h2_rst(2)  # INTERNAL_ERROR
     setting = lambda ident, value: h2_frame(4, 0, 0, ident.to_bytes(2, "big") + value.to_bytes(4, "big"))
     ok = head(200) + d(b"ok")
     ten_k = 10 * 1024
@@ -436,9 +435,9 @@ def h2c_answers():
         "body-never-ends": (head(200) + d(b"ok", False), "kept", False),
         "rst-mid-body": (head(200) + d(b"ok", False) + rst, "kept", False),
         "rst-before-head": (rst, "fail", False),
-        "goaway-before-head": (goaway(0), "fail", False),
-        "goaway-after-answer": (head(200) + d(b"ok") + goaway(1), "pass", False),
-        "goaway-error-mid-body": (head(200) + d(b"ok", False) + goaway(1, 2), "kept", False),
+        "goaway-before-head": (h2_goaway(last=0), "fail", False),
+        "goaway-after-answer": (head(200) + d(b"ok") + h2_goaway(last=1), "pass", False),
+        "goaway-error-mid-body": (head(200) + d(b"ok", False) + h2_goaway(2, last=1), "kept", False),
         "trailers": (head(200) + d(b"ok", False) + h2_headers([("x-t", "1")], end_stream=True),
                      "pass", False),
         "data-then-empty-end": (head(200) + d(b"ok", False) + d(b""), "pass", False),

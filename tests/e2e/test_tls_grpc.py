@@ -14,7 +14,8 @@ import pytest
 from conftest import CHECK_TIMEOUT, STATIC, WRAP, Peer, Upstream, refused_port, get, run, vm_kib
 from peers import (GRPC_HEADERS, GRPC_SERVING, H2_SETTINGS, Certs, GoPeer, GrpcServer, RawH2,
                    Tls13Records, h2_header_block,
-                   compare, crafted_tls_server_answer, h2_frame, h2_headers, kubelet, nginx,
+                   compare, crafted_tls_server_answer, h2_frame, h2_goaway, h2_headers, h2_rst,
+                   kubelet, nginx,
                    nginx_tls_conf,
                    verdicts)
 
@@ -152,16 +153,15 @@ def test_http2_over_tls_verdicts_match_kubelet(podhealth, certs, mode):
     # connection gets its nth answer.
     head = lambda status, *fields: h2_headers([(":status", str(status))] + list(fields))
     ok = head(200) + h2_frame(0, 1, 1, b"ok")
-    refused = h2_frame(3, 0, 1, (7).to_bytes(4, "big"))
-    goaway = h2_frame(7, 0, 0, bytes(8))
+    refused, goaway = h2_rst(7), h2_goaway()
     scripted = {
         "redirect-body-unread": [head(302, ("location", "/next"), ("content-length", "5000")) +
                                  h2_frame(0, 0, 1, b"x"), ok],
         "refused-once": [refused, ok],
         "goaway-once": [goaway, ok],
-        "goaway-error-once": [h2_frame(7, 0, 0, bytes(7) + b"\x0b"), ok],  # not again
+        "goaway-error-once": [h2_goaway(11), ok],  # not again
         "refused-always": [refused],
-        "reset-once": [h2_frame(3, 0, 1, (2).to_bytes(4, "big")), ok],  # INTERNAL_ERROR: not again
+        "reset-once": [h2_rst(2), ok],  # INTERNAL_ERROR: not again
     }
     raw = {name: [RawH2(answers, context=certs.context(certs.ec, alpn=["h2"])) for _ in range(2)]
            for name, answers in scripted.items()}
@@ -719,7 +719,7 @@ def test_http2_head_is_answered_when_its_stream_ends(podhealth):
     # RoundTrip has not returned (not a probe error).
     head = h2_headers([(":status", "200")])
     answers = {"end-stream": (h2_headers([(":status", "200")], end_stream=True), "pass"),
-               "reset": (head + h2_frame(3, 0, 1, (8).to_bytes(4, "big")), "pass"),  # CANCEL
+               "reset": (head + h2_rst(8), "pass"),  # CANCEL
                "data": (head + h2_frame(0, 0, 1, b"x"), "pass"),
                "left-open": (head, "fail"),
                # A redirect too: however long its content-length, it waits on the end.
@@ -727,7 +727,7 @@ def test_http2_head_is_answered_when_its_stream_ends(podhealth):
                                                    ("content-length", "5000")]),
                                        h2_headers([(":status", "200")], end_stream=True)], "fail"),
                "redirect-reset": ([h2_headers([(":status", "302"), ("location", "/next")]) +
-                                   h2_frame(3, 0, 1, (8).to_bytes(4, "big")),
+                                   h2_rst(8),
                                    h2_headers([(":status", "200")], end_stream=True)], "pass")}
     peers = {name: RawH2(frames) for name, (frames, _) in answers.items()}
     try:
@@ -795,8 +795,7 @@ def test_refused_calls_are_made_again(podhealth):
     # over h2c on the same connection (REFUSED_STREAM) or a new one (a GOAWAY without an
     # error code). podhealth asks once more, on a new connection. One server each for the
     # oracle and podhealth: a server's nth request gets its nth answer.
-    refused = h2_frame(3, 0, 1, (7).to_bytes(4, "big"))
-    goaway = lambda code: h2_frame(7, 0, 0, bytes(4) + code.to_bytes(4, "big"))
+    refused, goaway = h2_rst(7), h2_goaway
     grpc_ok = GRPC_HEADERS + GRPC_SERVING + h2_headers([("grpc-status", "0")], end_stream=True)
     http_ok = h2_headers([(":status", "200")], end_stream=True)
     rows = {  # name: (kind, answers, want)
