@@ -80,7 +80,7 @@ func cleartext(ln net.Listener) {
 
 // strict serves each TLS connection with HTTP/2 alone.
 func strict(ln net.Listener) {
-	h2 := &http2.Server{}
+	h2, opts := &http2.Server{}, &http2.ServeConnOpts{Handler: paths()}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -92,7 +92,7 @@ func strict(ln net.Listener) {
 				conn.Close()
 				return
 			}
-			h2.ServeConn(conn, &http2.ServeConnOpts{Handler: paths()})
+			h2.ServeConn(conn, opts)
 		}()
 	}
 }
